@@ -1,0 +1,204 @@
+"""The one error hierarchy of Satya Agent.
+
+Adapters translate HTTP, database and vendor errors into these classes; the
+journey maps them to recovery branches by their ``code``; the user sees
+``str(error)`` (a plain sentence) and ``error.hint`` (what to do next), never a
+traceback.
+
+    SatyaError
+    ├── ConfigurationError          settings are missing or contradictory
+    ├── UserInputError              the user's input cannot be used as given
+    │   ├── FileProblem             path missing, unreadable, not a file
+    │   └── InvalidModelFormat      code "invalid_format"
+    ├── StorageError                blob storage (Walrus or the local store)
+    │   ├── NetworkTimeout          code "network_timeout"; retryable
+    │   ├── ServiceUnavailable      code "service_unavailable"; retryable
+    │   ├── InsufficientStorage     code "insufficient_storage"
+    │   ├── BlobTooLarge            code "blob_too_large" (HTTP 413)
+    │   ├── BlobRejected            code "blob_rejected" (HTTP 400/451)
+    │   ├── BlobNotFound            code "blob_not_found"
+    │   └── IntegrityError          code "integrity_error" (digest mismatch)
+    ├── ChainError                  the ledger (local or Sui)
+    │   ├── InsufficientFunds       code "insufficient_funds"
+    │   ├── ObjectNotFound          code "object_not_found"
+    │   ├── PermissionDenied        code "permission_denied"
+    │   ├── InvalidStatus           code "invalid_status"
+    │   ├── SignatureRejected       code "signature_rejected"
+    │   └── SpendingCapExceeded     code "spending_cap"
+    ├── VerificationError           the TEE side
+    │   ├── VerificationFailed      code "verification_failed" (the model failed)
+    │   ├── EnclaveUnavailable      code "enclave_unavailable"; retryable
+    │   └── ResultRejected          code "result_rejected" (bad signature, stale, ...)
+    └── LanguageModelError          the optional LLM; always recovered by the rules
+
+Messages never contain secrets: adapters build them from ids, sizes and status
+codes only.
+"""
+
+from __future__ import annotations
+
+
+class SatyaError(Exception):
+    """Base class. ``code`` names the recovery branch; ``hint`` says what to do next."""
+
+    code: str = "error"
+    retryable: bool = False
+    default_hint: str = "Try again; if it keeps happening, say 'support bundle'."
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint if hint is not None else self.default_hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.code
+
+
+class ConfigurationError(SatyaError):
+    code = "configuration"
+    default_hint = "Check your settings (.env or environment) and start again."
+
+
+class UserInputError(SatyaError):
+    code = "user_input"
+    default_hint = "Say it another way, or type 'help'."
+
+
+class FileProblem(UserInputError):
+    code = "file_problem"
+    default_hint = "Check the path (relative paths start from where you launched satya)."
+
+
+class InvalidModelFormat(UserInputError):
+    code = "invalid_format"
+    default_hint = "Convert the model to safetensors or ONNX; say 'conversion guide' for steps."
+
+
+class StorageError(SatyaError):
+    code = "storage_error"
+
+
+class NetworkTimeout(StorageError):
+    code = "network_timeout"
+    retryable = True
+    default_hint = "The upload resumes where it stopped; say 'resume' to continue."
+
+
+class ServiceUnavailable(StorageError):
+    code = "service_unavailable"
+    retryable = True
+    default_hint = "The storage service is busy or unreachable; it is retried automatically."
+
+
+class InsufficientStorage(StorageError):
+    code = "insufficient_storage"
+    default_hint = "Free space or top up your WAL balance, then say 'retry'."
+
+
+class BlobTooLarge(StorageError):
+    code = "blob_too_large"
+    default_hint = "Lower the chunk size (SATYA_CHUNK_SIZE) below the publisher's limit."
+
+
+class BlobRejected(StorageError):
+    code = "blob_rejected"
+    default_hint = "The publisher refused this data; check the file and the publisher settings."
+
+
+class BlobNotFound(StorageError):
+    code = "blob_not_found"
+    default_hint = "Check the blob id; a blob that just certified can take a moment to appear."
+
+
+class IntegrityError(StorageError):
+    code = "integrity_error"
+    default_hint = "The data does not match its recorded digest; download again from another aggregator."
+
+
+class ChainError(SatyaError):
+    code = "chain_error"
+
+
+class InsufficientFunds(ChainError):
+    code = "insufficient_funds"
+    default_hint = "Top up the wallet with SUI (or, locally, 'satya faucet'), then say 'retry'."
+
+
+class ObjectNotFound(ChainError):
+    code = "object_not_found"
+    default_hint = "Check the object id; say 'check status' to see your models."
+
+
+class PermissionDenied(ChainError):
+    code = "permission_denied"
+    default_hint = "Only the owner of a model can do that."
+
+
+class InvalidStatus(ChainError):
+    code = "invalid_status"
+    default_hint = "Say 'check status' to see where this model stands."
+
+
+class SignatureRejected(ChainError):
+    code = "signature_rejected"
+    default_hint = "The transaction signature did not verify; check the active key."
+
+
+class SpendingCapExceeded(ChainError):
+    code = "spending_cap"
+    default_hint = "Raise SATYA_SPENDING_CAP_MIST or switch to supervised mode to approve it."
+
+
+class VerificationError(SatyaError):
+    code = "verification_error"
+
+
+class VerificationFailed(VerificationError):
+    code = "verification_failed"
+    default_hint = "Read the findings; fix the model (e.g. export to safetensors) and upload again."
+
+
+class EnclaveUnavailable(VerificationError):
+    code = "enclave_unavailable"
+    retryable = True
+    default_hint = "The enclave is unreachable; it is retried automatically."
+
+
+class ResultRejected(VerificationError):
+    code = "result_rejected"
+    default_hint = "The verification result could not be trusted; say 'retry' to verify again."
+
+
+class LanguageModelError(SatyaError):
+    code = "language_model"
+    retryable = True
+    default_hint = "The rule-based interpreter is used instead."
+
+
+__all__ = [
+    "BlobNotFound",
+    "BlobRejected",
+    "BlobTooLarge",
+    "ChainError",
+    "ConfigurationError",
+    "EnclaveUnavailable",
+    "FileProblem",
+    "InsufficientFunds",
+    "InsufficientStorage",
+    "IntegrityError",
+    "InvalidModelFormat",
+    "InvalidStatus",
+    "LanguageModelError",
+    "NetworkTimeout",
+    "ObjectNotFound",
+    "PermissionDenied",
+    "ResultRejected",
+    "SatyaError",
+    "ServiceUnavailable",
+    "SignatureRejected",
+    "SpendingCapExceeded",
+    "StorageError",
+    "UserInputError",
+    "VerificationError",
+    "VerificationFailed",
+]

@@ -1,0 +1,56 @@
+"""The blob storage port.
+
+A ``BlobStore`` stores and returns whole blobs of at most ``max_blob_size``
+bytes (Walrus publishers accept 10 MiB per request). Models larger than that
+are stored by ``integrations.storage.chunked`` as chunks plus a manifest blob,
+on top of any ``BlobStore``.
+
+Example::
+
+    store = LocalBlobStore(home / "blobs")
+    blob = await store.put_blob(b"hello", epochs=1)
+    assert await store.get_blob(blob.blob_id) == b"hello"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """What a store says about a blob it holds (the Walrus response, flattened)."""
+
+    blob_id: str
+    size: int
+    newly_created: bool
+    cost_frost: int | None = None
+    end_epoch: int | None = None
+    object_id: str | None = None
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Put, get and check whole blobs. Errors are ``integrations.errors.StorageError``s."""
+
+    @property
+    def max_blob_size(self) -> int:
+        """The largest blob one ``put_blob`` accepts, in bytes."""
+        ...
+
+    async def put_blob(self, data: bytes, *, epochs: int = 1) -> StoredBlob:
+        """Store ``data``; storing the same bytes twice returns the same ``blob_id``."""
+        ...
+
+    async def get_blob(self, blob_id: str) -> bytes:
+        """Return the blob's bytes; raise ``BlobNotFound`` if unknown."""
+        ...
+
+    async def has_blob(self, blob_id: str) -> bool:
+        """True if the blob is stored and readable."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...
