@@ -123,7 +123,9 @@ class Ledger(Protocol):
         """SUI balance in MIST."""
         ...
 
-    async def upload_model(self, signer: Signer, draft: ModelDraft, *, request_id: str) -> TxReceipt:
+    async def upload_model(
+        self, signer: Signer, draft: ModelDraft, *, request_id: str
+    ) -> TxReceipt:
         """``upload_model_entry``: creates a ``PendingModel`` owned by the signer."""
         ...
 
@@ -151,7 +153,9 @@ class Ledger(Protocol):
         """Pays the price (2.5 % platform fee) and creates a ``PurchaseRecord`` for the buyer."""
         ...
 
-    async def register_enclave(self, signer: Signer, info: EnclaveInfo, *, request_id: str) -> TxReceipt:
+    async def register_enclave(
+        self, signer: Signer, info: EnclaveInfo, *, request_id: str
+    ) -> TxReceipt:
         """Registers an enclave key after checking its PCRs against the allow-list."""
         ...
 
