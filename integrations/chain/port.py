@@ -142,9 +142,19 @@ class Ledger(Protocol):
         ...
 
     async def list_on_marketplace(
-        self, signer: Signer, pending_id: str, verification_id: str, *, request_id: str
+        self,
+        signer: Signer,
+        pending_id: str,
+        verification_id: str,
+        *,
+        request_id: str,
+        price_mist: int | None = None,
     ) -> TxReceipt:
-        """Creates the shared ``MarketplaceModel``; only the owner may list."""
+        """Creates the shared ``MarketplaceModel``; only the owner may list.
+
+        ``price_mist`` replaces the price given at upload (the author approves the
+        final price only after verification); ``None`` keeps it.
+        """
         ...
 
     async def purchase(
