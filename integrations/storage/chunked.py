@@ -1,0 +1,430 @@
+"""Large files as chunks plus a manifest, on top of any ``BlobStore``.
+
+``upload_file`` streams a file from disk in ``chunk_size`` pieces (never the
+whole file in memory: at most about ``2 * concurrency + 1`` chunks), hashes
+each chunk and the whole file while reading, keeps ``concurrency`` chunk PUTs
+in flight, retries timeouts and unavailable services with jittered exponential
+backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
+and records every finished chunk in a journal (``integrations.storage.journal``).
+Running it again with the same ``session_key`` sends only the missing chunks.
+Last, it stores the manifest (``integrations.storage.manifest``), whose blob id
+names the upload.
+
+``download_file`` reads the manifest, fetches chunks in parallel, checks every
+chunk's sha256 and the whole file's, and moves the result into place only when
+all of it checks out.
+
+Example::
+
+    result = await upload_file(
+        store, Path("model.safetensors"), journal_dir=home / "journals",
+        session_key="wf-42", chunk_size=8 * 2**20, on_progress=print,
+    )
+    await download_file(store, result.manifest_blob_id, Path("copy.safetensors"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from integrations.errors import (
+    BlobNotFound,
+    BlobTooLarge,
+    FileProblem,
+    IntegrityError,
+    SatyaError,
+    StorageError,
+)
+from integrations.storage.atomic import fsync_dir, temp_path_for
+from integrations.storage.cost import chunk_sizes
+from integrations.storage.journal import JournalChunk, UploadJournal
+from integrations.storage.manifest import ChunkRecord, Manifest, parse_manifest
+from integrations.storage.port import BlobStore, StoredBlob
+from integrations.storage.progress import ProgressCallback, ProgressMeter, TransferProgress
+from integrations.storage.retry import with_retries
+from integrations.storage.sizes import human_size
+
+__all__ = [
+    "DownloadResult",
+    "UploadResult",
+    "download_file",
+    "read_manifest",
+    "upload_file",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResult:
+    """A finished upload. ``cost_frost`` is what the store reported (None if it did not)."""
+
+    manifest_blob_id: str
+    sha256: str
+    size: int
+    chunks: tuple[ChunkRecord, ...]
+    bytes_sent: int
+    bytes_skipped: int
+    cost_frost: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """A finished, verified download."""
+
+    path: Path
+    manifest_blob_id: str
+    size: int
+    sha256: str
+    chunks: int
+
+
+@dataclass(slots=True)
+class _Chunk:
+    index: int
+    offset: int
+    data: bytes
+    sha256: str
+
+
+class _FileReader:
+    """Sequential chunk reads in a worker thread, feeding the whole-file hash as it goes."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.whole = hashlib.sha256()
+
+    def read(self, size: int) -> tuple[bytes, str]:
+        data = self._fh.read(size)
+        self.whole.update(data)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def at_end(self) -> bool:
+        return self._fh.read(1) == b""
+
+
+async def upload_file(
+    store: BlobStore,
+    path: Path,
+    *,
+    journal_dir: Path,
+    session_key: str,
+    chunk_size: int,
+    concurrency: int = 4,
+    epochs: int = 1,
+    retries: int = 3,
+    backoff_s: float = 0.2,
+    on_progress: Callable[[TransferProgress], None] | None = None,
+) -> UploadResult:
+    """Upload ``path`` as chunks plus a manifest; resumable under ``session_key``.
+
+    Raises ``FileProblem`` if the file is missing or changed since the session
+    started, ``BlobTooLarge`` if ``chunk_size`` exceeds what the store takes, and
+    otherwise the last ``StorageError`` once retries are exhausted (the journal
+    keeps the finished chunks for the next run).
+
+    Example::
+
+        result = await upload_file(store, path, journal_dir=jdir, session_key="wf-1",
+                                   chunk_size=4 * 2**20, concurrency=4)
+        print(result.manifest_blob_id, result.bytes_sent, result.bytes_skipped)
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if chunk_size > store.max_blob_size:
+        raise BlobTooLarge(
+            f"Chunks of {human_size(chunk_size)} exceed the store's limit of "
+            f"{human_size(store.max_blob_size)} per blob."
+        )
+    path = Path(path)
+    size, mtime_ns = await asyncio.to_thread(_stat_file, path)
+    journal = await asyncio.to_thread(
+        UploadJournal.open,
+        Path(journal_dir),
+        session_key,
+        file=path,
+        size=size,
+        mtime_ns=mtime_ns,
+        chunk_size=chunk_size,
+    )
+    sizes = chunk_sizes(size, chunk_size)
+    meter = ProgressMeter(bytes_total=size, chunks_total=len(sizes), callback=on_progress)
+    queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=concurrency)
+
+    async def put(data: bytes) -> StoredBlob:
+        return await with_retries(
+            lambda: store.put_blob(data, epochs=epochs), retries=retries, backoff_s=backoff_s
+        )
+
+    async def produce(reader: _FileReader) -> None:
+        offset = 0
+        for index, expected in enumerate(sizes):
+            data, digest = await asyncio.to_thread(reader.read, expected)
+            if len(data) != expected:
+                raise _changed(path, "it is shorter than when the upload started")
+            done = journal.state.chunks.get(index)
+            if done is not None:
+                if done.sha256 != digest or done.offset != offset:
+                    raise _changed(path, f"chunk {index} differs from the one already stored")
+                meter.skipped(expected)
+            else:
+                await queue.put(_Chunk(index, offset, data, digest))
+            offset += expected
+        if not await asyncio.to_thread(reader.at_end):
+            raise _changed(path, "it is longer than when the upload started")
+        meter.report()
+        for _ in range(concurrency):
+            await queue.put(None)
+
+    async def work() -> None:
+        while (chunk := await queue.get()) is not None:
+            stored = await put(chunk.data)
+            if stored.size != len(chunk.data):
+                raise IntegrityError(
+                    f"The store reports {stored.size} bytes for chunk {chunk.index} "
+                    f"of {len(chunk.data)} bytes."
+                )
+            journal.record(
+                JournalChunk(
+                    index=chunk.index,
+                    offset=chunk.offset,
+                    size=len(chunk.data),
+                    sha256=chunk.sha256,
+                    blob_id=stored.blob_id,
+                    cost_frost=stored.cost_frost,
+                )
+            )
+            meter.moved(len(chunk.data))
+            await journal.flush()
+
+    fh = await asyncio.to_thread(open, path, "rb")
+    reader = _FileReader(fh)
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(produce(reader))
+            for _ in range(concurrency):
+                group.create_task(work())
+    except BaseExceptionGroup as failures:
+        raise _first_error(failures) from None
+    finally:
+        await asyncio.to_thread(fh.close)
+        await journal.flush()
+
+    records = tuple(
+        ChunkRecord.model_validate(journal.state.chunks[i].model_dump(exclude={"cost_frost"}))
+        for i in range(len(sizes))
+    )
+    manifest = Manifest(
+        file_name=path.name,
+        size=size,
+        sha256=reader.whole.hexdigest(),
+        chunk_size=chunk_size,
+        chunks=records,
+    )
+    stored_manifest = await put(manifest.to_bytes())
+    journal.record_manifest(stored_manifest.blob_id)
+    await journal.flush()
+    costs = [journal.state.chunks[i].cost_frost for i in range(len(sizes))]
+    costs.append(stored_manifest.cost_frost)
+    return UploadResult(
+        manifest_blob_id=stored_manifest.blob_id,
+        sha256=manifest.sha256,
+        size=size,
+        chunks=records,
+        bytes_sent=meter.bytes_moved,
+        bytes_skipped=meter.resumed_bytes,
+        cost_frost=None if any(c is None for c in costs) else sum(c for c in costs if c),
+    )
+
+
+async def read_manifest(
+    store: BlobStore,
+    manifest_blob_id: str,
+    *,
+    not_found_retries: int = 0,
+    retries: int = 3,
+    backoff_s: float = 0.2,
+) -> Manifest:
+    """Fetch and parse a manifest blob; ``IntegrityError`` if the blob is not a manifest.
+
+    Example::
+
+        manifest = await read_manifest(store, result.manifest_blob_id)
+        print(manifest.file_name, manifest.size, len(manifest.chunks))
+    """
+    data = await _get(store, manifest_blob_id, not_found_retries, retries, backoff_s)
+    return parse_manifest(data, manifest_blob_id)
+
+
+async def download_file(
+    store: BlobStore,
+    manifest_blob_id: str,
+    dest: Path,
+    *,
+    concurrency: int = 4,
+    not_found_retries: int = 3,
+    retries: int = 3,
+    backoff_s: float = 0.2,
+    on_progress: ProgressCallback | None = None,
+) -> DownloadResult:
+    """Download the file a manifest describes to ``dest``, verified, replacing it atomically.
+
+    ``BlobNotFound`` is retried ``not_found_retries`` times with backoff (a
+    CDN-fronted aggregator can return a cached 404 just after certification).
+    A chunk whose digest does not match raises ``IntegrityError`` naming its
+    index; ``dest`` is then left as it was.
+
+    Example::
+
+        result = await download_file(store, manifest_id, Path("model.safetensors"))
+        print(result.sha256)
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    manifest = await read_manifest(
+        store,
+        manifest_blob_id,
+        not_found_retries=not_found_retries,
+        retries=retries,
+        backoff_s=backoff_s,
+    )
+    dest = Path(dest)
+    meter = ProgressMeter(
+        bytes_total=manifest.size, chunks_total=len(manifest.chunks), callback=on_progress
+    )
+
+    async def fetch(chunk: ChunkRecord) -> bytes:
+        data = await _get(store, chunk.blob_id, not_found_retries, retries, backoff_s)
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        if len(data) != chunk.size or digest != chunk.sha256:
+            raise IntegrityError(
+                f"Chunk {chunk.index} (blob {chunk.blob_id}) of {manifest.file_name} does not "
+                "match the sha256 recorded in its manifest."
+            )
+        return data
+
+    await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+    tmp = temp_path_for(dest)
+    fh = await asyncio.to_thread(open, tmp, "wb")
+    whole = hashlib.sha256()
+    pending: deque[asyncio.Task[bytes]] = deque()
+    chunks = iter(manifest.chunks)
+
+    def refill() -> None:
+        while len(pending) < concurrency:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            pending.append(asyncio.ensure_future(fetch(chunk)))
+
+    def write(data: bytes) -> None:
+        fh.write(data)
+        whole.update(data)
+
+    try:
+        refill()
+        while pending:
+            data = await pending.popleft()
+            refill()
+            await asyncio.to_thread(write, data)
+            meter.moved(len(data))
+        await asyncio.to_thread(_flush_and_close, fh)
+        if whole.hexdigest() != manifest.sha256:
+            raise IntegrityError(
+                f"The reassembled {manifest.file_name} does not match the sha256 in its manifest."
+            )
+        await asyncio.to_thread(os.replace, tmp, dest)
+        await asyncio.to_thread(fsync_dir, dest.parent)
+    except BaseException:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.to_thread(_discard, fh, tmp)
+        raise
+    return DownloadResult(
+        path=dest,
+        manifest_blob_id=manifest_blob_id,
+        size=manifest.size,
+        sha256=manifest.sha256,
+        chunks=len(manifest.chunks),
+    )
+
+
+async def _get(
+    store: BlobStore, blob_id: str, not_found_retries: int, retries: int, backoff_s: float
+) -> bytes:
+    """``get_blob`` retrying transient errors and, a few times, ``BlobNotFound``."""
+    not_found_seen = 0
+
+    def should_retry(error: StorageError) -> bool:
+        nonlocal not_found_seen
+        if isinstance(error, BlobNotFound):
+            not_found_seen += 1
+            return not_found_seen <= not_found_retries
+        return error.retryable
+
+    return await with_retries(
+        lambda: store.get_blob(blob_id),
+        retries=max(retries, not_found_retries),
+        backoff_s=backoff_s,
+        should_retry=should_retry,
+    )
+
+
+def _stat_file(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise FileProblem(f"{path.name} does not exist.") from None
+    except OSError as exc:
+        raise FileProblem(f"{path.name} cannot be read ({exc.strerror}).") from None
+    if not path.is_file():
+        raise FileProblem(f"{path.name} is not a regular file.")
+    return st.st_size, st.st_mtime_ns
+
+
+def _changed(path: Path, detail: str) -> FileProblem:
+    return FileProblem(
+        f"{path.name} changed since this upload started ({detail}); it cannot be resumed.",
+        hint="Start a new upload of the file as it is now.",
+    )
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to surface from a failed task group: a Satya error first, then any other."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for exc in leaves:
+        if isinstance(exc, SatyaError):
+            return exc
+    for exc in leaves:
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return leaves[0] if leaves else group
+
+
+def _flush_and_close(fh: BinaryIO) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
+    fh.close()
+
+
+def _discard(fh: BinaryIO, tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        fh.close()
+    with contextlib.suppress(OSError):
+        tmp.unlink()
