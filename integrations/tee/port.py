@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-AssessmentType = Literal["BasicValidation", "QualityAnalysis", "ComprehensiveBenchmark", "BiasAudit"]
+AssessmentType = Literal[
+    "BasicValidation", "QualityAnalysis", "ComprehensiveBenchmark", "BiasAudit"
+]
 JobState = Literal["queued", "running", "succeeded", "failed"]
 
 

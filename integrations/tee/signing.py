@@ -64,7 +64,9 @@ def intent_message_bytes(
     intent: int, timestamp_ms: int, data: Mapping[str, object], schema: Schema
 ) -> bytes:
     """BCS of ``IntentMessage{intent: u8, timestamp_ms: u64, data: T}``."""
-    return encode_value(intent, "u8") + encode_value(timestamp_ms, "u64") + encode_struct(data, schema)
+    return (
+        encode_value(intent, "u8") + encode_value(timestamp_ms, "u64") + encode_struct(data, schema)
+    )
 
 
 def public_key_hex(key: Ed25519PrivateKey) -> str:
@@ -73,14 +75,18 @@ def public_key_hex(key: Ed25519PrivateKey) -> str:
 
 
 def sign_intent(
-    key: Ed25519PrivateKey, intent: int, timestamp_ms: int, data: Mapping[str, object], schema: Schema
+    key: Ed25519PrivateKey,
+    intent: int,
+    timestamp_ms: int,
+    data: Mapping[str, object],
+    schema: Schema,
 ) -> str:
     """Sign an intent message; returns the 64-byte signature as hex."""
     return key.sign(intent_message_bytes(intent, timestamp_ms, data, schema)).hex()
 
 
 def verify_intent_signature(public_key: str, message: bytes, signature: str) -> bool:
-    """True if ``signature`` (hex) is a valid Ed25519 signature of ``message`` by ``public_key`` (hex)."""
+    """True if ``signature`` (hex) is a valid Ed25519 signature of ``message`` by ``public_key``."""
     try:
         pk = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
         pk.verify(bytes.fromhex(signature), message)

@@ -1,0 +1,117 @@
+"""``inspect_model``: sniff, digest and parse one model file into an ``InspectionReport``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from integrations.errors import FileProblem, InvalidModelFormat
+from integrations.tee.inspect.collector import Collector
+from integrations.tee.inspect.digest import sha256_file, sha256_tree, tree_size
+from integrations.tee.inspect.gguf_reader import read_gguf
+from integrations.tee.inspect.keras_reader import read_keras_h5
+from integrations.tee.inspect.onnx_reader import read_onnx
+from integrations.tee.inspect.pickle_reader import read_pickle
+from integrations.tee.inspect.pytorch_reader import read_pytorch_legacy, read_pytorch_zip
+from integrations.tee.inspect.report import InspectionReport, ModelFormat
+from integrations.tee.inspect.safetensors_reader import read_safetensors
+from integrations.tee.inspect.savedmodel_reader import read_savedmodel
+from integrations.tee.inspect.sniff import sniff_format
+
+DEFAULT_MAX_TENSOR_STATS_BYTES = 2 * 1024 * 1024 * 1024
+
+_READERS: dict[ModelFormat, Callable[[Path, Collector], None]] = {
+    "safetensors": read_safetensors,
+    "onnx": read_onnx,
+    "pytorch_zip": read_pytorch_zip,
+    "pytorch_legacy_pickle": read_pytorch_legacy,
+    "keras_h5": read_keras_h5,
+    "gguf": read_gguf,
+    "tf_savedmodel": read_savedmodel,
+    "pickle": read_pickle,
+}
+
+
+def inspect_model(
+    path: Path,
+    *,
+    max_tensor_stats_bytes: int = DEFAULT_MAX_TENSOR_STATS_BYTES,
+    on_progress: Callable[[float], None] | None = None,
+) -> InspectionReport:
+    """Inspect a model file without executing any of it.
+
+    The SHA-256 is streamed in a worker thread while the format reader parses
+    the file, so the whole inspection costs about one pass over the bytes.
+    Tensor statistics cover at most ``max_tensor_stats_bytes`` of tensor data
+    (tensors past the budget are counted, not read; a finding says so).
+    ``on_progress`` receives the hashed fraction (0..1), from the worker thread.
+
+    Raises ``FileProblem`` when the path is missing and ``InvalidModelFormat``
+    (one-sentence reason) when the file is not a well-formed model.
+
+    Example::
+
+        report = inspect_model(Path("model.safetensors"))
+        print(report.format, report.parameter_count, report.dangerous)
+    """
+    started = time.perf_counter()
+    if not path.exists():
+        raise FileProblem(f"{path.name} does not exist.")
+    if not (path.is_file() or path.is_dir()):
+        raise FileProblem(f"{path.name} is not a regular file or directory.")
+    fmt = sniff_format(path)
+    if fmt == "unknown":
+        raise InvalidModelFormat(
+            f"{path.name} is not a recognized model format "
+            "(safetensors, ONNX, PyTorch, Keras HDF5, GGUF, SavedModel)."
+        )
+    total = tree_size(path) if path.is_dir() else path.stat().st_size
+
+    def progress(done: int) -> None:
+        if on_progress is not None and total:
+            on_progress(min(1.0, done / total))
+
+    collector = Collector(max_stats_bytes=max_tensor_stats_bytes)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+        digest = pool.submit(sha256_tree if path.is_dir() else sha256_file, path, on_bytes=progress)
+        try:
+            _READERS[fmt](path, collector)
+        except (OSError, MemoryError, OverflowError) as exc:
+            raise InvalidModelFormat(
+                f"{path.name} could not be parsed as {fmt} ({type(exc).__name__})."
+            ) from exc
+        sha256 = digest.result()
+    return _finish(collector, fmt, total, sha256, time.perf_counter() - started)
+
+
+def _finish(
+    c: Collector, fmt: ModelFormat, size: int, sha256: str, elapsed: float
+) -> InspectionReport:
+    """Freeze the collector into a report, adding the budget finding if needed."""
+    if c.skipped_for_budget:
+        c.finding(
+            "info",
+            "stats_budget",
+            f"{c.skipped_for_budget} tensors were past the statistics budget and not read.",
+        )
+    return InspectionReport(
+        format=fmt,
+        file_size=size,
+        sha256=sha256,
+        tensor_count=c.tensor_count,
+        parameter_count=c.parameter_count,
+        dtypes=dict(c.dtypes),
+        shapes=tuple(c.shapes),
+        nan_count=c.acc.nan if c.values_read else None,
+        inf_count=c.acc.inf if c.values_read else None,
+        weight_stats=c.acc.result(),
+        metadata=dict(c.metadata),
+        findings=tuple(c.findings),
+        dangerous=any(f.severity == "critical" for f in c.findings),
+        elapsed_s=elapsed,
+        layout_verified=c.layout_verified,
+        tensor_bytes=c.tensor_bytes,
+        stats_bytes=c.stats_bytes,
+    )
