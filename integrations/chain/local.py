@@ -39,6 +39,7 @@ from typing import TypeVar
 from integrations.chain import local_rules as rules
 from integrations.chain.ids import blake2b256, tx_digest
 from integrations.chain.keys import verify_transaction_signature
+from integrations.chain.listing_filter import listing_matches
 from integrations.chain.local_db import (
     TxContext,
     balance_of,
@@ -444,7 +445,9 @@ class LocalLedger:
             ],
             write=False,
         )
-        return [o for o in everything if _matches(o, category, max_price_mist, min_quality, text)]
+        return [
+            o for o in everything if listing_matches(o, category, max_price_mist, min_quality, text)
+        ]
 
     async def events(self, *, after_seq: int = 0, limit: int = 100) -> list[ChainEvent]:
         """Events with ``seq > after_seq``, in order, at most ``limit``."""
@@ -512,26 +515,3 @@ class LocalLedger:
             )
 
         return await self._run(read, write=False)
-
-
-def _matches(
-    obj: ChainObject,
-    category: str | None,
-    max_price_mist: int | None,
-    min_quality: int | None,
-    text: str | None,
-) -> bool:
-    f = obj.fields
-    if category is not None and str(f["category"]).lower() != category.lower():
-        return False
-    if max_price_mist is not None and int(str(f["price"])) > max_price_mist:
-        return False
-    if min_quality is not None and int(str(f["quality_score"])) < min_quality:
-        return False
-    if text is not None:
-        needle = text.lower()
-        tags = f["tags"] if isinstance(f["tags"], list) else []
-        haystack = [str(f["title"]), str(f["description"]), *map(str, tags)]
-        if not any(needle in h.lower() for h in haystack):
-            return False
-    return True

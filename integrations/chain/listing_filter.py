@@ -1,0 +1,34 @@
+"""The listing filters of ``Ledger.listings``, shared by every adapter."""
+
+from __future__ import annotations
+
+from integrations.chain.port import ChainObject
+
+
+def listing_matches(
+    obj: ChainObject,
+    category: str | None,
+    max_price_mist: int | None,
+    min_quality: int | None,
+    text: str | None,
+) -> bool:
+    """True if a ``MarketplaceModel`` passes every given filter (None means no filter).
+
+    ``category`` matches case-insensitively; ``text`` is a case-insensitive
+    substring of the title, the description or a tag.
+    """
+    f = obj.fields
+    if category is not None and str(f.get("category", "")).lower() != category.lower():
+        return False
+    if max_price_mist is not None and int(str(f["price"])) > max_price_mist:
+        return False
+    if min_quality is not None and int(str(f["quality_score"])) < min_quality:
+        return False
+    if text is not None:
+        needle = text.lower()
+        tags = f.get("tags")
+        haystack = [str(f.get("title", "")), str(f.get("description", ""))]
+        haystack += [str(t) for t in tags] if isinstance(tags, list) else []
+        if not any(needle in h.lower() for h in haystack):
+            return False
+    return True
