@@ -1,0 +1,36 @@
+# Satya Agent — everyday commands. Each target creates .venv and installs what it needs.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+
+.PHONY: chat test lint typecheck bench journeys clean
+
+$(READY): pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PY=python3.11)")'
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+chat: $(READY)  ## chat in the terminal on embedded defaults
+	$(BIN)/satya chat
+
+test: $(READY)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+journeys: $(READY)  ## every scripted journey, as a user would run them
+	$(BIN)/satya journey run tests/journeys/*.yaml
+
+lint: $(READY)
+	$(BIN)/ruff check agent flows integrations prompts tests bench
+	$(BIN)/ruff format --check agent flows integrations prompts tests bench
+
+typecheck: $(READY)
+	$(BIN)/mypy
+
+bench: $(READY)  ## benchmarks: each prints figures and ends with one JSON line
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

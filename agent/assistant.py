@@ -1,0 +1,296 @@
+"""The ``Assistant``: threads, send / continue / state, over the journey graph.
+
+Example::
+
+    async with Assistant.open(Settings(home=tmp)) as assistant:
+        thread = await assistant.new_thread("ana")
+        async for event in assistant.send(thread, "upload ./model.safetensors"):
+            print(event)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.store.sqlite.aio import AsyncSqliteStore
+from langgraph.types import Command
+
+from agent.events import ErrorEvent, Event, GateEvent, PauseEvent, PhaseEvent, ProgressEvent, TextEvent
+from agent.replies import render
+from agent.settings import Settings
+from flows.graph import build_graph
+from flows.intents import Intent
+from flows.services import Services
+from flows.state import JourneyState, progress
+from integrations.errors import SatyaError
+
+log = logging.getLogger("satya.assistant")
+
+THREADS_NAMESPACE = ("threads",)
+_CONTINUE_WORDS = frozenset({"step", "/step", "continue", "/continue", "next", "c", "s"})
+
+
+class Interpreter(Protocol):
+    """Text -> Intent (rules or a language model)."""
+
+    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """What a thread looks like now (for /status, the HTTP API and tests)."""
+
+    thread_id: str
+    user_id: str
+    phase: str
+    status: str
+    progress: float
+    mode: str
+    expertise: str
+    completed_steps: list[str]
+    pending_steps: list[str]
+    context: dict[str, object]
+    error: dict[str, object] | None
+    gate: dict[str, object] | None
+    next_nodes: tuple[str, ...]
+    values: dict[str, object] = field(repr=False, default_factory=dict)
+
+
+class Assistant:
+    """Runs journeys: one LangGraph thread per conversation, persisted by the checkpointer."""
+
+    def __init__(
+        self,
+        *,
+        graph: Any,
+        services: Services,
+        interpreter: Interpreter,
+        settings: Settings,
+        store: Any,
+    ) -> None:
+        self.graph = graph
+        self.services = services
+        self.interpreter = interpreter
+        self.settings = settings
+        self.store = store
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        services: Services | None = None,
+        interpreter: Interpreter | None = None,
+    ) -> AsyncIterator[Assistant]:
+        """Open the checkpointer, store and adapters under ``settings.home``; close them after."""
+        from agent.wiring import build_interpreter, build_services
+
+        home = settings.home
+        home.mkdir(parents=True, exist_ok=True)
+        async with contextlib.AsyncExitStack() as stack:
+            saver = await stack.enter_async_context(
+                AsyncSqliteSaver.from_conn_string(str(home / "checkpoints.sqlite"))
+            )
+            store = await stack.enter_async_context(
+                AsyncSqliteStore.from_conn_string(str(home / "store.sqlite"))
+            )
+            await store.setup()
+            if services is None:
+                services = await build_services(settings, stack)
+            if interpreter is None:
+                interpreter = build_interpreter(settings)
+            graph = build_graph(checkpointer=saver, store=store)
+            yield cls(graph=graph, services=services, interpreter=interpreter, settings=settings,
+                      store=store)
+
+    # -- threads -----------------------------------------------------------------
+
+    async def new_thread(self, user_id: str | None = None) -> str:
+        """Create a thread id owned by ``user_id`` and remember it."""
+        user = user_id or self.settings.user
+        thread_id = uuid.uuid4().hex[:12]
+        await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
+        return thread_id
+
+    async def threads(self, user_id: str | None = None) -> list[str]:
+        """Thread ids of a user, most recently updated first."""
+        user = user_id or self.settings.user
+        items = await self.store.asearch((*THREADS_NAMESPACE, user), limit=1000)
+        items.sort(key=lambda item: item.updated_at, reverse=True)
+        return [item.key for item in items]
+
+    async def owner(self, thread_id: str) -> str | None:
+        """The user a thread belongs to, or None if unknown."""
+        snap = await self.graph.aget_state(self._config(thread_id))
+        return snap.values.get("user_id") if snap.values else None
+
+    # -- turns -------------------------------------------------------------------
+
+    async def send(self, thread_id: str, text: str, *, user_id: str | None = None) -> AsyncIterator[Event]:
+        """Handle one user message and yield what happens, as typed events."""
+        user = user_id or self.settings.user
+        cfg = self._config(thread_id)
+        snap = await self.graph.aget_state(cfg)
+        values: dict[str, Any] = dict(snap.values or {})
+        if values.get("user_id") and values["user_id"] != user:
+            yield ErrorEvent("not_found", "There is no such conversation.", "Start a new one.")
+            return
+        await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
+        gate_pending = bool(snap.interrupts)
+        paused = bool(snap.next) and not gate_pending
+        if paused:
+            if values.get("mode") == "debug" and text.strip().lower() in _CONTINUE_WORDS:
+                async for event in self._run(None, cfg, values):
+                    yield event
+                return
+            # A run that was killed mid-step (or paused in debug mode): finish it first.
+            async for event in self._run(None, cfg, values, debug_ok=False):
+                yield event
+            snap = await self.graph.aget_state(cfg)
+            values = dict(snap.values or {})
+            gate_pending = bool(snap.interrupts)
+        try:
+            intent = await self.interpreter.interpret(text, at_gate=gate_pending)
+        except Exception:  # an interpreter is never allowed to break the conversation
+            from agent.understanding.rules import RuleInterpreter
+
+            intent = RuleInterpreter().interpret(text, at_gate=gate_pending)
+        if gate_pending:
+            payload: Any = Command(resume=intent)
+        else:
+            payload = {"intent": intent, "user_id": user}
+            if not values.get("workflow_id"):
+                payload["workflow_id"] = thread_id
+                payload["mode"] = self.settings.mode
+        async for event in self._run(payload, cfg, values):
+            yield event
+
+    async def resume_pending(self, thread_id: str) -> AsyncIterator[Event]:
+        """Finish a step that was interrupted by a crash (or step once in debug mode)."""
+        cfg = self._config(thread_id)
+        snap = await self.graph.aget_state(cfg)
+        if snap.next and not snap.interrupts:
+            async for event in self._run(None, cfg, dict(snap.values or {})):
+                yield event
+
+    async def _run(
+        self, payload: Any, cfg: dict[str, Any], values: dict[str, Any], *, debug_ok: bool = True
+    ) -> AsyncIterator[Event]:
+        expertise = str(values.get("expertise") or "intermediate")
+        phase = values.get("current_phase")
+        mode = values.get("mode") or self.settings.mode
+        if isinstance(payload, dict) and "mode" in payload:
+            mode = payload["mode"]
+        interrupt_before: Literal["*"] | Sequence[str] | None = (
+            "*" if mode == "debug" and debug_ok else None
+        )
+        try:
+            async for stream_mode, chunk in self.graph.astream(
+                payload, cfg, context=self.services, stream_mode=["custom", "updates"],
+                interrupt_before=interrupt_before,
+            ):
+                if stream_mode == "custom":
+                    event = self._custom_event(chunk, expertise)
+                    if event is not None:
+                        yield event
+                    continue
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        for item in update:
+                            yield self._gate_event(item, expertise)
+                        continue
+                    if not isinstance(update, dict):
+                        continue
+                    if "expertise" in update:
+                        expertise = str(update["expertise"])
+                    new_phase = update.get("current_phase")
+                    if new_phase and new_phase != phase:
+                        phase = new_phase
+                        snap = await self.graph.aget_state(cfg)
+                        yield PhaseEvent(str(new_phase), progress(snap.values))
+        except SatyaError as error:
+            yield ErrorEvent(error.code, error.message, error.hint)
+            return
+        except Exception:  # a bug must not kill the conversation; the thread stays resumable
+            log.exception("internal error during a turn")
+            yield ErrorEvent(
+                "internal_error", "Something went wrong inside Satya Agent; nothing was lost.",
+                "Say 'retry' to continue, or 'support bundle' to report it (run with --verbose for details).",
+            )
+            return
+        snap = await self.graph.aget_state(cfg)
+        if snap.next and not snap.interrupts:
+            yield PauseEvent(tuple(snap.next))
+
+    def _custom_event(self, chunk: Any, expertise: str) -> Event | None:
+        if not isinstance(chunk, dict):
+            return None
+        if chunk.get("event") == "reply":
+            kind = str(chunk["kind"])
+            data = dict(chunk.get("data") or {})
+            level = str(data.get("expertise") or expertise)
+            return TextEvent(render(kind, data, level), kind, data)
+        if chunk.get("event") == "progress":
+            return ProgressEvent(
+                task=str(chunk["task"]), fraction=float(chunk["fraction"]), done=int(chunk["done"]),
+                total=int(chunk["total"]), rate=chunk.get("rate"), eta_s=chunk.get("eta_s"),
+                message=str(chunk.get("message", "")),
+            )
+        return None
+
+    def _gate_event(self, item: Any, expertise: str) -> GateEvent:
+        value = getattr(item, "value", {}) or {}
+        data = dict(value.get("data") or {})
+        kind = str(value.get("kind", "gate"))
+        return GateEvent(gate=str(value.get("gate", "")), text=render(kind, data, expertise), data=data,
+                         interrupt_id=str(getattr(item, "id", "")))
+
+    # -- state -------------------------------------------------------------------
+
+    async def state(self, thread_id: str) -> ThreadView:
+        """The thread's state now, with the pending gate if any."""
+        snap = await self.graph.aget_state(self._config(thread_id))
+        v: JourneyState | dict[str, Any] = snap.values or {}
+        gate = None
+        if snap.interrupts:
+            first = snap.interrupts[0]
+            gate = {"id": first.id, **(first.value if isinstance(first.value, dict) else {"value": first.value})}
+        return ThreadView(
+            thread_id=thread_id,
+            user_id=str(v.get("user_id", "")),
+            phase=str(v.get("current_phase") or "idle"),
+            status=str(v.get("status") or "active"),
+            progress=progress(v) if v else 0.0,  # type: ignore[arg-type]
+            mode=str(v.get("mode") or self.settings.mode),
+            expertise=str(v.get("expertise") or "intermediate"),
+            completed_steps=list(v.get("completed_steps") or []),
+            pending_steps=list(v.get("pending_steps") or []),
+            context=dict(v.get("context") or {}),
+            error=dict(v["error"]) if v.get("error") else None,  # type: ignore[typeddict-item]
+            gate=gate,
+            next_nodes=tuple(snap.next),
+            values=dict(v),
+        )
+
+    async def set_mode(self, thread_id: str, mode: Literal["supervised", "auto", "debug"]) -> None:
+        """Switch a thread's mode without a turn (used by /mode)."""
+        await self.graph.aupdate_state(self._config(thread_id), {"mode": mode})
+
+    @staticmethod
+    def _config(thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+
+Collector = Callable[[Event], Awaitable[None]]
+
+
+async def collect(events: AsyncIterator[Event]) -> list[Event]:
+    """All events of a turn, in order (for tests and scripts)."""
+    return [event async for event in events]

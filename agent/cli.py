@@ -1,0 +1,149 @@
+"""``satya``: chat, scripted journeys, model inspection, local Walrus and enclave servers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from integrations.errors import SatyaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="satya",
+        description="Satya Agent: publish AI models on Sui (Walrus storage, TEE verification, "
+        "marketplace listing). Runs offline on embedded defaults; see README for settings.",
+    )
+    p.add_argument("--home", type=Path, help="data directory (default: $SATYA_HOME or ~/.satya)")
+    p.add_argument("--verbose", "-v", action="store_true", help="show details and logs")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat in the terminal")
+    chat.add_argument("--thread", help="continue this conversation id")
+    chat.add_argument("--new", action="store_true", help="start a new conversation")
+    chat.add_argument("--user", help="user id (default: $SATYA_USER or 'local')")
+    chat.add_argument("--mode", choices=["supervised", "auto", "debug"], help="approval mode")
+
+    journey = sub.add_parser("journey", help="scripted journeys")
+    jsub = journey.add_subparsers(dest="journey_command", required=True)
+    run = jsub.add_parser("run", help="run journey YAML files; exit 0 only if every expectation holds")
+    run.add_argument("files", nargs="+", type=Path)
+
+    inspect = sub.add_parser("inspect", help="inspect a model file safely (never runs its code)")
+    inspect.add_argument("path", type=Path)
+    inspect.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    walrus = sub.add_parser("walrus", help="local Walrus-compatible publisher + aggregator")
+    wsub = walrus.add_subparsers(dest="walrus_command", required=True)
+    ws = wsub.add_parser("serve", help="serve PUT/GET /v1/blobs on loopback")
+    ws.add_argument("--host", default="127.0.0.1")
+    ws.add_argument("--port", type=int, default=31415)
+    ws.add_argument("--data", type=Path, help="blob directory (default: $SATYA_HOME/walrus)")
+    ws.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes per PUT (413 above)")
+    ws.add_argument("--wal-balance", type=int, default=None, help="WAL balance in FROST (default: unlimited)")
+    ws.add_argument("--exact-blob-ids", action="store_true",
+                    help="compute real RS2 blob ids (slow); default: fast content-derived ids")
+
+    enclave = sub.add_parser("enclave", help="local Nautilus-style enclave server")
+    esub = enclave.add_subparsers(dest="enclave_command", required=True)
+    es = esub.add_parser("serve", help="serve /, /health_check, /get_attestation, /process_data")
+    es.add_argument("--host", default="127.0.0.1")
+    es.add_argument("--port", type=int, default=3000)
+    return p
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from agent.settings import Settings
+
+    overrides: dict[str, object] = {}
+    if args.home:
+        overrides["home"] = args.home
+    if getattr(args, "user", None):
+        overrides["user"] = args.user
+    if getattr(args, "mode", None):
+        overrides["mode"] = args.mode
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``satya`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except SatyaError as error:
+        print(f"{error.message}\n{error.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "chat":
+        from agent.repl import run_chat
+
+        return asyncio.run(run_chat(_settings(args), thread=args.thread, new=args.new,  # type: ignore[arg-type]
+                                    verbose=args.verbose))
+    if args.command == "journey":
+        return _journeys(args.files)
+    if args.command == "inspect":
+        return _inspect(args.path, as_json=args.json)
+    if args.command == "walrus":
+        from integrations.storage.server import run_server
+
+        settings = _settings(args)
+        data = args.data or settings.home / "walrus"  # type: ignore[attr-defined]
+        run_server(host=args.host, port=args.port, data_dir=data, max_body_size=args.max_body_size,
+                   exact_blob_ids=args.exact_blob_ids, wal_balance_frost=args.wal_balance)
+        return 0
+    if args.command == "enclave":
+        return _enclave(args)
+    raise AssertionError(args.command)
+
+
+def _journeys(files: list[Path]) -> int:
+    from agent.journeys import load_journey, run_journey
+
+    failed = 0
+    for path in files:
+        journey = load_journey(path)
+        report = asyncio.run(run_journey(journey))
+        print(report.summary())
+        failed += 0 if report.ok else 1
+    if len(files) > 1:
+        print(f"{len(files) - failed} journeys passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def _inspect(path: Path, *, as_json: bool) -> int:
+    from integrations.tee.inspect import inspect_model, render_report, report_to_json
+
+    report = inspect_model(path)
+    print(json.dumps(report_to_json(report), indent=2) if as_json else render_report(report))
+    return 1 if report.dangerous else 0
+
+
+def _enclave(args: argparse.Namespace) -> int:
+    from agent.wiring import build_storage
+    from integrations.storage.chunked import download_file
+    from integrations.tee.enclave import Enclave
+    from integrations.tee.server import run_server
+
+    settings = _settings(args)
+    storage = build_storage(settings)  # type: ignore[arg-type]
+
+    async def fetch(blob_id: str, dest: Path) -> None:
+        await download_file(storage, blob_id, dest)
+
+    enclave = Enclave(fetch, workdir=settings.home / "enclave-server")  # type: ignore[attr-defined]
+    run_server(host=args.host, port=args.port, enclave=enclave)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""Typed events a turn yields, for the chat, the HTTP server and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class TextEvent:
+    """A reply in words, with the typed reply it came from."""
+
+    text: str
+    kind: str
+    data: dict[str, object] = field(default_factory=dict)
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """Progress of a long task (upload, verification, download)."""
+
+    task: str
+    fraction: float
+    done: int
+    total: int
+    rate: float | None = None
+    eta_s: float | None = None
+    message: str = ""
+    type: Literal["progress"] = "progress"
+
+
+@dataclass(frozen=True, slots=True)
+class GateEvent:
+    """The journey waits for an answer (yes / no / an edit)."""
+
+    gate: str
+    text: str
+    data: dict[str, object] = field(default_factory=dict)
+    interrupt_id: str = ""
+    type: Literal["gate"] = "gate"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseEvent:
+    """The journey moved to another phase."""
+
+    phase: str
+    progress: float
+    type: Literal["phase"] = "phase"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """Something went wrong outside the journey's own recovery (plain words + next step)."""
+
+    code: str
+    message: str
+    hint: str
+    type: Literal["error"] = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class PauseEvent:
+    """Debug mode: stopped before the named step(s)."""
+
+    next_nodes: tuple[str, ...]
+    type: Literal["pause"] = "pause"
+
+
+Event = TextEvent | ProgressEvent | GateEvent | PhaseEvent | ErrorEvent | PauseEvent

@@ -1,0 +1,75 @@
+"""Faults a scripted journey can inject, as wrappers around the real adapters."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from flows.services import Services
+from integrations.errors import EnclaveUnavailable
+from integrations.storage.faults import FaultPlan, FaultyBlobStore
+from integrations.tee.port import EnclaveInfo, JobStatus, SignedResult, VerificationRequest, Verifier
+
+if TYPE_CHECKING:
+    from agent.journeys import Faults
+
+
+class TamperingVerifier:
+    """Forwards to a real verifier, then alters the signed data (the signature no longer fits)."""
+
+    def __init__(self, inner: Verifier) -> None:
+        self.inner = inner
+
+    async def info(self) -> EnclaveInfo:
+        return await self.inner.info()
+
+    async def submit(self, request: VerificationRequest, *, idempotency_key: str) -> str:
+        return await self.inner.submit(request, idempotency_key=idempotency_key)
+
+    async def status(self, job_id: str) -> JobStatus:
+        return await self.inner.status(job_id)
+
+    async def result(self, job_id: str) -> SignedResult:
+        real = await self.inner.result(job_id)
+        score = int(str(real.data.get("quality_score", 0)))
+        data = {**real.data, "quality_score": 100 if score != 100 else 99}
+        return dataclasses.replace(real, data=data)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class DownVerifier(TamperingVerifier):
+    """An enclave that cannot be reached for the first ``failures`` submissions."""
+
+    def __init__(self, inner: Verifier, failures: int = 1) -> None:
+        super().__init__(inner)
+        self.failures = failures
+
+    async def submit(self, request: VerificationRequest, *, idempotency_key: str) -> str:
+        if self.failures > 0:
+            self.failures -= 1
+            raise EnclaveUnavailable("The enclave did not answer (connection refused).")
+        return await self.inner.submit(request, idempotency_key=idempotency_key)
+
+    async def result(self, job_id: str) -> SignedResult:
+        return await self.inner.result(job_id)
+
+
+def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Services:
+    """Wrap the adapters named by ``faults``; the rest stay as they are."""
+    if faults.storage is not None:
+        s = faults.storage
+        plan = FaultPlan(
+            timeout_after_bytes=int(model_bytes * s.timeout_at) if s.timeout_at else None,
+            timeout_requests=s.requests,
+            insufficient_storage=s.insufficient_storage,
+        )
+        services = dataclasses.replace(services, storage=FaultyBlobStore(services.storage, plan))
+    if faults.verifier is not None:
+        v = faults.verifier
+        if v.tamper:
+            services = dataclasses.replace(services, verifier=TamperingVerifier(services.verifier))
+        elif v.fail == "enclave_down":
+            services = dataclasses.replace(services, verifier=DownVerifier(services.verifier))
+    return services

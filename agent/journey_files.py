@@ -1,0 +1,67 @@
+"""Real model files for scripted journeys, written by the real libraries.
+
+Example::
+
+    make_model_file(tmp / "m.safetensors", "safetensors", size_mb=2)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+FileKind = Literal["safetensors", "onnx", "malicious_pickle", "garbage", "truncated_safetensors"]
+
+
+class _Exploit:
+    """A pickle payload that would run a shell command if anyone unpickled it (nobody does)."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("echo pwned",))
+
+
+def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: int = 0) -> Path:
+    """Write a model file of about ``size_mb`` megabytes (10^6 bytes) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n = max(16, int(size_mb * 1_000_000 / 4))
+    if kind in ("safetensors", "truncated_safetensors"):
+        from safetensors.numpy import save_file
+
+        side = max(4, int(n ** 0.5))
+        tensors = {
+            "encoder.weight": rng.standard_normal((side, side), dtype=np.float32) * 0.02,
+            "encoder.bias": np.zeros(side, dtype=np.float32),
+            "head.weight": rng.standard_normal((side, 8), dtype=np.float32) * 0.02,
+        }
+        save_file(tensors, str(path), metadata={"format": "pt", "framework": "satya-journey"})
+        if kind == "truncated_safetensors":
+            with path.open("r+b") as fh:
+                fh.truncate(path.stat().st_size // 2)
+    elif kind == "onnx":
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+
+        side = max(4, int((n // 2) ** 0.5))
+        weight = numpy_helper.from_array(rng.standard_normal((side, side)).astype(np.float32), "W")
+        node = helper.make_node("MatMul", ["x", "W"], ["y"])
+        graph = helper.make_graph(
+            [node], "journey",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, side])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, side])],
+            initializer=[weight],
+        )
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    elif kind == "malicious_pickle":
+        weights = {"w": rng.standard_normal(min(n, 4096)).tolist()}
+        with path.open("wb") as fh:
+            pickle.dump({"weights": weights, "hook": _Exploit()}, fh)
+    elif kind == "garbage":
+        path.write_bytes(b"This is not a model, just notes.\n" * max(1, n // 8))
+    else:  # pragma: no cover - Literal exhausts the kinds
+        raise ValueError(f"unknown file kind {kind!r}")
+    return path

@@ -1,0 +1,318 @@
+"""Scripted journeys: YAML files of user turns, faults and expectations.
+
+The same files run from the command line (``satya journey run FILE``, exit code
+0 only when every expectation holds) and under pytest (one test per file).
+
+Format::
+
+    name: beginner happy path
+    user: ana                       # the user id (default "author")
+    settings: {size_threshold_mb: 5}   # Settings overrides
+    files:                          # real model files made for the run
+      - {name: my-model.safetensors, kind: safetensors, size_mb: 2}
+    faults:
+      storage: {timeout_at: 0.6, requests: 1}   # or {insufficient_storage: true}
+      verifier: {tamper: true}                    # or {fail: enclave_down}
+    turns:
+      - say: "upload ./my-model.safetensors"
+        expect:
+          phase: pre_upload_assessment
+          gate: upload                  # the gate now waiting (null: none)
+          reply_contains: ["cost"]      # substrings of this turn's replies (case-insensitive)
+          reply_matches: ["\\d+ chunk"] # regular expressions
+          reply_not_contains: ["Traceback"]
+          reply_kinds: [assessment]     # typed replies seen this turn
+          progress: [upload]            # tasks that reported progress this turn
+          context: {quality_score: {min: 1, max: 100}, format: safetensors, listing_id: {exists: true}}
+          steps_completed: [chunked_upload]
+          ledger: {object: listing_id, type: MarketplaceModel, fields: {price: 2000000000}}
+          raw_json: true                # a raw-data reply parses as JSON (and has no secrets)
+      - restart: true                   # close and reopen on the same home, new thread
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.assistant import Assistant
+from agent.events import Event, GateEvent, ProgressEvent, TextEvent
+from agent.journey_files import FileKind, make_model_file
+from agent.settings import Settings
+from integrations.errors import UserInputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileSpec(_Strict):
+    name: str
+    kind: FileKind
+    size_mb: float = 1.0
+
+
+class StorageFaults(_Strict):
+    timeout_at: float | None = Field(default=None, gt=0, lt=1)
+    requests: int = 1
+    insufficient_storage: bool = False
+
+
+class VerifierFaults(_Strict):
+    tamper: bool = False
+    fail: Literal["enclave_down"] | None = None
+
+
+class Faults(_Strict):
+    storage: StorageFaults | None = None
+    verifier: VerifierFaults | None = None
+
+
+class Expect(_Strict):
+    phase: str | None = None
+    status: str | None = None
+    gate: str | None | Literal[False] = False  # False: not checked; None: no gate pending
+    reply_contains: list[str] = Field(default_factory=list)
+    reply_matches: list[str] = Field(default_factory=list)
+    reply_not_contains: list[str] = Field(default_factory=list)
+    reply_kinds: list[str] = Field(default_factory=list)
+    progress: list[str] = Field(default_factory=list)
+    context: dict[str, Any] = Field(default_factory=dict)
+    steps_completed: list[str] = Field(default_factory=list)
+    steps_pending: list[str] = Field(default_factory=list)
+    ledger: dict[str, Any] | None = None
+    raw_json: bool = False
+    expertise: str | None = None
+
+
+class Turn(_Strict):
+    say: str | None = None
+    user: str | None = None
+    restart: bool = False
+    expect: Expect = Field(default_factory=Expect)
+
+
+class Journey(_Strict):
+    name: str
+    description: str = ""
+    user: str = "author"
+    settings: dict[str, Any] = Field(default_factory=dict)
+    files: list[FileSpec] = Field(default_factory=list)
+    faults: Faults = Field(default_factory=Faults)
+    turns: list[Turn]
+
+
+@dataclass
+class TurnReport:
+    index: int
+    said: str
+    replies: list[str]
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class JourneyReport:
+    name: str
+    turns: list[TurnReport]
+
+    @property
+    def ok(self) -> bool:
+        return all(not t.failures for t in self.turns)
+
+    def summary(self) -> str:
+        lines = [f"journey: {self.name}"]
+        for t in self.turns:
+            mark = "ok  " if not t.failures else "FAIL"
+            lines.append(f"  [{mark}] turn {t.index}: {t.said}")
+            for failure in t.failures:
+                lines.append(f"         - {failure}")
+            if t.failures:
+                lines.append("         replies were:")
+                lines += [f"           | {line}" for r in t.replies for line in r.splitlines()]
+        passed = sum(1 for t in self.turns if not t.failures)
+        lines.append(f"{passed} passed, {len(self.turns) - passed} failed")
+        return "\n".join(lines)
+
+
+def load_journey(path: Path) -> Journey:
+    """Parse and validate a journey file; a clear error for a bad one."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserInputError(f"Cannot read the journey file {path} ({exc.strerror}).") from None
+    except yaml.YAMLError as exc:
+        raise UserInputError(f"{path} is not valid YAML: {exc}") from None
+    try:
+        return Journey.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserInputError(f"{path}: {where}: {first['msg']}") from None
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+async def run_journey(journey: Journey, *, workdir: Path | None = None) -> JourneyReport:
+    """Run every turn against a fresh home; check each turn's expectations."""
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="satya-journey-")))
+        home = workdir / "home"
+        for spec in journey.files:
+            make_model_file(workdir / spec.name, spec.kind, size_mb=spec.size_mb)
+        settings = Settings(_env_file=None, home=home, user=journey.user, **journey.settings)  # type: ignore[call-arg]
+        stack.enter_context(_cwd(workdir))
+        return await _run_turns(journey, settings)
+
+
+async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
+    reports: list[TurnReport] = []
+    async with contextlib.AsyncExitStack() as outer:
+        assistant = await outer.enter_async_context(_open(settings, journey))
+        thread = await assistant.new_thread(journey.user)
+        for index, turn in enumerate(journey.turns, start=1):
+            if turn.restart:
+                await outer.aclose()
+                assistant = await outer.enter_async_context(_open(settings, journey))
+                thread = await assistant.new_thread(journey.user)
+                reports.append(TurnReport(index, "(restart)", []))
+                continue
+            if turn.say is None:
+                reports.append(TurnReport(index, "(nothing)", [], ["a turn needs 'say' or 'restart'"]))
+                continue
+            events = [e async for e in assistant.send(thread, turn.say, user_id=turn.user or journey.user)]
+            report = TurnReport(index, turn.say, _texts(events))
+            report.failures = await _check(turn.expect, events, assistant, thread)
+            reports.append(report)
+    return JourneyReport(journey.name, reports)
+
+
+@contextlib.asynccontextmanager
+async def _open(settings: Settings, journey: Journey) -> Any:
+    from agent.journey_faults import apply_faults
+    from agent.wiring import build_services
+
+    async with contextlib.AsyncExitStack() as stack:
+        services = await build_services(settings, stack)
+        model_bytes = next((p.stat().st_size for p in (Path(f.name) for f in journey.files)
+                            if p.is_file()), 0)
+        services = apply_faults(services, journey.faults, model_bytes=model_bytes)
+        async with Assistant.open(settings, services=services) as assistant:
+            yield assistant
+
+
+def _texts(events: list[Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, TextEvent | GateEvent)]
+
+
+async def _check(expect: Expect, events: list[Event], assistant: Assistant, thread: str) -> list[str]:
+    failures: list[str] = []
+    view = await assistant.state(thread)
+    text = "\n".join(_texts(events))
+    low = text.lower()
+    if expect.phase is not None and view.phase != expect.phase:
+        failures.append(f"phase: expected {expect.phase!r}, got {view.phase!r}")
+    if expect.status is not None and view.status != expect.status:
+        failures.append(f"status: expected {expect.status!r}, got {view.status!r}")
+    if expect.expertise is not None and view.expertise != expect.expertise:
+        failures.append(f"expertise: expected {expect.expertise!r}, got {view.expertise!r}")
+    if expect.gate is not False:
+        got = view.gate.get("gate") if view.gate else None
+        if got != expect.gate:
+            failures.append(f"gate: expected {expect.gate!r}, got {got!r}")
+    for s in expect.reply_contains:
+        if s.lower() not in low:
+            failures.append(f"reply does not contain {s!r}")
+    for s in expect.reply_not_contains:
+        if s.lower() in low:
+            failures.append(f"reply contains {s!r}, which it must not")
+    for pattern in expect.reply_matches:
+        if not re.search(pattern, text, re.I | re.M):
+            failures.append(f"reply does not match /{pattern}/")
+    kinds = [e.kind for e in events if isinstance(e, TextEvent)]
+    for k in expect.reply_kinds:
+        if k not in kinds:
+            failures.append(f"no {k!r} reply (saw {kinds})")
+    tasks = {e.task for e in events if isinstance(e, ProgressEvent)}
+    for task in expect.progress:
+        if task not in tasks:
+            failures.append(f"no progress reported for {task!r}")
+    for step in expect.steps_completed:
+        if step not in view.completed_steps:
+            failures.append(f"step {step!r} not completed (completed: {view.completed_steps})")
+    for step in expect.steps_pending:
+        if step not in view.pending_steps:
+            failures.append(f"step {step!r} not pending")
+    for key, want in expect.context.items():
+        failures += _check_value(f"context.{key}", view.context.get(key), want)
+    if expect.ledger is not None:
+        failures += await _check_ledger(expect.ledger, view.context, assistant)
+    if expect.raw_json:
+        failures += _check_raw(events)
+    return failures
+
+
+def _check_value(label: str, got: Any, want: Any) -> list[str]:
+    if isinstance(want, dict):
+        out = []
+        if "exists" in want and (got is not None) != bool(want["exists"]):
+            out.append(f"{label}: expected {'a value' if want['exists'] else 'no value'}, got {got!r}")
+        if "min" in want and not (isinstance(got, int | float) and got >= want["min"]):
+            out.append(f"{label}: expected >= {want['min']}, got {got!r}")
+        if "max" in want and not (isinstance(got, int | float) and got <= want["max"]):
+            out.append(f"{label}: expected <= {want['max']}, got {got!r}")
+        if "matches" in want and not (isinstance(got, str) and re.search(want["matches"], got)):
+            out.append(f"{label}: expected to match /{want['matches']}/, got {got!r}")
+        return out
+    return [] if got == want else [f"{label}: expected {want!r}, got {got!r}"]
+
+
+async def _check_ledger(spec: dict[str, Any], context: dict[str, Any], assistant: Assistant) -> list[str]:
+    object_id = context.get(str(spec.get("object", "")))
+    if not object_id:
+        return [f"ledger: context has no {spec.get('object')!r} to look up"]
+    try:
+        obj = await assistant.services.ledger.get_object(str(object_id))
+    except Exception as exc:
+        return [f"ledger: {object_id} not found ({exc})"]
+    out = []
+    if "type" in spec and not obj.type.endswith(f"::{spec['type']}"):
+        out.append(f"ledger: {object_id} is a {obj.type}, expected {spec['type']}")
+    for key, want in (spec.get("fields") or {}).items():
+        out += _check_value(f"ledger.{key}", obj.fields.get(key), want)
+    return out
+
+
+_SECRETISH = re.compile(r"suiprivkey|private|secret|mnemonic|api_key", re.I)
+
+
+def _check_raw(events: list[Event]) -> list[str]:
+    raws = [e for e in events if isinstance(e, TextEvent) and e.kind == "raw_data"]
+    if not raws:
+        return ["no raw data reply"]
+    try:
+        data = json.loads(raws[0].text)
+    except json.JSONDecodeError as exc:
+        return [f"raw data is not JSON: {exc}"]
+    out = [f"raw data lacks {k!r}" for k in ("objectId", "type", "content") if k not in data]
+    if _SECRETISH.search(raws[0].text):
+        out.append("raw data mentions something secret-looking")
+    return out

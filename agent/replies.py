@@ -1,0 +1,215 @@
+"""Typed replies -> text, by verbosity (templates in ``prompts/replies.yaml``).
+
+Example::
+
+    >>> render("price_changed", {"price_mist": 2_500_000_000}, "expert")
+    'Price set to 2.5 SUI.'
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Mapping
+from decimal import Decimal
+
+from prompts import load_yaml
+
+_UNITS = ("B", "KB", "MB", "GB", "TB")
+_MODE_TEXT = {
+    "supervised": "I ask before anything paid or irreversible.",
+    "auto": "No approval questions; spending stays under the caps.",
+    "debug": "I stop before every step; /state shows the state, /step or /continue goes on.",
+}
+_CODE_TEXT = {
+    "network_timeout": "network timeout", "service_unavailable": "storage service outage",
+    "enclave_unavailable": "enclave outage",
+}
+_ALTERNATIVE = {
+    "network_timeout": "use a smaller chunk size and fewer parallel uploads "
+                       "(SATYA_CHUNK_SIZE_MIB=2 SATYA_UPLOAD_CONCURRENCY=1), or another publisher.",
+    "service_unavailable": "point SATYA_WALRUS_PUBLISHER_URL at another publisher.",
+    "enclave_unavailable": "point SATYA_NAUTILUS_URL at another enclave, or verify locally.",
+}
+_SUGGESTION_TEXT = {
+    "export_safetensors": "export the weights to safetensors (no code can hide in it)",
+    "quantize_fp16": "quantize to fp16 (about half the size)",
+    "prune_unused": "drop optimizer state and unused tensors",
+    "onnx_simplify": "simplify the ONNX graph (onnxsim)",
+}
+
+
+def human_bytes(n: float) -> str:
+    """1234567 -> '1.2 MB' (decimal units, as disks and networks count)."""
+    size = float(n)
+    for unit in _UNITS:
+        if abs(size) < 1000 or unit == _UNITS[-1]:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def human_duration(seconds: float | None) -> str:
+    """Seconds -> '3 s', '2 min 5 s', '1 h 4 min'; None -> 'unknown'."""
+    if seconds is None:
+        return "unknown"
+    s = max(0, round(float(seconds)))
+    if s < 60:
+        return f"{s} s" if s else "under a second"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
+def _units(amount: object, per: int, unit: str) -> str:
+    value = Decimal(int(str(amount))) / Decimal(per)
+    text = format(value.normalize(), "f") if value else "0"
+    return f"{text} {unit}"
+
+
+def sui(mist: object) -> str:
+    """MIST -> 'x SUI' exactly (no float rounding)."""
+    return _units(mist, 10**9, "SUI")
+
+
+def wal(frost: object) -> str:
+    """FROST -> 'x WAL' exactly."""
+    return _units(frost, 10**9, "WAL")
+
+
+class _Fields(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def _derive(data: Mapping[str, object]) -> _Fields:
+    out = _Fields(data)
+    for key, value in data.items():
+        if value is None or isinstance(value, bool):
+            continue
+        if key.endswith("_bytes") or key == "threshold":
+            out[f"{key}_h"] = human_bytes(float(str(value)))
+        if key.endswith("_mist"):
+            out[f"{key}_sui"] = sui(value)
+        if key.endswith("_frost"):
+            out[f"{key}_wal"] = wal(value)
+        if key.endswith("_s") and isinstance(value, int | float):
+            out[f"{key}_d"] = human_duration(value)
+    suggestions = data.get("suggestions")
+    if isinstance(suggestions, list):
+        out["suggestions_text"] = (
+            "Suggestions: " + "; ".join(_SUGGESTION_TEXT.get(str(s), str(s)) for s in suggestions) + "."
+            if suggestions else "No changes needed."
+        )
+    if isinstance(data.get("tags"), list):
+        out["tags_text"] = ", ".join(str(t) for t in data["tags"])  # type: ignore[union-attr]
+    if isinstance(data.get("listings"), list):
+        out["listings_text"] = "\n".join(
+            f"  {item.get('id')}  {item.get('title')}  [{item.get('category')}]  "
+            f"{sui(item.get('price_mist') or 0)}  quality {item.get('quality_score')}"
+            for item in data["listings"]  # type: ignore[union-attr]
+            if isinstance(item, dict)
+        ) or "  (none)"
+    if "mode" in data:
+        out["mode_text"] = _MODE_TEXT.get(str(data["mode"]), "")
+    code = str(data.get("code", ""))
+    out["code_text"] = _CODE_TEXT.get(code, code.replace("_", " "))
+    out["alternative_text"] = _ALTERNATIVE.get(code, "try again later.")
+    if "bytes_skipped" in data:
+        skipped = int(str(data["bytes_skipped"]))
+        out["resumed_text"] = (
+            f"Resumed: {human_bytes(skipped)} were already stored and not sent again." if skipped else ""
+        )
+    return out
+
+
+def _template(kind: str, expertise: str) -> str | None:
+    templates = load_yaml("replies.yaml")
+    entry = templates.get(kind)
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        return entry
+    assert isinstance(entry, dict)
+    order = {"beginner": ("beginner", "text", "intermediate", "expert"),
+             "intermediate": ("intermediate", "text", "beginner", "expert"),
+             "expert": ("expert", "text", "intermediate", "beginner")}[expertise]
+    for key in order:
+        if key in entry:
+            return str(entry[key])
+    return None
+
+
+def render(kind: str, data: Mapping[str, object], expertise: str = "intermediate") -> str:
+    """The words for one typed reply."""
+    if expertise not in ("beginner", "intermediate", "expert"):
+        expertise = "intermediate"
+    special = _SPECIAL.get(kind)
+    if special is not None:
+        return special(data, expertise)
+    if kind.startswith("troubleshoot"):
+        template = _template(f"troubleshoot_{data.get('code')}", expertise) or _template(kind, expertise)
+    else:
+        template = _template(kind, expertise)
+    if template is None:
+        return json.dumps({"reply": kind, **data}, default=str)
+    return string.Formatter().vformat(template, (), _derive(data)).strip()
+
+
+def _faq(data: Mapping[str, object], expertise: str) -> str:
+    faq = load_yaml("faq.yaml")
+    topic = str(data.get("topic") or "overview")
+    return str(faq.get(topic, faq["overview"])).strip()
+
+
+def _status(data: Mapping[str, object], expertise: str) -> str:
+    progress = float(str(data.get("progress", 0)))
+    lines = [f"Phase: {data.get('phase')} · status: {data.get('status')} · progress {progress:.0%}"]
+    ctx = data.get("context")
+    if isinstance(ctx, dict) and ctx:
+        shown = ", ".join(
+            f"{k}={human_bytes(v) if k == 'size_bytes' else sui(v) if k == 'price_mist' else v}"
+            for k, v in ctx.items()
+        )
+        lines.append(f"Model: {shown}")
+    job = data.get("job")
+    if isinstance(job, dict):
+        lines.append(f"Verification: {job.get('state')} {float(str(job.get('fraction', 0))):.0%}, "
+                     f"ETA {human_duration(job.get('eta_s'))}")  # type: ignore[arg-type]
+    error = data.get("error")
+    if isinstance(error, dict):
+        lines.append(f"Last problem: {error.get('message')} ({error.get('hint')})")
+    pending = data.get("pending_steps")
+    if isinstance(pending, list) and pending:
+        lines.append("Next steps: " + ", ".join(str(s) for s in pending[: 3 if expertise == "expert" else 10]))
+    if expertise == "beginner" and not pending:
+        lines.append("Nothing in progress. Say 'upload PATH' to publish a model.")
+    return "\n".join(lines)
+
+
+def _raw(data: Mapping[str, object], expertise: str) -> str:
+    return str(data.get("json", "{}"))
+
+
+def _dashboard(data: Mapping[str, object], expertise: str) -> str:
+    lines = ["Dashboard:"]
+    for src in data.get("sources") or []:  # type: ignore[attr-defined]
+        if src.get("ok"):
+            lines.append(f"  {src['source']:<17} {json.dumps(src.get('value'), default=str)}  ({src['ms']} ms)")
+        else:
+            lines.append(f"  {src['source']:<17} FAILED: {src.get('error')}  ({src['ms']} ms)")
+    return "\n".join(lines)
+
+
+def _market(data: Mapping[str, object], expertise: str) -> str:
+    analysis = data.get("analysis")
+    return "Market analysis:\n" + json.dumps(analysis, indent=2, default=str)
+
+
+_SPECIAL = {
+    "faq": _faq,
+    "status": _status,
+    "raw_data": _raw,
+    "dashboard": _dashboard,
+    "market_analysis": _market,
+}

@@ -1,0 +1,92 @@
+"""Settings: environment variables (prefix ``SATYA_``) and a ``.env`` file.
+
+Every backend is chosen here, never by editing code. With nothing set, every
+backend is the embedded one and the product runs offline.
+
+Example::
+
+    settings = Settings(home=tmp_path, storage_backend="local")
+    settings.home / "checkpoints.sqlite"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """All configuration of Satya Agent."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SATYA_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        populate_by_name=True,
+    )
+
+    home: Path = Field(default=Path("~/.satya"), description="Checkpoints, ledger, blobs, keys.")
+    user: str = Field(default="local", description="The user id the chat speaks for.")
+    mode: Literal["supervised", "auto", "debug"] = "supervised"
+
+    storage_backend: Literal["local", "walrus"] = "local"
+    walrus_publisher_url: str = "https://publisher.walrus-testnet.walrus.space"
+    walrus_aggregator_url: str = "https://aggregator.walrus-testnet.walrus.space"
+    walrus_permanent: bool = False
+    walrus_send_object_to: str | None = None
+    epochs: int = Field(default=1, ge=1, le=53)
+    price_frost_per_mib_epoch: int = Field(default=2100, ge=0)
+    local_storage_quota_mb: int | None = Field(default=None, ge=0)
+
+    chain_backend: Literal["local", "sui"] = "local"
+    sui_network: str = "testnet"
+    sui_rpc_url: str = "fullnode.testnet.sui.io:443"
+    sui_package_id: str | None = None
+    sui_registry_id: str | None = None
+    sui_private_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SATYA_SUI_PRIVATE_KEY", "SUI_PRIVATE_KEY")
+    )
+    sui_keystore: Path | None = None
+
+    verifier_backend: Literal["local", "nautilus"] = "local"
+    nautilus_url: str = "http://127.0.0.1:3000"
+    result_max_age_s: float = Field(default=600.0, gt=0)
+
+    size_threshold_mb: float = Field(default=100.0, gt=0, description="Above this, the compression branch.")
+    chunk_size_mib: float = Field(default=8.0, gt=0, le=10.0)
+    upload_concurrency: int = Field(default=4, ge=1, le=64)
+    upload_retries: int = Field(default=3, ge=0, le=20)
+    auto_cap_wal: float = Field(default=5.0, ge=0, description="auto mode: storage spend cap (WAL).")
+    auto_cap_sui: float = Field(default=5.0, ge=0, description="auto mode: SUI spend cap.")
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "SATYA_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "SATYA_OPENAI_BASE_URL")
+    )
+    openai_model: str = Field(
+        default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "SATYA_OPENAI_MODEL")
+    )
+    llm_timeout_s: float = 20.0
+
+    @field_validator("home")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """An OpenAI-compatible model is used when a key or a base URL is configured."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def chunk_size(self) -> int:
+        return int(self.chunk_size_mib * MIB)
+
+    @property
+    def size_threshold_bytes(self) -> int:
+        return int(self.size_threshold_mb * 1000 * 1000)

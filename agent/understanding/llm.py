@@ -1,0 +1,113 @@
+"""The OpenAI-compatible interpreter: structured output into the same ``Intent``.
+
+Used when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set. Any failure (network,
+refusal, malformed JSON, an intent the schema does not allow) falls back to the
+rules, so the conversation never depends on the model being up. The model only
+classifies; it can never approve a gate on its own: an ``approve`` it returns is
+accepted only if the rules read the message as an approval too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Literal
+
+import httpx
+from openai import AsyncOpenAI
+from pydantic import BaseModel, Field, ValidationError
+
+from agent.understanding.rules import RuleInterpreter, parse_price_mist
+from flows.intents import INTENT_KINDS, Intent, IntentKind, intent
+
+log = logging.getLogger("satya.llm")
+
+SYSTEM_PROMPT_FILE = "system_interpreter.md"
+
+
+class IntentOutput(BaseModel):
+    """What the model must return (JSON schema sent as the response format)."""
+
+    kind: IntentKind
+    paths: list[str] = Field(default_factory=list)
+    price_sui: str | None = Field(default=None, description="A decimal number of SUI, as text.")
+    model_ref: str | None = None
+    epochs: int | None = Field(default=None, ge=1, le=53)
+    expertise: Literal["beginner", "intermediate", "expert"] | None = None
+    mode: Literal["supervised", "auto", "debug"] | None = None
+    topic: str | None = None
+    query: str | None = None
+
+
+class LLMInterpreter:
+    """Ask a chat model for an ``Intent``; fall back to ``RuleInterpreter``."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        model: str,
+        system_prompt: str,
+        http_client: httpx.AsyncClient | None = None,
+        timeout_s: float = 20.0,
+        rules: RuleInterpreter | None = None,
+    ) -> None:
+        self._client = AsyncOpenAI(
+            api_key=api_key or "not-needed", base_url=base_url, http_client=http_client,
+            timeout=timeout_s, max_retries=0,
+        )
+        self._model = model
+        self._system = system_prompt
+        self.rules = rules or RuleInterpreter()
+        self.fallbacks = 0
+
+    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent:
+        """Interpret with the model; on any failure use the rules."""
+        ruled = self.rules.interpret(text, at_gate=at_gate)
+        try:
+            out = await self._ask(text, at_gate=at_gate)
+        except Exception as exc:  # the model is optional: every failure falls back
+            self.fallbacks += 1
+            log.warning("language model unavailable (%s); using the rules", type(exc).__name__)
+            return ruled
+        if out.kind == "approve" and ruled["kind"] != "approve":
+            return ruled  # only the user's own clear words approve a gate
+        return self._to_intent(out, text, ruled)
+
+    async def _ask(self, text: str, *, at_gate: bool) -> IntentOutput:
+        schema = IntentOutput.model_json_schema()
+        user = json.dumps({"message": text, "waiting_for_approval": at_gate,
+                           "allowed_kinds": list(INTENT_KINDS)})
+        response = await self._client.chat.completions.create(
+            model=self._model,
+            messages=[{"role": "system", "content": self._system}, {"role": "user", "content": user}],
+            response_format={"type": "json_schema",
+                             "json_schema": {"name": "intent", "schema": schema, "strict": False}},
+            temperature=0,
+        )
+        content = response.choices[0].message.content
+        if not content:
+            raise ValueError("empty response")
+        try:
+            return IntentOutput.model_validate_json(content)
+        except ValidationError as exc:
+            raise ValueError("response does not match the intent schema") from exc
+
+    @staticmethod
+    def _to_intent(out: IntentOutput, text: str, ruled: Intent) -> Intent:
+        price = None
+        if out.price_sui is not None:
+            price = parse_price_mist(f"{out.price_sui} sui")
+        return intent(
+            out.kind, text,
+            paths=out.paths or ruled.get("paths"),
+            price_mist=price if price is not None else ruled.get("price_mist"),
+            model_ref=out.model_ref, epochs=out.epochs, expertise=out.expertise, mode=out.mode,
+            topic=out.topic, query=out.query, self_description=ruled.get("self_description"),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()

@@ -1,0 +1,162 @@
+"""Builds the adapters named by ``Settings``: embedded by default, live when configured.
+
+Live clients are constructed only when selected (the Sui client never at import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from agent.settings import Settings
+from agent.understanding.llm import LLMInterpreter
+from agent.understanding.rules import RuleInterpreter
+from flows.intents import Intent
+from flows.services import FlowConfig, Services
+from integrations.chain.keys import SuiKeypair, load_or_create_keypair
+from integrations.chain.local import LocalLedger
+from integrations.chain.port import Ledger, Signer
+from integrations.errors import ConfigurationError
+from integrations.storage.chunked import download_file
+from integrations.storage.local import LocalBlobStore
+from integrations.storage.port import BlobStore
+from integrations.tee.attestation import TrustedEnclaves
+from integrations.tee.enclave import Enclave
+from integrations.tee.local import LocalVerifier
+from integrations.tee.port import Verifier
+from prompts import load_text
+
+
+class AsyncRules:
+    """The rule interpreter behind the async interface the Assistant uses."""
+
+    def __init__(self) -> None:
+        self.rules = RuleInterpreter()
+
+    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent:
+        return self.rules.interpret(text, at_gate=at_gate)
+
+
+def build_interpreter(settings: Settings) -> AsyncRules | LLMInterpreter:
+    """Rules offline; an OpenAI-compatible model when a key or base URL is set."""
+    if not settings.llm_enabled:
+        return AsyncRules()
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return LLMInterpreter(api_key=key, base_url=settings.openai_base_url, model=settings.openai_model,
+                          system_prompt=load_text("system_interpreter.md"), timeout_s=settings.llm_timeout_s)
+
+
+def flow_config(settings: Settings) -> FlowConfig:
+    """The journey's knobs from the settings."""
+    return FlowConfig(
+        home=settings.home,
+        size_threshold_bytes=settings.size_threshold_bytes,
+        chunk_size=settings.chunk_size,
+        upload_concurrency=settings.upload_concurrency,
+        upload_retries=settings.upload_retries,
+        epochs=settings.epochs,
+        price_frost_per_mib_epoch=settings.price_frost_per_mib_epoch,
+        auto_cap_frost=int(settings.auto_cap_wal * 10**9),
+        auto_cap_mist=int(settings.auto_cap_sui * 10**9),
+        result_max_age_s=settings.result_max_age_s,
+    )
+
+
+def build_storage(settings: Settings) -> BlobStore:
+    """The configured blob store."""
+    if settings.storage_backend == "walrus":
+        from integrations.storage.walrus import WalrusBlobStore
+
+        return WalrusBlobStore(
+            settings.walrus_publisher_url, settings.walrus_aggregator_url, epochs=settings.epochs,
+            permanent=settings.walrus_permanent, send_object_to=settings.walrus_send_object_to,
+        )
+    quota = settings.local_storage_quota_mb
+    return LocalBlobStore(settings.home / "blobs",
+                          quota_bytes=None if quota is None else quota * 1000 * 1000)
+
+
+def build_ledger(settings: Settings) -> Ledger:
+    """The configured ledger."""
+    if settings.chain_backend == "sui":
+        raise ConfigurationError(
+            "The live Sui ledger needs SATYA_SUI_PACKAGE_ID and SATYA_SUI_REGISTRY_ID.",
+            hint="Set them (and SUI_PRIVATE_KEY), or unset SATYA_CHAIN_BACKEND for the local ledger.",
+        ) if not (settings.sui_package_id and settings.sui_registry_id) else _sui_ledger(settings)
+    return LocalLedger(settings.home / "ledger.sqlite")
+
+
+def _sui_ledger(settings: Settings) -> Ledger:
+    from integrations.chain.sui import SuiLedger
+
+    return SuiLedger.from_settings(  # type: ignore[no-any-return]
+        network=settings.sui_network, rpc_url=settings.sui_rpc_url,
+        package_id=str(settings.sui_package_id), registry_id=str(settings.sui_registry_id),
+        signer=_configured_key(settings),
+    )
+
+
+def _configured_key(settings: Settings) -> SuiKeypair | None:
+    if settings.sui_private_key is not None:
+        return SuiKeypair.from_bech32(settings.sui_private_key.get_secret_value())
+    if settings.sui_keystore is not None:
+        from integrations.chain.keys import load_sui_keystore
+
+        keys = load_sui_keystore(settings.sui_keystore)
+        return keys[0] if keys else None
+    return None
+
+
+def make_wallets(settings: Settings) -> callable:  # type: ignore[valid-type]
+    """user id -> Signer: the configured key, or a key generated into SATYA_HOME/keys (0600)."""
+    configured = _configured_key(settings)
+    cache: dict[str, Signer] = {}
+
+    async def wallet_for(user_id: str) -> Signer:
+        if configured is not None:
+            return configured
+        if user_id not in cache:
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user_id) or "local"
+            cache[user_id] = load_or_create_keypair(settings.home / "keys" / f"{safe}.key")
+        return cache[user_id]
+
+    return wallet_for
+
+
+async def build_services(settings: Settings, stack: contextlib.AsyncExitStack) -> Services:
+    """Every adapter the journey needs; closed when ``stack`` closes."""
+    storage = build_storage(settings)
+    stack.push_async_callback(storage.aclose)
+    ledger = build_ledger(settings)
+    stack.push_async_callback(ledger.aclose)
+    verifier: Verifier
+    if settings.verifier_backend == "nautilus":
+        from integrations.tee.nautilus import NautilusVerifier
+
+        verifier = NautilusVerifier(settings.nautilus_url)
+    else:
+        verifier = local_verifier(storage, settings.home)
+    stack.push_async_callback(verifier.aclose)
+    wallet_for = make_wallets(settings)
+    trusted = await trust_enclave(ledger, verifier, await wallet_for("satya-operator"))
+    return Services(storage=storage, ledger=ledger, verifier=verifier, wallet_for=wallet_for,
+                    trusted_enclaves=trusted, config=flow_config(settings))
+
+
+def local_verifier(storage: BlobStore, home: Path) -> LocalVerifier:
+    """The in-process enclave, fetching models from ``storage``."""
+
+    async def fetch(blob_id: str, dest: Path) -> None:
+        await download_file(storage, blob_id, dest)
+
+    enclave = Enclave(fetch, workdir=home / "enclave")
+    return LocalVerifier(enclave, state_dir=home / "verifier")
+
+
+async def trust_enclave(ledger: Ledger, verifier: Verifier, operator: Signer) -> TrustedEnclaves:
+    """Register the enclave's key on the ledger (PCRs checked there) and trust it locally."""
+    info = await verifier.info()
+    await ledger.register_enclave(operator, info, request_id=f"enclave:{info.public_key}")
+    trusted = TrustedEnclaves(allowed_pcrs={info.pcrs})
+    trusted.register(info)
+    return trusted

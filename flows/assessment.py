@@ -1,0 +1,129 @@
+"""Pre-upload assessment: validate the file, estimate cost and time, suggest, plan."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from flows.events import say
+from flows.failures import to_recovery
+from flows.services import Services
+from flows.state import JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete, publish_plan
+from integrations.chain.market import infer_category
+from integrations.errors import FileProblem, InvalidModelFormat, SatyaError
+from integrations.storage.cost import estimate_storage_cost
+from integrations.tee.inspect import sniff_format
+
+UPLOADABLE_FORMATS = frozenset(
+    {"safetensors", "onnx", "pytorch_zip", "pytorch_legacy_pickle", "keras_h5", "gguf", "tf_savedmodel", "pickle"}
+)
+
+
+def _check_path(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.exists():
+        raise FileProblem(f"There is no file at {raw}.")
+    if path.is_dir():
+        raise FileProblem(
+            f"{raw} is a directory.", hint="Zip the model directory and upload the .zip file."
+        )
+    if not path.is_file():
+        raise FileProblem(f"{raw} is not a regular file.")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise FileProblem(f"{raw} cannot be read ({exc.strerror}).") from exc
+    return path.resolve()
+
+
+def _suggestions(fmt: str, size: int, large: bool) -> list[str]:
+    out: list[str] = []
+    if fmt in ("pickle", "pytorch_legacy_pickle", "pytorch_zip"):
+        out.append("export_safetensors")
+    if large:
+        out += ["quantize_fp16", "prune_unused"]
+    if fmt == "onnx":
+        out.append("onnx_simplify")
+    return out
+
+
+async def assess(state: JourneyState, runtime: Runtime[Services]) -> Command[
+    Literal["compression_recommendation", "upload_gate", "recovery"]
+]:
+    """Validate format and size, estimate storage cost and times, make the plan."""
+    services = runtime.context
+    cfg = services.config
+    paths = state["intent"].get("paths") or [state.get("context", {}).get("file_path", "")]
+    raw = paths[0]
+    try:
+        path = _check_path(raw)
+        size = path.stat().st_size
+        fmt = await asyncio.to_thread(sniff_format, path)
+        if str(fmt) not in UPLOADABLE_FORMATS:
+            raise InvalidModelFormat(
+                f"{path.name} is not a model format I can verify (its content looks like: {fmt})."
+            )
+    except SatyaError as error:
+        update_ctx: ModelContext = {"file_path": raw, "file_name": Path(raw).name}
+        return to_recovery(state, "assess", error, context=update_ctx,
+                           current_phase=Phase.PRE_UPLOAD_ASSESSMENT)
+    large = size > cfg.size_threshold_bytes
+    estimate = estimate_storage_cost(
+        size, chunk_size=cfg.chunk_size, epochs=state["intent"].get("epochs", cfg.epochs),
+        price_frost_per_mib_epoch=cfg.price_frost_per_mib_epoch,
+    )
+    ctx: ModelContext = {
+        "file_path": str(path),
+        "file_name": path.name,
+        "size_bytes": size,
+        "format": str(fmt),
+        "category": infer_category(path.name, {}, str(fmt)),
+        "large": large,
+        "chunk_size": cfg.chunk_size,
+        "chunk_count": max(1, math.ceil(size / cfg.chunk_size)),
+        "cost_frost": estimate.cost_frost,
+        "encoded_bytes": estimate.encoded_bytes,
+        "upload_eta_s": round(size / cfg.assumed_upload_bytes_per_s, 1),
+        "verify_eta_s": round(size / cfg.assumed_verify_bytes_per_s, 1),
+        "suggestions": _suggestions(str(fmt), size, large),
+    }
+    say(runtime, "assessment", expertise=state["expertise"], threshold=cfg.size_threshold_bytes,
+        epochs=estimate.epochs, blobs=estimate.blobs, **ctx)
+    plan_state: JourneyState = {**state, "completed_steps": [], "pending_steps": publish_plan(large=large)}
+    steps = complete(plan_state, Step.VALIDATE_FILE, Step.ESTIMATE_COSTS)
+    update: dict[str, object] = {
+        "context": ctx,
+        "current_phase": Phase.PRE_UPLOAD_ASSESSMENT,
+        "status": WorkflowStatus.ACTIVE,
+        "error": None,
+        # A fresh id per publication: every idempotency key below derives from it.
+        "workflow_id": f"wf-{uuid.uuid4().hex[:16]}",
+        **steps,
+    }
+    goto: Literal["compression_recommendation", "upload_gate"] = (
+        "compression_recommendation" if large else "upload_gate"
+    )
+    return Command(goto=goto, update=update)
+
+
+async def compression_recommendation(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+    """For a file over the size threshold: how much smaller it could be, and how."""
+    ctx = state["context"]
+    size = ctx.get("size_bytes", 0)
+    say(runtime, "compression_recommendation", expertise=state["expertise"], size_bytes=size,
+        fp16_bytes=size // 2, int8_bytes=size // 4, format=ctx.get("format", ""))
+    return dict(complete(state, Step.COMPRESSION_RECOMMENDATION))
+
+
+async def optimization_guidance(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+    """Concrete steps for the suggestions, before the upload gate."""
+    say(runtime, "optimization_guidance", expertise=state["expertise"],
+        suggestions=state["context"].get("suggestions", []))
+    return dict(complete(state, Step.OPTIMIZATION_GUIDANCE))

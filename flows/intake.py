@@ -1,0 +1,110 @@
+"""The entry node: who is speaking, what they asked, and where that goes next."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.runtime import Runtime
+
+from flows.intents import Expertise, Intent
+from flows.onboarding import load_profile, save_profile
+from flows.recovery import retry_target
+from flows.services import Services
+from flows.state import JourneyState, Phase, WorkflowStatus
+
+Route = Literal[
+    "onboarding",
+    "answer",
+    "assess",
+    "status",
+    "raw_data",
+    "market",
+    "dashboard",
+    "settings",
+    "listing_prep",
+    "browse",
+    "purchase_prep",
+    "recovery",
+    "upload",
+    "verify_monitor",
+    "register",
+    "verify_submit",
+    "list_model",
+]
+
+# Nodes that a 'retry' may go back to (the ones that record errors).
+RETRYABLE_NODES: frozenset[str] = frozenset(
+    {"assess", "upload", "register", "verify_submit", "verify_monitor", "list_model"}
+)
+
+
+def _infer_expertise(intent: Intent) -> Expertise | None:
+    if "self_description" in intent:
+        return intent["self_description"]
+    if intent["kind"] == "quick_upload":
+        return "expert"
+    return None
+
+
+async def intake(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+    """Fill defaults on a new thread, recognise returning users, learn expertise."""
+    user_id = state.get("user_id") or "local"
+    profile = await load_profile(runtime, user_id)
+    update: dict[str, object] = {}
+    if not state.get("current_phase"):
+        update |= {
+            "current_phase": Phase.IDLE,
+            "status": WorkflowStatus.ACTIVE,
+            "completed_steps": [],
+            "pending_steps": [],
+            "context": {},
+            "mode": state.get("mode") or "supervised",
+            "returning": profile is not None,
+        }
+    expertise: Expertise = state.get("expertise") or (profile or {}).get("expertise") or "intermediate"
+    inferred = _infer_expertise(state["intent"])
+    if inferred and (profile is None or inferred != expertise):
+        expertise = inferred
+    update["expertise"] = expertise
+    new_profile = dict(profile or {"published": 0, "threads": 0})
+    if profile is None or profile.get("expertise") != expertise:
+        new_profile["expertise"] = expertise
+        await save_profile(runtime, user_id, new_profile)
+    return update
+
+
+def route(state: JourneyState) -> Route:
+    """Pick the node for the current intent."""
+    intent = state["intent"]
+    kind = intent["kind"]
+    ctx = state.get("context") or {}
+    if kind == "greet":
+        return "onboarding"
+    if kind in ("upload", "quick_upload"):
+        return "assess" if intent.get("paths") else "answer"
+    if kind == "status":
+        return "status"
+    if kind == "raw_data":
+        return "raw_data"
+    if kind == "market_analysis":
+        return "market"
+    if kind == "dashboard":
+        return "dashboard"
+    if kind in ("set_expertise", "set_mode"):
+        return "settings"
+    if kind in ("list", "set_price"):
+        return "listing_prep" if ctx.get("verification_id") and not ctx.get("listing_id") else "answer"
+    if kind == "browse":
+        return "browse"
+    if kind in ("purchase", "download"):
+        return "purchase_prep"
+    if kind == "retry":
+        error = state.get("error")
+        if error and error["node"] in RETRYABLE_NODES:
+            return retry_target(error["node"])
+        return "answer"
+    if kind == "support_bundle":
+        return "recovery"
+    if kind == "help" and intent.get("topic") == "onboarding":
+        return "onboarding"
+    return "answer"

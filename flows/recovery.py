@@ -1,0 +1,103 @@
+"""Recovery with graduated escalation.
+
+1. automatic retry with a notice (retryable errors, up to ``max_auto_retries``);
+2. guided troubleshooting specific to the error (conversion guide, cleanup, top-up…);
+3. an alternative approach;
+4. escalation with a support bundle that preserves the whole context, secrets redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Literal
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from flows.events import say
+from flows.services import Services
+from flows.state import JourneyState, WorkflowStatus, progress
+
+RetryTarget = Literal["assess", "upload", "register", "verify_submit", "list_model"]
+
+_SECRET_KEY = re.compile(r"(secret|token|password|passphrase|mnemonic|private|api_?key|authorization)", re.I)
+
+
+def retry_target(node: str) -> RetryTarget:
+    """The node to run again after a failure at ``node``."""
+    if node == "verify_monitor":
+        return "verify_submit"
+    assert node in ("assess", "upload", "register", "verify_submit", "list_model"), node
+    return node  # type: ignore[return-value]
+
+
+def redact(value: object) -> object:
+    """Replace the values of secret-looking keys, recursively."""
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def write_support_bundle(state: JourneyState, directory: Path, *, level: int) -> Path:
+    """Write everything support needs to a JSON file (mode 0600) and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    bundle = {
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "escalation_level": level,
+        "workflow_id": state.get("workflow_id"),
+        "user_id": state.get("user_id"),
+        "phase": state.get("current_phase"),
+        "status": state.get("status"),
+        "progress": progress(state),
+        "mode": state.get("mode"),
+        "expertise": state.get("expertise"),
+        "completed_steps": state.get("completed_steps"),
+        "pending_steps": state.get("pending_steps"),
+        "context": state.get("context"),
+        "error": state.get("error"),
+        "last_intent": state.get("intent"),
+    }
+    path = directory / f"{state.get('workflow_id') or 'journey'}-{int(time.time() * 1000)}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(redact(bundle), fh, indent=2, sort_keys=True, default=str)
+    return path
+
+
+async def recovery(state: JourneyState, runtime: Runtime[Services]) -> Command[
+    Literal["assess", "upload", "register", "verify_submit", "list_model", "__end__"]
+]:
+    """Decide how far to escalate a recorded failure, and do it."""
+    cfg = runtime.context.config
+    error = state.get("error")
+    if state["intent"]["kind"] == "support_bundle":
+        path = write_support_bundle(state, cfg.support_dir, level=4)
+        say(runtime, "support_bundle", path=str(path), error=dict(error) if error else None)
+        return Command(goto=END)
+    if error is None:
+        say(runtime, "nothing_to_retry")
+        return Command(goto=END)
+    code, attempts = error["code"], error["attempts"]
+    retryable = code in ("network_timeout", "service_unavailable", "enclave_unavailable")
+    auto = cfg.max_auto_retries if retryable else 0
+    if attempts <= auto:
+        say(runtime, "auto_retry", code=code, message=error["message"], attempt=attempts,
+            of=auto, node=error["node"])
+        return Command(goto=retry_target(error["node"]))
+    level = min(4, 2 + (attempts - auto - 1))
+    if level == 2:
+        say(runtime, "troubleshoot", code=code, message=error["message"], hint=error["hint"],
+            expertise=state.get("expertise", "intermediate"), file_name=state["context"].get("file_name", ""))
+    elif level == 3:
+        say(runtime, "alternative", code=code, message=error["message"], hint=error["hint"])
+    else:
+        path = write_support_bundle(state, cfg.support_dir, level=4)
+        say(runtime, "support_bundle", path=str(path), error=dict(error))
+    return Command(goto=END, update={"status": WorkflowStatus.FAILED})

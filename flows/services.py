@@ -1,0 +1,63 @@
+"""What the graph's nodes are given: adapters and settings, as a typed runtime context.
+
+Nodes read these through ``Runtime[Services]``; nothing is looked up from
+module globals. ``agent.wiring`` builds a ``Services`` from ``Settings``;
+tests and scripted journeys build their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from integrations.chain.port import Ledger, Signer
+from integrations.storage.port import BlobStore
+from integrations.tee.attestation import TrustedEnclaves
+from integrations.tee.port import Verifier
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """The knobs of the journey (from ``Settings``)."""
+
+    home: Path
+    size_threshold_bytes: int = 100 * 1000 * 1000
+    chunk_size: int = 8 * 1024 * 1024
+    upload_concurrency: int = 4
+    upload_retries: int = 3
+    upload_backoff_s: float = 0.2
+    epochs: int = 1
+    price_frost_per_mib_epoch: int = 2100
+    auto_cap_frost: int = 5 * 10**9
+    auto_cap_mist: int = 5 * 10**9
+    max_auto_retries: int = 1
+    result_max_age_s: float = 600.0
+    verify_poll_s: float = 0.05
+    assumed_upload_bytes_per_s: float = 50e6
+    assumed_verify_bytes_per_s: float = 200e6
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def support_dir(self) -> Path:
+        return self.home / "support"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.home / "downloads"
+
+
+@dataclass(slots=True)
+class Services:
+    """The adapters one graph run uses."""
+
+    storage: BlobStore
+    ledger: Ledger
+    verifier: Verifier
+    wallet_for: Callable[[str], Awaitable[Signer]]
+    trusted_enclaves: TrustedEnclaves
+    config: FlowConfig
+    extras: dict[str, object] = field(default_factory=dict)

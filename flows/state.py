@@ -1,0 +1,177 @@
+"""The persisted journey state: the seed's workflow record plus the current turn.
+
+Large data never goes into state: files stay on disk; state keeps paths,
+digests and ids. Everything is plain JSON values so checkpoints round-trip
+exactly with LangGraph's default serializer.
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+from flows.intents import Expertise, Intent, Mode
+
+
+class Phase:
+    """Where the journey stands (plain strings, so checkpoints hold only JSON values)."""
+
+    ONBOARDING = "onboarding"
+    PRE_UPLOAD_ASSESSMENT = "pre_upload_assessment"
+    UPLOAD = "upload"
+    VERIFICATION_MONITORING = "verification_monitoring"
+    MARKETPLACE_LISTING = "marketplace_listing"
+    COMPLETED = "completed"
+    PURCHASE = "purchase"
+    IDLE = "idle"
+
+
+class WorkflowStatus:
+    """What the workflow is doing now."""
+
+    ACTIVE = "active"
+    WAITING_APPROVAL = "waiting_approval"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class Step:
+    """Steps of the author's journey, by phase (see DESIGN.md §3)."""
+
+    WELCOME = "welcome"
+    PLATFORM_OVERVIEW = "platform_overview"
+    FIRST_UPLOAD_GUIDE = "first_upload_guide"
+    VERIFICATION_EXPLANATION = "verification_explanation"
+    MARKETPLACE_INTRODUCTION = "marketplace_introduction"
+    VALIDATE_FILE = "validate_file"
+    ESTIMATE_COSTS = "estimate_costs"
+    COMPRESSION_RECOMMENDATION = "compression_recommendation"
+    OPTIMIZATION_GUIDANCE = "optimization_guidance"
+    CONFIRM_UPLOAD = "confirm_upload"
+    CHUNKED_UPLOAD = "chunked_upload"
+    REGISTER_ON_CHAIN = "register_on_chain"
+    SUBMIT_VERIFICATION = "submit_verification"
+    MONITOR_VERIFICATION = "monitor_verification"
+    REPORT_QUALITY = "report_quality"
+    SUGGEST_PRICE = "suggest_price"
+    CONFIRM_LISTING = "confirm_listing"
+    CREATE_LISTING = "create_listing"
+    SETUP_MONITORING = "setup_monitoring"
+
+
+ONBOARDING_STEPS = [
+    Step.WELCOME,
+    Step.PLATFORM_OVERVIEW,
+    Step.FIRST_UPLOAD_GUIDE,
+    Step.VERIFICATION_EXPLANATION,
+    Step.MARKETPLACE_INTRODUCTION,
+]
+
+
+def publish_plan(*, large: bool) -> list[str]:
+    """The steps of one model's publication; a large file adds two steps."""
+    steps = [Step.VALIDATE_FILE, Step.ESTIMATE_COSTS]
+    if large:
+        steps += [Step.COMPRESSION_RECOMMENDATION, Step.OPTIMIZATION_GUIDANCE]
+    steps += [
+        Step.CONFIRM_UPLOAD,
+        Step.CHUNKED_UPLOAD,
+        Step.REGISTER_ON_CHAIN,
+        Step.SUBMIT_VERIFICATION,
+        Step.MONITOR_VERIFICATION,
+        Step.REPORT_QUALITY,
+        Step.SUGGEST_PRICE,
+        Step.CONFIRM_LISTING,
+        Step.CREATE_LISTING,
+        Step.SETUP_MONITORING,
+    ]
+    return [str(s) for s in steps]
+
+
+class ErrorRecord(TypedDict):
+    """The last failure, kept so recovery and 'retry' know where to go back to."""
+
+    code: str
+    message: str
+    hint: str
+    node: str
+    attempts: int
+
+
+class ModelContext(TypedDict, total=False):
+    """What the journey knows about the model being published or bought."""
+
+    file_path: str
+    file_name: str
+    size_bytes: int
+    format: str
+    category: str
+    sha256: str
+    large: bool
+    chunk_size: int
+    chunk_count: int
+    cost_frost: int
+    encoded_bytes: int
+    upload_eta_s: float
+    verify_eta_s: float
+    suggestions: list[str]
+    manifest_blob_id: str
+    upload_bytes_sent: int
+    upload_bytes_skipped: int
+    model_id: str  # the PendingModel object id
+    register_digest: str
+    job_id: str
+    verification_id: str
+    quality_score: int
+    security_assessment: str
+    price_mist: int
+    price_low_mist: int
+    price_high_mist: int
+    price_explanation: str
+    title: str
+    description: str
+    tags: list[str]
+    listing_id: str
+    listing_digest: str
+    # buyer side
+    purchase_listing_id: str
+    purchase_id: str
+    purchase_price_mist: int
+    purchase_fee_mist: int
+    download_path: str
+
+
+class JourneyState(TypedDict):
+    """One thread's state. ``progress`` is derived from the steps, never stored."""
+
+    workflow_id: str
+    user_id: str
+    current_phase: str
+    status: str
+    completed_steps: list[str]
+    pending_steps: list[str]
+    context: ModelContext
+    mode: Mode
+    expertise: Expertise
+    intent: Intent
+    error: NotRequired[ErrorRecord | None]
+    returning: NotRequired[bool]
+
+
+def progress(state: JourneyState) -> float:
+    """Fraction of the plan's steps completed, 0..1."""
+    done = len(state.get("completed_steps") or [])
+    total = done + len(state.get("pending_steps") or [])
+    return round(done / total, 3) if total else 0.0
+
+
+def complete(state: JourneyState, *steps: str) -> dict[str, list[str]]:
+    """The state update that moves ``steps`` from pending to completed."""
+    completed = list(state.get("completed_steps") or [])
+    pending = list(state.get("pending_steps") or [])
+    for step in steps:
+        if step not in completed:
+            completed.append(step)
+        if step in pending:
+            pending.remove(step)
+    return {"completed_steps": completed, "pending_steps": pending}
