@@ -91,9 +91,17 @@ class Enclave:
         )
 
     async def process(
-        self, request: VerificationRequest, *, on_progress: Progress | None = None
+        self,
+        request: VerificationRequest,
+        *,
+        on_progress: Progress | None = None,
+        on_size: Callable[[int], None] | None = None,
     ) -> SignedResult:
-        """Fetch, inspect, score and sign; ``ModelRejected`` for a dangerous or invalid model."""
+        """Fetch, inspect, score and sign; ``ModelRejected`` for a dangerous or invalid model.
+
+        ``on_progress(fraction, message)`` follows the steps; ``on_size(bytes)`` is
+        called once the model is fetched (callers use it for ETAs).
+        """
 
         def report(fraction: float, message: str) -> None:
             if on_progress is not None:
@@ -108,6 +116,8 @@ class Enclave:
             await self._fetch(request.model_blob_id, model_path)
             if request.dataset_blob_id:
                 await self._fetch(request.dataset_blob_id, dataset_path)
+            if on_size is not None:
+                on_size(model_path.stat().st_size)
             report(0.1, "inspecting the model")
             started = time.perf_counter()
             inspection = await asyncio.to_thread(

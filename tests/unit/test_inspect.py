@@ -8,6 +8,7 @@ import os
 import pickle
 import struct
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import gguf
@@ -84,7 +85,7 @@ def test_truncated_safetensors_is_rejected(tmp_path: Path) -> None:
         inspect_model(path)
 
 
-def _craft_safetensors(path: Path, header: dict[str, object], data: bytes) -> Path:
+def _craft_safetensors(path: Path, header: Mapping[str, object], data: bytes) -> Path:
     raw = json.dumps(header).encode()
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + data)
     return path
