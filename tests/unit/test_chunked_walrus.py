@@ -1,0 +1,171 @@
+"""Chunked uploads to the local Walrus server over loopback: limits, balance, and kill -9."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from integrations.errors import BlobTooLarge, InsufficientStorage
+from integrations.storage.chunked import download_file, upload_file
+from integrations.storage.cost import blob_storage_cost_frost
+from integrations.storage.ids import encode_blob_id
+from integrations.storage.server import ServerFaults, create_app
+from integrations.storage.serving import BackgroundServer
+from integrations.storage.walrus import WalrusBlobStore
+
+MIB = 1024 * 1024
+KIB = 1024
+
+
+def _make_file(path: Path, size: int) -> bytes:
+    data = hashlib.shake_256(path.name.encode()).digest(size)
+    path.write_bytes(data)
+    return data
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[BackgroundServer]:
+    app = create_app(data_dir=tmp_path / "srv", max_body_size=64 * KIB)
+    with BackgroundServer(app) as running:
+        yield running
+
+
+@pytest.fixture
+async def walrus(server: BackgroundServer) -> AsyncIterator[WalrusBlobStore]:
+    store = WalrusBlobStore(server.url, server.url, max_blob_size=MIB)
+    yield store
+    await store.aclose()
+
+
+async def test_round_trip_and_cost_over_http(tmp_path: Path, walrus: WalrusBlobStore) -> None:
+    src = tmp_path / "model.bin"
+    data = _make_file(src, 5 * 32 * KIB + 7)
+    result = await upload_file(
+        walrus, src, journal_dir=tmp_path / "j", session_key="s", chunk_size=32 * KIB
+    )
+    chunk_costs = sum(blob_storage_cost_frost(c.size, epochs=1) for c in result.chunks)
+    assert result.cost_frost is not None
+    assert result.cost_frost > chunk_costs  # plus the manifest
+    await download_file(walrus, result.manifest_blob_id, tmp_path / "copy")
+    assert (tmp_path / "copy").read_bytes() == data
+
+
+async def test_413_from_a_small_server_limit_is_blob_too_large(
+    tmp_path: Path, walrus: WalrusBlobStore
+) -> None:
+    src = tmp_path / "model.bin"
+    _make_file(src, 256 * KIB)
+    with pytest.raises(BlobTooLarge, match="413"):
+        await upload_file(
+            walrus,
+            src,
+            journal_dir=tmp_path / "j",
+            session_key="s",
+            chunk_size=128 * KIB,
+            retries=3,
+            backoff_s=0.001,
+        )
+
+
+async def test_insufficient_wal_balance_is_insufficient_storage(tmp_path: Path) -> None:
+    src = tmp_path / "model.bin"
+    _make_file(src, 4 * 32 * KIB)
+    app = create_app(data_dir=tmp_path / "srv", max_body_size=MIB, wal_balance_frost=300_000)
+    with BackgroundServer(app) as srv:
+        store = WalrusBlobStore(srv.url, srv.url, max_blob_size=MIB)
+        with pytest.raises(InsufficientStorage):
+            await upload_file(
+                store,
+                src,
+                journal_dir=tmp_path / "j",
+                session_key="s",
+                chunk_size=32 * KIB,
+                concurrency=1,
+            )
+        await store.aclose()
+
+
+CHILD = """
+import asyncio, json, sys
+from pathlib import Path
+from integrations.storage.chunked import upload_file
+from integrations.storage.walrus import WalrusBlobStore
+
+async def main(url, path, journal_dir):
+    store = WalrusBlobStore(url, url, max_blob_size=2 * 2**20)
+    def report(p):
+        print(json.dumps({"bytes_done": p.bytes_done}), flush=True)
+    await upload_file(store, Path(path), journal_dir=Path(journal_dir), session_key="kill",
+                      chunk_size=2**20, concurrency=4, on_progress=report)
+    print(json.dumps({"done": True}), flush=True)
+
+asyncio.run(main(*sys.argv[1:4]))
+"""
+
+
+def _stored_blob_ids(data_dir: Path) -> set[str]:
+    return {
+        encode_blob_id(bytes.fromhex(p.name))
+        for p in (data_dir / "blobs").rglob("*")
+        if p.is_file() and p.suffix == "" and len(p.name) == 64
+    }
+
+
+@pytest.mark.slow
+async def test_sigkill_mid_upload_then_resume_resends_at_most_the_in_flight_chunks(
+    tmp_path: Path,
+) -> None:
+    concurrency, chunk = 4, MIB
+    src = tmp_path / "big.bin"
+    data = _make_file(src, 64 * MIB)
+    data_dir = tmp_path / "srv"
+    app = create_app(
+        data_dir=data_dir, max_body_size=2 * MIB, faults=ServerFaults(response_delay_s=0.05)
+    )
+    with BackgroundServer(app) as srv:
+        repo_root = Path(__file__).resolve().parents[2]
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, srv.url, str(src), str(tmp_path / "j")],
+            stdout=subprocess.PIPE,
+            cwd=repo_root,
+            env={**os.environ, "PYTHONPATH": str(repo_root)},
+            text=True,
+        )
+        assert child.stdout is not None
+        killed_at = 0
+        for line in child.stdout:
+            progress = json.loads(line)
+            assert "done" not in progress, "the upload finished before it could be killed"
+            if progress["bytes_done"] >= len(data) // 3:
+                killed_at = progress["bytes_done"]
+                child.send_signal(signal.SIGKILL)
+                break
+        child.wait(timeout=30)
+        child.stdout.close()
+        assert child.returncode == -signal.SIGKILL
+        assert killed_at > 0
+
+        before = _stored_blob_ids(data_dir)
+        store = WalrusBlobStore(srv.url, srv.url, max_blob_size=2 * MIB)
+        result = await upload_file(
+            store,
+            src,
+            journal_dir=tmp_path / "j",
+            session_key="kill",
+            chunk_size=chunk,
+            concurrency=concurrency,
+        )
+        new_bytes = sum(c.size for c in result.chunks if c.blob_id not in before)
+        resent = result.bytes_sent - new_bytes
+        assert result.bytes_skipped >= killed_at - concurrency * chunk
+        assert 0 <= resent <= concurrency * chunk
+        assert result.sha256 == hashlib.sha256(data).hexdigest()
+        await download_file(store, result.manifest_blob_id, tmp_path / "copy.bin")
+        assert (tmp_path / "copy.bin").read_bytes() == data
+        await store.aclose()
