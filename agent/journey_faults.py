@@ -64,6 +64,7 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
             timeout_after_bytes=int(model_bytes * s.timeout_at) if s.timeout_at else None,
             timeout_requests=s.requests,
             insufficient_storage=s.insufficient_storage,
+            delay_s=s.delay_s,
         )
         services = dataclasses.replace(services, storage=FaultyBlobStore(services.storage, plan))
     if faults.verifier is not None:

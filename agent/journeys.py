@@ -66,6 +66,7 @@ class StorageFaults(_Strict):
     timeout_at: float | None = Field(default=None, gt=0, lt=1)
     requests: int = 1
     insufficient_storage: bool = False
+    delay_s: float = Field(default=0.0, ge=0, le=10)
 
 
 class VerifierFaults(_Strict):

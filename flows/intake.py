@@ -26,7 +26,6 @@ Route = Literal[
     "purchase_prep",
     "recovery",
     "upload",
-    "verify_monitor",
     "register",
     "verify_submit",
     "list_model",

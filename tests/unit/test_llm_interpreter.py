@@ -1,0 +1,73 @@
+"""The OpenAI-compatible interpreter, offline: recorded responses through an httpx transport."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from agent.understanding.llm import LLMInterpreter
+
+
+def _completion(content: str | None) -> dict[str, object]:
+    return {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+def _interpreter(handler: httpx.MockTransport) -> LLMInterpreter:
+    client = httpx.AsyncClient(transport=handler)
+    return LLMInterpreter(api_key="sk-test-not-real", base_url="http://llm.test/v1", model="test-model",
+                          system_prompt="classify", http_client=client)
+
+
+async def test_request_carries_the_schema_and_the_answer_becomes_an_intent() -> None:
+    seen: list[dict[str, object]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        assert request.url.path == "/v1/chat/completions"
+        body = {"kind": "set_price", "price_sui": "2.25"}
+        return httpx.Response(200, json=_completion(json.dumps(body)))
+
+    interp = _interpreter(httpx.MockTransport(handle))
+    out = await interp.interpret("could you make it two and a quarter sui")
+    assert out["kind"] == "set_price" and out["price_mist"] == 2_250_000_000
+    req = seen[0]
+    assert req["model"] == "test-model"
+    fmt = req["response_format"]
+    assert isinstance(fmt, dict) and fmt["type"] == "json_schema"
+    assert "kind" in json.dumps(fmt["json_schema"])
+    assert interp.fallbacks == 0
+
+
+async def test_server_error_falls_back_to_the_rules() -> None:
+    interp = _interpreter(httpx.MockTransport(lambda r: httpx.Response(500, json={"error": "boom"})))
+    out = await interp.interpret("upload ./m.safetensors")
+    assert out["kind"] == "upload" and out["paths"] == ["./m.safetensors"]
+    assert interp.fallbacks == 1
+
+
+async def test_malformed_json_and_unknown_kinds_fall_back() -> None:
+    replies = iter(["not json", json.dumps({"kind": "launch_rockets"}), None])
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_completion(next(replies)))
+
+    interp = _interpreter(httpx.MockTransport(handle))
+    for _ in range(3):
+        assert (await interp.interpret("check status"))["kind"] == "status"
+    assert interp.fallbacks == 3
+
+
+async def test_the_model_cannot_approve_on_its_own() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_completion(json.dumps({"kind": "approve"})))
+
+    interp = _interpreter(httpx.MockTransport(handle))
+    out = await interp.interpret("hmm, what would that cost me?", at_gate=True)
+    assert out["kind"] != "approve"
+    assert (await interp.interpret("yes", at_gate=True))["kind"] == "approve"

@@ -1,0 +1,64 @@
+"""The rule-based interpreter: intents and slots from plain messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.understanding.rules import RuleInterpreter, extract_paths, parse_price_mist
+
+R = RuleInterpreter()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I'm new here, how does this work?", "greet"),
+        ("upload ./my-model.safetensors", "upload"),
+        ("quick upload ./a.gguf", "quick_upload"),
+        ("check status", "status"),
+        ("show raw data", "raw_data"),
+        ("market analysis", "market_analysis"),
+        ("refresh my dashboard", "dashboard"),
+        ("browse models", "browse"),
+        ("buy resnet", "purchase"),
+        ("yes", "approve"),
+        ("no", "decline"),
+        ("make it 2.5 SUI", "set_price"),
+        ("retry", "retry"),
+        ("support bundle", "support_bundle"),
+        ("what is walrus?", "help"),
+        ("/mode auto", "set_mode"),
+        ("I'm an expert", "set_expertise"),
+        ("qwerty uiop", "unknown"),
+        ("", "unknown"),
+    ],
+)
+def test_kinds(text: str, kind: str) -> None:
+    assert R.interpret(text)["kind"] == kind
+
+
+def test_slots() -> None:
+    assert R.interpret("upload models/x.onnx for 3 epochs")["epochs"] == 3
+    assert R.interpret("upload 'my model.safetensors'")["paths"] == ["my model.safetensors"]
+    assert R.interpret("I'm new here")["self_description"] == "beginner"
+    assert R.interpret("switch to debug mode")["mode"] == "debug"
+    assert R.interpret("download 0xabc")["model_ref"] == "0xabc"
+    assert R.interpret("what does storage cost?")["topic"] == "storage"
+
+
+def test_prices_are_exact_integers() -> None:
+    assert parse_price_mist("2.5 SUI") == 2_500_000_000
+    assert parse_price_mist("0.000000001 sui") == 1
+    assert parse_price_mist("1500 mist") == 1500
+    assert parse_price_mist("0.5 mist") is None  # no fractional MIST
+    assert parse_price_mist("cheap") is None
+
+
+def test_paths() -> None:
+    assert extract_paths("upload ./a.safetensors and /tmp/b.onnx") == ["./a.safetensors", "/tmp/b.onnx"]
+    assert extract_paths("upload model.gguf") == ["model.gguf"]
+
+
+def test_a_long_sentence_starting_with_ok_is_not_an_approval_outside_a_gate() -> None:
+    assert R.interpret("ok so how do I upload a model from my laptop?")["kind"] != "approve"
+    assert R.interpret("yes please go ahead and do it now", at_gate=True)["kind"] == "approve"
