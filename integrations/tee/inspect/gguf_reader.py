@@ -7,18 +7,16 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from integrations.errors import InvalidModelFormat
 from integrations.tee.inspect.collector import Collector
-from integrations.tee.inspect.dtypes import as_floats, is_float
+from integrations.tee.inspect.dtypes import is_float
+from integrations.tee.inspect.slices import feed_tensor
 
 MAX_TENSORS = 1_000_000
 MAX_KV = 100_000
 MAX_STRING = 16 * 1024 * 1024
 MAX_ARRAY = 10_000_000
 MAX_DIMS = 8
-SLICE_BYTES = 16 * 1024 * 1024
 
 # ggml type id -> (name, elements per block, bytes per block)
 GGML_TYPES: dict[int, tuple[str, int, int]] = {
@@ -150,18 +148,9 @@ def read_gguf(path: Path, c: Collector) -> None:
             "quantized_tensors",
             f"{quantized} quantized or integer tensors are counted but not in the statistics.",
         )
-    mm = np.memmap(path, dtype=np.uint8, mode="r", offset=data_start, shape=(data_len,))
-    try:
-        for name, dtype, begin, end in spans:
-            if is_float(dtype) and end > begin and c.budget_for(end - begin):
-                for start in range(begin, end, SLICE_BYTES):
-                    stop = min(end, start + SLICE_BYTES)
-                    values = as_floats(np.asarray(mm[start:stop]), dtype)
-                    if values is None:
-                        raise InvalidModelFormat(f"GGUF tensor {name!r} has a ragged size.")
-                    c.values(values, stop - start)
-    finally:
-        del mm
+    for name, dtype, begin, end in spans:
+        if is_float(dtype) and end > begin and c.budget_for(end - begin):
+            feed_tensor(path, data_start, name, dtype, begin, end, c)
 
 
 def _tensor_info(r: _Reader) -> tuple[str, tuple[int, ...], int, int]:

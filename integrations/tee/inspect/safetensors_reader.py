@@ -6,11 +6,10 @@ import json
 import struct
 from pathlib import Path
 
-import numpy as np
-
 from integrations.errors import InvalidModelFormat
 from integrations.tee.inspect.collector import Collector
-from integrations.tee.inspect.dtypes import as_floats, is_float
+from integrations.tee.inspect.dtypes import is_float
+from integrations.tee.inspect.slices import feed_tensor
 from integrations.tee.inspect.sniff import MAX_SAFETENSORS_HEADER
 
 # safetensors dtype -> (our dtype name, bytes per element)
@@ -32,7 +31,6 @@ DTYPES: dict[str, tuple[str, int]] = {
     "BOOL": ("bool", 1),
 }
 MAX_TENSORS = 1_000_000
-SLICE_BYTES = 16 * 1024 * 1024
 
 
 def read_safetensors(path: Path, c: Collector) -> None:
@@ -75,16 +73,9 @@ def read_safetensors(path: Path, c: Collector) -> None:
     c.parameter_count = c.parameter_count or 0
     if data_len == 0:
         return
-    mm = np.memmap(path, dtype=np.uint8, mode="r", offset=data_start, shape=(data_len,))
-    try:
-        for name, dtype, begin, end in sorted(spans, key=lambda s: s[2]):
-            if not is_float(dtype) or end == begin:
-                continue
-            if not c.budget_for(end - begin):
-                continue
-            _feed(mm, name, dtype, begin, end, c)
-    finally:
-        del mm
+    for name, dtype, begin, end in sorted(spans, key=lambda s: s[2]):
+        if is_float(dtype) and end > begin and c.budget_for(end - begin):
+            feed_tensor(path, data_start, name, dtype, begin, end, c)
 
 
 def _tensor(name: str, spec: object, data_len: int, c: Collector) -> tuple[str, str, int, int]:
@@ -141,15 +132,3 @@ def _check_spans(spans: list[tuple[str, str, int, int]], data_len: int, c: Colle
             "unreferenced_bytes",
             f"{data_len - covered} bytes of the data area belong to no tensor.",
         )
-
-
-def _feed(mm: np.memmap, name: str, dtype: str, begin: int, end: int, c: Collector) -> None:
-    """Feed a tensor's values in slices of at most 16 MiB, aligned to the element size."""
-    step = SLICE_BYTES - SLICE_BYTES % 8
-    for start in range(begin, end, step):
-        stop = min(end, start + step)
-        values = as_floats(np.asarray(mm[start:stop]), dtype)
-        if values is None:
-            c.finding("warning", "unreadable_tensor", f"Tensor {name!r} could not be read.")
-            return
-        c.values(values, stop - start)

@@ -33,27 +33,30 @@ class StatsAccumulator:
 
     def _feed_chunk(self, chunk: npt.NDArray[np.floating]) -> None:
         """Fold one bounded chunk into the running moments."""
-        x = chunk.astype(np.float64, copy=False)
-        finite = np.isfinite(x)
-        n_finite = int(np.count_nonzero(finite))
-        if n_finite != x.size:
+        x = chunk.astype(np.float64)
+        total_sum = float(x.sum())
+        narrow = chunk  # min/max are exact in the source dtype and cheaper there
+        if not math.isfinite(total_sum):  # only then is a NaN/Inf scan worth its cost
+            finite = np.isfinite(x)
             nans = int(np.count_nonzero(np.isnan(x)))
             self.nan += nans
-            self.inf += x.size - n_finite - nans
+            self.inf += x.size - int(np.count_nonzero(finite)) - nans
             x = x[finite]
+            narrow = x
+            total_sum = float(x.sum())
         n = int(x.size)
         if n == 0:
             return
-        mean_b = float(x.sum()) / n
-        d = x - mean_b
-        m2_b = float(np.dot(d, d))
-        self.min = min(self.min, float(x.min()))
-        self.max = max(self.max, float(x.max()))
-        total = self.count + n
+        mean_b = total_sum / n
+        # sum of squares about the chunk mean, without a second temporary array
+        m2_b = max(0.0, float(np.dot(x, x)) - total_sum * mean_b)
+        self.min = min(self.min, float(narrow.min()))
+        self.max = max(self.max, float(narrow.max()))
+        merged = self.count + n
         delta = mean_b - self.mean
-        self.mean += delta * n / total
-        self.m2 += m2_b + delta * delta * self.count * n / total
-        self.count = total
+        self.mean += delta * n / merged
+        self.m2 += m2_b + delta * delta * self.count * n / merged
+        self.count = merged
 
     def result(self) -> WeightStats | None:
         """The statistics, or ``None`` when no finite value was seen."""
