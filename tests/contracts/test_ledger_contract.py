@@ -1,0 +1,188 @@
+"""The chain-port contract: every Ledger adapter behaves the same way.
+
+The full journey runs against each adapter that can execute offline (the
+LocalLedger). The live SuiLedger cannot execute without a node, so its part of
+the contract here is transaction building: what it would send is signed by the
+sender and nothing else verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from integrations.chain.keys import SuiKeypair, verify_transaction_signature
+from integrations.chain.local import LocalLedger
+from integrations.chain.local_tx import canonical_tx_bytes
+from integrations.chain.port import (
+    STATUS_PENDING,
+    STATUS_VERIFIED,
+    STATUS_VERIFYING,
+    Ledger,
+    ModelDraft,
+)
+from integrations.chain.sui_tx import (
+    GasConfig,
+    MarketplaceTxBuilder,
+    ObjectRef,
+    SharedRef,
+    serialize,
+    transaction_data,
+)
+from integrations.chain.testing import ManualClock, debug_enclave_info, signed_quality_result
+from integrations.errors import (
+    ChainError,
+    InsufficientFunds,
+    InvalidStatus,
+    ObjectNotFound,
+    PermissionDenied,
+)
+
+T0 = 1_744_041_600_000
+DIGEST = hashlib.sha256(b"contract model").hexdigest()
+DRAFT = ModelDraft(
+    title="Contract model",
+    description="used by the contract suite",
+    category="nlp",
+    tags=("contract",),
+    model_blob_id="blob",
+    model_digest=DIGEST,
+    size_bytes=100,
+    file_format="onnx",
+    price_mist=3_000_000,
+)
+
+
+def _local(tmp: Path, clock: ManualClock) -> LocalLedger:
+    return LocalLedger(tmp / "ledger.sqlite3", clock_ms=clock)
+
+
+ADAPTERS: dict[str, Callable[[Path, ManualClock], Ledger]] = {"local": _local}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+async def ledger(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[Ledger]:
+    adapter = ADAPTERS[request.param](tmp_path, clock)
+    yield adapter
+    await adapter.aclose()
+
+
+async def _journey(ledger: Ledger, clock: ManualClock) -> tuple[SuiKeypair, SuiKeypair, str]:
+    creator, buyer, operator = SuiKeypair.generate(), SuiKeypair.generate(), SuiKeypair.generate()
+    enclave = Ed25519PrivateKey.generate()
+    reg = await ledger.register_enclave(operator, debug_enclave_info(enclave), request_id="e")
+    up = await ledger.upload_model(creator, DRAFT, request_id="up")
+    pid = up.created[0]
+    assert (await ledger.get_object(pid)).fields["status"] == STATUS_PENDING
+    await ledger.submit_for_verification(creator, pid, request_id="sub")
+    assert (await ledger.get_object(pid)).fields["status"] == STATUS_VERIFYING
+    result = signed_quality_result(
+        enclave,
+        model_hash=DIGEST,
+        quality_score=77,
+        timestamp_ms=clock(),
+        enclave_id=reg.created[0],
+    )
+    cv = await ledger.complete_verification(creator, pid, result, request_id="cv")
+    assert (await ledger.get_object(pid)).fields["status"] == STATUS_VERIFIED
+    lst = await ledger.list_on_marketplace(creator, pid, cv.created[0], request_id="list")
+    return creator, buyer, lst.created[0]
+
+
+async def test_adapter_is_a_ledger(ledger: Ledger) -> None:
+    assert isinstance(ledger, Ledger)
+    assert ledger.network
+
+
+async def test_full_journey_and_purchase(ledger: Ledger, clock: ManualClock) -> None:
+    creator, buyer, listing_id = await _journey(ledger, clock)
+    listing = await ledger.get_object(listing_id)
+    assert listing.owner == "shared" and listing.fields["quality_score"] == 77
+    before_creator = await ledger.balance(creator.address)
+    before_buyer = await ledger.balance(buyer.address)
+    receipt = await ledger.purchase(buyer, listing_id, payment_mist=3_000_000, request_id="buy")
+    fee = 3_000_000 * 250 // 10_000
+    assert await ledger.balance(creator.address) == before_creator + 3_000_000 - fee
+    assert await ledger.balance(buyer.address) == before_buyer - 3_000_000 - receipt.gas_used_mist
+    records = await ledger.owned_objects(buyer.address, "PurchaseRecord")
+    assert [r.object_id for r in records] == [receipt.created[0]]
+    assert records[0].fields["platform_fee"] == fee
+    assert [o.object_id for o in await ledger.listings(category="nlp")] == [listing_id]
+    assert await ledger.listings(min_quality=78) == []
+
+
+async def test_events_are_ordered_and_typed(ledger: Ledger, clock: ManualClock) -> None:
+    await _journey(ledger, clock)
+    events = await ledger.events()
+    names = [e.type.rsplit("::", 1)[1] for e in events if "::marketplace::" in e.type]
+    assert names == [
+        "ModelUploaded",
+        "VerificationSubmitted",
+        "VerificationCompleted",
+        "ModelListed",
+    ]
+    assert [e.seq for e in events] == sorted({e.seq for e in events})
+
+
+async def test_retries_replay_and_errors_are_typed(ledger: Ledger, clock: ManualClock) -> None:
+    creator, buyer, listing_id = await _journey(ledger, clock)
+    first = await ledger.purchase(buyer, listing_id, payment_mist=3_000_000, request_id="b")
+    again = await ledger.purchase(buyer, listing_id, payment_mist=3_000_000, request_id="b")
+    assert again.replayed and again.digest == first.digest
+    with pytest.raises(PermissionDenied):
+        await ledger.purchase(creator, listing_id, payment_mist=3_000_000, request_id="self")
+    with pytest.raises(ObjectNotFound):
+        await ledger.get_object("0x" + "99" * 32)
+    poor = SuiKeypair.generate()
+    with pytest.raises(InsufficientFunds):
+        await ledger.purchase(poor, listing_id, payment_mist=10**17, request_id="poor")
+    up = await ledger.upload_model(creator, DRAFT, request_id="up2")
+    with pytest.raises(PermissionDenied):
+        await ledger.submit_for_verification(buyer, up.created[0], request_id="x")
+    with pytest.raises(InvalidStatus):
+        await ledger.list_on_marketplace(creator, up.created[0], up.created[0], request_id="y")
+    assert all(issubclass(e, ChainError) for e in (PermissionDenied, InvalidStatus))
+
+
+# -- what each adapter signs --------------------------------------------------------------
+
+
+def _local_tx(sender: str) -> bytes:
+    return canonical_tx_bytes(
+        kind="upload_model_entry",
+        args={"title": DRAFT.title, "price": DRAFT.price_mist},
+        sender=sender,
+        request_id="r",
+        gas_budget=1_000_000,
+        package="0x" + "ab" * 32,
+    )
+
+
+def _sui_tx(sender: str) -> bytes:
+    builder = MarketplaceTxBuilder(
+        package_id="0x" + "ab" * 32, registry=SharedRef("0x" + "cd" * 32, 1, True)
+    )
+    coin = ObjectRef("0x" + "11" * 32, 1, "11111111111111111111111111111111")
+    kind = builder.upload_model_entry(DRAFT)
+    return serialize(transaction_data(kind, sender=sender, gas=GasConfig((coin,), 1, 10)))
+
+
+@pytest.mark.parametrize("build", [_local_tx, _sui_tx], ids=["local", "sui"])
+def test_built_transactions_are_signed_by_their_sender_only(build: Callable[[str], bytes]) -> None:
+    sender, other = SuiKeypair.generate(), SuiKeypair.generate()
+    tx = build(sender.address)
+    assert verify_transaction_signature(tx, sender.sign_transaction(tx)) == sender.address
+    assert verify_transaction_signature(tx, other.sign_transaction(tx)) != sender.address
+    assert build(sender.address) == tx  # deterministic
+    assert verify_transaction_signature(build(other.address), sender.sign_transaction(tx)) is None
