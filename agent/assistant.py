@@ -142,7 +142,8 @@ class Assistant:
         if values.get("user_id") and values["user_id"] != user:
             yield ErrorEvent("not_found", "There is no such conversation.", "Start a new one.")
             return
-        await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
+        if not values:  # first turn of a thread created elsewhere: remember who owns it
+            await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
         gate_pending = bool(snap.interrupts)
         paused = bool(snap.next) and not gate_pending
         if paused:
@@ -225,9 +226,10 @@ class Assistant:
                 "Say 'retry' to continue, or 'support bundle' to report it (run with --verbose for details).",
             )
             return
-        snap = await self.graph.aget_state(cfg)
-        if snap.next and not snap.interrupts:
-            yield PauseEvent(tuple(snap.next))
+        if interrupt_before is not None:
+            snap = await self.graph.aget_state(cfg)
+            if snap.next and not snap.interrupts:
+                yield PauseEvent(tuple(snap.next))
 
     def _custom_event(self, chunk: Any, expertise: str) -> Event | None:
         if not isinstance(chunk, dict):
