@@ -355,16 +355,31 @@ class LocalLedger:
         )
 
     async def list_on_marketplace(
-        self, signer: Signer, pending_id: str, verification_id: str, *, request_id: str
+        self,
+        signer: Signer,
+        pending_id: str,
+        verification_id: str,
+        *,
+        request_id: str,
+        price_mist: int | None = None,
     ) -> TxReceipt:
-        """A shared ``MarketplaceModel``; consumes the pending model and its verification."""
+        """A shared ``MarketplaceModel``; consumes the pending model and its verification.
+
+        ``price_mist`` replaces the upload price (the author approves the final
+        price after verification); ``None`` keeps it.
+        """
+        args: dict[str, object] = {
+            "pending_model": pending_id,
+            "verification": verification_id,
+            "price": price_mist,
+        }
         return await self._transact(
             signer,
             "list_on_marketplace",
-            {"pending_model": pending_id, "verification": verification_id},
+            args,
             request_id,
             lambda ctx: rules.list_on_marketplace(
-                ctx, self._registry_id, pending_id, verification_id
+                ctx, self._registry_id, pending_id, verification_id, price_mist
             ),
         )
 

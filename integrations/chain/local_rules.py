@@ -221,9 +221,18 @@ def complete_verification(
 
 
 def list_on_marketplace(
-    ctx: TxContext, registry_id: str, pending_id: str, verification_id: str
+    ctx: TxContext,
+    registry_id: str,
+    pending_id: str,
+    verification_id: str,
+    price_mist: int | None = None,
 ) -> None:
-    """Consumes the ``PendingModel`` and its ``VerificationResult``; creates a shared listing."""
+    """Consumes the ``PendingModel`` and its ``VerificationResult``; creates a shared listing.
+
+    ``price_mist``, when given, replaces the price set at upload.
+    """
+    if price_mist is not None:
+        _u64("price", price_mist)
     model = _owned(ctx, pending_id, "PendingModel")
     if _int(model, "status") != STATUS_VERIFIED:
         raise InvalidStatus(
@@ -256,7 +265,7 @@ def list_on_marketplace(
             "security_assessment": verification.fields["security_assessment"],
             "enclave_id": verification.fields["enclave_id"],
             "tee_verified": True,
-            "price": f["price"],
+            "price": f["price"] if price_mist is None else price_mist,
             "max_downloads": f["max_downloads"],
             "current_downloads": 0,
             "total_earnings": 0,
@@ -275,7 +284,7 @@ def list_on_marketplace(
             "pending_model_id": pending_id,
             "creator": f["creator"],
             "category": f["category"],
-            "price": f["price"],
+            "price": f["price"] if price_mist is None else price_mist,
             "quality_score": verification.fields["quality_score"],
             "timestamp": ctx.now_ms,
         },

@@ -101,41 +101,81 @@ class SuiLedger:
         *,
         network: str,
         package_id: str,
-        registry: SharedRef,
+        registry: SharedRef | str,
         node: SuiNode | None = None,
         trusted_enclave_keys: Iterable[str] = (),
         gas_budget_mist: int = 50_000_000,
         max_result_age_ms: int = 10 * 60 * 1000,
         clock_ms: Callable[[], int] = wall_clock_ms,
+        default_signer: Signer | None = None,
+        rpc_url: str | None = None,
     ) -> None:
-        if not package_id.startswith("0x") or not registry.object_id.startswith("0x"):
+        registry_id = registry if isinstance(registry, str) else registry.object_id
+        if not package_id.startswith("0x") or not registry_id.startswith("0x"):
             raise ConfigurationError("The Satya package id and registry id must be 0x… ids.")
         self._network = network
         self._package_id = package_id
+        self._registry_id = registry_id
         self._node = node
-        self._builder = MarketplaceTxBuilder(package_id=package_id, registry=registry)
+        self._rpc_url = rpc_url
+        self._builder = (
+            None
+            if isinstance(registry, str)
+            else MarketplaceTxBuilder(package_id=package_id, registry=registry)
+        )
         self._trusted = {k.lower() for k in trusted_enclave_keys}
         self._gas_budget = gas_budget_mist
         self._max_age_ms = max_result_age_ms
         self._clock_ms = clock_ms
+        self.default_signer = default_signer
         self._receipts: dict[tuple[str, str], TxReceipt] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        network: str,
+        rpc_url: str | None,
+        package_id: str,
+        registry_id: str,
+        signer: Signer | None = None,
+        node: SuiNode | None = None,
+    ) -> SuiLedger:
+        """The live ledger as configured; nothing is contacted until a method needs the node.
+
+        Example::
+
+            ledger = SuiLedger.from_settings(network="testnet", rpc_url=None,
+                                             package_id=PKG, registry_id=REG)
+        """
+        return cls(
+            network=network,
+            package_id=package_id,
+            registry=registry_id,
+            node=node,
+            default_signer=signer,
+            rpc_url=rpc_url,
+        )
 
     @property
     def network(self) -> str:
         """The configured network name."""
         return self._network
 
-    @property
-    def builder(self) -> MarketplaceTxBuilder:
-        """The offline transaction builder this ledger uses."""
+    async def builder(self) -> MarketplaceTxBuilder:
+        """The transaction builder, once the registry's shared version is known."""
+        if self._builder is None:
+            ref = await self._require_node().shared_ref(self._registry_id, mutable=True)
+            self._builder = MarketplaceTxBuilder(package_id=self._package_id, registry=ref)
         return self._builder
 
     def _require_node(self) -> SuiNode:
         if self._node is None:
+            where = f" at {self._rpc_url}" if self._rpc_url else ""
             raise ChainError(
-                f"No Sui node is configured for {self._network}; the live ledger cannot reach "
-                "the chain.",
-                hint="Set the Sui endpoint in your settings, or use the local ledger.",
+                f"No Sui node is configured for {self._network}{where}; the live ledger cannot "
+                "reach the chain.",
+                hint="Use the local ledger (unset SATYA_CHAIN_BACKEND) until a node is configured.",
             )
         return self._node
 
@@ -174,14 +214,18 @@ class SuiLedger:
         self, signer: Signer, draft: ModelDraft, *, request_id: str
     ) -> TxReceipt:
         """``upload_model_entry``; the model digest, size and format are not stored on chain."""
-        return await self._submit(signer, self._builder.upload_model_entry(draft), request_id)
+        return await self._submit(
+            signer, (await self.builder()).upload_model_entry(draft), request_id
+        )
 
     async def submit_for_verification(
         self, signer: Signer, pending_id: str, *, request_id: str
     ) -> TxReceipt:
         """``submit_for_verification`` (the contract checks the owner)."""
         ref = await self._require_node().object_ref(pending_id)
-        return await self._submit(signer, self._builder.submit_for_verification(ref), request_id)
+        return await self._submit(
+            signer, (await self.builder()).submit_for_verification(ref), request_id
+        )
 
     async def complete_verification(
         self, signer: Signer, pending_id: str, result: SignedResult, *, request_id: str
@@ -200,7 +244,7 @@ class SuiLedger:
             now_ms=self._clock_ms(),
             max_age_ms=self._max_age_ms,
         )
-        kind = self._builder.complete_verification(
+        kind = (await self.builder()).complete_verification(
             await node.object_ref(pending_id),
             enclave_id=result.enclave_id or result.public_key,
             quality_score=score,
@@ -212,11 +256,28 @@ class SuiLedger:
         return await self._submit(signer, kind, request_id)
 
     async def list_on_marketplace(
-        self, signer: Signer, pending_id: str, verification_id: str, *, request_id: str
+        self,
+        signer: Signer,
+        pending_id: str,
+        verification_id: str,
+        *,
+        request_id: str,
+        price_mist: int | None = None,
     ) -> TxReceipt:
-        """``list_on_marketplace`` then shares the new ``MarketplaceModel``."""
+        """``list_on_marketplace`` then shares the new ``MarketplaceModel``.
+
+        The deployed contract keeps the upload price, so a different ``price_mist``
+        is refused rather than silently ignored.
+        """
         node = self._require_node()
-        kind = self._builder.list_on_marketplace(
+        if price_mist is not None:
+            pending = await node.get_object(pending_id)
+            if int(str(pending.fields.get("price", -1))) != price_mist:
+                raise ChainError(
+                    "The deployed marketplace contract cannot change a model's price at listing.",
+                    hint="Upload the model again with the approved price.",
+                )
+        kind = (await self.builder()).list_on_marketplace(
             await node.object_ref(pending_id), await node.object_ref(verification_id)
         )
         return await self._submit(signer, kind, request_id)
@@ -231,7 +292,7 @@ class SuiLedger:
         if payment_mist < price:
             raise ChainError(f"The payment of {payment_mist} MIST is below the price {price}.")
         ref = await node.shared_ref(listing_id, mutable=True)
-        kind = self._builder.purchase_model(ref, price_mist=price, buyer=signer.address)
+        kind = (await self.builder()).purchase_model(ref, price_mist=price, buyer=signer.address)
         return await self._submit(signer, kind, request_id)
 
     async def register_enclave(

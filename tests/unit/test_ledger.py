@@ -573,3 +573,17 @@ async def test_platform_stats_counts(world: World) -> None:
         stats["minted_mist"]
         == stats["circulating_mist"] + stats["platform_fees_mist"] + stats["gas_burnt_mist"]
     )
+
+
+async def test_listing_price_can_be_set_at_listing(world: World) -> None:
+    pid, vid = await verified(world, price=1_000)
+    receipt = await world.ledger.list_on_marketplace(
+        world.alice, pid, vid, request_id="l", price_mist=2_500
+    )
+    listing = await world.ledger.get_object(receipt.created[0])
+    assert listing.fields["price"] == 2_500
+    assert receipt.events[-1].fields["price"] == 2_500
+    with pytest.raises(ChainError, match="already used"):
+        await world.ledger.list_on_marketplace(
+            world.alice, pid, vid, request_id="l", price_mist=3_000
+        )

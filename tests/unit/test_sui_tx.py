@@ -141,6 +141,17 @@ async def test_sui_ledger_needs_a_node_and_says_so() -> None:
         await ledger.upload_model(KP, DRAFT, request_id="u")
     with pytest.raises(ConfigurationError):
         SuiLedger(network="testnet", package_id="abc", registry=REG)
+    lazy = SuiLedger.from_settings(
+        network="mainnet",
+        rpc_url="fullnode.mainnet.sui.io:443",
+        package_id=PKG,
+        registry_id=REG.object_id,
+        signer=KP,
+    )
+    with pytest.raises(ChainError, match=r"fullnode\.mainnet\.sui\.io"):
+        await lazy.listings()
+    with pytest.raises(ChainError, match="No Sui node"):
+        await lazy.builder()
     await ledger.aclose()
 
 
