@@ -1,7 +1,7 @@
 """Large files as chunks plus a manifest, on top of any ``BlobStore``.
 
 ``upload_file`` streams a file from disk in ``chunk_size`` pieces (never the
-whole file in memory: at most about ``2 * concurrency + 1`` chunks), hashes
+whole file in memory: at most about ``concurrency + 2`` chunks), hashes
 each chunk and the whole file while reading, keeps ``concurrency`` chunk PUTs
 in flight, retries timeouts and unavailable services with jittered exponential
 backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
@@ -155,7 +155,7 @@ async def upload_file(
     )
     sizes = chunk_sizes(size, chunk_size)
     meter = ProgressMeter(bytes_total=size, chunks_total=len(sizes), callback=on_progress)
-    queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=concurrency)
+    queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=1)
 
     async def put(data: bytes) -> StoredBlob:
         return await with_retries(
