@@ -12,9 +12,9 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "journey_graph.mmd"
 
 def test_graph_matches_the_mermaid_snapshot() -> None:
     mermaid = build_graph().get_graph().draw_mermaid()
-    if os.environ.get("SATYA_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
         SNAPSHOT.write_text(mermaid)
-    assert mermaid == SNAPSHOT.read_text(), "graph changed: review, then SATYA_UPDATE_SNAPSHOTS=1"
+    assert mermaid == SNAPSHOT.read_text(), "graph changed: review, then UPDATE_SNAPSHOTS=1"
 
 
 def test_every_phase_node_and_branch_is_in_the_graph() -> None:
