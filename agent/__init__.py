@@ -11,7 +11,15 @@ Example::
 """
 
 from agent.assistant import Assistant, ThreadView
-from agent.events import ErrorEvent, Event, GateEvent, PauseEvent, PhaseEvent, ProgressEvent, TextEvent
+from agent.events import (
+    ErrorEvent,
+    Event,
+    GateEvent,
+    PauseEvent,
+    PhaseEvent,
+    ProgressEvent,
+    TextEvent,
+)
 from agent.settings import Settings
 
 __all__ = [

@@ -21,7 +21,15 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 from langgraph.types import Command
 
-from agent.events import ErrorEvent, Event, GateEvent, PauseEvent, PhaseEvent, ProgressEvent, TextEvent
+from agent.events import (
+    ErrorEvent,
+    Event,
+    GateEvent,
+    PauseEvent,
+    PhaseEvent,
+    ProgressEvent,
+    TextEvent,
+)
 from agent.replies import render
 from agent.settings import Settings
 from flows.graph import build_graph
@@ -107,8 +115,13 @@ class Assistant:
             if interpreter is None:
                 interpreter = build_interpreter(settings)
             graph = build_graph(checkpointer=saver, store=store)
-            yield cls(graph=graph, services=services, interpreter=interpreter, settings=settings,
-                      store=store)
+            yield cls(
+                graph=graph,
+                services=services,
+                interpreter=interpreter,
+                settings=settings,
+                store=store,
+            )
 
     # -- threads -----------------------------------------------------------------
 
@@ -133,7 +146,9 @@ class Assistant:
 
     # -- turns -------------------------------------------------------------------
 
-    async def send(self, thread_id: str, text: str, *, user_id: str | None = None) -> AsyncIterator[Event]:
+    async def send(
+        self, thread_id: str, text: str, *, user_id: str | None = None
+    ) -> AsyncIterator[Event]:
         """Handle one user message and yield what happens, as typed events."""
         user = user_id or self.settings.user
         cfg = self._config(thread_id)
@@ -194,7 +209,10 @@ class Assistant:
         )
         try:
             async for stream_mode, chunk in self.graph.astream(
-                payload, cfg, context=self.services, stream_mode=["custom", "updates"],
+                payload,
+                cfg,
+                context=self.services,
+                stream_mode=["custom", "updates"],
                 interrupt_before=interrupt_before,
             ):
                 if stream_mode == "custom":
@@ -222,7 +240,8 @@ class Assistant:
         except Exception:  # a bug must not kill the conversation; the thread stays resumable
             log.exception("internal error during a turn")
             yield ErrorEvent(
-                "internal_error", "Something went wrong inside Satya Agent; nothing was lost.",
+                "internal_error",
+                "Something went wrong inside Satya Agent; nothing was lost.",
                 "Say 'retry' to continue, or 'support bundle' to report it (run with --verbose for details).",
             )
             return
@@ -241,8 +260,12 @@ class Assistant:
             return TextEvent(render(kind, data, level), kind, data)
         if chunk.get("event") == "progress":
             return ProgressEvent(
-                task=str(chunk["task"]), fraction=float(chunk["fraction"]), done=int(chunk["done"]),
-                total=int(chunk["total"]), rate=chunk.get("rate"), eta_s=chunk.get("eta_s"),
+                task=str(chunk["task"]),
+                fraction=float(chunk["fraction"]),
+                done=int(chunk["done"]),
+                total=int(chunk["total"]),
+                rate=chunk.get("rate"),
+                eta_s=chunk.get("eta_s"),
                 message=str(chunk.get("message", "")),
             )
         return None
@@ -251,8 +274,12 @@ class Assistant:
         value = getattr(item, "value", {}) or {}
         data = dict(value.get("data") or {})
         kind = str(value.get("kind", "gate"))
-        return GateEvent(gate=str(value.get("gate", "")), text=render(kind, data, expertise), data=data,
-                         interrupt_id=str(getattr(item, "id", "")))
+        return GateEvent(
+            gate=str(value.get("gate", "")),
+            text=render(kind, data, expertise),
+            data=data,
+            interrupt_id=str(getattr(item, "id", "")),
+        )
 
     # -- state -------------------------------------------------------------------
 
@@ -263,7 +290,10 @@ class Assistant:
         gate = None
         if snap.interrupts:
             first = snap.interrupts[0]
-            gate = {"id": first.id, **(first.value if isinstance(first.value, dict) else {"value": first.value})}
+            gate = {
+                "id": first.id,
+                **(first.value if isinstance(first.value, dict) else {"value": first.value}),
+            }
         return ThreadView(
             thread_id=thread_id,
             user_id=str(v.get("user_id", "")),

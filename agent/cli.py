@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
 
     journey = sub.add_parser("journey", help="scripted journeys")
     jsub = journey.add_subparsers(dest="journey_command", required=True)
-    run = jsub.add_parser("run", help="run journey YAML files; exit 0 only if every expectation holds")
+    run = jsub.add_parser(
+        "run", help="run journey YAML files; exit 0 only if every expectation holds"
+    )
     run.add_argument("files", nargs="+", type=Path)
 
     inspect = sub.add_parser("inspect", help="inspect a model file safely (never runs its code)")
@@ -43,10 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     ws.add_argument("--host", default="127.0.0.1")
     ws.add_argument("--port", type=int, default=31415)
     ws.add_argument("--data", type=Path, help="blob directory (default: $SATYA_HOME/walrus)")
-    ws.add_argument("--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes per PUT (413 above)")
-    ws.add_argument("--wal-balance", type=int, default=None, help="WAL balance in FROST (default: unlimited)")
-    ws.add_argument("--exact-blob-ids", action="store_true",
-                    help="compute real RS2 blob ids (slow); default: fast content-derived ids")
+    ws.add_argument(
+        "--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes per PUT (413 above)"
+    )
+    ws.add_argument(
+        "--wal-balance", type=int, default=None, help="WAL balance in FROST (default: unlimited)"
+    )
+    ws.add_argument(
+        "--exact-blob-ids",
+        action="store_true",
+        help="compute real RS2 blob ids (slow); default: fast content-derived ids",
+    )
 
     enclave = sub.add_parser("enclave", help="local Nautilus-style enclave server")
     esub = enclave.add_subparsers(dest="enclave_command", required=True)
@@ -72,8 +81,10 @@ def _settings(args: argparse.Namespace) -> object:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``satya`` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return _dispatch(args)
     except SatyaError as error:
@@ -87,8 +98,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "chat":
         from agent.repl import run_chat
 
-        return asyncio.run(run_chat(_settings(args), thread=args.thread, new=args.new,  # type: ignore[arg-type]
-                                    verbose=args.verbose))
+        return asyncio.run(
+            run_chat(
+                _settings(args),
+                thread=args.thread,
+                new=args.new,  # type: ignore[arg-type]
+                verbose=args.verbose,
+            )
+        )
     if args.command == "journey":
         return _journeys(args.files)
     if args.command == "inspect":
@@ -98,8 +115,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         settings = _settings(args)
         data = args.data or settings.home / "walrus"  # type: ignore[attr-defined]
-        run_server(host=args.host, port=args.port, data_dir=data, max_body_size=args.max_body_size,
-                   exact_blob_ids=args.exact_blob_ids, wal_balance_frost=args.wal_balance)
+        run_server(
+            host=args.host,
+            port=args.port,
+            data_dir=data,
+            max_body_size=args.max_body_size,
+            exact_blob_ids=args.exact_blob_ids,
+            wal_balance_frost=args.wal_balance,
+        )
         return 0
     if args.command == "enclave":
         return _enclave(args)

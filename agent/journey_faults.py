@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 from flows.services import Services
 from integrations.errors import EnclaveUnavailable
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
-from integrations.tee.port import EnclaveInfo, JobStatus, SignedResult, VerificationRequest, Verifier
+from integrations.tee.port import (
+    EnclaveInfo,
+    JobStatus,
+    SignedResult,
+    VerificationRequest,
+    Verifier,
+)
 
 if TYPE_CHECKING:
     from agent.journeys import Faults

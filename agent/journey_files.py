@@ -32,7 +32,7 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
     if kind in ("safetensors", "truncated_safetensors"):
         from safetensors.numpy import save_file
 
-        side = max(4, int(n ** 0.5))
+        side = max(4, int(n**0.5))
         tensors = {
             "encoder.weight": rng.standard_normal((side, side), dtype=np.float32) * 0.02,
             "encoder.bias": np.zeros(side, dtype=np.float32),
@@ -50,7 +50,8 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
         weight = numpy_helper.from_array(rng.standard_normal((side, side)).astype(np.float32), "W")
         node = helper.make_node("MatMul", ["x", "W"], ["y"])
         graph = helper.make_graph(
-            [node], "journey",
+            [node],
+            "journey",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, side])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, side])],
             initializer=[weight],

@@ -82,7 +82,7 @@ class Faults(_Strict):
 class Expect(_Strict):
     phase: str | None = None
     status: str | None = None
-    gate: str | None | Literal[False] = False  # False: not checked; None: no gate pending
+    gate: str | Literal[False] | None = False  # False: not checked; None: no gate pending
     reply_contains: list[str] = Field(default_factory=list)
     reply_matches: list[str] = Field(default_factory=list)
     reply_not_contains: list[str] = Field(default_factory=list)
@@ -175,7 +175,9 @@ async def run_journey(journey: Journey, *, workdir: Path | None = None) -> Journ
     """Run every turn against a fresh home; check each turn's expectations."""
     with contextlib.ExitStack() as stack:
         if workdir is None:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="satya-journey-")))
+            workdir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="satya-journey-"))
+            )
         home = workdir / "home"
         for spec in journey.files:
             make_model_file(workdir / spec.name, spec.kind, size_mb=spec.size_mb)
@@ -197,9 +199,13 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
                 reports.append(TurnReport(index, "(restart)", []))
                 continue
             if turn.say is None:
-                reports.append(TurnReport(index, "(nothing)", [], ["a turn needs 'say' or 'restart'"]))
+                reports.append(
+                    TurnReport(index, "(nothing)", [], ["a turn needs 'say' or 'restart'"])
+                )
                 continue
-            events = [e async for e in assistant.send(thread, turn.say, user_id=turn.user or journey.user)]
+            events = [
+                e async for e in assistant.send(thread, turn.say, user_id=turn.user or journey.user)
+            ]
             report = TurnReport(index, turn.say, _texts(events))
             report.failures = await _check(turn.expect, events, assistant, thread)
             reports.append(report)
@@ -213,8 +219,9 @@ async def _open(settings: Settings, journey: Journey) -> Any:
 
     async with contextlib.AsyncExitStack() as stack:
         services = await build_services(settings, stack)
-        model_bytes = next((p.stat().st_size for p in (Path(f.name) for f in journey.files)
-                            if p.is_file()), 0)
+        model_bytes = next(
+            (p.stat().st_size for p in (Path(f.name) for f in journey.files) if p.is_file()), 0
+        )
         services = apply_faults(services, journey.faults, model_bytes=model_bytes)
         async with Assistant.open(settings, services=services) as assistant:
             yield assistant
@@ -224,7 +231,9 @@ def _texts(events: list[Event]) -> list[str]:
     return [e.text for e in events if isinstance(e, TextEvent | GateEvent)]
 
 
-async def _check(expect: Expect, events: list[Event], assistant: Assistant, thread: str) -> list[str]:
+async def _check(
+    expect: Expect, events: list[Event], assistant: Assistant, thread: str
+) -> list[str]:
     failures: list[str] = []
     view = await assistant.state(thread)
     text = "\n".join(_texts(events))
@@ -275,7 +284,9 @@ def _check_value(label: str, got: Any, want: Any) -> list[str]:
     if isinstance(want, dict):
         out = []
         if "exists" in want and (got is not None) != bool(want["exists"]):
-            out.append(f"{label}: expected {'a value' if want['exists'] else 'no value'}, got {got!r}")
+            out.append(
+                f"{label}: expected {'a value' if want['exists'] else 'no value'}, got {got!r}"
+            )
         if "min" in want and not (isinstance(got, int | float) and got >= want["min"]):
             out.append(f"{label}: expected >= {want['min']}, got {got!r}")
         if "max" in want and not (isinstance(got, int | float) and got <= want["max"]):
@@ -286,7 +297,9 @@ def _check_value(label: str, got: Any, want: Any) -> list[str]:
     return [] if got == want else [f"{label}: expected {want!r}, got {got!r}"]
 
 
-async def _check_ledger(spec: dict[str, Any], context: dict[str, Any], assistant: Assistant) -> list[str]:
+async def _check_ledger(
+    spec: dict[str, Any], context: dict[str, Any], assistant: Assistant
+) -> list[str]:
     object_id = context.get(str(spec.get("object", "")))
     if not object_id:
         return [f"ledger: context has no {spec.get('object')!r} to look up"]

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TextIO
 
 from agent.assistant import Assistant
-from agent.events import ErrorEvent, Event, GateEvent, PauseEvent, PhaseEvent, ProgressEvent, TextEvent
+from agent.events import (
+    ErrorEvent,
+    Event,
+    GateEvent,
+    PauseEvent,
+    PhaseEvent,
+    ProgressEvent,
+    TextEvent,
+)
 from agent.replies import human_bytes, human_duration
 from agent.settings import Settings
 
@@ -33,7 +41,9 @@ market analysis · refresh my dashboard · browse models · buy <name or 0x id> 
 class LineChat:
     """Reads lines, sends them, prints events. ``out`` is injectable for tests."""
 
-    def __init__(self, assistant: Assistant, *, out: TextIO = sys.stdout, verbose: bool = False) -> None:
+    def __init__(
+        self, assistant: Assistant, *, out: TextIO = sys.stdout, verbose: bool = False
+    ) -> None:
         self.assistant = assistant
         self.out = out
         self.tty = out.isatty()
@@ -56,7 +66,9 @@ class LineChat:
             self.print("Satya Agent — publish AI models on Sui. Type /help for commands.")
         else:
             view = await self.assistant.state(self.thread)
-            self.print(f"Resuming conversation {self.thread} (phase {view.phase}, {view.progress:.0%}).")
+            self.print(
+                f"Resuming conversation {self.thread} (phase {view.phase}, {view.progress:.0%})."
+            )
             if view.gate:
                 self.print("Still waiting for your answer: " + await self._gate_text())
             elif view.next_nodes:
@@ -139,10 +151,7 @@ class LineChat:
 
     def show(self, event: Event) -> None:
         """Print one event."""
-        if isinstance(event, TextEvent):
-            self._end_progress_line()
-            self.print(event.text)
-        elif isinstance(event, GateEvent):
+        if isinstance(event, TextEvent) or isinstance(event, GateEvent):
             self._end_progress_line()
             self.print(event.text)
         elif isinstance(event, ProgressEvent):
@@ -154,7 +163,9 @@ class LineChat:
             self._end_progress_line()
             self.print(f"{event.message} {event.hint}")
         elif isinstance(event, PauseEvent):
-            self.print(f"[debug] paused before: {', '.join(event.next_nodes)} — /step to go on, /state to look.")
+            self.print(
+                f"[debug] paused before: {', '.join(event.next_nodes)} — /step to go on, /state to look."
+            )
 
     def _progress(self, e: ProgressEvent) -> None:
         last = self._last_progress.get(e.task, -1.0)
@@ -165,8 +176,10 @@ class LineChat:
             line = f"{e.task}: {e.fraction:5.0%}  ETA {human_duration(e.eta_s)}"
         else:
             rate = f"{human_bytes(e.rate)}/s" if e.rate else "—"
-            line = (f"{e.task}: {e.fraction:5.0%}  {human_bytes(e.done)} / {human_bytes(e.total)}  "
-                    f"{rate}  ETA {human_duration(e.eta_s)}")
+            line = (
+                f"{e.task}: {e.fraction:5.0%}  {human_bytes(e.done)} / {human_bytes(e.total)}  "
+                f"{rate}  ETA {human_duration(e.eta_s)}"
+            )
         if self.tty:
             self.out.write("\r" + line.ljust(78))
             self.out.flush()

@@ -22,12 +22,13 @@ _MODE_TEXT = {
     "debug": "I stop before every step; /state shows the state, /step or /continue goes on.",
 }
 _CODE_TEXT = {
-    "network_timeout": "network timeout", "service_unavailable": "storage service outage",
+    "network_timeout": "network timeout",
+    "service_unavailable": "storage service outage",
     "enclave_unavailable": "enclave outage",
 }
 _ALTERNATIVE = {
     "network_timeout": "use a smaller chunk size and fewer parallel uploads "
-                       "(SATYA_CHUNK_SIZE_MIB=2 SATYA_UPLOAD_CONCURRENCY=1), or another publisher.",
+    "(SATYA_CHUNK_SIZE_MIB=2 SATYA_UPLOAD_CONCURRENCY=1), or another publisher.",
     "service_unavailable": "point SATYA_WALRUS_PUBLISHER_URL at another publisher.",
     "enclave_unavailable": "point SATYA_NAUTILUS_URL at another enclave, or verify locally.",
 }
@@ -98,18 +99,24 @@ def _derive(data: Mapping[str, object]) -> _Fields:
     suggestions = data.get("suggestions")
     if isinstance(suggestions, list):
         out["suggestions_text"] = (
-            "Suggestions: " + "; ".join(_SUGGESTION_TEXT.get(str(s), str(s)) for s in suggestions) + "."
-            if suggestions else "No changes needed."
+            "Suggestions: "
+            + "; ".join(_SUGGESTION_TEXT.get(str(s), str(s)) for s in suggestions)
+            + "."
+            if suggestions
+            else "No changes needed."
         )
     if isinstance(data.get("tags"), list):
         out["tags_text"] = ", ".join(str(t) for t in data["tags"])  # type: ignore[union-attr]
     if isinstance(data.get("listings"), list):
-        out["listings_text"] = "\n".join(
-            f"  {item.get('id')}  {item.get('title')}  [{item.get('category')}]  "
-            f"{sui(item.get('price_mist') or 0)}  quality {item.get('quality_score')}"
-            for item in data["listings"]  # type: ignore[union-attr]
-            if isinstance(item, dict)
-        ) or "  (none)"
+        out["listings_text"] = (
+            "\n".join(
+                f"  {item.get('id')}  {item.get('title')}  [{item.get('category')}]  "
+                f"{sui(item.get('price_mist') or 0)}  quality {item.get('quality_score')}"
+                for item in data["listings"]  # type: ignore[union-attr]
+                if isinstance(item, dict)
+            )
+            or "  (none)"
+        )
     if "mode" in data:
         out["mode_text"] = _MODE_TEXT.get(str(data["mode"]), "")
     code = str(data.get("code", ""))
@@ -118,7 +125,9 @@ def _derive(data: Mapping[str, object]) -> _Fields:
     if "bytes_skipped" in data:
         skipped = int(str(data["bytes_skipped"]))
         out["resumed_text"] = (
-            f"Resumed: {human_bytes(skipped)} were already stored and not sent again." if skipped else ""
+            f"Resumed: {human_bytes(skipped)} were already stored and not sent again."
+            if skipped
+            else ""
         )
     return out
 
@@ -131,9 +140,11 @@ def _template(kind: str, expertise: str) -> str | None:
     if isinstance(entry, str):
         return entry
     assert isinstance(entry, dict)
-    order = {"beginner": ("beginner", "text", "intermediate", "expert"),
-             "intermediate": ("intermediate", "text", "beginner", "expert"),
-             "expert": ("expert", "text", "intermediate", "beginner")}[expertise]
+    order = {
+        "beginner": ("beginner", "text", "intermediate", "expert"),
+        "intermediate": ("intermediate", "text", "beginner", "expert"),
+        "expert": ("expert", "text", "intermediate", "beginner"),
+    }[expertise]
     for key in order:
         if key in entry:
             return str(entry[key])
@@ -148,7 +159,9 @@ def render(kind: str, data: Mapping[str, object], expertise: str = "intermediate
     if special is not None:
         return special(data, expertise)
     if kind.startswith("troubleshoot"):
-        template = _template(f"troubleshoot_{data.get('code')}", expertise) or _template(kind, expertise)
+        template = _template(f"troubleshoot_{data.get('code')}", expertise) or _template(
+            kind, expertise
+        )
     else:
         template = _template(kind, expertise)
     if template is None:
@@ -174,14 +187,19 @@ def _status(data: Mapping[str, object], expertise: str) -> str:
         lines.append(f"Model: {shown}")
     job = data.get("job")
     if isinstance(job, dict):
-        lines.append(f"Verification: {job.get('state')} {float(str(job.get('fraction', 0))):.0%}, "
-                     f"ETA {human_duration(job.get('eta_s'))}")  # type: ignore[arg-type]
+        lines.append(
+            f"Verification: {job.get('state')} {float(str(job.get('fraction', 0))):.0%}, "
+            f"ETA {human_duration(job.get('eta_s'))}"
+        )  # type: ignore[arg-type]
     error = data.get("error")
     if isinstance(error, dict):
         lines.append(f"Last problem: {error.get('message')} ({error.get('hint')})")
     pending = data.get("pending_steps")
     if isinstance(pending, list) and pending:
-        lines.append("Next steps: " + ", ".join(str(s) for s in pending[: 3 if expertise == "expert" else 10]))
+        lines.append(
+            "Next steps: "
+            + ", ".join(str(s) for s in pending[: 3 if expertise == "expert" else 10])
+        )
     if expertise == "beginner" and not pending:
         lines.append("Nothing in progress. Say 'upload PATH' to publish a model.")
     return "\n".join(lines)
@@ -195,7 +213,9 @@ def _dashboard(data: Mapping[str, object], expertise: str) -> str:
     lines = ["Dashboard:"]
     for src in data.get("sources") or []:  # type: ignore[attr-defined]
         if src.get("ok"):
-            lines.append(f"  {src['source']:<17} {json.dumps(src.get('value'), default=str)}  ({src['ms']} ms)")
+            lines.append(
+                f"  {src['source']:<17} {json.dumps(src.get('value'), default=str)}  ({src['ms']} ms)"
+            )
         else:
             lines.append(f"  {src['source']:<17} FAILED: {src.get('error')}  ({src['ms']} ms)")
     return "\n".join(lines)

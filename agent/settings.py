@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     """All configuration of Satya Agent."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SATYA_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_prefix="SATYA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
         populate_by_name=True,
     )
 
@@ -55,11 +58,15 @@ class Settings(BaseSettings):
     nautilus_url: str = "http://127.0.0.1:3000"
     result_max_age_s: float = Field(default=600.0, gt=0)
 
-    size_threshold_mb: float = Field(default=100.0, gt=0, description="Above this, the compression branch.")
+    size_threshold_mb: float = Field(
+        default=100.0, gt=0, description="Above this, the compression branch."
+    )
     chunk_size_mib: float = Field(default=8.0, gt=0, le=10.0)
     upload_concurrency: int = Field(default=4, ge=1, le=64)
     upload_retries: int = Field(default=3, ge=0, le=20)
-    auto_cap_wal: float = Field(default=5.0, ge=0, description="auto mode: storage spend cap (WAL).")
+    auto_cap_wal: float = Field(
+        default=5.0, ge=0, description="auto mode: storage spend cap (WAL)."
+    )
     auto_cap_sui: float = Field(default=5.0, ge=0, description="auto mode: SUI spend cap.")
 
     openai_api_key: SecretStr | None = Field(

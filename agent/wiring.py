@@ -6,6 +6,7 @@ Live clients are constructed only when selected (the Sui client never at import)
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from agent.settings import Settings
@@ -42,8 +43,13 @@ def build_interpreter(settings: Settings) -> AsyncRules | LLMInterpreter:
     if not settings.llm_enabled:
         return AsyncRules()
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return LLMInterpreter(api_key=key, base_url=settings.openai_base_url, model=settings.openai_model,
-                          system_prompt=load_text("system_interpreter.md"), timeout_s=settings.llm_timeout_s)
+    return LLMInterpreter(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        system_prompt=load_text("system_interpreter.md"),
+        timeout_s=settings.llm_timeout_s,
+    )
 
 
 def flow_config(settings: Settings) -> FlowConfig:
@@ -68,30 +74,38 @@ def build_storage(settings: Settings) -> BlobStore:
         from integrations.storage.walrus import WalrusBlobStore
 
         return WalrusBlobStore(
-            settings.walrus_publisher_url, settings.walrus_aggregator_url, epochs=settings.epochs,
-            permanent=settings.walrus_permanent, send_object_to=settings.walrus_send_object_to,
+            settings.walrus_publisher_url,
+            settings.walrus_aggregator_url,
+            epochs=settings.epochs,
+            permanent=settings.walrus_permanent,
+            send_object_to=settings.walrus_send_object_to,
         )
     quota = settings.local_storage_quota_mb
-    return LocalBlobStore(settings.home / "blobs",
-                          quota_bytes=None if quota is None else quota * 1000 * 1000)
+    return LocalBlobStore(
+        settings.home / "blobs", quota_bytes=None if quota is None else quota * 1000 * 1000
+    )
 
 
 def build_ledger(settings: Settings) -> Ledger:
     """The configured ledger."""
-    if settings.chain_backend == "sui":
+    if settings.chain_backend == "local":
+        return LocalLedger(settings.home / "ledger.sqlite")
+    if not (settings.sui_package_id and settings.sui_registry_id):
         raise ConfigurationError(
             "The live Sui ledger needs SATYA_SUI_PACKAGE_ID and SATYA_SUI_REGISTRY_ID.",
             hint="Set them (and SUI_PRIVATE_KEY), or unset SATYA_CHAIN_BACKEND for the local ledger.",
-        ) if not (settings.sui_package_id and settings.sui_registry_id) else _sui_ledger(settings)
-    return LocalLedger(settings.home / "ledger.sqlite")
+        )
+    return _sui_ledger(settings)
 
 
 def _sui_ledger(settings: Settings) -> Ledger:
     from integrations.chain.sui import SuiLedger
 
     return SuiLedger.from_settings(  # type: ignore[no-any-return]
-        network=settings.sui_network, rpc_url=settings.sui_rpc_url,
-        package_id=str(settings.sui_package_id), registry_id=str(settings.sui_registry_id),
+        network=settings.sui_network,
+        rpc_url=settings.sui_rpc_url,
+        package_id=str(settings.sui_package_id),
+        registry_id=str(settings.sui_registry_id),
         signer=_configured_key(settings),
     )
 
@@ -107,7 +121,7 @@ def _configured_key(settings: Settings) -> SuiKeypair | None:
     return None
 
 
-def make_wallets(settings: Settings) -> callable:  # type: ignore[valid-type]
+def make_wallets(settings: Settings) -> Callable[[str], Awaitable[Signer]]:
     """user id -> Signer: the configured key, or a key generated into SATYA_HOME/keys (0600)."""
     configured = _configured_key(settings)
     cache: dict[str, Signer] = {}
@@ -139,8 +153,14 @@ async def build_services(settings: Settings, stack: contextlib.AsyncExitStack) -
     stack.push_async_callback(verifier.aclose)
     wallet_for = make_wallets(settings)
     trusted = await trust_enclave(ledger, verifier, await wallet_for("satya-operator"))
-    return Services(storage=storage, ledger=ledger, verifier=verifier, wallet_for=wallet_for,
-                    trusted_enclaves=trusted, config=flow_config(settings))
+    return Services(
+        storage=storage,
+        ledger=ledger,
+        verifier=verifier,
+        wallet_for=wallet_for,
+        trusted_enclaves=trusted,
+        config=flow_config(settings),
+    )
 
 
 def local_verifier(storage: BlobStore, home: Path) -> LocalVerifier:

@@ -89,11 +89,24 @@ async def main() -> None:
         agent = await _time_agent(home, args.turns)
     bare_ms, agent_ms = statistics.median(bare) * 1000, statistics.median(agent) * 1000
     print(f"graph nodes: {nodes}; turns: {args.turns}")
-    print(f"bare LangGraph + SQLite checkpointer: median {bare_ms:.2f} ms, p95 {_p95(bare) * 1000:.2f} ms")
-    print(f"Satya agent turn ('check status'):    median {agent_ms:.2f} ms, p95 {_p95(agent) * 1000:.2f} ms")
+    print(
+        f"bare LangGraph + SQLite checkpointer: median {bare_ms:.2f} ms, p95 {_p95(bare) * 1000:.2f} ms"
+    )
+    print(
+        f"Satya agent turn ('check status'):    median {agent_ms:.2f} ms, p95 {_p95(agent) * 1000:.2f} ms"
+    )
     print(f"ratio agent/bare: {agent_ms / bare_ms:.2f} (target <= 2.0; median target < 15 ms)")
-    print(json.dumps({"agent_turn_ms": round(agent_ms, 3), "bare_turn_ms": round(bare_ms, 3),
-                      "ratio": round(agent_ms / bare_ms, 3), "nodes": nodes, "turns": args.turns}))
+    print(
+        json.dumps(
+            {
+                "agent_turn_ms": round(agent_ms, 3),
+                "bare_turn_ms": round(bare_ms, 3),
+                "ratio": round(agent_ms / bare_ms, 3),
+                "nodes": nodes,
+                "turns": args.turns,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

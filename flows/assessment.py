@@ -14,14 +14,31 @@ from langgraph.types import Command
 from flows.events import say
 from flows.failures import to_recovery
 from flows.services import Services
-from flows.state import JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete, publish_plan
+from flows.state import (
+    JourneyState,
+    ModelContext,
+    Phase,
+    Step,
+    WorkflowStatus,
+    complete,
+    publish_plan,
+)
 from integrations.chain.market import infer_category
 from integrations.errors import FileProblem, InvalidModelFormat, SatyaError
 from integrations.storage.cost import estimate_storage_cost
 from integrations.tee.inspect import sniff_format
 
 UPLOADABLE_FORMATS = frozenset(
-    {"safetensors", "onnx", "pytorch_zip", "pytorch_legacy_pickle", "keras_h5", "gguf", "tf_savedmodel", "pickle"}
+    {
+        "safetensors",
+        "onnx",
+        "pytorch_zip",
+        "pytorch_legacy_pickle",
+        "keras_h5",
+        "gguf",
+        "tf_savedmodel",
+        "pickle",
+    }
 )
 
 
@@ -54,9 +71,9 @@ def _suggestions(fmt: str, size: int, large: bool) -> list[str]:
     return out
 
 
-async def assess(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["compression_recommendation", "upload_gate", "recovery"]
-]:
+async def assess(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["compression_recommendation", "upload_gate", "recovery"]]:
     """Validate format and size, estimate storage cost and times, make the plan."""
     services = runtime.context
     cfg = services.config
@@ -72,11 +89,14 @@ async def assess(state: JourneyState, runtime: Runtime[Services]) -> Command[
             )
     except SatyaError as error:
         update_ctx: ModelContext = {"file_path": raw, "file_name": Path(raw).name}
-        return to_recovery(state, "assess", error, context=update_ctx,
-                           current_phase=Phase.PRE_UPLOAD_ASSESSMENT)
+        return to_recovery(
+            state, "assess", error, context=update_ctx, current_phase=Phase.PRE_UPLOAD_ASSESSMENT
+        )
     large = size > cfg.size_threshold_bytes
     estimate = estimate_storage_cost(
-        size, chunk_size=cfg.chunk_size, epochs=state["intent"].get("epochs", cfg.epochs),
+        size,
+        chunk_size=cfg.chunk_size,
+        epochs=state["intent"].get("epochs", cfg.epochs),
         price_frost_per_mib_epoch=cfg.price_frost_per_mib_epoch,
     )
     ctx: ModelContext = {
@@ -94,9 +114,20 @@ async def assess(state: JourneyState, runtime: Runtime[Services]) -> Command[
         "verify_eta_s": round(size / cfg.assumed_verify_bytes_per_s, 1),
         "suggestions": _suggestions(str(fmt), size, large),
     }
-    say(runtime, "assessment", expertise=state["expertise"], threshold=cfg.size_threshold_bytes,
-        epochs=estimate.epochs, blobs=estimate.blobs, **ctx)
-    plan_state: JourneyState = {**state, "completed_steps": [], "pending_steps": publish_plan(large=large)}
+    say(
+        runtime,
+        "assessment",
+        expertise=state["expertise"],
+        threshold=cfg.size_threshold_bytes,
+        epochs=estimate.epochs,
+        blobs=estimate.blobs,
+        **ctx,
+    )
+    plan_state: JourneyState = {
+        **state,
+        "completed_steps": [],
+        "pending_steps": publish_plan(large=large),
+    }
     steps = complete(plan_state, Step.VALIDATE_FILE, Step.ESTIMATE_COSTS)
     update: dict[str, object] = {
         "context": ctx,
@@ -113,17 +144,32 @@ async def assess(state: JourneyState, runtime: Runtime[Services]) -> Command[
     return Command(goto=goto, update=update)
 
 
-async def compression_recommendation(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+async def compression_recommendation(
+    state: JourneyState, runtime: Runtime[Services]
+) -> dict[str, object]:
     """For a file over the size threshold: how much smaller it could be, and how."""
     ctx = state["context"]
     size = ctx.get("size_bytes", 0)
-    say(runtime, "compression_recommendation", expertise=state["expertise"], size_bytes=size,
-        fp16_bytes=size // 2, int8_bytes=size // 4, format=ctx.get("format", ""))
+    say(
+        runtime,
+        "compression_recommendation",
+        expertise=state["expertise"],
+        size_bytes=size,
+        fp16_bytes=size // 2,
+        int8_bytes=size // 4,
+        format=ctx.get("format", ""),
+    )
     return dict(complete(state, Step.COMPRESSION_RECOMMENDATION))
 
 
-async def optimization_guidance(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+async def optimization_guidance(
+    state: JourneyState, runtime: Runtime[Services]
+) -> dict[str, object]:
     """Concrete steps for the suggestions, before the upload gate."""
-    say(runtime, "optimization_guidance", expertise=state["expertise"],
-        suggestions=state["context"].get("suggestions", []))
+    say(
+        runtime,
+        "optimization_guidance",
+        expertise=state["expertise"],
+        suggestions=state["context"].get("suggestions", []),
+    )
     return dict(complete(state, Step.OPTIMIZATION_GUIDANCE))

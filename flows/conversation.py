@@ -16,8 +16,17 @@ from integrations.errors import SatyaError
 
 # Context keys that may be shown as raw data; everything else stays internal.
 _PUBLIC_CONTEXT = (
-    "file_name", "size_bytes", "format", "category", "sha256", "manifest_blob_id", "model_id",
-    "verification_id", "quality_score", "price_mist", "listing_id",
+    "file_name",
+    "size_bytes",
+    "format",
+    "category",
+    "sha256",
+    "manifest_blob_id",
+    "model_id",
+    "verification_id",
+    "quality_score",
+    "price_mist",
+    "listing_id",
 )
 
 
@@ -33,7 +42,8 @@ async def emit_status(state: JourneyState, runtime: Runtime[Services]) -> None:
             job = {"state": "unknown", "error": error.message}
     error = state.get("error")
     say(
-        runtime, "status",
+        runtime,
+        "status",
         expertise=state.get("expertise", "intermediate"),
         phase=state.get("current_phase", "idle"),
         status=state.get("status", "active"),
@@ -122,8 +132,13 @@ async def settings(state: JourneyState, runtime: Runtime[Services]) -> dict[str,
         return {"expertise": level}
     if intent["kind"] == "set_mode" and "mode" in intent:
         mode: Literal["supervised", "auto", "debug"] = intent["mode"]
-        say(runtime, "mode_set", mode=mode, cap_frost=runtime.context.config.auto_cap_frost,
-            cap_mist=runtime.context.config.auto_cap_mist)
+        say(
+            runtime,
+            "mode_set",
+            mode=mode,
+            cap_frost=runtime.context.config.auto_cap_frost,
+            cap_mist=runtime.context.config.auto_cap_mist,
+        )
         return {"mode": mode}
     say(runtime, "not_understood", text=intent.get("text", ""), expertise=state.get("expertise"))
     return {}

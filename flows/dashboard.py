@@ -19,11 +19,20 @@ async def _timed(name: str, fetch: Callable[[], Awaitable[object]]) -> dict[str,
     started = time.perf_counter()
     try:
         value = await fetch()
-        return {"source": name, "ok": True, "value": value,
-                "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "source": name,
+            "ok": True,
+            "value": value,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
     except SatyaError as error:
-        return {"source": name, "ok": False, "error": error.message, "hint": error.hint,
-                "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return {
+            "source": name,
+            "ok": False,
+            "error": error.message,
+            "hint": error.hint,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
 
 
 async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
@@ -34,27 +43,40 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
 
     async def pending() -> object:
         objs = await ledger.owned_objects(wallet.address, "PendingModel")
-        return [{"id": o.object_id, "title": o.fields.get("title"), "status": o.fields.get("status")}
-                for o in objs]
+        return [
+            {"id": o.object_id, "title": o.fields.get("title"), "status": o.fields.get("status")}
+            for o in objs
+        ]
 
     async def marketplace() -> object:
         objs = await ledger.listings()
-        return {"listed": len(objs), "mine": sum(1 for o in objs if o.fields.get("creator") == wallet.address)}
+        return {
+            "listed": len(objs),
+            "mine": sum(1 for o in objs if o.fields.get("creator") == wallet.address),
+        }
 
     async def user_stats() -> object:
         objs = await ledger.listings()
         mine = [o for o in objs if o.fields.get("creator") == wallet.address]
-        return {"balance_mist": await ledger.balance(wallet.address),
-                "earnings_mist": sum(int(str(o.fields.get("total_earnings", 0))) for o in mine),
-                "downloads": sum(int(str(o.fields.get("current_downloads", 0))) for o in mine)}
+        return {
+            "balance_mist": await ledger.balance(wallet.address),
+            "earnings_mist": sum(int(str(o.fields.get("total_earnings", 0))) for o in mine),
+            "downloads": sum(int(str(o.fields.get("current_downloads", 0))) for o in mine),
+        }
 
     async def platform() -> object:
         events = await ledger.events(limit=1000)
-        return {"events": len(events),
-                "purchases": sum(1 for e in events if e.type.endswith("ModelPurchased"))}
+        return {
+            "events": len(events),
+            "purchases": sum(1 for e in events if e.type.endswith("ModelPurchased")),
+        }
 
-    sources = {"pending_models": pending, "marketplace": marketplace, "user_stats": user_stats,
-               "platform_metrics": platform}
+    sources = {
+        "pending_models": pending,
+        "marketplace": marketplace,
+        "user_stats": user_stats,
+        "platform_metrics": platform,
+    }
     results = await asyncio.gather(*(_timed(name, fn) for name, fn in sources.items()))
     say(runtime, "dashboard", sources=list(results), expertise=state.get("expertise"))
     return {}
@@ -78,15 +100,26 @@ async def browse(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
     intent = state["intent"]
     try:
         found = await runtime.context.ledger.listings(
-            category=intent.get("category"), max_price_mist=intent.get("price_mist"),
+            category=intent.get("category"),
+            max_price_mist=intent.get("price_mist"),
             text=intent.get("query"),
         )
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return {}
-    say(runtime, "listings", listings=[
-        {"id": o.object_id, "title": o.fields.get("title"), "category": o.fields.get("category"),
-         "price_mist": o.fields.get("price"), "quality_score": o.fields.get("quality_score")}
-        for o in found[:20]
-    ], total=len(found))
+    say(
+        runtime,
+        "listings",
+        listings=[
+            {
+                "id": o.object_id,
+                "title": o.fields.get("title"),
+                "category": o.fields.get("category"),
+                "price_mist": o.fields.get("price"),
+                "quality_score": o.fields.get("quality_score"),
+            }
+            for o in found[:20]
+        ],
+        total=len(found),
+    )
     return {}

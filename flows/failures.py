@@ -22,4 +22,6 @@ def to_recovery(
     record = ErrorRecord(
         code=error.code, message=error.message, hint=error.hint, node=node, attempts=attempts
     )
-    return Command(goto="recovery", update={"error": record, "status": WorkflowStatus.FAILED, **extra})
+    return Command(
+        goto="recovery", update={"error": record, "status": WorkflowStatus.FAILED, **extra}
+    )

@@ -19,15 +19,33 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
-from flows import assessment, conversation, dashboard, listing, onboarding, purchase, recovery, upload
+from flows import (
+    assessment,
+    conversation,
+    dashboard,
+    listing,
+    onboarding,
+    purchase,
+    recovery,
+    upload,
+    verification,
+)
 from flows import intake as intake_mod
-from flows import verification
 from flows.services import Services
 from flows.state import JourneyState
 
 # Nodes after which the turn simply ends.
-_TERMINAL = ("onboarding", "answer", "status", "raw_data", "market", "dashboard", "settings", "browse",
-             "download_verify")
+_TERMINAL = (
+    "onboarding",
+    "answer",
+    "status",
+    "raw_data",
+    "market",
+    "dashboard",
+    "settings",
+    "browse",
+    "download_verify",
+)
 
 
 def build_graph(

@@ -60,7 +60,9 @@ async def intake(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
             "mode": state.get("mode") or "supervised",
             "returning": profile is not None,
         }
-    expertise: Expertise = state.get("expertise") or (profile or {}).get("expertise") or "intermediate"
+    expertise: Expertise = (
+        state.get("expertise") or (profile or {}).get("expertise") or "intermediate"
+    )
     inferred = _infer_expertise(state["intent"])
     if inferred and (profile is None or inferred != expertise):
         expertise = inferred
@@ -92,7 +94,9 @@ def route(state: JourneyState) -> Route:
     if kind in ("set_expertise", "set_mode"):
         return "settings"
     if kind in ("list", "set_price"):
-        return "listing_prep" if ctx.get("verification_id") and not ctx.get("listing_id") else "answer"
+        return (
+            "listing_prep" if ctx.get("verification_id") and not ctx.get("listing_id") else "answer"
+        )
     if kind == "browse":
         return "browse"
     if kind in ("purchase", "download"):

@@ -32,15 +32,19 @@ async def _find_listing(state: JourneyState, runtime: Runtime[Services]) -> list
     return await ledger.listings(text=ref or intent.get("query") or None)
 
 
-async def purchase_prep(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["purchase_gate", "download_verify", "__end__"]
-]:
+async def purchase_prep(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["purchase_gate", "download_verify", "__end__"]]:
     """Resolve which listing the buyer means; skip paying if already bought."""
     try:
         found = await _find_listing(state, runtime)
         if len(found) != 1:
-            say(runtime, "listing_choice" if found else "listing_not_found",
-                listings=[_summary(o) for o in found[:10]], query=state["intent"].get("model_ref", ""))
+            say(
+                runtime,
+                "listing_choice" if found else "listing_not_found",
+                listings=[_summary(o) for o in found[:10]],
+                query=state["intent"].get("model_ref", ""),
+            )
             return Command(goto=END)
         listing = found[0]
         buyer = await runtime.context.wallet_for(state["user_id"])
@@ -49,10 +53,17 @@ async def purchase_prep(state: JourneyState, runtime: Runtime[Services]) -> Comm
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return Command(goto=END)
     price = _as_int(listing.fields.get("price"))
-    ctx = {**state.get("context", {}), "purchase_listing_id": listing.object_id,
-           "purchase_price_mist": price, "purchase_fee_mist": price * PLATFORM_FEE_BPS // 10_000}
-    update: dict[str, object] = {"context": ctx, "current_phase": Phase.PURCHASE,
-                                 "workflow_id": f"buy-{uuid.uuid4().hex[:16]}"}
+    ctx = {
+        **state.get("context", {}),
+        "purchase_listing_id": listing.object_id,
+        "purchase_price_mist": price,
+        "purchase_fee_mist": price * PLATFORM_FEE_BPS // 10_000,
+    }
+    update: dict[str, object] = {
+        "context": ctx,
+        "current_phase": Phase.PURCHASE,
+        "workflow_id": f"buy-{uuid.uuid4().hex[:16]}",
+    }
     for record in owned:
         if record.fields.get("model_id") == listing.object_id:
             ctx["purchase_id"] = record.object_id
@@ -65,13 +76,18 @@ async def purchase_prep(state: JourneyState, runtime: Runtime[Services]) -> Comm
 
 def _summary(obj: ChainObject) -> dict[str, object]:
     f = obj.fields
-    return {"id": obj.object_id, "title": f.get("title"), "category": f.get("category"),
-            "price_mist": f.get("price"), "quality_score": f.get("quality_score")}
+    return {
+        "id": obj.object_id,
+        "title": f.get("title"),
+        "category": f.get("category"),
+        "price_mist": f.get("price"),
+        "quality_score": f.get("quality_score"),
+    }
 
 
-async def purchase_gate(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["purchase_execute", "purchase_gate", "__end__"]
-]:
+async def purchase_gate(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["purchase_execute", "purchase_gate", "__end__"]]:
     """Ask before paying: price and the platform fee."""
     ctx = state["context"]
     cfg = runtime.context.config
@@ -79,8 +95,13 @@ async def purchase_gate(state: JourneyState, runtime: Runtime[Services]) -> Comm
     if state["mode"] == "auto" and price <= cfg.auto_cap_mist:
         say(runtime, "auto_approved", gate="purchase", price_mist=price, cap_mist=cfg.auto_cap_mist)
         return Command(goto="purchase_execute")
-    answer = ask("purchase", "purchase_gate", listing_id=ctx.get("purchase_listing_id", ""),
-                 price_mist=price, fee_mist=ctx.get("purchase_fee_mist", 0))
+    answer = ask(
+        "purchase",
+        "purchase_gate",
+        listing_id=ctx.get("purchase_listing_id", ""),
+        price_mist=price,
+        fee_mist=ctx.get("purchase_fee_mist", 0),
+    )
     decision = await decide(answer, state, runtime)
     if decision == "approve":
         return Command(goto="purchase_execute", update={"status": WorkflowStatus.ACTIVE})
@@ -90,23 +111,33 @@ async def purchase_gate(state: JourneyState, runtime: Runtime[Services]) -> Comm
     return Command(goto="purchase_gate", update={"status": WorkflowStatus.WAITING_APPROVAL})
 
 
-async def purchase_execute(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["download_verify", "__end__"]
-]:
+async def purchase_execute(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["download_verify", "__end__"]]:
     """Pay (idempotent per workflow) and receive the PurchaseRecord."""
     ctx = state["context"]
     try:
         buyer = await runtime.context.wallet_for(state["user_id"])
         receipt = await runtime.context.ledger.purchase(
-            buyer, ctx["purchase_listing_id"], payment_mist=ctx.get("purchase_price_mist", 0),
+            buyer,
+            ctx["purchase_listing_id"],
+            payment_mist=ctx.get("purchase_price_mist", 0),
             request_id=f"{state['workflow_id']}:purchase",
         )
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return Command(goto=END, update={"status": WorkflowStatus.FAILED})
-    say(runtime, "purchased", purchase_id=receipt.created[0], price_mist=ctx.get("purchase_price_mist", 0),
-        fee_mist=ctx.get("purchase_fee_mist", 0), digest=receipt.digest)
-    return Command(goto="download_verify", update={"context": {**ctx, "purchase_id": receipt.created[0]}})
+    say(
+        runtime,
+        "purchased",
+        purchase_id=receipt.created[0],
+        price_mist=ctx.get("purchase_price_mist", 0),
+        fee_mist=ctx.get("purchase_fee_mist", 0),
+        digest=receipt.digest,
+    )
+    return Command(
+        goto="download_verify", update={"context": {**ctx, "purchase_id": receipt.created[0]}}
+    )
 
 
 async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
@@ -117,16 +148,25 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
         listing = await services.ledger.get_object(ctx["purchase_listing_id"])
         blob_id = str(listing.fields.get("model_blob_id", ""))
         digest = str(listing.fields.get("model_digest", ""))
-        verification = await services.ledger.get_object(str(listing.fields.get("verification_id", "")))
+        verification = await services.ledger.get_object(
+            str(listing.fields.get("verification_id", ""))
+        )
         dest_dir = services.config.downloads_dir
         dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / f"{listing.object_id[2:14]}-{Path(str(listing.fields.get('title', 'model'))).name}"
+        dest = (
+            dest_dir
+            / f"{listing.object_id[2:14]}-{Path(str(listing.fields.get('title', 'model'))).name}"
+        )
 
         def on_progress(done: int, total: int) -> None:
             report_progress(runtime, "download", done=done, total=total)
 
-        result = await download_file(services.storage, blob_id, dest,
-                                     on_progress=lambda p: on_progress(p.bytes_done, p.bytes_total))
+        result = await download_file(
+            services.storage,
+            blob_id,
+            dest,
+            on_progress=lambda p: on_progress(p.bytes_done, p.bytes_total),
+        )
         if result.sha256 != digest:
             dest.unlink(missing_ok=True)
             raise IntegrityError(
@@ -135,11 +175,19 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
             )
         signed_hash = str(verification.fields.get("model_hash", ""))
         if signed_hash != digest:
-            raise IntegrityError("The enclave's signed model hash does not match the listing's digest.")
+            raise IntegrityError(
+                "The enclave's signed model hash does not match the listing's digest."
+            )
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return {"status": WorkflowStatus.FAILED}
-    say(runtime, "download_verified", path=str(dest), sha256=digest,
+    say(
+        runtime,
+        "download_verified",
+        path=str(dest),
+        sha256=digest,
         quality_score=verification.fields.get("quality_score"),
-        enclave=str(verification.fields.get("enclave_id", "")), size_bytes=dest.stat().st_size)
+        enclave=str(verification.fields.get("enclave_id", "")),
+        size_bytes=dest.stat().st_size,
+    )
     return {"context": {**ctx, "download_path": str(dest)}, "status": WorkflowStatus.COMPLETED}

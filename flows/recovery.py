@@ -25,7 +25,9 @@ from flows.state import JourneyState, WorkflowStatus, progress
 
 RetryTarget = Literal["assess", "upload", "register", "verify_submit", "list_model"]
 
-_SECRET_KEY = re.compile(r"(secret|token|password|passphrase|mnemonic|private|api_?key|authorization)", re.I)
+_SECRET_KEY = re.compile(
+    r"(secret|token|password|passphrase|mnemonic|private|api_?key|authorization)", re.I
+)
 
 
 def retry_target(node: str) -> RetryTarget:
@@ -39,7 +41,9 @@ def retry_target(node: str) -> RetryTarget:
 def redact(value: object) -> object:
     """Replace the values of secret-looking keys, recursively."""
     if isinstance(value, dict):
-        return {k: ("[redacted]" if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()}
+        return {
+            k: ("[redacted]" if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
@@ -71,9 +75,9 @@ def write_support_bundle(state: JourneyState, directory: Path, *, level: int) ->
     return path
 
 
-async def recovery(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["assess", "upload", "register", "verify_submit", "list_model", "__end__"]
-]:
+async def recovery(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["assess", "upload", "register", "verify_submit", "list_model", "__end__"]]:
     """Decide how far to escalate a recorded failure, and do it."""
     cfg = runtime.context.config
     error = state.get("error")
@@ -88,13 +92,27 @@ async def recovery(state: JourneyState, runtime: Runtime[Services]) -> Command[
     retryable = code in ("network_timeout", "service_unavailable", "enclave_unavailable")
     auto = cfg.max_auto_retries if retryable else 0
     if attempts <= auto:
-        say(runtime, "auto_retry", code=code, message=error["message"], attempt=attempts,
-            of=auto, node=error["node"])
+        say(
+            runtime,
+            "auto_retry",
+            code=code,
+            message=error["message"],
+            attempt=attempts,
+            of=auto,
+            node=error["node"],
+        )
         return Command(goto=retry_target(error["node"]))
     level = min(4, 2 + (attempts - auto - 1))
     if level == 2:
-        say(runtime, "troubleshoot", code=code, message=error["message"], hint=error["hint"],
-            expertise=state.get("expertise", "intermediate"), file_name=state["context"].get("file_name", ""))
+        say(
+            runtime,
+            "troubleshoot",
+            code=code,
+            message=error["message"],
+            hint=error["hint"],
+            expertise=state.get("expertise", "intermediate"),
+            file_name=state["context"].get("file_name", ""),
+        )
     elif level == 3:
         say(runtime, "alternative", code=code, message=error["message"], hint=error["hint"])
     else:

@@ -21,75 +21,132 @@ from integrations.storage.chunked import upload_file
 from integrations.storage.progress import TransferProgress
 
 
-async def upload_gate(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["upload", "upload_gate", "__end__"]
-]:
+async def upload_gate(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["upload", "upload_gate", "__end__"]]:
     """Ask before paying for storage (supervised), or check the cap (auto)."""
     ctx = state["context"]
     cfg = runtime.context.config
     cost = ctx.get("cost_frost", 0)
     if state["mode"] == "auto":
         if cost <= cfg.auto_cap_frost:
-            say(runtime, "auto_approved", gate="upload", cost_frost=cost, cap_frost=cfg.auto_cap_frost)
+            say(
+                runtime,
+                "auto_approved",
+                gate="upload",
+                cost_frost=cost,
+                cap_frost=cfg.auto_cap_frost,
+            )
             return Command(goto="upload", update=complete(state, Step.CONFIRM_UPLOAD))
-        say(runtime, "auto_cap_exceeded", gate="upload", cost_frost=cost, cap_frost=cfg.auto_cap_frost)
+        say(
+            runtime,
+            "auto_cap_exceeded",
+            gate="upload",
+            cost_frost=cost,
+            cap_frost=cfg.auto_cap_frost,
+        )
     answer = ask(
-        "upload", "upload_gate",
-        file_name=ctx.get("file_name", ""), size_bytes=ctx.get("size_bytes", 0),
-        cost_frost=cost, chunk_count=ctx.get("chunk_count", 0), epochs=cfg.epochs,
-        upload_eta_s=ctx.get("upload_eta_s"), verify_eta_s=ctx.get("verify_eta_s"),
+        "upload",
+        "upload_gate",
+        file_name=ctx.get("file_name", ""),
+        size_bytes=ctx.get("size_bytes", 0),
+        cost_frost=cost,
+        chunk_count=ctx.get("chunk_count", 0),
+        epochs=cfg.epochs,
+        upload_eta_s=ctx.get("upload_eta_s"),
+        verify_eta_s=ctx.get("verify_eta_s"),
     )
     decision = await decide(answer, state, runtime)
     if decision == "approve":
-        return Command(goto="upload", update={**complete(state, Step.CONFIRM_UPLOAD),
-                                              "status": WorkflowStatus.ACTIVE})
+        return Command(
+            goto="upload",
+            update={**complete(state, Step.CONFIRM_UPLOAD), "status": WorkflowStatus.ACTIVE},
+        )
     if decision == "decline":
         say(runtime, "upload_declined", file_name=ctx.get("file_name", ""))
         return Command(goto=END, update={"status": WorkflowStatus.CANCELLED})
     return Command(goto="upload_gate", update={"status": WorkflowStatus.WAITING_APPROVAL})
 
 
-async def upload(state: JourneyState, runtime: Runtime[Services]) -> Command[Literal["register", "recovery"]]:
+async def upload(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["register", "recovery"]]:
     """Stream the file to storage in parallel chunks; a re-run resumes from the journal."""
     services = runtime.context
     cfg = services.config
     ctx = state["context"]
     path = Path(ctx.get("file_path", ""))
-    say(runtime, "upload_started", file_name=ctx.get("file_name", ""), size_bytes=ctx.get("size_bytes", 0),
-        chunk_count=ctx.get("chunk_count", 0), concurrency=cfg.upload_concurrency)
+    say(
+        runtime,
+        "upload_started",
+        file_name=ctx.get("file_name", ""),
+        size_bytes=ctx.get("size_bytes", 0),
+        chunk_count=ctx.get("chunk_count", 0),
+        concurrency=cfg.upload_concurrency,
+    )
     last = [0.0]
 
     def on_progress(p: TransferProgress) -> None:
         now = time.monotonic()
         if now - last[0] >= 0.1 or p.bytes_done >= p.bytes_total:
             last[0] = now
-            report_progress(runtime, "upload", done=p.bytes_done, total=p.bytes_total,
-                            rate=p.bytes_per_s, eta_s=p.eta_s)
+            report_progress(
+                runtime,
+                "upload",
+                done=p.bytes_done,
+                total=p.bytes_total,
+                rate=p.bytes_per_s,
+                eta_s=p.eta_s,
+            )
 
     try:
         if not path.is_file():
             raise FileProblem(f"{ctx.get('file_name', path)} is no longer at {path}.")
         result = await upload_file(
-            services.storage, path,
-            journal_dir=cfg.journal_dir, session_key=state["workflow_id"],
-            chunk_size=ctx.get("chunk_size", cfg.chunk_size), concurrency=cfg.upload_concurrency,
-            epochs=cfg.epochs, retries=cfg.upload_retries, backoff_s=cfg.upload_backoff_s,
+            services.storage,
+            path,
+            journal_dir=cfg.journal_dir,
+            session_key=state["workflow_id"],
+            chunk_size=ctx.get("chunk_size", cfg.chunk_size),
+            concurrency=cfg.upload_concurrency,
+            epochs=cfg.epochs,
+            retries=cfg.upload_retries,
+            backoff_s=cfg.upload_backoff_s,
             on_progress=on_progress,
         )
     except SatyaError as error:
         return to_recovery(state, "upload", error, current_phase=Phase.UPLOAD)
-    new_ctx = {**ctx, "manifest_blob_id": result.manifest_blob_id, "sha256": result.sha256,
-               "upload_bytes_sent": result.bytes_sent, "upload_bytes_skipped": result.bytes_skipped}
-    say(runtime, "upload_done", file_name=ctx.get("file_name", ""), manifest_blob_id=result.manifest_blob_id,
-        sha256=result.sha256, bytes_sent=result.bytes_sent, bytes_skipped=result.bytes_skipped)
-    return Command(goto="register", update={"context": new_ctx, "current_phase": Phase.UPLOAD,
-                                            "status": WorkflowStatus.ACTIVE, "error": None,
-                                            **complete(state, Step.CHUNKED_UPLOAD)})
+    new_ctx = {
+        **ctx,
+        "manifest_blob_id": result.manifest_blob_id,
+        "sha256": result.sha256,
+        "upload_bytes_sent": result.bytes_sent,
+        "upload_bytes_skipped": result.bytes_skipped,
+    }
+    say(
+        runtime,
+        "upload_done",
+        file_name=ctx.get("file_name", ""),
+        manifest_blob_id=result.manifest_blob_id,
+        sha256=result.sha256,
+        bytes_sent=result.bytes_sent,
+        bytes_skipped=result.bytes_skipped,
+    )
+    return Command(
+        goto="register",
+        update={
+            "context": new_ctx,
+            "current_phase": Phase.UPLOAD,
+            "status": WorkflowStatus.ACTIVE,
+            "error": None,
+            **complete(state, Step.CHUNKED_UPLOAD),
+        },
+    )
 
 
-async def register(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["verify_submit", "recovery"]
-]:
+async def register(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["verify_submit", "recovery"]]:
     """Create the PendingModel on chain (idempotent: keyed by the workflow id)."""
     services = runtime.context
     ctx = state["context"]
@@ -97,7 +154,8 @@ async def register(state: JourneyState, runtime: Runtime[Services]) -> Command[
         wallet = await services.wallet_for(state["user_id"])
         draft = ModelDraft(
             title=ctx.get("title") or Path(ctx.get("file_name", "model")).stem,
-            description=ctx.get("description") or f"{ctx.get('format', '')} model, verified in a TEE",
+            description=ctx.get("description")
+            or f"{ctx.get('format', '')} model, verified in a TEE",
             category=ctx.get("category", "general"),
             tags=tuple(ctx.get("tags") or [ctx.get("format", ""), ctx.get("category", "general")]),
             model_blob_id=ctx["manifest_blob_id"],
@@ -113,7 +171,10 @@ async def register(state: JourneyState, runtime: Runtime[Services]) -> Command[
         return to_recovery(state, "register", error)
     model_id = receipt.created[0]
     say(runtime, "registered", model_id=model_id, digest=receipt.digest, replayed=receipt.replayed)
-    return Command(goto="verify_submit", update={
-        "context": {**ctx, "model_id": model_id, "register_digest": receipt.digest},
-        **complete(state, Step.REGISTER_ON_CHAIN),
-    })
+    return Command(
+        goto="verify_submit",
+        update={
+            "context": {**ctx, "model_id": model_id, "register_digest": receipt.digest},
+            **complete(state, Step.REGISTER_ON_CHAIN),
+        },
+    )

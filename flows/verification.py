@@ -20,37 +20,51 @@ from integrations.tee.port import VerificationRequest
 
 def _attempt(state: JourneyState) -> int:
     error = state.get("error")
-    return error["attempts"] if error and error["node"] in ("verify_submit", "verify_monitor") else 0
+    return (
+        error["attempts"] if error and error["node"] in ("verify_submit", "verify_monitor") else 0
+    )
 
 
-async def verify_submit(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["verify_monitor", "recovery"]
-]:
+async def verify_submit(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["verify_monitor", "recovery"]]:
     """Mark the model as verifying on chain and start an enclave job."""
     services = runtime.context
     ctx = state["context"]
     wf = state["workflow_id"]
     try:
         wallet = await services.wallet_for(state["user_id"])
-        await services.ledger.submit_for_verification(wallet, ctx["model_id"], request_id=f"{wf}:submit")
+        await services.ledger.submit_for_verification(
+            wallet, ctx["model_id"], request_id=f"{wf}:submit"
+        )
         job_id = await services.verifier.submit(
-            VerificationRequest(model_blob_id=ctx["manifest_blob_id"], model_type_hint=ctx.get("format")),
+            VerificationRequest(
+                model_blob_id=ctx["manifest_blob_id"], model_type_hint=ctx.get("format")
+            ),
             idempotency_key=f"{wf}:verify:{_attempt(state)}",
         )
     except SatyaError as error:
         return to_recovery(state, "verify_submit", error)
-    say(runtime, "verification_submitted", job_id=job_id, eta_s=ctx.get("verify_eta_s"),
-        expertise=state["expertise"])
-    return Command(goto="verify_monitor", update={
-        "context": {**ctx, "job_id": job_id},
-        "current_phase": Phase.VERIFICATION_MONITORING,
-        **complete(state, Step.SUBMIT_VERIFICATION),
-    })
+    say(
+        runtime,
+        "verification_submitted",
+        job_id=job_id,
+        eta_s=ctx.get("verify_eta_s"),
+        expertise=state["expertise"],
+    )
+    return Command(
+        goto="verify_monitor",
+        update={
+            "context": {**ctx, "job_id": job_id},
+            "current_phase": Phase.VERIFICATION_MONITORING,
+            **complete(state, Step.SUBMIT_VERIFICATION),
+        },
+    )
 
 
-async def verify_monitor(state: JourneyState, runtime: Runtime[Services]) -> Command[
-    Literal["listing_prep", "recovery"]
-]:
+async def verify_monitor(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["listing_prep", "recovery"]]:
     """Follow the job to its end, check the signed result, record it on chain."""
     services = runtime.context
     cfg = services.config
@@ -58,19 +72,29 @@ async def verify_monitor(state: JourneyState, runtime: Runtime[Services]) -> Com
     try:
         while True:
             st = await services.verifier.status(ctx["job_id"])
-            report_progress(runtime, "verification", done=int(st.fraction * 100), total=100,
-                            eta_s=st.eta_s, message=st.message)
+            report_progress(
+                runtime,
+                "verification",
+                done=int(st.fraction * 100),
+                total=100,
+                eta_s=st.eta_s,
+                message=st.message,
+            )
             if st.state == "failed":
                 raise VerificationFailed(
-                    "Verification failed: " + ("; ".join(st.findings) or st.message or "no reason given"),
+                    "Verification failed: "
+                    + ("; ".join(st.findings) or st.message or "no reason given"),
                 )
             if st.state == "succeeded":
                 break
             await asyncio.sleep(cfg.verify_poll_s)
         signed = await services.verifier.result(ctx["job_id"])
         verified = verify_result(
-            signed, trusted=services.trusted_enclaves, expected_model_digest=ctx["sha256"],
-            expected_blob_id=ctx["manifest_blob_id"], max_age_s=cfg.result_max_age_s,
+            signed,
+            trusted=services.trusted_enclaves,
+            expected_model_digest=ctx["sha256"],
+            expected_blob_id=ctx["manifest_blob_id"],
+            max_age_s=cfg.result_max_age_s,
             now_ms=int(time.time() * 1000),
         )
         wallet = await services.wallet_for(state["user_id"])
@@ -78,13 +102,30 @@ async def verify_monitor(state: JourneyState, runtime: Runtime[Services]) -> Com
             wallet, ctx["model_id"], signed, request_id=f"{state['workflow_id']}:complete"
         )
     except SatyaError as error:
-        return to_recovery(state, "verify_monitor", error, current_phase=Phase.VERIFICATION_MONITORING)
+        return to_recovery(
+            state, "verify_monitor", error, current_phase=Phase.VERIFICATION_MONITORING
+        )
     security = str(signed.data.get("security_assessment", ""))
-    say(runtime, "verification_passed", quality_score=verified.quality_score, security=security,
-        enclave_key=signed.public_key[:16], expertise=state["expertise"], data=dict(signed.data))
-    return Command(goto="listing_prep", update={
-        "context": {**ctx, "verification_id": receipt.created[0],
-                    "quality_score": verified.quality_score, "security_assessment": security},
-        "status": WorkflowStatus.ACTIVE, "error": None,
-        **complete(state, Step.MONITOR_VERIFICATION, Step.REPORT_QUALITY),
-    })
+    say(
+        runtime,
+        "verification_passed",
+        quality_score=verified.quality_score,
+        security=security,
+        enclave_key=signed.public_key[:16],
+        expertise=state["expertise"],
+        data=dict(signed.data),
+    )
+    return Command(
+        goto="listing_prep",
+        update={
+            "context": {
+                **ctx,
+                "verification_id": receipt.created[0],
+                "quality_score": verified.quality_score,
+                "security_assessment": security,
+            },
+            "status": WorkflowStatus.ACTIVE,
+            "error": None,
+            **complete(state, Step.MONITOR_VERIFICATION, Step.REPORT_QUALITY),
+        },
+    )

@@ -32,7 +32,9 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """No SATYA_/OPENAI_/SUI_ settings leak in; SATYA_HOME is a fresh directory; loopback only."""
     for name in list(os.environ):
         if name.startswith(("SATYA_", "OPENAI_", "SUI_")):

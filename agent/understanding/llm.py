@@ -56,8 +56,11 @@ class LLMInterpreter:
         rules: RuleInterpreter | None = None,
     ) -> None:
         self._client = AsyncOpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, http_client=http_client,
-            timeout=timeout_s, max_retries=0,
+            api_key=api_key or "not-needed",
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout_s,
+            max_retries=0,
         )
         self._model = model
         self._system = system_prompt
@@ -79,13 +82,19 @@ class LLMInterpreter:
 
     async def _ask(self, text: str, *, at_gate: bool) -> IntentOutput:
         schema = IntentOutput.model_json_schema()
-        user = json.dumps({"message": text, "waiting_for_approval": at_gate,
-                           "allowed_kinds": list(INTENT_KINDS)})
+        user = json.dumps(
+            {"message": text, "waiting_for_approval": at_gate, "allowed_kinds": list(INTENT_KINDS)}
+        )
         response = await self._client.chat.completions.create(
             model=self._model,
-            messages=[{"role": "system", "content": self._system}, {"role": "user", "content": user}],
-            response_format={"type": "json_schema",
-                             "json_schema": {"name": "intent", "schema": schema, "strict": False}},
+            messages=[
+                {"role": "system", "content": self._system},
+                {"role": "user", "content": user},
+            ],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "intent", "schema": schema, "strict": False},
+            },
             temperature=0,
         )
         content = response.choices[0].message.content
@@ -102,11 +111,17 @@ class LLMInterpreter:
         if out.price_sui is not None:
             price = parse_price_mist(f"{out.price_sui} sui")
         return intent(
-            out.kind, text,
+            out.kind,
+            text,
             paths=out.paths or ruled.get("paths"),
             price_mist=price if price is not None else ruled.get("price_mist"),
-            model_ref=out.model_ref, epochs=out.epochs, expertise=out.expertise, mode=out.mode,
-            topic=out.topic, query=out.query, self_description=ruled.get("self_description"),
+            model_ref=out.model_ref,
+            epochs=out.epochs,
+            expertise=out.expertise,
+            mode=out.mode,
+            topic=out.topic,
+            query=out.query,
+            self_description=ruled.get("self_description"),
         )
 
     async def aclose(self) -> None:

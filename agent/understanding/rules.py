@@ -26,39 +26,84 @@ _OBJECT_ID = re.compile(r"\b0x[0-9a-fA-F]{1,64}\b")
 
 _APPROVE = re.compile(
     r"^\s*(y|yes|yep|yeah|ok|okay|sure|approve[d]?|go ahead|proceed|confirm(ed)?|do it|"
-    r"list it|upload it|buy it|sounds good|lgtm)\b[\s.!]*", re.I)
+    r"list it|upload it|buy it|sounds good|lgtm)\b[\s.!]*",
+    re.I,
+)
 _DECLINE = re.compile(r"^\s*(n|no|nope|cancel|stop|decline|abort|not now|don'?t)\b", re.I)
-_BEGINNER = re.compile(r"\b(i'?m new|new here|beginner|first time|never (done|used)|newbie)\b", re.I)
-_EXPERT = re.compile(r"\b(i'?m an? expert|expert mode|experienced|i know what i'?m doing|power user)\b", re.I)
+_BEGINNER = re.compile(
+    r"\b(i'?m new|new here|beginner|first time|never (done|used)|newbie)\b", re.I
+)
+_EXPERT = re.compile(
+    r"\b(i'?m an? expert|expert mode|experienced|i know what i'?m doing|power user)\b", re.I
+)
 _LEVEL_WORD = re.compile(r"\b(beginner|intermediate|expert)\b", re.I)
 _MODE_WORD = re.compile(r"\b(supervised|auto|debug)\b", re.I)
 
 # (pattern, kind) in priority order; the first match wins.
 _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
     (re.compile(r"\bsupport bundle\b|\bcontact support\b|\bescalate\b", re.I), "support_bundle"),
-    (re.compile(r"\bconver(sion|t)\b.*\bguide\b|\bhow (do|can) i convert\b", re.I), "conversion_guide"),
-    (re.compile(r"^\s*/?(set )?expertise\b|\bset (my )?(level|expertise)\b|\btreat me as\b", re.I),
-     "set_expertise"),
-    (re.compile(r"^\s*/?mode\b|\b(switch|change|set) (to )?\w* ?mode\b|\b\w+ mode\b(?=.*\b(on|please)\b)",
-                re.I), "set_mode"),
+    (
+        re.compile(r"\bconver(sion|t)\b.*\bguide\b|\bhow (do|can) i convert\b", re.I),
+        "conversion_guide",
+    ),
+    (
+        re.compile(
+            r"^\s*/?(set )?expertise\b|\bset (my )?(level|expertise)\b|\btreat me as\b", re.I
+        ),
+        "set_expertise",
+    ),
+    (
+        re.compile(
+            r"^\s*/?mode\b|\b(switch|change|set) (to )?\w* ?mode\b|\b\w+ mode\b(?=.*\b(on|please)\b)",
+            re.I,
+        ),
+        "set_mode",
+    ),
     (re.compile(r"\bquick upload\b", re.I), "quick_upload"),
     (re.compile(r"\b(show )?raw( data)?\b", re.I), "raw_data"),
-    (re.compile(r"\bmarket analysis\b|\banaly[sz]e the market\b|\bmarket (stats|overview)\b", re.I),
-     "market_analysis"),
+    (
+        re.compile(
+            r"\bmarket analysis\b|\banaly[sz]e the market\b|\bmarket (stats|overview)\b", re.I
+        ),
+        "market_analysis",
+    ),
     (re.compile(r"\bdashboard\b", re.I), "dashboard"),
-    (re.compile(r"\b(check )?status\b|\bwhere (are|am) (we|i)\b|\bprogress\b|\bhow'?s it going\b", re.I),
-     "status"),
+    (
+        re.compile(
+            r"\b(check )?status\b|\bwhere (are|am) (we|i)\b|\bprogress\b|\bhow'?s it going\b", re.I
+        ),
+        "status",
+    ),
     (re.compile(r"\b(upload|publish|store)\b", re.I), "upload"),
     (re.compile(r"\b(buy|purchase)\b", re.I), "purchase"),
     (re.compile(r"\bdownload\b", re.I), "download"),
-    (re.compile(r"\b(browse|search|find|show|list) (the )?(models|listings|marketplace)\b|^\s*browse\b", re.I),
-     "browse"),
-    (re.compile(r"\b(set|change|make)\b.*\bprice\b|\bprice\b.*\d|\bmake it\b.*\d", re.I), "set_price"),
+    (
+        re.compile(
+            r"\b(browse|search|find|show|list) (the )?(models|listings|marketplace)\b|^\s*browse\b",
+            re.I,
+        ),
+        "browse",
+    ),
+    (
+        re.compile(r"\b(set|change|make)\b.*\bprice\b|\bprice\b.*\d|\bmake it\b.*\d", re.I),
+        "set_price",
+    ),
     (re.compile(r"\blist (it|my model|the model)\b|\bcreate (the )?listing\b", re.I), "list"),
     (re.compile(r"^\s*(retry|resume|try again|continue)\b", re.I), "retry"),
-    (re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|greetings)\b|\bget started\b|"
-                r"\bhow does (this|it) work\b|\bnew here\b|\bonboard", re.I), "greet"),
-    (re.compile(r"\bhelp\b|\bwhat (is|are)\b|\bhow (do|does|can|much|long)\b|\bwhy\b|\?\s*$", re.I), "help"),
+    (
+        re.compile(
+            r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|greetings)\b|\bget started\b|"
+            r"\bhow does (this|it) work\b|\bnew here\b|\bonboard",
+            re.I,
+        ),
+        "greet",
+    ),
+    (
+        re.compile(
+            r"\bhelp\b|\bwhat (is|are)\b|\bhow (do|does|can|much|long)\b|\bwhy\b|\?\s*$", re.I
+        ),
+        "help",
+    ),
 )
 
 _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -146,14 +191,27 @@ class RuleInterpreter:
             if oid:
                 slots["model_ref"] = oid.group(0)
             elif kind != "raw_data":
-                rest = re.sub(r"^.*?\b(buy|purchase|download)\b\s*(the\s+)?(model\s+)?", "", stripped,
-                              flags=re.I).strip(" .!?\"'")
+                rest = re.sub(
+                    r"^.*?\b(buy|purchase|download)\b\s*(the\s+)?(model\s+)?",
+                    "",
+                    stripped,
+                    flags=re.I,
+                ).strip(" .!?\"'")
                 slots["model_ref"] = rest or None
         if kind == "browse":
-            q = re.sub(r"^.*?\b(browse|search|find|show|list)\b\s*(the\s+)?(models|listings|marketplace)?"
-                       r"\s*(for|with|about)?\s*", "", stripped, flags=re.I).strip(" .!?")
-            q = re.sub(r"\b(under|below|cheaper than|at most|max)?\s*\d+(\.\d+)?\s*(sui|mist)\b", "", q,
-                       flags=re.I).strip(" .!?")
+            q = re.sub(
+                r"^.*?\b(browse|search|find|show|list)\b\s*(the\s+)?(models|listings|marketplace)?"
+                r"\s*(for|with|about)?\s*",
+                "",
+                stripped,
+                flags=re.I,
+            ).strip(" .!?")
+            q = re.sub(
+                r"\b(under|below|cheaper than|at most|max)?\s*\d+(\.\d+)?\s*(sui|mist)\b",
+                "",
+                q,
+                flags=re.I,
+            ).strip(" .!?")
             slots["query"] = q or None
         if kind in ("help", "greet"):
             topic = next((t for p, t in _TOPICS if p.search(stripped)), None)

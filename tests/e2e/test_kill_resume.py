@@ -44,16 +44,25 @@ DRIVER = textwrap.dedent(
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "SATYA_HOME": str(home), "SATYA_CHUNK_SIZE_MIB": str(CHUNK / 1024 / 1024),
-            "SATYA_UPLOAD_CONCURRENCY": str(CONCURRENCY)}
+    return {
+        **os.environ,
+        "SATYA_HOME": str(home),
+        "SATYA_CHUNK_SIZE_MIB": str(CHUNK / 1024 / 1024),
+        "SATYA_UPLOAD_CONCURRENCY": str(CONCURRENCY),
+    }
 
 
 def test_sigkill_during_upload_then_resume(tmp_path: Path) -> None:
     home = tmp_path / "home"
     model = make_model_file(tmp_path / "model.safetensors", "safetensors", size_mb=4)
     size = model.stat().st_size
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER], cwd=tmp_path, env=_env(home),
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER],
+        cwd=tmp_path,
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     thread = proc.stdout.readline().strip()
     assert thread, "the driver did not start"
@@ -73,7 +82,12 @@ def test_sigkill_during_upload_then_resume(tmp_path: Path) -> None:
     # The user comes back: `satya chat --thread ID`, answering the listing gate with "yes".
     done = subprocess.run(
         [sys.executable, "-m", "agent.cli", "chat", "--thread", thread],
-        cwd=tmp_path, env=_env(home), input="yes\n/raw\n", capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=_env(home),
+        input="yes\n/raw\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     out = done.stdout
     assert done.returncode == 0, done.stderr

@@ -14,8 +14,15 @@ JOURNEYS = sorted(Path(__file__).parent.glob("*.yaml"))
 def test_the_required_journeys_are_shipped() -> None:
     names = {p.stem for p in JOURNEYS}
     assert {
-        "beginner_happy_path", "expert_quick_upload", "large_file_compression", "network_timeout_resume",
-        "invalid_format", "insufficient_storage", "check_status_midway", "raw_data", "returning_user",
+        "beginner_happy_path",
+        "expert_quick_upload",
+        "large_file_compression",
+        "network_timeout_resume",
+        "invalid_format",
+        "insufficient_storage",
+        "check_status_midway",
+        "raw_data",
+        "returning_user",
     } <= names
 
 

@@ -20,9 +20,24 @@ def test_graph_matches_the_mermaid_snapshot() -> None:
 def test_every_phase_node_and_branch_is_in_the_graph() -> None:
     graph = build_graph().get_graph()
     nodes = set(graph.nodes)
-    for node in ("intake", "onboarding", "assess", "compression_recommendation", "optimization_guidance",
-                 "upload_gate", "upload", "register", "verify_submit", "verify_monitor", "listing_prep",
-                 "listing_gate", "list_model", "recovery", "purchase_gate", "download_verify"):
+    for node in (
+        "intake",
+        "onboarding",
+        "assess",
+        "compression_recommendation",
+        "optimization_guidance",
+        "upload_gate",
+        "upload",
+        "register",
+        "verify_submit",
+        "verify_monitor",
+        "listing_prep",
+        "listing_gate",
+        "list_model",
+        "recovery",
+        "purchase_gate",
+        "download_verify",
+    ):
         assert node in nodes
     edges = {(e.source, e.target) for e in graph.edges}
     assert ("assess", "compression_recommendation") in edges

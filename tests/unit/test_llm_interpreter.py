@@ -11,17 +11,30 @@ from agent.understanding.llm import LLMInterpreter
 
 def _completion(content: str | None) -> dict[str, object]:
     return {
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": content}}],
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "test-model",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }
 
 
 def _interpreter(handler: httpx.MockTransport) -> LLMInterpreter:
     client = httpx.AsyncClient(transport=handler)
-    return LLMInterpreter(api_key="sk-test-not-real", base_url="http://llm.test/v1", model="test-model",
-                          system_prompt="classify", http_client=client)
+    return LLMInterpreter(
+        api_key="sk-test-not-real",
+        base_url="http://llm.test/v1",
+        model="test-model",
+        system_prompt="classify",
+        http_client=client,
+    )
 
 
 async def test_request_carries_the_schema_and_the_answer_becomes_an_intent() -> None:
@@ -45,7 +58,9 @@ async def test_request_carries_the_schema_and_the_answer_becomes_an_intent() -> 
 
 
 async def test_server_error_falls_back_to_the_rules() -> None:
-    interp = _interpreter(httpx.MockTransport(lambda r: httpx.Response(500, json={"error": "boom"})))
+    interp = _interpreter(
+        httpx.MockTransport(lambda r: httpx.Response(500, json={"error": "boom"}))
+    )
     out = await interp.interpret("upload ./m.safetensors")
     assert out["kind"] == "upload" and out["paths"] == ["./m.safetensors"]
     assert interp.fallbacks == 1

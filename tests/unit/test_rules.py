@@ -55,7 +55,10 @@ def test_prices_are_exact_integers() -> None:
 
 
 def test_paths() -> None:
-    assert extract_paths("upload ./a.safetensors and /tmp/b.onnx") == ["./a.safetensors", "/tmp/b.onnx"]
+    assert extract_paths("upload ./a.safetensors and /tmp/b.onnx") == [
+        "./a.safetensors",
+        "/tmp/b.onnx",
+    ]
     assert extract_paths("upload model.gguf") == ["model.gguf"]
 
 
