@@ -190,22 +190,24 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
     reports: list[TurnReport] = []
     async with contextlib.AsyncExitStack() as outer:
         assistant = await outer.enter_async_context(_open(settings, journey))
-        thread = await assistant.new_thread(journey.user)
+        threads = {journey.user: await assistant.new_thread(journey.user)}
         for index, turn in enumerate(journey.turns, start=1):
             if turn.restart:
                 await outer.aclose()
                 assistant = await outer.enter_async_context(_open(settings, journey))
-                thread = await assistant.new_thread(journey.user)
+                threads = {journey.user: await assistant.new_thread(journey.user)}
                 reports.append(TurnReport(index, "(restart)", []))
                 continue
+            user = turn.user or journey.user
+            if user not in threads:  # each user speaks in a conversation of their own
+                threads[user] = await assistant.new_thread(user)
+            thread = threads[user]
             if turn.say is None:
                 reports.append(
                     TurnReport(index, "(nothing)", [], ["a turn needs 'say' or 'restart'"])
                 )
                 continue
-            events = [
-                e async for e in assistant.send(thread, turn.say, user_id=turn.user or journey.user)
-            ]
+            events = [e async for e in assistant.send(thread, turn.say, user_id=user)]
             report = TurnReport(index, turn.say, _texts(events))
             report.failures = await _check(turn.expect, events, assistant, thread)
             reports.append(report)

@@ -151,7 +151,7 @@ class LineChat:
 
     def show(self, event: Event) -> None:
         """Print one event."""
-        if isinstance(event, TextEvent) or isinstance(event, GateEvent):
+        if isinstance(event, TextEvent | GateEvent):
             self._end_progress_line()
             self.print(event.text)
         elif isinstance(event, ProgressEvent):

@@ -15,8 +15,10 @@ from flows.gates import ask, decide
 from flows.services import Services
 from flows.state import JourneyState, Phase, WorkflowStatus
 from integrations.chain.port import PLATFORM_FEE_BPS, ChainObject
-from integrations.errors import IntegrityError, SatyaError
+from integrations.errors import IntegrityError, ResultRejected, SatyaError
 from integrations.storage.chunked import download_file
+from integrations.tee.attestation import TrustedEnclaves, VerifiedQuality, verify_result
+from integrations.tee.port import EnclaveInfo, SignedResult
 
 
 def _as_int(value: object) -> int:
@@ -148,9 +150,7 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
         listing = await services.ledger.get_object(ctx["purchase_listing_id"])
         blob_id = str(listing.fields.get("model_blob_id", ""))
         digest = str(listing.fields.get("model_digest", ""))
-        verification = await services.ledger.get_object(
-            str(listing.fields.get("verification_id", ""))
-        )
+        verified = await _check_enclave_signature(services, listing, digest, blob_id)
         dest_dir = services.config.downloads_dir
         dest_dir.mkdir(parents=True, exist_ok=True)
         dest = (
@@ -173,11 +173,6 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
                 f"The downloaded file's sha256 {result.sha256[:16]}… does not match the on-chain "
                 f"digest {digest[:16]}…; the file was deleted."
             )
-        signed_hash = str(verification.fields.get("model_hash", ""))
-        if signed_hash != digest:
-            raise IntegrityError(
-                "The enclave's signed model hash does not match the listing's digest."
-            )
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return {"status": WorkflowStatus.FAILED}
@@ -186,8 +181,47 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
         "download_verified",
         path=str(dest),
         sha256=digest,
-        quality_score=verification.fields.get("quality_score"),
-        enclave=str(verification.fields.get("enclave_id", "")),
+        quality_score=verified.quality_score,
+        enclave=verified.public_key[:16],
         size_bytes=dest.stat().st_size,
     )
     return {"context": {**ctx, "download_path": str(dest)}, "status": WorkflowStatus.COMPLETED}
+
+
+async def _check_enclave_signature(
+    services: Services, listing: ChainObject, digest: str, blob_id: str
+) -> VerifiedQuality:
+    """The listing's enclave-signed result must verify, for exactly this model, before download."""
+    v = listing.fields.get("verification")
+    if not isinstance(v, dict):
+        raise ResultRejected("This listing carries no enclave-signed verification result.")
+    enclave = await services.ledger.get_object(str(listing.fields.get("enclave_id", "")))
+    raw_pcrs = enclave.fields.get("pcrs")
+    pcrs = tuple(str(p) for p in raw_pcrs) if isinstance(raw_pcrs, list) else ()
+    if len(pcrs) != 3:
+        raise ResultRejected("The enclave that verified this model has no PCRs on record.")
+    info = EnclaveInfo(
+        public_key=str(enclave.fields.get("pk", "")),
+        pcrs=(pcrs[0], pcrs[1], pcrs[2]),
+        debug=bool(enclave.fields.get("debug", False)),
+    )
+    if info.pcrs not in services.trusted_enclaves.allowed_pcrs:
+        raise ResultRejected("The enclave that verified this model runs code that is not allowed.")
+    trusted = TrustedEnclaves(allowed_pcrs={info.pcrs})
+    trusted.register(info)
+    signed = SignedResult(
+        intent=int(v.get("intent", 0)),
+        timestamp_ms=int(v["timestamp_ms"]),
+        data=dict(v.get("data") or {}),
+        signature=str(v["signature"]),
+        public_key=info.public_key,
+    )
+    # Freshness was checked when the result was recorded; at download only authenticity matters.
+    return verify_result(
+        signed,
+        trusted=trusted,
+        expected_model_digest=digest,
+        expected_blob_id=blob_id,
+        max_age_s=1.0,
+        now_ms=signed.timestamp_ms,
+    )

@@ -16,6 +16,7 @@ from flows.state import JourneyState, Phase, Step, WorkflowStatus, complete
 from integrations.errors import SatyaError, VerificationFailed
 from integrations.tee.attestation import verify_result
 from integrations.tee.port import VerificationRequest
+from integrations.tee.quality import PASS_SCORE
 
 
 def _attempt(state: JourneyState) -> int:
@@ -97,6 +98,10 @@ async def verify_monitor(
             max_age_s=cfg.result_max_age_s,
             now_ms=int(time.time() * 1000),
         )
+        if verified.quality_score < PASS_SCORE:
+            raise VerificationFailed(
+                f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
+            )
         wallet = await services.wallet_for(state["user_id"])
         receipt = await services.ledger.complete_verification(
             wallet, ctx["model_id"], signed, request_id=f"{state['workflow_id']}:complete"

@@ -201,6 +201,8 @@ def complete_verification(
             "verified_at": ctx.now_ms,
             "verifier_signature": result.signature.lower(),
             "signed_timestamp_ms": result.timestamp_ms,
+            "signed_intent": result.intent,
+            "signed_data": dict(result.data),
             "model_hash": model.fields["model_digest"],
         },
     )
@@ -264,6 +266,13 @@ def list_on_marketplace(
             "quality_score": verification.fields["quality_score"],
             "security_assessment": verification.fields["security_assessment"],
             "enclave_id": verification.fields["enclave_id"],
+            # The enclave's signed result travels with the listing so a buyer can check it.
+            "verification": {
+                "intent": verification.fields.get("signed_intent", 0),
+                "timestamp_ms": verification.fields["signed_timestamp_ms"],
+                "data": verification.fields.get("signed_data", {}),
+                "signature": verification.fields["verifier_signature"],
+            },
             "tee_verified": True,
             "price": f["price"] if price_mist is None else price_mist,
             "max_downloads": f["max_downloads"],
