@@ -112,7 +112,9 @@ class BlobNotFound(StorageError):
 
 class IntegrityError(StorageError):
     code = "integrity_error"
-    default_hint = "The data does not match its recorded digest; download again from another aggregator."
+    default_hint = (
+        "The data does not match its recorded digest; download again from another aggregator."
+    )
 
 
 class ChainError(SatyaError):

@@ -12,17 +12,23 @@ SIG = (
 
 
 def test_bcs_of_intent_message_matches_the_nautilus_vector() -> None:
-    msg = intent_message_bytes(0, 1744038900000, {"location": "San Francisco", "temperature": 13}, WEATHER)
+    msg = intent_message_bytes(
+        0, 1744038900000, {"location": "San Francisco", "temperature": 13}, WEATHER
+    )
     assert msg.hex() == "0020b1d110960100000d53616e204672616e636973636f0d00000000000000"
 
 
 def test_the_published_signature_verifies() -> None:
-    msg = intent_message_bytes(0, 1744683300000, {"location": "San Francisco", "temperature": 13}, WEATHER)
+    msg = intent_message_bytes(
+        0, 1744683300000, {"location": "San Francisco", "temperature": 13}, WEATHER
+    )
     assert verify_intent_signature(PK, msg, SIG)
 
 
 def test_a_tampered_payload_fails() -> None:
-    msg = intent_message_bytes(0, 1744683300000, {"location": "San Francisco", "temperature": 14}, WEATHER)
+    msg = intent_message_bytes(
+        0, 1744683300000, {"location": "San Francisco", "temperature": 14}, WEATHER
+    )
     assert not verify_intent_signature(PK, msg, SIG)
 
 
