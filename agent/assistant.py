@@ -294,6 +294,7 @@ class Assistant:
                 "id": first.id,
                 **(first.value if isinstance(first.value, dict) else {"value": first.value}),
             }
+        error = v.get("error")
         return ThreadView(
             thread_id=thread_id,
             user_id=str(v.get("user_id", "")),
@@ -305,7 +306,7 @@ class Assistant:
             completed_steps=list(v.get("completed_steps") or []),
             pending_steps=list(v.get("pending_steps") or []),
             context=dict(v.get("context") or {}),
-            error=dict(v["error"]) if v.get("error") else None,  # type: ignore[typeddict-item]
+            error=dict(error) if error else None,
             gate=gate,
             next_nodes=tuple(snap.next),
             values=dict(v),

@@ -8,8 +8,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from integrations.errors import SatyaError
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,17 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _settings(args: argparse.Namespace) -> object:
+def _settings(args: argparse.Namespace) -> Settings:
     from agent.settings import Settings
 
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if args.home:
         overrides["home"] = args.home
     if getattr(args, "user", None):
         overrides["user"] = args.user
     if getattr(args, "mode", None):
         overrides["mode"] = args.mode
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +106,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             run_chat(
                 _settings(args),
                 thread=args.thread,
-                new=args.new,  # type: ignore[arg-type]
+                new=args.new,
                 verbose=args.verbose,
             )
         )
@@ -114,7 +118,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from integrations.storage.server import run_server
 
         settings = _settings(args)
-        data = args.data or settings.home / "walrus"  # type: ignore[attr-defined]
+        data = args.data or settings.home / "walrus"
         run_server(
             host=args.host,
             port=args.port,
@@ -158,12 +162,12 @@ def _enclave(args: argparse.Namespace) -> int:
     from integrations.tee.server import run_server
 
     settings = _settings(args)
-    storage = build_storage(settings)  # type: ignore[arg-type]
+    storage = build_storage(settings)
 
     async def fetch(blob_id: str, dest: Path) -> None:
         await download_file(storage, blob_id, dest)
 
-    enclave = Enclave(fetch, workdir=settings.home / "enclave-server")  # type: ignore[attr-defined]
+    enclave = Enclave(fetch, workdir=settings.home / "enclave-server")
     run_server(host=args.host, port=args.port, enclave=enclave)
     return 0
 

@@ -82,7 +82,10 @@ class LineChat:
         from agent.replies import render
 
         gate = view.gate or {}
-        return render(str(gate.get("kind", "")), dict(gate.get("data") or {}), view.expertise)
+        data = gate.get("data")
+        return render(
+            str(gate.get("kind", "")), dict(data) if isinstance(data, dict) else {}, view.expertise
+        )
 
     def print(self, text: str) -> None:
         self.out.write(text + "\n")

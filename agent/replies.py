@@ -105,14 +105,16 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             if suggestions
             else "No changes needed."
         )
-    if isinstance(data.get("tags"), list):
-        out["tags_text"] = ", ".join(str(t) for t in data["tags"])  # type: ignore[union-attr]
-    if isinstance(data.get("listings"), list):
+    tags = data.get("tags")
+    if isinstance(tags, list):
+        out["tags_text"] = ", ".join(str(t) for t in tags)
+    listings = data.get("listings")
+    if isinstance(listings, list):
         out["listings_text"] = (
             "\n".join(
                 f"  {item.get('id')}  {item.get('title')}  [{item.get('category')}]  "
                 f"{sui(item.get('price_mist') or 0)}  quality {item.get('quality_score')}"
-                for item in data["listings"]  # type: ignore[union-attr]
+                for item in listings
                 if isinstance(item, dict)
             )
             or "  (none)"
@@ -190,7 +192,7 @@ def _status(data: Mapping[str, object], expertise: str) -> str:
         lines.append(
             f"Verification: {job.get('state')} {float(str(job.get('fraction', 0))):.0%}, "
             f"ETA {human_duration(job.get('eta_s'))}"
-        )  # type: ignore[arg-type]
+        )
     error = data.get("error")
     if isinstance(error, dict):
         lines.append(f"Last problem: {error.get('message')} ({error.get('hint')})")

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import say
-from flows.failures import to_recovery
+from flows.failures import failure_update
 from flows.services import Services
 from flows.state import (
     JourneyState,
@@ -89,8 +89,15 @@ async def assess(
             )
     except SatyaError as error:
         update_ctx: ModelContext = {"file_path": raw, "file_name": Path(raw).name}
-        return to_recovery(
-            state, "assess", error, context=update_ctx, current_phase=Phase.PRE_UPLOAD_ASSESSMENT
+        return Command(
+            goto="recovery",
+            update=failure_update(
+                state,
+                "assess",
+                error,
+                context=update_ctx,
+                current_phase=Phase.PRE_UPLOAD_ASSESSMENT,
+            ),
         )
     large = size > cfg.size_threshold_bytes
     estimate = estimate_storage_cost(

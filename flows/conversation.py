@@ -38,8 +38,8 @@ async def emit_status(state: JourneyState, runtime: Runtime[Services]) -> None:
         try:
             st = await runtime.context.verifier.status(ctx["job_id"])
             job = {"state": st.state, "fraction": st.fraction, "eta_s": st.eta_s}
-        except SatyaError as error:
-            job = {"state": "unknown", "error": error.message}
+        except SatyaError as exc:
+            job = {"state": "unknown", "error": exc.message}
     error = state.get("error")
     say(
         runtime,

@@ -7,7 +7,7 @@ Everything travels on LangGraph's ``custom`` stream.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from langgraph.runtime import Runtime
 
@@ -31,13 +31,13 @@ class ProgressEvent(TypedDict):
     message: str
 
 
-def say(runtime: Runtime[object], kind: str, **data: object) -> None:
+def say(runtime: Runtime[Any], kind: str, **data: object) -> None:
     """Send a typed reply to whoever is streaming this run."""
     runtime.stream_writer(ReplyEvent(event="reply", kind=kind, data=data))
 
 
 def report_progress(
-    runtime: Runtime[object],
+    runtime: Runtime[Any],
     task: ProgressTask,
     *,
     done: int,

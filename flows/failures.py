@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from langgraph.types import Command
+from typing import Any
 
 from flows.state import ErrorRecord, JourneyState, WorkflowStatus
 from integrations.errors import SatyaError
 
 
-def to_recovery(
+def failure_update(
     state: JourneyState, node: str, error: SatyaError, **extra: object
-) -> Command[Literal["recovery"]]:
-    """Record the failure (counting attempts at the same node) and go to ``recovery``.
+) -> dict[str, Any]:
+    """The state update that records a failure at ``node`` (counting attempts there).
 
+    Nodes return ``Command(goto="recovery", update=failure_update(...))`` so the
+    ``Command``'s goto literal is checked against the node's declared destinations.
     ``extra`` are further state updates to make on the way (phase, context).
     """
     previous = state.get("error")
@@ -22,6 +22,4 @@ def to_recovery(
     record = ErrorRecord(
         code=error.code, message=error.message, hint=error.hint, node=node, attempts=attempts
     )
-    return Command(
-        goto="recovery", update={"error": record, "status": WorkflowStatus.FAILED, **extra}
-    )
+    return {"error": record, "status": WorkflowStatus.FAILED, **extra}

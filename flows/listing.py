@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import say
-from flows.failures import to_recovery
+from flows.failures import failure_update
 from flows.gates import ask, decide
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
-from flows.state import JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
+from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
 from integrations.chain.market import suggest_price
 from integrations.errors import SatyaError
 
@@ -145,7 +144,7 @@ async def list_model(
             price_mist=ctx.get("price_mist"),
         )
     except SatyaError as error:
-        return to_recovery(state, "list_model", error)
+        return Command(goto="recovery", update=failure_update(state, "list_model", error))
     listing_id = receipt.created[0]
     profile = await load_profile(runtime, state["user_id"]) or {}
     listed = list(profile.get("listings", []))

@@ -6,14 +6,13 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import report_progress, say
 from flows.gates import ask, decide
 from flows.services import Services
-from flows.state import JourneyState, Phase, WorkflowStatus
+from flows.state import END, JourneyState, Phase, WorkflowStatus
 from integrations.chain.port import PLATFORM_FEE_BPS, ChainObject
 from integrations.errors import IntegrityError, ResultRejected, SatyaError
 from integrations.storage.chunked import download_file

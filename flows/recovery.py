@@ -15,13 +15,12 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import say
 from flows.services import Services
-from flows.state import JourneyState, WorkflowStatus, progress
+from flows.state import END, JourneyState, WorkflowStatus, progress
 
 RetryTarget = Literal["assess", "upload", "register", "verify_submit", "list_model"]
 

@@ -7,9 +7,12 @@ exactly with LangGraph's default serializer.
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
 from flows.intents import Expertise, Intent, Mode
+
+END: Final[Literal["__end__"]] = "__end__"
+"""``langgraph.graph.END``, typed as a literal so it can be a ``Command`` goto."""
 
 
 class Phase:

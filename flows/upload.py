@@ -6,15 +6,14 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import report_progress, say
-from flows.failures import to_recovery
+from flows.failures import failure_update
 from flows.gates import ask, decide
 from flows.services import Services
-from flows.state import JourneyState, Phase, Step, WorkflowStatus, complete
+from flows.state import END, JourneyState, Phase, Step, WorkflowStatus, complete
 from integrations.chain.port import ModelDraft
 from integrations.errors import FileProblem, SatyaError
 from integrations.storage.chunked import upload_file
@@ -115,7 +114,10 @@ async def upload(
             on_progress=on_progress,
         )
     except SatyaError as error:
-        return to_recovery(state, "upload", error, current_phase=Phase.UPLOAD)
+        return Command(
+            goto="recovery",
+            update=failure_update(state, "upload", error, current_phase=Phase.UPLOAD),
+        )
     new_ctx = {
         **ctx,
         "manifest_blob_id": result.manifest_blob_id,
@@ -168,7 +170,7 @@ async def register(
             wallet, draft, request_id=f"{state['workflow_id']}:register"
         )
     except SatyaError as error:
-        return to_recovery(state, "register", error)
+        return Command(goto="recovery", update=failure_update(state, "register", error))
     model_id = receipt.created[0]
     say(runtime, "registered", model_id=model_id, digest=receipt.digest, replayed=receipt.replayed)
     return Command(

@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import report_progress, say
-from flows.failures import to_recovery
+from flows.failures import failure_update
 from flows.services import Services
 from flows.state import JourneyState, Phase, Step, WorkflowStatus, complete
 from integrations.errors import SatyaError, VerificationFailed
@@ -45,7 +45,7 @@ async def verify_submit(
             idempotency_key=f"{wf}:verify:{_attempt(state)}",
         )
     except SatyaError as error:
-        return to_recovery(state, "verify_submit", error)
+        return Command(goto="recovery", update=failure_update(state, "verify_submit", error))
     say(
         runtime,
         "verification_submitted",
@@ -107,8 +107,11 @@ async def verify_monitor(
             wallet, ctx["model_id"], signed, request_id=f"{state['workflow_id']}:complete"
         )
     except SatyaError as error:
-        return to_recovery(
-            state, "verify_monitor", error, current_phase=Phase.VERIFICATION_MONITORING
+        return Command(
+            goto="recovery",
+            update=failure_update(
+                state, "verify_monitor", error, current_phase=Phase.VERIFICATION_MONITORING
+            ),
         )
     security = str(signed.data.get("security_assessment", ""))
     say(

@@ -58,7 +58,8 @@ class LLMInterpreter:
         self._client = AsyncOpenAI(
             api_key=api_key or "not-needed",
             base_url=base_url,
-            http_client=http_client,
+            # openai's stubs name httpx2's client; it accepts an httpx client at runtime too.
+            http_client=http_client,  # type: ignore[arg-type]
             timeout=timeout_s,
             max_retries=0,
         )
