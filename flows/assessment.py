@@ -6,7 +6,7 @@ import asyncio
 import math
 import uuid
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -27,19 +27,10 @@ from integrations.chain.market import infer_category
 from integrations.errors import FileProblem, InvalidModelFormat, SatyaError
 from integrations.storage.cost import estimate_storage_cost
 from integrations.tee.inspect import sniff_format
+from integrations.tee.inspect.report import ModelFormat
 
-UPLOADABLE_FORMATS = frozenset(
-    {
-        "safetensors",
-        "onnx",
-        "pytorch_zip",
-        "pytorch_legacy_pickle",
-        "keras_h5",
-        "gguf",
-        "tf_savedmodel",
-        "pickle",
-    }
-)
+# Every format the inspector recognises can be verified; "unknown" cannot.
+UPLOADABLE_FORMATS = frozenset(get_args(ModelFormat)) - {"unknown"}
 
 
 def _check_path(raw: str) -> Path:

@@ -22,7 +22,7 @@ async def test_debug_mode_stops_before_every_step_and_shows_state(tmp_path: Path
         view = await assistant.state(thread)
         assert view.next_nodes == ("intake",) and view.mode == "debug"
         events = await _texts(assistant, thread, "/step")
-        assert [e for e in events if isinstance(e, PauseEvent)][0].next_nodes == ("status",)
+        assert next(e for e in events if isinstance(e, PauseEvent)).next_nodes == ("status",)
         events = await _texts(assistant, thread, "continue")
         assert any(isinstance(e, TextEvent) and e.kind == "status" for e in events)
         assert (await assistant.state(thread)).next_nodes == ()
