@@ -24,6 +24,7 @@ traceback.
     │   ├── PermissionDenied        code "permission_denied"
     │   ├── InvalidStatus           code "invalid_status"
     │   ├── SignatureRejected       code "signature_rejected"
+    │   ├── ChainUnavailable        code "chain_unavailable"; retryable (node unreachable)
     │   └── SpendingCapExceeded     code "spending_cap"
     ├── VerificationError           the TEE side
     │   ├── VerificationFailed      code "verification_failed" (the model failed)
@@ -87,7 +88,10 @@ class NetworkTimeout(StorageError):
 class ServiceUnavailable(StorageError):
     code = "service_unavailable"
     retryable = True
-    default_hint = "The storage service is busy or unreachable; it is retried automatically."
+    default_hint = (
+        "The storage service is busy or unreachable: say 'retry' once it is back (finished"
+        " chunks are kept), or point SATYA_WALRUS_PUBLISHER_URL at another publisher."
+    )
 
 
 class InsufficientStorage(StorageError):
@@ -146,6 +150,12 @@ class SignatureRejected(ChainError):
     default_hint = "The transaction signature did not verify; check the active key."
 
 
+class ChainUnavailable(ChainError):
+    code = "chain_unavailable"
+    retryable = True
+    default_hint = "The Sui node did not answer; check SATYA_SUI_RPC_URL and your network."
+
+
 class SpendingCapExceeded(ChainError):
     code = "spending_cap"
     default_hint = "Raise SATYA_SPENDING_CAP_MIST or switch to supervised mode to approve it."
@@ -163,7 +173,10 @@ class VerificationFailed(VerificationError):
 class EnclaveUnavailable(VerificationError):
     code = "enclave_unavailable"
     retryable = True
-    default_hint = "The enclave is unreachable; it is retried automatically."
+    default_hint = (
+        "The enclave is unreachable: say 'retry' once it is back, or check SATYA_NAUTILUS_URL"
+        " (satya enclave serve runs one locally)."
+    )
 
 
 class ResultRejected(VerificationError):
@@ -182,6 +195,7 @@ __all__ = [
     "BlobRejected",
     "BlobTooLarge",
     "ChainError",
+    "ChainUnavailable",
     "ConfigurationError",
     "EnclaveUnavailable",
     "FileProblem",

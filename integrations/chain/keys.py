@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import json
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -179,6 +180,28 @@ def _check_private_mode(path: Path) -> None:
         )
 
 
+def create_private_file(path: Path, data: bytes) -> bool:
+    """Write ``data`` to a new file at ``path`` with mode 0600 (its folder 0700 if made now).
+
+    The bytes are written whole under a private name, then linked into place, so a
+    process starting at the same moment sees either no file or the complete one,
+    never an empty one. Returns False, writing nothing, when ``path`` already exists
+    (another process made it first: use theirs).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def load_or_create_keypair(path: Path) -> SuiKeypair:
     """The key stored at ``path``, or a new one written there with mode 0600.
 
@@ -190,22 +213,18 @@ def load_or_create_keypair(path: Path) -> SuiKeypair:
         kp = load_or_create_keypair(home / "keys" / "wallet.key")
         assert load_or_create_keypair(home / "keys" / "wallet.key").address == kp.address
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        kp = SuiKeypair.generate()
+        if create_private_file(path, (kp.to_bech32() + "\n").encode("ascii")):
+            return kp
+    _check_private_mode(path)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        _check_private_mode(path)
-        try:
-            text = path.read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigurationError(
-                f"The key file {path} cannot be read ({type(exc).__name__})."
-            ) from None
-        return SuiKeypair.from_keystring(text)
-    kp = SuiKeypair.generate()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(kp.to_bech32() + "\n")
-    return kp
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"The key file {path} cannot be read ({type(exc).__name__})."
+        ) from None
+    return SuiKeypair.from_keystring(text)
 
 
 def load_sui_keystore(path: Path) -> list[SuiKeypair]:

@@ -61,6 +61,7 @@ from integrations.chain.port import (
     MIST_PER_SUI,
     ChainEvent,
     ChainObject,
+    ListingMetadata,
     ModelDraft,
     Signer,
     TxReceipt,
@@ -163,6 +164,11 @@ class LocalLedger:
     def network(self) -> str:
         """Always ``local``."""
         return "local"
+
+    @property
+    def listing_terms_fixed_at_upload(self) -> bool:
+        """False: ``list_on_marketplace`` takes the price and text approved after verification."""
+        return False
 
     @property
     def package_id(self) -> str:
@@ -362,24 +368,31 @@ class LocalLedger:
         *,
         request_id: str,
         price_mist: int | None = None,
+        metadata: ListingMetadata | None = None,
     ) -> TxReceipt:
         """A shared ``MarketplaceModel``; consumes the pending model and its verification.
 
-        ``price_mist`` replaces the upload price (the author approves the final
-        price after verification); ``None`` keeps it.
+        ``price_mist`` and ``metadata`` replace the upload price and text (the
+        author approves them after verification); ``None`` keeps them.
         """
         args: dict[str, object] = {
             "pending_model": pending_id,
             "verification": verification_id,
             "price": price_mist,
         }
+        if metadata is not None:
+            args["metadata"] = {
+                "title": metadata.title,
+                "description": metadata.description,
+                "tags": list(metadata.tags),
+            }
         return await self._transact(
             signer,
             "list_on_marketplace",
             args,
             request_id,
             lambda ctx: rules.list_on_marketplace(
-                ctx, self._registry_id, pending_id, verification_id, price_mist
+                ctx, self._registry_id, pending_id, verification_id, price_mist, metadata
             ),
         )
 

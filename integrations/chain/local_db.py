@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,10 +45,22 @@ def connect(path: Path) -> sqlite3.Connection:
     """Open the ledger file (created if absent) in WAL mode with autocommit off-by-hand."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15.0)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=15000")
-    conn.executescript(SCHEMA)
+    # Switching a new file to WAL, and creating its tables, can fail at once with "database
+    # is locked" when several processes (workers starting together) open it at the same
+    # moment: SQLite does not wait on that lock, so we do.
+    deadline = time.monotonic() + 15.0
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(0.02)
+    conn.execute("PRAGMA synchronous=NORMAL")
     return conn
 
 

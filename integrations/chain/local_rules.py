@@ -23,6 +23,7 @@ from integrations.chain.port import (
     STATUS_VERIFIED,
     STATUS_VERIFYING,
     ChainObject,
+    ListingMetadata,
     ModelDraft,
 )
 from integrations.chain.result_check import check_signed_result
@@ -228,13 +229,16 @@ def list_on_marketplace(
     pending_id: str,
     verification_id: str,
     price_mist: int | None = None,
+    metadata: ListingMetadata | None = None,
 ) -> None:
     """Consumes the ``PendingModel`` and its ``VerificationResult``; creates a shared listing.
 
-    ``price_mist``, when given, replaces the price set at upload.
+    ``price_mist`` and ``metadata``, when given, replace the price and text set at upload.
     """
     if price_mist is not None:
         _u64("price", price_mist)
+    if metadata is not None and not metadata.title.strip():
+        raise UserInputError("A listing needs a title.")
     model = _owned(ctx, pending_id, "PendingModel")
     if _int(model, "status") != STATUS_VERIFIED:
         raise InvalidStatus(
@@ -252,10 +256,10 @@ def list_on_marketplace(
             "pending_model_id": pending_id,
             "verification_id": verification_id,
             "creator": f["creator"],
-            "title": f["title"],
-            "description": f["description"],
+            "title": f["title"] if metadata is None else metadata.title,
+            "description": f["description"] if metadata is None else metadata.description,
             "category": f["category"],
-            "tags": f["tags"],
+            "tags": f["tags"] if metadata is None else list(metadata.tags),
             "model_blob_id": f["model_blob_id"],
             "dataset_blob_id": f["dataset_blob_id"],
             "encryption_policy_id": f["encryption_policy_id"],

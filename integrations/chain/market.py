@@ -129,15 +129,24 @@ def _median(values: Sequence[int]) -> int:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) // 2
 
 
-def base_price_mist(size_bytes: int, quality_score: int) -> int:
-    """The documented fallback: (0.5 SUI + 0.2 SUI per started GiB) × (0.5 + quality/100)."""
+def base_price_mist(size_bytes: int, quality_score: int | None) -> int:
+    """The documented fallback: (0.5 SUI + 0.2 SUI per started GiB) × (0.5 + quality/100).
+
+    Without a quality score (before verification) the factor is 1.
+    """
     gib = -(-max(size_bytes, 0) // GIB)
     base = BASE_PRICE_MIST + PRICE_PER_GIB_MIST * gib
-    return _round_mist(base * (Fraction(1, 2) + Fraction(quality_score, 100)))
+    factor = Fraction(1) if quality_score is None else Fraction(1, 2) + Fraction(quality_score, 100)
+    return _round_mist(base * factor)
 
 
 def suggest_price(
-    listings: Sequence[ChainObject], *, category: str, size_bytes: int, quality_score: int
+    listings: Sequence[ChainObject],
+    *,
+    category: str,
+    size_bytes: int,
+    quality_score: int | None,
+    why_no_comparables: str | None = None,
 ) -> PriceSuggestion:
     """A price from comparable listings, or from the base formula when there are none.
 
@@ -147,31 +156,46 @@ def suggest_price(
     25th-75th percentiles (widened to include the price). Without comparables
     the price is ``base_price_mist`` and the range ±30 %.
 
+    ``quality_score=None`` (a model not verified yet) weighs every comparable
+    the same and uses the base formula's factor 1. ``why_no_comparables``
+    replaces the explanation's "no comparable listings yet" when the listings
+    could not be read at all.
+
     Example::
 
         s = suggest_price([], category="llm", size_bytes=2 * GIB, quality_score=80)
         assert s.comparables == 0 and "base formula" in s.explanation
     """
-    if not 0 <= quality_score <= 100:
+    if quality_score is not None and not 0 <= quality_score <= 100:
         raise ValueError("quality_score must be within 0-100")
     wanted = category.strip().lower()
     points = [
-        (_int(o, "price"), Fraction(10, 10 + abs(_int(o, "quality_score") - quality_score)))
+        (
+            _int(o, "price"),
+            Fraction(1)
+            if quality_score is None
+            else Fraction(10, 10 + abs(_int(o, "quality_score") - quality_score)),
+        )
         for o in listings
         if _category(o) == wanted
     ]
     if not points:
         price = base_price_mist(size_bytes, quality_score)
         gib = -(-max(size_bytes, 0) // GIB)
+        factor = (
+            "1 (no quality score before verification)"
+            if quality_score is None
+            else f"(0.5 + quality {quality_score}/100)"
+        )
+        why = why_no_comparables or f"No comparable listings in '{wanted}' yet"
         return PriceSuggestion(
             price_mist=price,
             low_mist=_round_mist(Fraction(price * 7, 10)),
             high_mist=_round_mist(Fraction(price * 13, 10)),
             comparables=0,
             explanation=(
-                f"No comparable listings in '{wanted}' yet, so this uses the base formula: "
-                f"(0.5 SUI + 0.2 SUI per started GiB, here {gib}) × (0.5 + quality "
-                f"{quality_score}/100) = {_sui(price)}."
+                f"{why}, so this uses the base formula: "
+                f"(0.5 SUI + 0.2 SUI per started GiB, here {gib}) × {factor} = {_sui(price)}."
             ),
         )
     total = sum((w for _, w in points), Fraction(0))
@@ -179,15 +203,19 @@ def suggest_price(
     low = min(price, _weighted_quantile(points, Fraction(1, 4)))
     high = max(price, _weighted_quantile(points, Fraction(3, 4)))
     n = len(points)
+    weighting = (
+        "each weighing the same (no quality score before verification)"
+        if quality_score is None
+        else f"weighted towards quality close to {quality_score}"
+    )
     return PriceSuggestion(
         price_mist=price,
         low_mist=low,
         high_mist=high,
         comparables=n,
         explanation=(
-            f"Based on {n} comparable listing{'s' if n != 1 else ''} in '{wanted}', weighted "
-            f"towards quality close to {quality_score}: {_sui(price)} "
-            f"(typical range {_sui(low)} - {_sui(high)})."
+            f"Based on {n} comparable listing{'s' if n != 1 else ''} in '{wanted}', "
+            f"{weighting}: {_sui(price)} (typical range {_sui(low)} - {_sui(high)})."
         ),
     )
 
@@ -343,3 +371,14 @@ def infer_category(file_name: str, metadata: Mapping[str, str], format: str) -> 
             if any(_mentions(text, w) for w in words):
                 return category
     return "general"
+
+
+def architecture_words(text: str) -> list[str]:
+    """The architecture words of the category rules that ``text`` mentions, in rule order.
+
+    Example::
+
+        assert architecture_words("resnet50-imagenet.onnx") == ["resnet"]
+    """
+    lowered = text.lower()
+    return [w for _, words in _RULES for w in words if _mentions(lowered, w)]

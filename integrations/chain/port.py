@@ -68,6 +68,15 @@ class ModelDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class ListingMetadata:
+    """The text a listing shows, as the author approved it at the listing gate."""
+
+    title: str
+    description: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ChainEvent:
     """An emitted Move event, e.g. ``ModelUploaded``."""
 
@@ -119,6 +128,19 @@ class Ledger(Protocol):
         """``local``, ``testnet``, ``mainnet``..."""
         ...
 
+    @property
+    def listing_terms_fixed_at_upload(self) -> bool:
+        """Whether a listing keeps the price and text given to ``upload_model``.
+
+        True on a live network (the deployed contract stores title, description,
+        category, tags and price at upload and ``list_on_marketplace`` cannot
+        change them): the author must approve the listing terms before the
+        upload, and ``list_on_marketplace`` refuses a different ``price_mist`` or
+        ``metadata``. False on the embedded ledger, where the terms are approved
+        after verification and passed to ``list_on_marketplace``.
+        """
+        ...
+
     async def balance(self, address: str) -> int:
         """SUI balance in MIST."""
         ...
@@ -149,11 +171,14 @@ class Ledger(Protocol):
         *,
         request_id: str,
         price_mist: int | None = None,
+        metadata: ListingMetadata | None = None,
     ) -> TxReceipt:
         """Creates the shared ``MarketplaceModel``; only the owner may list.
 
-        ``price_mist`` replaces the price given at upload (the author approves the
-        final price only after verification); ``None`` keeps it.
+        ``price_mist`` and ``metadata`` replace the price and text given at upload
+        (the author approves them only after verification); ``None`` keeps them.
+        Where ``listing_terms_fixed_at_upload`` is True, values that differ from
+        the upload's are refused with ``ChainError`` and nothing is listed.
         """
         ...
 

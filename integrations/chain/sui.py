@@ -25,10 +25,18 @@ from typing import Protocol
 
 from pysui.sui.sui_bcs import bcs
 
+from integrations.chain.fixed_terms import check_terms_unchanged
 from integrations.chain.keys import verify_transaction_signature
 from integrations.chain.listing_filter import listing_matches
 from integrations.chain.local import wall_clock_ms
-from integrations.chain.port import ChainEvent, ChainObject, ModelDraft, Signer, TxReceipt
+from integrations.chain.port import (
+    ChainEvent,
+    ChainObject,
+    ListingMetadata,
+    ModelDraft,
+    Signer,
+    TxReceipt,
+)
 from integrations.chain.result_check import check_signed_result
 from integrations.chain.sui_tx import (
     GasConfig,
@@ -162,6 +170,11 @@ class SuiLedger:
         """The configured network name."""
         return self._network
 
+    @property
+    def listing_terms_fixed_at_upload(self) -> bool:
+        """True: the deployed contract lists a model with its upload price and text."""
+        return True
+
     async def builder(self) -> MarketplaceTxBuilder:
         """The transaction builder, once the registry's shared version is known."""
         if self._builder is None:
@@ -263,20 +276,16 @@ class SuiLedger:
         *,
         request_id: str,
         price_mist: int | None = None,
+        metadata: ListingMetadata | None = None,
     ) -> TxReceipt:
         """``list_on_marketplace`` then shares the new ``MarketplaceModel``.
 
-        The deployed contract keeps the upload price, so a different ``price_mist``
-        is refused rather than silently ignored.
+        The deployed contract keeps the upload price and text, so a different
+        ``price_mist`` or ``metadata`` is refused rather than silently ignored.
         """
         node = self._require_node()
-        if price_mist is not None:
-            pending = await node.get_object(pending_id)
-            if int(str(pending.fields.get("price", -1))) != price_mist:
-                raise ChainError(
-                    "The deployed marketplace contract cannot change a model's price at listing.",
-                    hint="Upload the model again with the approved price.",
-                )
+        if price_mist is not None or metadata is not None:
+            check_terms_unchanged((await node.get_object(pending_id)).fields, price_mist, metadata)
         kind = (await self.builder()).list_on_marketplace(
             await node.object_ref(pending_id), await node.object_ref(verification_id)
         )
@@ -294,6 +303,14 @@ class SuiLedger:
         ref = await node.shared_ref(listing_id, mutable=True)
         kind = (await self.builder()).purchase_model(ref, price_mist=price, buyer=signer.address)
         return await self._submit(signer, kind, request_id)
+
+    def trust_enclave_key(self, public_key: str) -> None:
+        """Accept results signed by ``public_key`` (hex) in ``complete_verification``.
+
+        The deployed contract keeps no enclave registry, so trust is held here,
+        by the caller who checked the enclave's attestation and PCRs.
+        """
+        self._trusted.add(public_key.lower())
 
     async def register_enclave(
         self, signer: Signer, info: EnclaveInfo, *, request_id: str

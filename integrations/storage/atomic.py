@@ -29,7 +29,7 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | bytearray | memoryview) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new one, whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)

@@ -1,9 +1,10 @@
 """Large files as chunks plus a manifest, on top of any ``BlobStore``.
 
-``upload_file`` streams a file from disk in ``chunk_size`` pieces (never the
-whole file in memory: at most about ``concurrency + 2`` chunks), hashes
-each chunk and the whole file while reading, keeps ``concurrency`` chunk PUTs
-in flight, retries timeouts and unavailable services with jittered exponential
+``upload_file`` streams a file from disk in ``chunk_size`` pieces into a fixed
+pool of ``concurrency + 2`` reused buffers (memory stays the same whatever the
+file size), hashes each chunk in a worker thread and the whole file in another,
+in order, while earlier chunks are being sent (hashlib releases the GIL), keeps
+``concurrency`` chunk PUTs in flight, retries timeouts and unavailable services with jittered exponential
 backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
 and records every finished chunk in a journal (``integrations.storage.journal``).
 Running it again with the same ``session_key`` sends only the missing chunks.
@@ -28,9 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import os
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -47,7 +50,7 @@ from integrations.storage.atomic import fsync_dir, temp_path_for
 from integrations.storage.cost import chunk_sizes
 from integrations.storage.journal import JournalChunk, UploadJournal
 from integrations.storage.manifest import ChunkRecord, Manifest, parse_manifest
-from integrations.storage.port import BlobStore, StoredBlob
+from integrations.storage.port import BlobData, BlobStore, StoredBlob
 from integrations.storage.progress import ProgressCallback, ProgressMeter, TransferProgress
 from integrations.storage.retry import with_retries
 from integrations.storage.sizes import human_size
@@ -89,21 +92,30 @@ class DownloadResult:
 class _Chunk:
     index: int
     offset: int
-    data: bytes
+    data: memoryview
     sha256: str
+    buffer: bytearray
+    hashed: asyncio.Future[None]  # the whole-file hash has consumed ``data``
 
 
 class _FileReader:
-    """Sequential chunk reads in a worker thread, feeding the whole-file hash as it goes."""
+    """Chunk reads straight into reused buffers; the whole-file hash runs on its own thread."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: io.FileIO) -> None:
         self._fh = fh
         self.whole = hashlib.sha256()
+        # One thread, so the whole-file hash sees the chunks in file order.
+        self.whole_hasher = ThreadPoolExecutor(1, thread_name_prefix="satya-sha256")
 
-    def read(self, size: int) -> tuple[bytes, str]:
-        data = self._fh.read(size)
-        self.whole.update(data)
-        return data, hashlib.sha256(data).hexdigest()
+    def read_into(self, view: memoryview) -> tuple[int, str]:
+        """Fill ``view`` from the file (fewer bytes only at its end); its sha256."""
+        filled = 0
+        while filled < len(view):
+            n = self._fh.readinto(view[filled:])
+            if not n:
+                break
+            filled += n
+        return filled, hashlib.sha256(view[:filled]).hexdigest()
 
     def at_end(self) -> bool:
         return self._fh.read(1) == b""
@@ -156,8 +168,13 @@ async def upload_file(
     sizes = chunk_sizes(size, chunk_size)
     meter = ProgressMeter(bytes_total=size, chunks_total=len(sizes), callback=on_progress)
     queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=1)
+    # concurrency buffers being sent, one waiting in the queue, one being read.
+    free: asyncio.Queue[bytearray] = asyncio.Queue()
+    for _ in range(min(concurrency + 2, len(sizes))):
+        free.put_nowait(bytearray(chunk_size))
+    loop = asyncio.get_running_loop()
 
-    async def put(data: bytes) -> StoredBlob:
+    async def put(data: BlobData) -> StoredBlob:
         return await with_retries(
             lambda: store.put_blob(data, epochs=epochs), retries=retries, backoff_s=backoff_s
         )
@@ -165,16 +182,21 @@ async def upload_file(
     async def produce(reader: _FileReader) -> None:
         offset = 0
         for index, expected in enumerate(sizes):
-            data, digest = await asyncio.to_thread(reader.read, expected)
-            if len(data) != expected:
+            buffer = await free.get()
+            view = memoryview(buffer)[:expected]
+            got, digest = await asyncio.to_thread(reader.read_into, view)
+            if got != expected:
                 raise _changed(path, "it is shorter than when the upload started")
+            hashed = loop.run_in_executor(reader.whole_hasher, reader.whole.update, view)
             done = journal.state.chunks.get(index)
             if done is not None:
                 if done.sha256 != digest or done.offset != offset:
                     raise _changed(path, f"chunk {index} differs from the one already stored")
                 meter.skipped(expected)
+                await hashed
+                free.put_nowait(buffer)
             else:
-                await queue.put(_Chunk(index, offset, data, digest))
+                await queue.put(_Chunk(index, offset, view, digest, buffer, hashed))
             offset += expected
         if not await asyncio.to_thread(reader.at_end):
             raise _changed(path, "it is longer than when the upload started")
@@ -190,6 +212,8 @@ async def upload_file(
                     f"The store reports {stored.size} bytes for chunk {chunk.index} "
                     f"of {len(chunk.data)} bytes."
                 )
+            await chunk.hashed
+            free.put_nowait(chunk.buffer)
             journal.record(
                 JournalChunk(
                     index=chunk.index,
@@ -203,7 +227,7 @@ async def upload_file(
             meter.moved(len(chunk.data))
             await journal.flush()
 
-    fh = await asyncio.to_thread(open, path, "rb")
+    fh = await asyncio.to_thread(open, path, "rb", buffering=0)
     reader = _FileReader(fh)
     try:
         async with asyncio.TaskGroup() as group:
@@ -213,6 +237,8 @@ async def upload_file(
     except BaseExceptionGroup as failures:
         raise _first_error(failures) from None
     finally:
+        # Wait for the hash thread to let go of the buffers before anything else happens.
+        await asyncio.to_thread(reader.whole_hasher.shutdown, True)
         await asyncio.to_thread(fh.close)
         await journal.flush()
 
@@ -304,8 +330,12 @@ async def download_file(
         digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
         if len(data) != chunk.size or digest != chunk.sha256:
             raise IntegrityError(
-                f"Chunk {chunk.index} (blob {chunk.blob_id}) of {manifest.file_name} does not "
-                "match the sha256 recorded in its manifest."
+                f"Chunk {chunk.index} of {len(manifest.chunks)} of {manifest.file_name} "
+                f"(blob {chunk.blob_id}) is corrupted: expected sha256 {chunk.sha256[:12]}… "
+                f"({chunk.size} bytes), got {digest[:12]}… ({len(data)} bytes). "
+                "Nothing was written at the destination.",
+                hint="The storage node served damaged data; download again, or point "
+                "SATYA_WALRUS_AGGREGATOR_URL at another aggregator.",
             )
         return data
 
@@ -337,7 +367,9 @@ async def download_file(
         await asyncio.to_thread(_flush_and_close, fh)
         if whole.hexdigest() != manifest.sha256:
             raise IntegrityError(
-                f"The reassembled {manifest.file_name} does not match the sha256 in its manifest."
+                f"The reassembled {manifest.file_name} does not match the sha256 in its manifest "
+                f"(expected {manifest.sha256[:12]}…, got {whole.hexdigest()[:12]}…). "
+                "Nothing was written at the destination."
             )
         await asyncio.to_thread(os.replace, tmp, dest)
         await asyncio.to_thread(fsync_dir, dest.parent)

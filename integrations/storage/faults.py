@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from integrations.errors import InsufficientStorage, NetworkTimeout
-from integrations.storage.port import BlobStore, StoredBlob
+from integrations.errors import InsufficientStorage, IntegrityError, NetworkTimeout
+from integrations.storage.manifest import parse_manifest
+from integrations.storage.port import BlobData, BlobStore, StoredBlob
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,9 @@ class FaultPlan:
     ``insufficient_storage``: every put raises ``InsufficientStorage``.
     ``corrupt_get_index``: the get call with that 0-based number (counted in the
     order calls start) returns the blob with one bit flipped.
+    ``corrupt_chunk``: once a manifest has been read through the wrapper, the
+    chunk with that 0-based index comes back with one bit flipped on every read
+    (an aggregator serving damaged data).
     ``delay_s``: every put and get first waits that long.
     """
 
@@ -35,6 +39,7 @@ class FaultPlan:
     timeout_requests: int = 10
     insufficient_storage: bool = False
     corrupt_get_index: int | None = None
+    corrupt_chunk: int | None = None
     delay_s: float = 0.0
 
 
@@ -49,13 +54,14 @@ class FaultyBlobStore:
         self.bytes_accepted = 0
         self.gets = 0
         self._timeouts_left = plan.timeout_requests
+        self.corrupted: set[str] = set()  # blob ids served damaged (``corrupt_chunk``)
 
     @property
     def max_blob_size(self) -> int:
         """The inner store's limit."""
         return self.inner.max_blob_size
 
-    async def put_blob(self, data: bytes, *, epochs: int = 1) -> StoredBlob:
+    async def put_blob(self, data: BlobData, *, epochs: int = 1) -> StoredBlob:
         """Forward the put, unless the plan says it fails."""
         if self.plan.delay_s:
             await asyncio.sleep(self.plan.delay_s)
@@ -81,9 +87,23 @@ class FaultyBlobStore:
         if self.plan.delay_s:
             await asyncio.sleep(self.plan.delay_s)
         data = await self.inner.get_blob(blob_id)
-        if number == self.plan.corrupt_get_index and data:
+        if self.plan.corrupt_chunk is not None:
+            self._note_manifest(data)
+        if (number == self.plan.corrupt_get_index or blob_id in self.corrupted) and data:
             return bytes([data[0] ^ 0x01]) + data[1:]
         return data
+
+    def _note_manifest(self, data: bytes) -> None:
+        """If ``data`` is a manifest, mark its planned chunk as one to damage."""
+        if not data.startswith(b"{") or len(data) > 4 * 2**20:
+            return
+        try:
+            manifest = parse_manifest(data, "?")
+        except IntegrityError:
+            return
+        for chunk in manifest.chunks:
+            if chunk.index == self.plan.corrupt_chunk:
+                self.corrupted.add(chunk.blob_id)
 
     async def has_blob(self, blob_id: str) -> bool:
         """Forwarded unchanged."""

@@ -48,7 +48,7 @@ def decode_blob_id(blob_id: str) -> bytes | None:
     return raw
 
 
-def fast_blob_id(data: bytes) -> str:
+def fast_blob_id(data: bytes | bytearray | memoryview) -> str:
     """Fast content-derived id: blake2b-256 over a domain prefix and the bytes."""
     digest = hashlib.blake2b(LOCAL_ID_DOMAIN, digest_size=BLOB_ID_BYTES)
     digest.update(data)

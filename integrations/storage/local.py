@@ -29,7 +29,7 @@ from pathlib import Path
 from integrations.errors import BlobNotFound, BlobTooLarge, InsufficientStorage, IntegrityError
 from integrations.storage.atomic import TEMP_PREFIX, write_atomic
 from integrations.storage.ids import decode_blob_id, fast_blob_id
-from integrations.storage.port import StoredBlob
+from integrations.storage.port import BlobData, StoredBlob
 from integrations.storage.sizes import human_size
 
 DEFAULT_MAX_BLOB_SIZE = 10 * 1024 * 1024
@@ -70,7 +70,7 @@ class LocalBlobStore:
             self._used_bytes = await asyncio.to_thread(self._scan_used_bytes)
         return self._used_bytes
 
-    async def put_blob(self, data: bytes, *, epochs: int = 1) -> StoredBlob:
+    async def put_blob(self, data: BlobData, *, epochs: int = 1) -> StoredBlob:
         """Store ``data`` (``epochs`` is accepted for the port and otherwise ignored)."""
         self._check_open()
         size = len(data)

@@ -15,7 +15,11 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
+
+BlobData: TypeAlias = bytes | bytearray | memoryview
+"""What ``put_blob`` takes. The caller may reuse a buffer once ``put_blob`` returns, so
+a store must have sent or copied the bytes by then and keep no reference to them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,7 @@ class BlobStore(Protocol):
         """The largest blob one ``put_blob`` accepts, in bytes."""
         ...
 
-    async def put_blob(self, data: bytes, *, epochs: int = 1) -> StoredBlob:
+    async def put_blob(self, data: BlobData, *, epochs: int = 1) -> StoredBlob:
         """Store ``data``; storing the same bytes twice returns the same ``blob_id``."""
         ...
 

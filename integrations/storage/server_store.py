@@ -90,6 +90,10 @@ class Incoming:
         self._hash.update(data)
         self.size += len(data)
 
+    def write_all(self, pieces: list[bytes]) -> None:
+        for data in pieces:
+            self.write(data)
+
     def fast_id(self) -> str:
         return encode_blob_id(self._hash.digest())
 

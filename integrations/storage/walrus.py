@@ -32,8 +32,8 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar, cast
 
 import httpx
 from pydantic import ValidationError
@@ -48,7 +48,7 @@ from integrations.errors import (
     StorageError,
 )
 from integrations.storage.ids import decode_blob_id
-from integrations.storage.port import StoredBlob
+from integrations.storage.port import BlobData, StoredBlob
 from integrations.storage.sizes import human_size
 from integrations.storage.walrus_wire import ApiErrorBody, parse_store_response
 
@@ -57,6 +57,18 @@ TESTNET_AGGREGATOR = "https://aggregator.walrus-testnet.walrus.space"
 DEFAULT_MAX_BLOB_SIZE = 10 * 1024 * 1024
 
 T = TypeVar("T")
+_SLICE = 1024 * 1024  # bytes handed to the HTTP layer at a time
+
+
+async def _slices(data: BlobData) -> AsyncIterator[bytes]:
+    """The body in slices of the caller's buffer (no copy of the whole blob)."""
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view), _SLICE):
+        # httpx and h11 only take len() of each piece and join them into the socket
+        # buffer, which any bytes-like object allows; the annotation says bytes.
+        yield cast(bytes, view[start : start + _SLICE])
+
+
 _INSUFFICIENT = re.compile(
     r"insufficient[ _-]*(wal|balance|funds)|not enough (wal|coins|balance|funds)|"
     r"sufficient balance",
@@ -107,7 +119,7 @@ class WalrusBlobStore:
         """The largest blob one request may carry (public publishers: 10 MiB)."""
         return self._max_blob_size
 
-    async def put_blob(self, data: bytes, *, epochs: int = 1) -> StoredBlob:
+    async def put_blob(self, data: BlobData, *, epochs: int = 1) -> StoredBlob:
         """Store ``data`` for ``max(epochs, the store's default)`` epochs through the publisher."""
         if len(data) > self._max_blob_size:
             raise BlobTooLarge(
@@ -125,13 +137,23 @@ class WalrusBlobStore:
             lambda: self._client.put(
                 self._publisher.join("v1/blobs"),
                 params=params,
-                content=data,
-                headers={"content-type": "application/octet-stream"},
+                content=_slices(data),
+                # An explicit length: the body is sent as is, not chunk-encoded.
+                headers={
+                    "content-type": "application/octet-stream",
+                    "content-length": str(memoryview(data).nbytes),
+                },
                 timeout=self._timeout,
             ),
         )
         if response.status_code != 200:
-            raise self._status_error("publisher", response)
+            error = self._status_error("publisher", response)
+            if isinstance(error, BlobTooLarge):
+                error.hint = (
+                    f"This publisher takes less than {human_size(memoryview(data).nbytes)} per "
+                    "request: lower SATYA_CHUNK_SIZE_MIB (for example to half) and say 'retry'."
+                )
+            raise error
         try:
             answer = parse_store_response(response.content)
         except ValidationError:
@@ -219,6 +241,8 @@ class WalrusBlobStore:
         host = (self._publisher if service == "publisher" else self._aggregator).host
         detail = _error_detail(response)
         where = f"The {service} at {host} answered {response.status_code}"
+        if detail and not detail.endswith((".", "!", "?")):
+            detail += "."
         message = f"{where}: {detail}" if detail else f"{where}."
         status = response.status_code
         if looks_like_insufficient_balance(detail):

@@ -114,10 +114,10 @@ class Enclave:
         try:
             report(0.0, "fetching the model")
             await self._fetch(request.model_blob_id, model_path)
-            if request.dataset_blob_id:
-                await self._fetch(request.dataset_blob_id, dataset_path)
             if on_size is not None:
                 on_size(model_path.stat().st_size)
+            if request.dataset_blob_id:
+                await self._fetch(request.dataset_blob_id, dataset_path)
             report(0.1, "inspecting the model")
             started = time.perf_counter()
             inspection = await asyncio.to_thread(

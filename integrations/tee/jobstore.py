@@ -57,6 +57,11 @@ class JobStore:
         seconds = sum(s for _, s in samples)
         return sum(b for b, _ in samples) / seconds if seconds > 0 else None
 
+    def mean_seconds(self) -> float | None:
+        """Mean duration of the kept jobs; ``None`` when nothing was measured."""
+        samples = self._samples()
+        return sum(s for _, s in samples) / len(samples) if samples else None
+
     def _samples(self) -> list[list[float]]:
         """The stored samples, ignoring a damaged file."""
         try:

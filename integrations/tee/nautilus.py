@@ -2,7 +2,9 @@
 
 Jobs are background tasks around one ``POST /process_data`` each. The enclave's
 key comes from ``/health_check`` just before the request; the result is only
-trusted after ``attestation.verify_result``.
+trusted after ``attestation.verify_result``. The endpoint reports no progress,
+so a running job's ``fraction`` and ``eta_s`` are estimated from the measured
+durations of past jobs (kept in ``state_dir`` when one is given).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -22,7 +25,7 @@ from integrations.errors import (
 )
 from integrations.tee.enclave import ATTESTATION_KIND
 from integrations.tee.failures import ModelRejected
-from integrations.tee.jobstore import job_id_for
+from integrations.tee.jobstore import JobStore, job_id_for
 from integrations.tee.port import EnclaveInfo, JobStatus, SignedResult, VerificationRequest
 from integrations.tee.wire import payload_of, result_of
 
@@ -48,12 +51,19 @@ class NautilusVerifier:
     """
 
     def __init__(
-        self, base_url: str, *, client: httpx.AsyncClient | None = None, timeout_s: float = 600.0
+        self,
+        base_url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout_s: float = 600.0,
+        state_dir: Path | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._own = client is None
         self._client = client if client is not None else httpx.AsyncClient(timeout=timeout_s)
         self._jobs: dict[str, _Job] = {}
+        self._store = JobStore(state_dir) if state_dir is not None else None
+        self._durations: list[float] = []  # this process's measured jobs, without a store
 
     async def _get(self, path: str) -> dict[str, object]:
         """GET a JSON object, translating transport errors."""
@@ -62,7 +72,7 @@ class NautilusVerifier:
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, json.JSONDecodeError) as exc:
-            msg = f"The enclave did not answer {path} ({type(exc).__name__})."
+            msg = f"The enclave at {self._base} did not answer {path} ({type(exc).__name__})."
             raise EnclaveUnavailable(msg) from exc
         if not isinstance(body, dict):
             raise EnclaveUnavailable(f"The enclave's {path} answer is not a JSON object.")
@@ -93,8 +103,27 @@ class NautilusVerifier:
         job_id = job_id_for(idempotency_key)
         if job_id not in self._jobs:
             task = asyncio.create_task(self._process(request))
-            self._jobs[job_id] = _Job(task, time.monotonic())
+            job = _Job(task, time.monotonic())
+            self._jobs[job_id] = job
+            task.add_done_callback(lambda t: self._measured(t, job.started))
         return job_id
+
+    def _measured(self, task: asyncio.Task[SignedResult], started: float) -> None:
+        """Keep a succeeded job's duration (and model size) for later estimates."""
+        if task.cancelled() or task.exception() is not None:
+            return
+        seconds = time.monotonic() - started
+        metrics = task.result().data.get("performance_metrics")
+        size = metrics.get("file_size_bytes") if isinstance(metrics, dict) else None
+        if self._store is not None:
+            self._store.add_sample(size if isinstance(size, int) else 0, seconds)
+        self._durations.append(seconds)
+
+    def _expected_s(self) -> float | None:
+        """Mean duration of past jobs, from the store when there is one."""
+        if self._store is not None and (mean := self._store.mean_seconds()) is not None:
+            return mean
+        return sum(self._durations) / len(self._durations) if self._durations else None
 
     async def _process(self, request: VerificationRequest) -> SignedResult:
         """One ``POST /process_data``, its errors mapped onto the error hierarchy."""
@@ -130,10 +159,17 @@ class NautilusVerifier:
         return job
 
     async def status(self, job_id: str) -> JobStatus:
-        """Running until the response arrives (the endpoint reports no progress)."""
+        """Running until the response arrives; fraction and ETA from past jobs' durations
+        (``eta_s`` is ``None`` until one job was measured)."""
         job = self._job(job_id)
         if not job.task.done():
-            return JobStatus(job_id, "running", 0.0, None, "waiting for the enclave")
+            expected = self._expected_s()
+            if expected is None:
+                return JobStatus(job_id, "running", 0.0, None, "waiting for the enclave")
+            elapsed = time.monotonic() - job.started
+            fraction = min(0.95, elapsed / expected) if expected > 0 else 0.0
+            eta = max(0.0, expected - elapsed)
+            return JobStatus(job_id, "running", fraction, eta, "waiting for the enclave")
         exc = job.task.exception()
         if exc is None:
             return JobStatus(job_id, "succeeded", 1.0, 0.0, "signed")

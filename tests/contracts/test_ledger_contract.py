@@ -1,20 +1,25 @@
 """The chain-port contract: every Ledger adapter behaves the same way.
 
 The full journey runs against each adapter that can execute offline (the
-LocalLedger). The live SuiLedger cannot execute without a node, so its part of
-the contract here is transaction building: what it would send is signed by the
-sender and nothing else verifies.
+LocalLedger, as it is and wrapped so that listings keep the upload terms as on
+the live network). The live SuiLedger cannot execute without a node, so its part of
+the contract here is what runs offline: transaction building (what it would
+send is signed by the sender and nothing else verifies), the port's shape, and
+typed errors with a hint when its node (pysui's gRPC client) cannot be reached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pysui.sui.sui_grpc.pgrpc_clients import GrpcProtocolClient
 
+from integrations.chain.fixed_terms import FixedTermsLedger
 from integrations.chain.keys import SuiKeypair, verify_transaction_signature
 from integrations.chain.local import LocalLedger
 from integrations.chain.local_tx import canonical_tx_bytes
@@ -25,6 +30,8 @@ from integrations.chain.port import (
     Ledger,
     ModelDraft,
 )
+from integrations.chain.sui import SuiLedger
+from integrations.chain.sui_node import PysuiNode, write_pysui_config
 from integrations.chain.sui_tx import (
     GasConfig,
     MarketplaceTxBuilder,
@@ -36,10 +43,12 @@ from integrations.chain.sui_tx import (
 from integrations.chain.testing import ManualClock, debug_enclave_info, signed_quality_result
 from integrations.errors import (
     ChainError,
+    ChainUnavailable,
     InsufficientFunds,
     InvalidStatus,
     ObjectNotFound,
     PermissionDenied,
+    ResultRejected,
 )
 
 T0 = 1_744_041_600_000
@@ -61,7 +70,15 @@ def _local(tmp: Path, clock: ManualClock) -> LocalLedger:
     return LocalLedger(tmp / "ledger.sqlite3", clock_ms=clock)
 
 
-ADAPTERS: dict[str, Callable[[Path, ManualClock], Ledger]] = {"local": _local}
+def _local_fixed_terms(tmp: Path, clock: ManualClock) -> Ledger:
+    """The embedded ledger with the live network's rule: listings keep the upload terms."""
+    return FixedTermsLedger(_local(tmp, clock))
+
+
+ADAPTERS: dict[str, Callable[[Path, ManualClock], Ledger]] = {
+    "local": _local,
+    "local-fixed-terms": _local_fixed_terms,
+}
 
 
 @pytest.fixture
@@ -186,3 +203,67 @@ def test_built_transactions_are_signed_by_their_sender_only(build: Callable[[str
     assert verify_transaction_signature(tx, other.sign_transaction(tx)) != sender.address
     assert build(sender.address) == tx  # deterministic
     assert verify_transaction_signature(build(other.address), sender.sign_transaction(tx)) is None
+
+
+# -- the pysui adapter offline: a ledger whose errors stay typed ------------------------------
+
+
+async def _unreachable_sui_ledger(tmp: Path) -> SuiLedger:
+    """The live adapter over pysui's gRPC client, pointed at a loopback port nobody serves."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"https://127.0.0.1:{port}"
+    config = write_pysui_config(tmp / "sui", url=url, network="testnet")
+    node = PysuiNode(
+        GrpcProtocolClient(pysui_config=config), url=url, network="testnet", timeout_s=2
+    )
+    return SuiLedger.from_settings(
+        network="testnet",
+        rpc_url=url,
+        package_id="0x" + "ab" * 32,
+        registry_id="0x" + "cd" * 32,
+        node=node,
+    )
+
+
+async def test_sui_adapter_is_a_ledger_and_fails_typed_without_a_node(tmp_path: Path) -> None:
+    ledger = await _unreachable_sui_ledger(tmp_path)
+    assert isinstance(ledger, Ledger) and ledger.network == "testnet"
+    kp = SuiKeypair.generate()
+    pending = "0x" + "22" * 32
+    enclave = Ed25519PrivateKey.generate()
+    result = signed_quality_result(enclave, model_hash=DIGEST, quality_score=70, timestamp_ms=T0)
+    ledger.trust_enclave_key(result.public_key)
+    calls = {
+        "balance": ledger.balance(kp.address),
+        "upload": ledger.upload_model(kp, DRAFT, request_id="u"),
+        "submit": ledger.submit_for_verification(kp, pending, request_id="s"),
+        "complete": ledger.complete_verification(kp, pending, result, request_id="c"),
+        "list": ledger.list_on_marketplace(kp, pending, pending, request_id="l"),
+        "purchase": ledger.purchase(kp, pending, payment_mist=1, request_id="p"),
+        "get_object": ledger.get_object(pending),
+        "owned": ledger.owned_objects(kp.address, "PendingModel"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ChainUnavailable) as caught:
+            await call
+        assert "127.0.0.1" in str(caught.value), name
+        assert "SATYA_SUI_RPC_URL" in caught.value.hint, name
+    # Queries a full node cannot answer say so instead of returning nothing.
+    with pytest.raises(ChainError, match="indexer"):
+        await ledger.listings()
+    with pytest.raises(ChainError, match="indexer"):
+        await ledger.events()
+    await ledger.aclose()
+
+
+async def test_sui_adapter_refuses_an_untrusted_enclave_before_sending(tmp_path: Path) -> None:
+    ledger = await _unreachable_sui_ledger(tmp_path)
+    stranger = Ed25519PrivateKey.generate()
+    result = signed_quality_result(stranger, model_hash=DIGEST, quality_score=70, timestamp_ms=T0)
+    with pytest.raises(ResultRejected, match="does not trust"):
+        await ledger.complete_verification(
+            SuiKeypair.generate(), "0x" + "22" * 32, result, request_id="c"
+        )
+    await ledger.aclose()

@@ -1,9 +1,18 @@
-"""One contract for every BlobStore: the local store and Walrus over real loopback HTTP."""
+"""One contract for every BlobStore: the local store and Walrus over real loopback HTTP.
+
+The Walrus adapter runs against the server app in a thread and against
+``satya walrus serve`` started as its own process, exactly as a user runs it.
+"""
 
 import asyncio
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from integrations.errors import BlobNotFound, BlobTooLarge
@@ -24,15 +33,63 @@ def walrus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backgrou
         yield server
 
 
-@pytest.fixture(params=["local", "walrus"])
+@pytest.fixture(scope="module")
+def walrus_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``satya walrus serve`` as a process on a free loopback port; yields its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("walrus-process")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from agent.cli import main; sys.exit(main())",
+            "walrus",
+            "serve",
+            "--port",
+            str(port),
+            "--max-body-size",
+            str(LIMIT),
+            "--data",
+            str(data),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/api", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, "satya walrus serve exited"
+            assert time.monotonic() < deadline, "satya walrus serve did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    # It says which blob ids it computes.
+    assert "fast content-derived blob ids" in out
+
+
+@pytest.fixture(params=["local", "walrus", "walrus_serve_process"])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, walrus_server: BackgroundServer
 ) -> AsyncIterator[BlobStore]:
     made: BlobStore
     if request.param == "local":
         made = LocalBlobStore(tmp_path / "blobs", max_blob_size=LIMIT)
-    else:
+    elif request.param == "walrus":
         made = WalrusBlobStore(walrus_server.url, walrus_server.url, max_blob_size=LIMIT)
+    else:
+        url = request.getfixturevalue("walrus_process")
+        made = WalrusBlobStore(url, url, max_blob_size=LIMIT)
     yield made
     await made.aclose()
 

@@ -7,7 +7,11 @@ Example::
     print(render_report(report))
 """
 
-from integrations.tee.inspect.inspector import DEFAULT_MAX_TENSOR_STATS_BYTES, inspect_model
+from integrations.tee.inspect.inspector import (
+    DEFAULT_MAX_TENSOR_STATS_BYTES,
+    check_layout,
+    inspect_model,
+)
 from integrations.tee.inspect.render import render_report, report_to_json
 from integrations.tee.inspect.report import (
     Finding,
@@ -25,6 +29,7 @@ __all__ = [
     "ModelFormat",
     "Severity",
     "WeightStats",
+    "check_layout",
     "inspect_model",
     "render_report",
     "report_to_json",

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from integrations.tee.inspect.report import MAX_SHAPES, Finding, Severity
 from integrations.tee.inspect.stats import StatsAccumulator
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSpan:
+    """A floating-point tensor's bytes at ``[begin, end)`` of the file, read in the scan."""
+
+    name: str
+    dtype: str
+    begin: int
+    end: int
 
 
 class Collector:
@@ -29,12 +41,14 @@ class Collector:
         self.values_read = False
         self.skipped_for_budget = 0
         self.acc = StatsAccumulator()
+        self.planned: list[PlannedSpan] = []
+        self.planned_bytes = 0
 
     def tensor(self, name: str, dtype: str, shape: Iterable[int], nbytes: int | None) -> None:
         """Record one tensor's declaration (not its values)."""
         dims = tuple(int(d) for d in shape)
         self.tensor_count = (self.tensor_count or 0) + 1
-        self.parameter_count = (self.parameter_count or 0) + int(np.prod(dims, dtype=np.int64))
+        self.parameter_count = (self.parameter_count or 0) + math.prod(dims)
         if nbytes is not None:
             self.tensor_bytes = (self.tensor_bytes or 0) + nbytes
         self.dtypes[dtype] += 1
@@ -43,10 +57,16 @@ class Collector:
 
     def budget_for(self, nbytes: int) -> bool:
         """True if ``nbytes`` more tensor bytes may still be read for statistics."""
-        if self.stats_bytes + nbytes > self.max_stats_bytes:
+        if self.stats_bytes + self.planned_bytes + nbytes > self.max_stats_bytes:
             self.skipped_for_budget += 1
             return False
         return True
+
+    def plan(self, name: str, dtype: str, begin: int, end: int) -> None:
+        """Ask for the values at file offsets ``[begin, end)``; the single pass that
+        also hashes the file reads them (see ``scan.scan_file``)."""
+        self.planned.append(PlannedSpan(name, dtype, begin, end))
+        self.planned_bytes += end - begin
 
     def values(self, array: npt.NDArray[np.floating], nbytes: int) -> None:
         """Feed the values of (part of) a floating-point tensor."""

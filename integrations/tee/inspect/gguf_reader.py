@@ -10,7 +10,6 @@ from typing import BinaryIO
 from integrations.errors import InvalidModelFormat
 from integrations.tee.inspect.collector import Collector
 from integrations.tee.inspect.dtypes import is_float
-from integrations.tee.inspect.slices import feed_tensor
 
 MAX_TENSORS = 1_000_000
 MAX_KV = 100_000
@@ -150,7 +149,7 @@ def read_gguf(path: Path, c: Collector) -> None:
         )
     for name, dtype, begin, end in spans:
         if is_float(dtype) and end > begin and c.budget_for(end - begin):
-            feed_tensor(path, data_start, name, dtype, begin, end, c)
+            c.plan(name, dtype, data_start + begin, data_start + end)
 
 
 def _tensor_info(r: _Reader) -> tuple[str, tuple[int, ...], int, int]:

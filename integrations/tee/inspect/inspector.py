@@ -18,6 +18,7 @@ from integrations.tee.inspect.pytorch_reader import read_pytorch_legacy, read_py
 from integrations.tee.inspect.report import InspectionReport, ModelFormat
 from integrations.tee.inspect.safetensors_reader import read_safetensors
 from integrations.tee.inspect.savedmodel_reader import read_savedmodel
+from integrations.tee.inspect.scan import scan_file
 from integrations.tee.inspect.sniff import sniff_format
 
 DEFAULT_MAX_TENSOR_STATS_BYTES = 2 * 1024 * 1024 * 1024
@@ -32,6 +33,8 @@ _READERS: dict[ModelFormat, Callable[[Path, Collector], None]] = {
     "tf_savedmodel": read_savedmodel,
     "pickle": read_pickle,
 }
+# Readers that only parse a header and plan tensor byte ranges for ``scan_file``.
+_SCANNED: frozenset[ModelFormat] = frozenset({"safetensors", "gguf"})
 
 
 def inspect_model(
@@ -42,8 +45,10 @@ def inspect_model(
 ) -> InspectionReport:
     """Inspect a model file without executing any of it.
 
-    The SHA-256 is streamed in a worker thread while the format reader parses
-    the file, so the whole inspection costs about one pass over the bytes.
+    The whole inspection costs about one pass over the bytes: for safetensors
+    and GGUF each block is read once, hashed in a worker thread and fed to the
+    statistics beside it (``scan.scan_file``); for other formats the SHA-256 is
+    streamed in a worker thread while the format reader parses the file.
     Tensor statistics cover at most ``max_tensor_stats_bytes`` of tensor data
     (tensors past the budget are counted, not read; a finding says so).
     ``on_progress`` receives the hashed fraction (0..1), from the worker thread.
@@ -61,7 +66,17 @@ def inspect_model(
         raise FileProblem(f"{path.name} does not exist.")
     if not (path.is_file() or path.is_dir()):
         raise FileProblem(f"{path.name} is not a regular file or directory.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise FileProblem(
+            f"{path.name} is empty (0 bytes).",
+            hint="Export or copy the model again; an interrupted copy often leaves an empty file.",
+        )
     fmt = sniff_format(path)
+    if fmt == "unknown" and path.is_dir():
+        raise FileProblem(
+            f"{path.name} is a directory without a TensorFlow SavedModel (saved_model.pb) in it.",
+            hint="Name the model file inside it, or the SavedModel directory itself.",
+        )
     if fmt == "unknown":
         raise InvalidModelFormat(
             f"{path.name} is not a recognized model format "
@@ -74,16 +89,39 @@ def inspect_model(
             on_progress(min(1.0, done / total))
 
     collector = Collector(max_stats_bytes=max_tensor_stats_bytes)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
-        digest = pool.submit(sha256_tree if path.is_dir() else sha256_file, path, on_bytes=progress)
-        try:
-            _READERS[fmt](path, collector)
-        except (OSError, MemoryError, OverflowError) as exc:
-            raise InvalidModelFormat(
-                f"{path.name} could not be parsed as {fmt} ({type(exc).__name__})."
-            ) from exc
-        sha256 = digest.result()
+    if fmt in _SCANNED and path.is_file():
+        # Parse the header (cheap), then one pass hashes and reads the planned tensors.
+        _parse(fmt, path, collector)
+        sha256 = scan_file(path, collector, on_bytes=progress)
+    else:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+            hasher = sha256_tree if path.is_dir() else sha256_file
+            digest = pool.submit(hasher, path, on_bytes=progress)
+            _parse(fmt, path, collector)
+            sha256 = digest.result()
     return _finish(collector, fmt, total, sha256, time.perf_counter() - started)
+
+
+def check_layout(path: Path, fmt: ModelFormat) -> None:
+    """Cheap structural check before an upload: the header's declared layout must fit the file.
+
+    For safetensors and GGUF only the header is read (a truncated or padded file,
+    a header longer than the file, absurd sizes fail here with one-sentence
+    reasons, as ``InvalidModelFormat``). Other formats are checked in full by the
+    enclave; nothing is done for them here.
+    """
+    if fmt in _SCANNED and path.is_file():
+        _parse(fmt, path, Collector(max_stats_bytes=0))
+
+
+def _parse(fmt: ModelFormat, path: Path, c: Collector) -> None:
+    """Run the format's reader, turning low-level failures into a clear reason."""
+    try:
+        _READERS[fmt](path, c)
+    except (OSError, MemoryError, OverflowError) as exc:
+        raise InvalidModelFormat(
+            f"{path.name} could not be parsed as {fmt} ({type(exc).__name__})."
+        ) from exc
 
 
 def _finish(

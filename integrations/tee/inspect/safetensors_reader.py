@@ -9,7 +9,6 @@ from pathlib import Path
 from integrations.errors import InvalidModelFormat
 from integrations.tee.inspect.collector import Collector
 from integrations.tee.inspect.dtypes import is_float
-from integrations.tee.inspect.slices import feed_tensor
 from integrations.tee.inspect.sniff import MAX_SAFETENSORS_HEADER
 
 # safetensors dtype -> (our dtype name, bytes per element)
@@ -34,7 +33,7 @@ MAX_TENSORS = 1_000_000
 
 
 def read_safetensors(path: Path, c: Collector) -> None:
-    """Validate the header against the file and feed tensor values in bounded slices."""
+    """Validate the header against the file and plan the floating-point tensors' values."""
     size = path.stat().st_size
     if size < 8:
         raise InvalidModelFormat("The safetensors file is shorter than its 8-byte header length.")
@@ -75,7 +74,7 @@ def read_safetensors(path: Path, c: Collector) -> None:
         return
     for name, dtype, begin, end in sorted(spans, key=lambda s: s[2]):
         if is_float(dtype) and end > begin and c.budget_for(end - begin):
-            feed_tensor(path, data_start, name, dtype, begin, end, c)
+            c.plan(name, dtype, data_start + begin, data_start + end)
 
 
 def _tensor(name: str, spec: object, data_len: int, c: Collector) -> tuple[str, str, int, int]:

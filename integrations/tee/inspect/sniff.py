@@ -41,10 +41,11 @@ def sniff_format(path: Path) -> ModelFormat:
         return "keras_h5"
     if head.startswith(ZIP_MAGIC):
         return _sniff_zip(path)
+    # Before the pickle check: a header length such as 0x0280 starts with b"\x80\x02".
+    if _looks_like_safetensors(path, head, size):
+        return "safetensors"
     if len(head) >= 2 and head[0] == 0x80 and 1 <= head[1] <= 5:
         return "pytorch_legacy_pickle" if head[2:14] == TORCH_LEGACY_MAGIC else "pickle"
-    if _looks_like_safetensors(head, size):
-        return "safetensors"
     if _looks_like_onnx(head, size):
         return "onnx"
     if size <= MAX_TEXT_PICKLE and _is_text_pickle(path):
@@ -80,12 +81,21 @@ def _sniff_zip(path: Path) -> ModelFormat:
     return "unknown"
 
 
-def _looks_like_safetensors(head: bytes, size: int) -> bool:
-    """An 8-byte little-endian header length followed by a JSON object."""
+def _looks_like_safetensors(path: Path, head: bytes, size: int) -> bool:
+    """An 8-byte little-endian header length, then a JSON object (``{`` ... ``}``,
+    optionally space-padded) that fits in the file. A header length past the end
+    of the file still counts, so the reader can say what is wrong with it."""
     if len(head) < 10:
         return False
     (n,) = struct.unpack("<Q", head[:8])
-    return 2 <= n <= MAX_SAFETENSORS_HEADER and head[8:9] == b"{"
+    if not (2 <= n <= MAX_SAFETENSORS_HEADER and head[8:9] == b"{"):
+        return False
+    if n > size - 8:
+        return True
+    with path.open("rb") as f:
+        f.seek(max(8, 8 + n - 64))
+        tail = f.read(8 + n - f.tell())
+    return tail.rstrip(b" ").endswith(b"}")
 
 
 def _looks_like_onnx(head: bytes, size: int) -> bool:
@@ -107,8 +117,8 @@ def _looks_like_onnx(head: bytes, size: int) -> bool:
         except IndexError:
             return seen >= 2
         if wire == 2:
-            if pos + value > size:
-                return False
+            if pos + value > size:  # a field past the end: a truncated model, if it began as one
+                return seen >= 2
             pos += value
     return seen >= 2
 
