@@ -1,0 +1,204 @@
+"""The FastAPI app of ``satya serve``, and how a platform mounts it.
+
+Example::
+
+    from agent.server import create_app
+    app = create_app()                      # uvicorn app; opens storage on startup
+
+    # inside a platform's own FastAPI app (sub-app lifespans do not run by themselves):
+    satya = create_app()
+    platform = FastAPI(lifespan=lambda _: satya.router.lifespan_context(satya))
+    platform.mount("/satya", satya)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agent.persistence import database_url, postgres_pool
+from agent.server.auth import KeyRing
+from agent.server.config import ServerSettings
+from agent.server.deps import ApiError, Backend
+from agent.server.files import FileAccess, GuardedInterpreter
+from agent.server.limits import BodyLimit, BodyTooLarge, RateLimiter
+from agent.server.rundb import PostgresSql, RunDb, SqliteSql
+from agent.server.runs import RunManager
+from agent.server.schemas import ErrorOut
+from agent.settings import Settings
+from integrations.errors import SatyaError
+
+AssistantFactory = Callable[[Settings, Any], AbstractAsyncContextManager[Any]]
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "A body that is not valid JSON, or a refused request."},
+    401: {"model": ErrorOut, "description": "Missing or invalid API key."},
+    404: {"model": ErrorOut, "description": "No such resource for this user."},
+    413: {"model": ErrorOut, "description": "Request body too large."},
+    422: {"model": ErrorOut, "description": "A body or parameter that does not fit the schema."},
+    429: {"model": ErrorOut, "description": "Rate limit; see Retry-After."},
+}
+
+
+def _default_factory(settings: Settings, interpreter: Any) -> AbstractAsyncContextManager[Any]:
+    from agent.assistant import Assistant
+
+    return Assistant.open(settings, interpreter=interpreter)
+
+
+@contextlib.asynccontextmanager
+async def open_backend(
+    settings: Settings,
+    config: ServerSettings,
+    *,
+    assistant_factory: AssistantFactory | None = None,
+) -> AsyncIterator[Backend]:
+    """The Assistant, run log, keys and limits for one worker; closed after."""
+    from agent.wiring import build_interpreter
+
+    access = FileAccess(settings.home, config.files_root)
+    await asyncio.to_thread(access.sweep_partial)
+    interpreter = GuardedInterpreter(build_interpreter(settings), access)
+    factory = assistant_factory or _default_factory
+    url = database_url()
+    async with contextlib.AsyncExitStack() as stack:
+        assistant = await stack.enter_async_context(factory(settings, interpreter))
+        if url is None:
+            sql: Any = await stack.enter_async_context(
+                SqliteSql.open(settings.home / "server.sqlite")
+            )
+        else:
+            sql = PostgresSql(await stack.enter_async_context(postgres_pool(url, max_size=10)))
+        db = RunDb(sql)
+        await db.setup()
+        runs = RunManager(assistant, db, poll_s=config.run_poll_s)
+        await runs.start_background()
+        stack.push_async_callback(runs.close)
+        yield Backend(
+            assistant=assistant,
+            runs=runs,
+            keys=KeyRing(assistant.store),
+            limiter=RateLimiter(config.rate_per_minute, config.rate_burst),
+            access=access,
+            config=config,
+            storage="sqlite" if url is None else "postgres",
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    config: ServerSettings | None = None,
+    *,
+    assistant_factory: AssistantFactory | None = None,
+) -> FastAPI:
+    """The HTTP API as an ASGI app; storage opens in its lifespan."""
+    from agent.server.routes import runs, system, threads, uploads
+
+    settings = settings or Settings()
+    config = config or ServerSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_backend(settings, config, assistant_factory=assistant_factory) as backend:
+            app.state.satya = backend
+            try:
+                yield
+            finally:
+                app.state.satya = None
+
+    app = FastAPI(
+        title="Satya Agent",
+        version="0.1.0",
+        description="The assistant backend of Satya Agent: threads and runs shaped after the "
+        "Agent Protocol, streamed over SSE, answered gates, model file uploads.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, default=config.max_body_bytes, uploads=config.max_upload_bytes)
+    app.include_router(system.router)
+    for module in (threads, runs, uploads):
+        app.include_router(module.router, responses=COMMON_ERRORS)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": error.detail, "code": error.code, "hint": error.hint},
+            status_code=error.status,
+            headers=error.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return validation_error(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            {
+                "detail": str(error.detail),
+                "code": codes.get(error.status_code, f"http_{error.status_code}"),
+                "hint": "See the API description at /docs.",
+            },
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": "The request body is larger than this server accepts.",
+                "code": "request_too_large",
+                "hint": "Send a smaller body; upload model files with POST /uploads.",
+            },
+            status_code=413,
+        )
+
+    @app.exception_handler(SatyaError)
+    async def _satya_error(request: Request, error: SatyaError) -> JSONResponse:
+        status = 503 if error.retryable else 400
+        return JSONResponse(
+            {"detail": error.message, "code": error.code, "hint": error.hint}, status_code=status
+        )
+
+    return app
+
+
+def validation_error(error: RequestValidationError) -> JSONResponse:
+    """400 for a body that is not JSON, 422 for one that does not fit; never echoes the input."""
+    problems = list(error.errors())
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return JSONResponse(
+            {
+                "detail": "The request body is not valid JSON.",
+                "code": "bad_json",
+                "hint": "Send a JSON object with 'content-type: application/json', "
+                'e.g. {"input": {"message": "hello"}}.',
+            },
+            status_code=400,
+        )
+    where = "; ".join(
+        f"{'.'.join(str(part) for part in p.get('loc', ())) or 'body'}: {p.get('msg', 'invalid')}"
+        for p in problems[:5]
+    )
+    return JSONResponse(
+        {
+            "detail": f"The request does not fit the API: {where}.",
+            "code": "invalid_request",
+            "hint": "See the request's schema at /docs; "
+            'a run\'s input is {"input": {"message": "..."}} or {"command": {"resume": "yes"}}.',
+        },
+        status_code=422,
+    )
+
+
+def app_from_env() -> FastAPI:
+    """``uvicorn --factory agent.server.app:app_from_env`` (what ``satya serve`` runs)."""
+    return create_app()

@@ -1,0 +1,100 @@
+"""Bearer API keys mapped to users, kept as SHA-256 digests in the shared store.
+
+A key is 256 random bits, shown once when created; only its digest is stored
+(namespace ``("api_keys",)`` of the LangGraph store: SQLite or PostgreSQL, so
+every worker sees the same keys). A random key of that size needs no slow
+hash: the digest cannot be reversed and lookup stays one indexed read.
+
+Example::
+
+    key = await add_key(store, "ana")            # 'sk-satya-…', printed once
+    assert await user_for_key(store, key) == "ana"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from typing import Any
+
+KEYS_NAMESPACE = ("api_keys",)
+PREFIX = "sk-satya-"
+USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+def digest(key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def valid_user_id(user_id: str) -> bool:
+    """User ids: letters, digits and ``_.@-``, up to 64 characters."""
+    return bool(USER_ID.match(user_id))
+
+
+async def add_key(store: Any, user_id: str, *, label: str = "") -> str:
+    """Create a key for ``user_id``; returns the key itself (never stored)."""
+    if not valid_user_id(user_id):
+        raise ValueError(
+            f"{user_id!r} is not a valid user id (letters, digits and _.@-, at most 64)."
+        )
+    key = PREFIX + secrets.token_urlsafe(32)
+    await store.aput(
+        KEYS_NAMESPACE,
+        digest(key),
+        {"user_id": user_id, "label": label, "hint": key[-4:], "created": time.time()},
+    )
+    return key
+
+
+async def list_keys(store: Any) -> list[dict[str, object]]:
+    """Every key's owner, label and last four characters (never the key)."""
+    items = await store.asearch(KEYS_NAMESPACE, limit=10_000)
+    return [
+        {"id": item.key[:12], **{k: item.value.get(k) for k in ("user_id", "label", "hint")}}
+        for item in items
+    ]
+
+
+async def revoke(store: Any, key_id: str) -> int:
+    """Delete keys whose id (digest prefix, at least 8 characters) or user matches."""
+    removed = 0
+    for item in await store.asearch(KEYS_NAMESPACE, limit=10_000):
+        by_id = len(key_id) >= 8 and item.key.startswith(key_id)
+        if by_id or item.value.get("user_id") == key_id:
+            await store.adelete(KEYS_NAMESPACE, item.key)
+            removed += 1
+    return removed
+
+
+class KeyRing:
+    """Key -> user with a short cache (revocations take effect within ``ttl_s``)."""
+
+    def __init__(self, store: Any, *, ttl_s: float = 10.0, max_entries: int = 10_000) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._cache: dict[str, tuple[str | None, float]] = {}
+
+    async def user_for(self, key: str) -> str | None:
+        """The user a key belongs to, or None for an unknown key."""
+        if not key.startswith(PREFIX) or len(key) > 200:
+            return None
+        d = digest(key)
+        now = time.monotonic()
+        hit = self._cache.get(d)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        item = await self.store.aget(KEYS_NAMESPACE, d)
+        user = str(item.value["user_id"]) if item is not None else None
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        self._cache[d] = (user, now + self.ttl_s)
+        return user
+
+
+async def user_for_key(store: Any, key: str) -> str | None:
+    """One uncached lookup."""
+    return await KeyRing(store, ttl_s=0).user_for(key)

@@ -1,0 +1,84 @@
+"""``satya serve`` and ``satya serve keys add|list|revoke``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from agent.persistence import database_url, redact
+from agent.settings import Settings
+
+
+def serve_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the server, or manage API keys."""
+    if getattr(args, "serve_command", None) == "keys":
+        return asyncio.run(_keys(args, settings))
+    url = database_url()
+    if args.workers > 1 and url is None:
+        print(
+            "Several workers need a shared database: SQLite serves one process.\n"
+            "Set DATABASE_URL=postgresql://… (see README), or run with --workers 1.",
+            file=sys.stderr,
+        )
+        return 2
+    if url is not None:  # one paragraph now, not a traceback from every worker's start-up
+        from agent.persistence import connection_problem
+
+        problem = asyncio.run(connection_problem(url))
+        if problem is not None:
+            print(
+                f"Cannot reach PostgreSQL at {redact(url)}: {problem}\n"
+                "Start PostgreSQL or fix DATABASE_URL; unset it to use SQLite under SATYA_HOME.",
+                file=sys.stderr,
+            )
+            return 2
+    import uvicorn
+
+    os.environ["SATYA_HOME"] = str(settings.home)  # workers are fresh processes
+    where = redact(url) if url else f"SQLite under {settings.home}"
+    print(f"Satya Agent API on http://{args.host}:{args.port} ({where}); docs at /docs", flush=True)
+    uvicorn.run(
+        "agent.server.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info" if args.verbose else "warning",
+        timeout_graceful_shutdown=10,
+        # longer than clients keep idle connections (httpx: 5 s), so the client closes first
+        # and never sends on a connection the server is just closing
+        timeout_keep_alive=30,
+    )
+    return 0
+
+
+async def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.persistence import open_persistence
+    from agent.server.auth import add_key, list_keys, revoke
+
+    async with open_persistence(settings) as persistence:
+        store = persistence.store
+        if args.keys_command == "add":
+            try:
+                key = await add_key(store, args.user, label=args.label)
+            except ValueError as error:
+                print(str(error), file=sys.stderr)
+                return 2
+            print(key)
+            print(
+                f"API key for {args.user!r}: shown once, stored only as a hash. "
+                "Send it as 'Authorization: Bearer <key>'.",
+                file=sys.stderr,
+            )
+            return 0
+        if args.keys_command == "list":
+            for entry in await list_keys(store):
+                print(
+                    f"{entry['id']}  {entry['user_id']}  …{entry['hint']}  {entry['label'] or ''}"
+                )
+            return 0
+        removed = await revoke(store, args.key_id)
+        print(f"revoked {removed} key(s)")
+        return 0 if removed else 1

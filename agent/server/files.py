@@ -1,0 +1,296 @@
+"""Model files over HTTP: streamed multipart uploads and paths under an allowed root.
+
+Uploads are parsed as they arrive and written straight to
+``SATYA_HOME/uploads/received/<user>/<upload id>/<name>``, hashed on the way;
+nothing holds the whole file in memory, and a body over the limit is refused
+with 413 and its partial file removed. A path in a message is accepted only if,
+with symlinks resolved, it lies in the user's own uploads or under the
+configured files root; anything else is refused before the journey sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from agent.server.limits import BodyTooLarge
+from agent.understanding.rules import extract_paths
+from flows.intents import Intent
+
+current_user: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "satya_http_user", default=None
+)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class UploadRefused(Exception):
+    """An upload or a path the server will not take (status, code, message, hint)."""
+
+    def __init__(self, status: int, code: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.hint = status, code, message, hint
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    upload_id: str
+    filename: str
+    size: int
+    sha256: str
+    path: Path
+
+
+def safe_name(name: str) -> str:
+    """A file name with no directory part and only harmless characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _SAFE_NAME.sub("_", base).lstrip(".")
+    return cleaned[:128] or "model.bin"
+
+
+def user_dir_name(user: str) -> str:
+    """A directory name for a user id that cannot climb out of its parent."""
+    return safe_name(user) + "-" + hashlib.sha256(user.encode()).hexdigest()[:8]
+
+
+class FileAccess:
+    """Which server paths a user's messages may name, and where uploads go."""
+
+    def __init__(self, home: Path, files_root: Path | None) -> None:
+        self.uploads = (home / "uploads" / "received").resolve()
+        self.files_root = files_root
+
+    def sweep_partial(self, *, older_than_s: float = 3600.0) -> int:
+        """Remove uploads cut off by a worker that died mid-body (``*.part`` files nobody
+        has written to for ``older_than_s``; a live upload is written continuously)."""
+        removed = 0
+        if not self.uploads.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        for part in self.uploads.glob("*/*/*.part"):
+            with contextlib.suppress(OSError):
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
+                    removed += 1
+                    with contextlib.suppress(OSError):
+                        part.parent.rmdir()  # only if nothing else is in it
+        return removed
+
+    def user_uploads(self, user: str) -> Path:
+        return self.uploads / user_dir_name(user)
+
+    def upload_path(self, user: str, upload_id: str) -> Path | None:
+        """The stored file of an upload of ``user``, or None."""
+        if not UPLOAD_ID.match(upload_id):
+            return None
+        folder = self.user_uploads(user) / upload_id
+        if not folder.is_dir():
+            return None
+        files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".part")]
+        return files[0] if files else None
+
+    def resolve(self, user: str, raw: str) -> Path | None:
+        """The real path ``raw`` names for ``user``, or None if it is not allowed."""
+        roots = [self.user_uploads(user)]
+        if self.files_root is not None:
+            roots.append(self.files_root)
+        if raw.startswith("~"):  # nobody's home directory is reachable over HTTP
+            return None
+        candidate = Path(raw)
+        options: list[Path] = []
+        if candidate.is_absolute():
+            options.append(candidate)
+        else:
+            if self.files_root is not None:
+                options.append(self.files_root / candidate)
+            options.extend(
+                sorted(
+                    roots[0].glob(f"*/{safe_name(candidate.name)}"),
+                    key=lambda p: p.stat().st_mtime,
+                    reverse=True,
+                )
+                if len(candidate.parts) == 1
+                else []
+            )
+        for option in options:
+            try:
+                real = option.resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue
+            if real.is_file() and any(real.is_relative_to(root) for root in roots):
+                return real
+        return None
+
+    def check_text(self, user: str, text: str) -> None:
+        """Refuse a message naming a path the user may not use (raises UploadRefused)."""
+        for raw in extract_paths(text):
+            if self.resolve(user, raw) is None:
+                raise path_refused(raw, self.files_root is not None)
+
+
+def path_refused(raw: str, has_root: bool) -> UploadRefused:
+    """400 for a path a user may not use; the hint fits whether a files root is set."""
+    where = "your uploads or the server's files root" if has_root else "your uploads"
+    return UploadRefused(
+        400,
+        "path_not_allowed",
+        f"The file {safe_name(raw)!r} is not among {where}.",
+        "Upload the file first with POST /uploads (then name it, or pass upload_id)"
+        + (", or use a path under the server's files root." if has_root else "."),
+    )
+
+
+class GuardedInterpreter:
+    """Wraps the interpreter so that every path the journey sees is an allowed real path."""
+
+    def __init__(self, inner: Any, access: FileAccess) -> None:
+        self.inner = inner
+        self.access = access
+
+    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent:
+        result: Intent = await self.inner.interpret(text, at_gate=at_gate)
+        paths = result.get("paths")
+        if paths:
+            user = current_user.get()
+            mapped = []
+            for raw in paths:
+                real = self.access.resolve(user, raw) if user else None
+                # a refused path becomes a name that exists nowhere: the journey says "not found"
+                mapped.append(str(real) if real else f"/nonexistent/refused/{safe_name(raw)}")
+            result = {**result, "paths": mapped}
+        return result
+
+
+async def receive_upload(
+    chunks: AsyncIterator[bytes],
+    content_type: str,
+    folder: Path,
+    *,
+    max_bytes: int,
+) -> StoredUpload:
+    """Stream the first file part of a multipart body to ``folder``; 413 above ``max_bytes``."""
+    mime, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if mime != b"multipart/form-data" or not boundary:
+        raise UploadRefused(
+            415,
+            "unsupported_media_type",
+            "Uploads must be multipart/form-data with one file field.",
+            "Send the file as a form field named 'file' (curl -F file=@model.safetensors).",
+        )
+    upload_id = secrets.token_urlsafe(12)
+    target_dir = folder / upload_id
+    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "fh": None, "done": False}
+    digest = hashlib.sha256()
+    written = 0
+    name = "model.bin"
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["field"].lower()] = state["value"]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        nonlocal name
+        disposition = state["headers"].get(b"content-disposition", b"")
+        _, params = parse_options_header(disposition)
+        if params.get(b"filename") is not None and state["fh"] is None and not state["done"]:
+            name = safe_name(params[b"filename"].decode("utf-8", "replace"))
+            # only this service's user may read what a platform's users send (mode 0600)
+            fd = os.open(
+                target_dir / (name + ".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+            )
+            state["fh"] = os.fdopen(fd, "wb")
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        nonlocal written
+        fh = state["fh"]
+        if fh is None or state["done"]:
+            return
+        piece = data[start:end]
+        written += len(piece)
+        if written > max_bytes:
+            raise _too_large(max_bytes)
+        digest.update(piece)
+        fh.write(piece)
+
+    def on_part_end() -> None:
+        if state["fh"] is not None and not state["done"]:
+            state["fh"].close()
+            state["done"] = True
+        state["headers"] = {}
+
+    parser = MultipartParser(
+        boundary,
+        {  # type: ignore[arg-type]
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in chunks:
+            parser.write(chunk)
+        parser.finalize()
+    except UploadRefused:
+        _discard(state, target_dir)
+        raise
+    except BodyTooLarge:
+        _discard(state, target_dir)
+        raise _too_large(max_bytes) from None
+    except Exception:
+        _discard(state, target_dir)
+        raise UploadRefused(
+            400,
+            "bad_multipart",
+            "The upload is not a well-formed multipart form.",
+            "Send the file as a form field named 'file' (curl -F file=@model.safetensors).",
+        ) from None
+    if not state["done"]:
+        _discard(state, target_dir)
+        raise UploadRefused(
+            400,
+            "no_file",
+            "The form has no file in it.",
+            "Send the file as a form field named 'file' with a file name.",
+        )
+    final = target_dir / name
+    (target_dir / (name + ".part")).rename(final)
+    return StoredUpload(upload_id, name, written, digest.hexdigest(), final)
+
+
+def _too_large(max_bytes: int) -> UploadRefused:
+    return UploadRefused(
+        413,
+        "upload_too_large",
+        f"The file is larger than this server accepts ({max_bytes} bytes).",
+        "Compress or quantize the model, or ask the operator to raise "
+        "SATYA_SERVER_MAX_UPLOAD_BYTES.",
+    )
+
+
+def _discard(state: dict[str, Any], target_dir: Path) -> None:
+    if state["fh"] is not None:
+        state["fh"].close()
+    shutil.rmtree(target_dir, ignore_errors=True)

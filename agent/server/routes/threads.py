@@ -1,0 +1,237 @@
+"""Threads: create, get, search, delete, state and history (Agent Protocol shapes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from agent.server.deps import THREADS_NAMESPACE, ApiError, Backend, BackendDep, ThreadDep, UserDep
+from agent.server.runs import json_safe
+from agent.server.schemas import (
+    Checkpoint,
+    ErrorOut,
+    HistoryQuery,
+    Interrupt,
+    JourneyView,
+    ThreadCreate,
+    ThreadOut,
+    ThreadSearch,
+    ThreadStateOut,
+    ThreadTask,
+)
+from flows.state import WorkflowStatus
+
+router = APIRouter(prefix="/threads", tags=["threads"])
+META_NAMESPACE = ("thread_metadata",)  # apart from ("threads", user): turns rewrite that item
+
+
+def _config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+async def thread_out(backend: Backend, user: str, thread_id: str, item: Any = None) -> ThreadOut:
+    """A thread as the protocol shows it: status, values and interrupts."""
+    if item is None:
+        item = await backend.assistant.store.aget((*THREADS_NAMESPACE, user), thread_id)
+    snap = await backend.assistant.graph.aget_state(_config(thread_id))
+    values = json_safe(dict(snap.values or {}))
+    interrupts: dict[str, list[Interrupt]] = {}
+    for task in snap.tasks:
+        if task.interrupts:
+            interrupts[task.id] = [
+                Interrupt(value=json_safe(i.value), id=i.id) for i in task.interrupts
+            ]
+    if await backend.runs.db.active(thread_id) is not None:
+        status = "busy"
+    elif interrupts:
+        status = "interrupted"
+    elif values.get("error") and values.get("status") == WorkflowStatus.FAILED:
+        status = "error"
+    else:
+        status = "idle"
+    meta_item = await backend.assistant.store.aget((*META_NAMESPACE, user), thread_id)
+    metadata = dict(meta_item.value.get("metadata") or {}) if meta_item else {}
+    created = _time(getattr(item, "created_at", None))
+    updated = _time(getattr(item, "updated_at", None))
+    checkpoint_ts = (snap.created_at or "") if snap.values else ""
+    if checkpoint_ts:
+        updated = max(updated, datetime.fromisoformat(checkpoint_ts))
+    return ThreadOut(
+        thread_id=thread_id,
+        created_at=created,
+        updated_at=updated,
+        metadata=metadata,
+        status=status,  # type: ignore[arg-type]
+        values=values,
+        interrupts=interrupts,
+    )
+
+
+@router.post(
+    "",
+    response_model=ThreadOut,
+    responses={400: {"model": ErrorOut, "description": "A thread_id was given."}},
+)
+async def create_thread(body: ThreadCreate, user: UserDep, backend: BackendDep) -> ThreadOut:
+    """Create a thread owned by the caller (the server picks its id)."""
+    if body.thread_id:
+        raise ApiError(
+            400,
+            "thread_id_not_supported",
+            "This server picks thread ids; a thread cannot be created under a given id.",
+            "Leave out thread_id and keep your own id in metadata, e.g. "
+            '{"metadata": {"conversation": "c-42"}}; find it again with POST /threads/search.',
+        )
+    thread_id = await backend.assistant.new_thread(user)
+    if body.metadata:
+        await backend.assistant.store.aput(
+            (*META_NAMESPACE, user), thread_id, {"metadata": json_safe(body.metadata)}
+        )
+    return await thread_out(backend, user, thread_id)
+
+
+@router.post("/search", response_model=list[ThreadOut])
+async def search_threads(body: ThreadSearch, user: UserDep, backend: BackendDep) -> list[ThreadOut]:
+    """The caller's threads, most recently updated first, filtered by metadata and status."""
+    items = await backend.assistant.store.asearch((*THREADS_NAMESPACE, user), limit=10_000)
+    items.sort(key=lambda item: item.updated_at, reverse=True)
+    wanted = body.metadata
+    metas = {
+        m.key: dict(m.value.get("metadata") or {})
+        for m in await backend.assistant.store.asearch((*META_NAMESPACE, user), limit=10_000)
+    }
+    out: list[ThreadOut] = []
+    skipped = 0
+    for item in items:
+        meta = metas.get(item.key, {})
+        if any(meta.get(k) != v for k, v in wanted.items()):
+            continue
+        if body.status is None and skipped < body.offset:
+            skipped += 1
+            continue
+        thread = await thread_out(backend, user, item.key, item)
+        if body.status is not None and thread.status != body.status:
+            continue
+        if body.status is not None and skipped < body.offset:
+            skipped += 1
+            continue
+        out.append(thread)
+        if len(out) >= body.limit:
+            break
+    return out
+
+
+@router.get("/{thread_id}", response_model=ThreadOut)
+async def get_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> ThreadOut:
+    """One thread of the caller."""
+    return await thread_out(backend, user, thread_id)
+
+
+@router.delete("/{thread_id}", status_code=204, response_class=Response)
+async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> Response:
+    """Delete a thread, its checkpoints and its runs (a run in progress is cancelled)."""
+    active = await backend.runs.db.active(thread_id)
+    if active is not None:
+        await backend.runs.cancel(active)
+    await backend.assistant.store.adelete((*THREADS_NAMESPACE, user), thread_id)
+    await backend.assistant.store.adelete((*META_NAMESPACE, user), thread_id)
+    await backend.assistant.graph.checkpointer.adelete_thread(thread_id)
+    await backend.runs.db.delete_thread(thread_id)
+    return Response(status_code=204)
+
+
+def _checkpoint(config: dict[str, Any] | None, thread_id: str) -> Checkpoint | None:
+    if not config:
+        return None
+    conf = config.get("configurable", {})
+    return Checkpoint(
+        thread_id=str(conf.get("thread_id", thread_id)),
+        checkpoint_ns=str(conf.get("checkpoint_ns", "")),
+        checkpoint_id=conf.get("checkpoint_id"),
+    )
+
+
+def state_out(snap: Any, thread_id: str, journey: JourneyView | None = None) -> ThreadStateOut:
+    """A StateSnapshot in the protocol's shape."""
+    return ThreadStateOut(
+        values=json_safe(dict(snap.values or {})),
+        next=list(snap.next),
+        checkpoint=_checkpoint(snap.config, thread_id) or Checkpoint(thread_id=thread_id),
+        metadata=json_safe(dict(snap.metadata or {})),
+        created_at=snap.created_at,
+        parent_checkpoint=_checkpoint(snap.parent_config, thread_id),
+        tasks=[
+            ThreadTask(
+                id=t.id,
+                name=t.name,
+                interrupts=[Interrupt(value=json_safe(i.value), id=i.id) for i in t.interrupts],
+            )
+            for t in snap.tasks
+        ],
+        interrupts=[Interrupt(value=json_safe(i.value), id=i.id) for i in snap.interrupts],
+        journey=journey,
+    )
+
+
+@router.get("/{thread_id}/state", response_model=ThreadStateOut)
+async def get_state(thread_id: ThreadDep, backend: BackendDep) -> ThreadStateOut:
+    """The thread's current state, with Satya's journey summary (phase, progress, gate)."""
+    snap = await backend.assistant.graph.aget_state(_config(thread_id))
+    view = await backend.assistant.state(thread_id)
+    journey = JourneyView(
+        phase=view.phase,
+        status=view.status,
+        progress=view.progress,
+        mode=view.mode,
+        expertise=view.expertise,
+        completed_steps=view.completed_steps,
+        pending_steps=view.pending_steps,
+        gate=json_safe(view.gate) if view.gate else None,
+    )
+    return state_out(snap, thread_id, journey)
+
+
+async def _history(
+    backend: Backend, thread_id: str, limit: int, before: Checkpoint | None
+) -> list[ThreadStateOut]:
+    before_cfg = None
+    if before is not None and before.checkpoint_id:
+        before_cfg = {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": before.checkpoint_ns,
+                "checkpoint_id": before.checkpoint_id,
+            }
+        }
+    out = []
+    async for snap in backend.assistant.graph.aget_state_history(
+        _config(thread_id), limit=limit, before=before_cfg
+    ):
+        out.append(state_out(snap, thread_id))
+    return out
+
+
+@router.get("/{thread_id}/history", response_model=list[ThreadStateOut])
+async def get_history(
+    thread_id: ThreadDep,
+    backend: BackendDep,
+    limit: int = Query(default=10, ge=1, le=1000),
+) -> list[ThreadStateOut]:
+    """Past states of the thread, newest first."""
+    return await _history(backend, thread_id, limit, None)
+
+
+@router.post("/{thread_id}/history", response_model=list[ThreadStateOut])
+async def post_history(
+    thread_id: ThreadDep, body: HistoryQuery, backend: BackendDep
+) -> list[ThreadStateOut]:
+    """Past states of the thread, newest first, before a checkpoint if given."""
+    return await _history(backend, thread_id, body.limit, body.before)

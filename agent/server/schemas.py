@@ -1,0 +1,206 @@
+"""Request and response bodies, shaped after the Agent Protocol (LangGraph's server API)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+StreamModeName = Literal["values", "updates", "custom", "messages-tuple"]
+DEFAULT_MODES: tuple[StreamModeName, ...] = ("values", "updates", "custom")
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Refuse what no store can keep: NUL or unpaired surrogates, huge numbers, deep nesting."""
+    if depth > 16:
+        raise ValueError("nested too deeply (at most 16 levels)")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if abs(value) > 2**53:
+            raise ValueError("integers must be within ±2^53")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("numbers must be finite")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _plain(k, depth + 1)
+            _plain(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _plain(v, depth + 1)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain)]
+Json = Annotated[dict[str, Any], AfterValidator(_plain)]
+
+
+class ErrorOut(BaseModel):
+    """What went wrong, in plain words, and what to do next."""
+
+    detail: str
+    code: str
+    hint: str = ""
+
+
+class ThreadCreate(BaseModel):
+    """A new thread; ``metadata`` is kept with it and searchable.
+
+    The server picks thread ids: a ``thread_id`` sent here is refused (400), not ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    metadata: Json = Field(default_factory=dict)
+    thread_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Not supported: the server picks the id. Keep your own id in metadata.",
+    )
+
+
+class Interrupt(BaseModel):
+    value: Any
+    id: str
+
+
+class ThreadOut(BaseModel):
+    thread_id: str
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, Any]
+    status: ThreadStatus
+    values: dict[str, Any]
+    interrupts: dict[str, list[Interrupt]]
+
+
+class ThreadSearch(BaseModel):
+    """Filter a user's threads by metadata (exact match) and status."""
+
+    model_config = ConfigDict(extra="ignore")
+    metadata: Json = Field(default_factory=dict)
+    status: ThreadStatus | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=100_000)
+
+
+class Checkpoint(BaseModel):
+    thread_id: str
+    checkpoint_ns: str = ""
+    checkpoint_id: str | None = None
+
+
+class ThreadTask(BaseModel):
+    id: str
+    name: str
+    interrupts: list[Interrupt] = Field(default_factory=list)
+
+
+class JourneyView(BaseModel):
+    """Satya's summary of the thread: phase, progress, steps and the pending gate."""
+
+    phase: str
+    status: str
+    progress: float
+    mode: str
+    expertise: str
+    completed_steps: list[str]
+    pending_steps: list[str]
+    gate: dict[str, Any] | None
+
+
+class ThreadStateOut(BaseModel):
+    values: dict[str, Any]
+    next: list[str]
+    checkpoint: Checkpoint
+    metadata: dict[str, Any]
+    created_at: str | None
+    parent_checkpoint: Checkpoint | None
+    tasks: list[ThreadTask]
+    interrupts: list[Interrupt]
+    journey: JourneyView | None = None
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(default=10, ge=1, le=1000)
+    before: Checkpoint | None = None
+
+
+class RunInput(BaseModel):
+    """A user message: ``{"message": "..."}`` or ``{"messages": [{"role": "user", ...}]}``.
+
+    ``upload_id`` names a file sent to ``POST /uploads`` (the message then says
+    what to do with it; "upload" when empty); ``path`` names a file under the
+    server's files root.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    message: Text | None = Field(default=None, max_length=20_000)
+    messages: list[Json] | None = Field(default=None, max_length=1000)
+    upload_id: Text | None = Field(default=None, max_length=64)
+    path: Text | None = Field(default=None, max_length=4096)
+
+
+class RunCommand(BaseModel):
+    """Answer the thread's pending gate: ``resume`` is the answer (text, true/false)."""
+
+    model_config = ConfigDict(extra="ignore")
+    resume: Text | bool | int | float | Json | None = None
+
+
+class RunCreate(BaseModel):
+    """A run on a thread: a user message (``input``) or a gate answer (``command``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    assistant_id: str = Field(default="satya", max_length=200)
+    input: RunInput | None = None
+    command: RunCommand | None = None
+    metadata: Json = Field(default_factory=dict)
+    stream_mode: StreamModeName | list[StreamModeName] = Field(
+        default_factory=lambda: list(DEFAULT_MODES)
+    )
+    multitask_strategy: Literal["reject"] = "reject"
+    on_disconnect: Literal["continue", "cancel"] = "continue"
+    stream_resumable: bool = True
+
+
+class RunOut(BaseModel):
+    run_id: str
+    thread_id: str
+    assistant_id: str = "satya"
+    created_at: datetime
+    updated_at: datetime
+    status: RunStatus
+    metadata: dict[str, Any]
+    multitask_strategy: Literal["reject"] = "reject"
+    kind: Literal["user", "background"] = "user"
+
+
+class UploadOut(BaseModel):
+    """A model file received: name it in a message or pass ``upload_id`` in a run's input."""
+
+    upload_id: str
+    filename: str
+    size: int
+    sha256: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    storage: Literal["sqlite", "postgres"]

@@ -1,0 +1,59 @@
+"""Verification that goes on after the turn: its events reach the client as a background run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_harness import ServerThread, read_sse, slowed, texts
+
+from agent.server import ServerSettings
+from agent.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def bg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    home = tmp_path_factory.mktemp("bg-home")
+    settings = Settings(home=home, verify_foreground_s=0, monitor_poll_s=0.1)
+    srv = ServerThread(
+        home, ServerSettings(), settings=settings, assistant_factory=slowed(verify_min_s=1.0)
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def test_background_verification_streams_as_a_run(
+    bg_server: ServerThread, model_file: Path
+) -> None:
+    with bg_server.client("vera") as c:
+        with model_file.open("rb") as fh:
+            upload = c.post("/uploads", files={"file": (model_file.name, fh)}).json()
+        tid = c.post("/threads", json={}).json()["thread_id"]
+        c.post(
+            f"/threads/{tid}/runs/wait",
+            json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+        )
+        turn = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
+        assert turn["status"] == "verifying", turn.get("status")
+
+        deadline = time.monotonic() + 30
+        background = []
+        while not background and time.monotonic() < deadline:
+            runs = c.get(f"/threads/{tid}/runs").json()
+            background = [r for r in runs if r["kind"] == "background"]
+            time.sleep(0.05)
+        assert background, "no background run appeared"
+        with c.stream("GET", f"/threads/{tid}/runs/{background[0]['run_id']}/stream") as r:
+            events = list(read_sse(r))
+        assert events[0].event == "metadata" and events[-1].event == "end"
+        assert "verification_passed" in texts(events)
+        values = [e for e in events if e.event == "values"][-1].data
+        assert values["__interrupt__"][0]["value"]["gate"] == "listing"
+        assert c.get(f"/threads/{tid}/runs/{background[0]['run_id']}").json()["status"] == "success"
+
+        done = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
+        assert done["context"]["listing_id"].startswith("0x")
+    with bg_server.client("other") as o:
+        assert o.get(f"/threads/{tid}/runs/{background[0]['run_id']}").status_code == 404

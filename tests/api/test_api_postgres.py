@@ -1,0 +1,305 @@
+"""Several workers on one PostgreSQL: threads, runs, keys and background work are shared.
+
+Needs a PostgreSQL server. The URL comes from SATYA_TEST_DATABASE_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres); each test run creates its own
+database there and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from api_harness import free_port, read_sse, texts
+
+from agent.journey_files import make_model_file
+from agent.persistence import open_persistence
+from agent.server.auth import add_key
+from agent.settings import Settings
+
+pytestmark = pytest.mark.postgres
+BASE_URL = os.environ.get(
+    "SATYA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SATYA = str(Path(sys.executable).parent / "satya")
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    import psycopg
+
+    name = f"satya_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(BASE_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {BASE_URL} ({error}). These tests need one: start "
+            "PostgreSQL on 127.0.0.1:5432, or set SATYA_TEST_DATABASE_URL=postgresql://user@host:port/db "
+            "(a role that may CREATE DATABASE).",
+            pytrace=False,
+        )
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = BASE_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with psycopg.connect(BASE_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Worker:
+    """One server process on its own port."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                out = self.proc.stdout.read() if self.proc.stdout else ""
+                raise RuntimeError(f"worker on {port} did not start:\n{out[-3000:]}")
+            time.sleep(0.1)
+
+    def client(self, key: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def _env(home: Path, url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SATYA_", "DATABASE_URL"))}
+    env.update({"SATYA_HOME": str(home), "DATABASE_URL": url, **extra})
+    return env
+
+
+def _key(env: dict[str, str], user: str) -> str:
+    """A key made the way an operator makes one: ``satya serve keys add USER``."""
+    out = subprocess.run(
+        [SATYA, "serve", "keys", "add", user], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
+def _quick_key(env: dict[str, str], user: str) -> str:
+    """The same, in this process (saves starting the CLI)."""
+
+    async def add() -> str:
+        settings = Settings(home=Path(env["SATYA_HOME"]))
+        async with open_persistence(settings, url=env["DATABASE_URL"]) as persistence:
+            return await add_key(persistence.store, user)
+
+    return asyncio.run(add())
+
+
+def test_two_servers_share_threads(database_url: str, tmp_path: Path) -> None:
+    env = _env(tmp_path / "home", database_url)
+    key_a, key_b = _key(env, "ana"), _quick_key(env, "ben")
+    port1, port2 = free_port(), free_port()
+    w1 = Worker([SATYA, "serve", "--port", str(port1)], env, port1)
+    w2 = Worker([SATYA, "serve", "--port", str(port2)], env, port2)
+    try:
+        model = make_model_file(tmp_path / "m.safetensors", "safetensors", size_mb=0.2)
+        with w1.client(key_a) as c1, w2.client(key_a) as c2, w2.client(key_b) as other:
+            assert c1.get("/ready").json()["storage"] == "postgres"
+            with model.open("rb") as fh:
+                upload = c1.post("/uploads", files={"file": (model.name, fh)}).json()
+            tid = c1.post("/threads", json={"metadata": {"via": "w1"}}).json()["thread_id"]
+            gate = c1.post(
+                f"/threads/{tid}/runs/wait",
+                json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+            ).json()
+            assert gate["__interrupt__"][0]["value"]["gate"] == "upload"
+
+            # the other worker sees the thread, its gate, and answers it
+            assert c2.get(f"/threads/{tid}").json()["status"] == "interrupted"
+            with c2.stream(
+                "POST", f"/threads/{tid}/runs/stream", json={"command": {"resume": "yes"}}
+            ) as r:
+                run_id = r.headers["content-location"].rsplit("/", 1)[-1]
+                events = list(read_sse(r))
+            assert "verification_passed" in texts(events)
+            # the run's log is shared: worker 1 replays what worker 2 streamed
+            with c1.stream("GET", f"/threads/{tid}/runs/{run_id}/stream") as r:
+                replay = list(read_sse(r))
+            assert [(e.id, e.data) for e in replay] == [(e.id, e.data) for e in events]
+            done = c1.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}})
+            assert done.json()["context"]["listing_id"].startswith("0x")
+            found = c2.post("/threads/search", json={"metadata": {"via": "w1"}}).json()
+            assert [t["thread_id"] for t in found] == [tid]
+            assert len(c2.get(f"/threads/{tid}/runs").json()) == 3
+            # isolation holds across workers
+            assert other.get(f"/threads/{tid}").status_code == 404
+            assert other.get(f"/threads/{tid}/runs/{run_id}/stream").status_code == 404
+    finally:
+        w1.stop()
+        w2.stop()
+
+
+def test_verification_in_flight_survives_a_killed_worker_and_completes_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = _env(
+        tmp_path / "home",
+        database_url,
+        SATYA_VERIFY_FOREGROUND_S="0",
+        SATYA_MONITOR_POLL_S="0.2",
+        SATYA_CHUNK_SIZE_MIB="0.05",
+        SATYA_UPLOAD_CONCURRENCY="1",
+    )
+    key = _quick_key(env, "kim")
+    slow = ["--verify-min-s", "10", "--lease-ttl-s", "1.5", "--rescan-s", "0.5"]
+    slow += ["--storage-delay-s", "0.15"]
+    port1, port2 = free_port(), free_port()
+    script = str(HERE / "serve_process.py")
+    w1 = Worker([sys.executable, script, str(port1), *slow], env, port1)
+    w2 = Worker([sys.executable, script, str(port2), *slow], env, port2)
+    try:
+        model = make_model_file(tmp_path / "k.safetensors", "safetensors", size_mb=0.2)
+        with w1.client(key) as c1, w2.client(key) as c2:
+            with model.open("rb") as fh:
+                upload = c1.post("/uploads", files={"file": (model.name, fh)}).json()
+            # first: a run going on one worker is cancelled through the other
+            other = c1.post("/threads", json={}).json()["thread_id"]
+            c1.post(
+                f"/threads/{other}/runs/wait",
+                json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+            )
+            slow_run = c1.post(f"/threads/{other}/runs", json={"command": {"resume": "yes"}})
+            run_id = slow_run.json()["run_id"]
+            with c2.stream("GET", f"/threads/{other}/runs/{run_id}/stream") as r:
+                for e in read_sse(r):
+                    if e.event == "custom" and e.data["type"] == "progress":
+                        break  # uploading (slowly), on worker 1
+            cancelled = c2.post(f"/threads/{other}/runs/{run_id}/cancel").json()
+            assert cancelled["status"] == "interrupted"
+            assert c1.get(f"/threads/{other}").json()["status"] != "busy"
+            tid = c1.post("/threads", json={}).json()["thread_id"]
+            c1.post(
+                f"/threads/{tid}/runs/wait",
+                json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+            )
+            turn = c1.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}})
+            assert turn.json()["status"] == "verifying"
+            # The in-process enclave dies with its worker (a Nautilus enclave would not): let
+            # it finish the job; to worker 1's monitor the job still runs for 10 s (slowed).
+            jobs = tmp_path / "home" / "verifier" / "jobs"
+            deadline = time.monotonic() + 20
+            while not any('"succeeded"' in p.read_text() for p in jobs.glob("*.json")):
+                assert time.monotonic() < deadline, "the enclave never finished the job"
+                time.sleep(0.05)
+            assert c1.get(f"/threads/{tid}").json()["values"]["status"] == "verifying"
+        w1.kill()
+
+        with w2.client(key) as c2:
+            deadline = time.monotonic() + 30
+            values: dict[str, object] = {}
+            while time.monotonic() < deadline:
+                values = c2.get(f"/threads/{tid}").json()["values"]
+                if (
+                    values.get("status") != "verifying"
+                    and c2.get(f"/threads/{tid}").json()["interrupts"]
+                ):
+                    break
+                time.sleep(0.2)
+            assert values.get("status") != "verifying", "the surviving worker never finished it"
+            # worker 2's background run closes once its monitor is idle (just after the state)
+            finished: list[dict[str, str]] = []
+            while not finished and time.monotonic() < deadline:
+                finished = [
+                    r
+                    for r in c2.get(f"/threads/{tid}/runs", params={"limit": 50}).json()
+                    if r["kind"] == "background" and r["status"] == "success"
+                ]
+                time.sleep(0.1)
+            passed = 0
+            for run in finished:
+                with c2.stream("GET", f"/threads/{tid}/runs/{run['run_id']}/stream") as r:
+                    passed += texts(list(read_sse(r))).count("verification_passed")
+            assert passed == 1
+            steps = c2.get(f"/threads/{tid}/state").json()["values"]["completed_steps"]
+            assert steps.count("report_quality") == 1
+            done = c2.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}})
+            assert done.json()["context"]["listing_id"].startswith("0x")
+    finally:
+        w1.stop()
+        w2.stop()
+
+
+def test_postgres_lease_one_owner_until_it_expires(database_url: str, tmp_path: Path) -> None:
+    from agent.persistence import PostgresLease
+
+    async def scenario() -> None:
+        async with open_persistence(Settings(home=tmp_path), url=database_url) as p:
+            assert p.backend == "postgres"
+            lease = PostgresLease(p.pool)
+            assert await lease.acquire("job:1", "w1", 30)
+            assert not await lease.acquire("job:1", "w2", 30)
+            assert await lease.acquire("job:1", "w1", 0.3)  # renewal by its owner
+            await asyncio.sleep(0.5)
+            assert await lease.acquire("job:1", "w2", 30)  # expired: taken over
+            assert not await lease.acquire("job:1", "w1", 30)
+            await lease.release("job:1", "w1")  # not the owner: nothing happens
+            assert not await lease.acquire("job:1", "w1", 30)
+            await lease.release("job:1", "w2")
+            assert await lease.acquire("job:1", "w1", 30)
+
+    asyncio.run(scenario())
+
+
+def test_workers_starting_together_create_the_run_log_once(tmp_path: Path) -> None:
+    """Several workers start at once on an empty database: none fails on the shared DDL."""
+    import psycopg
+
+    from agent.persistence import postgres_pool
+    from agent.server.rundb import PostgresSql, RunDb
+
+    async def start_together(url: str) -> None:
+        async def one() -> None:
+            async with postgres_pool(url, max_size=2) as pool:
+                await RunDb(PostgresSql(pool)).setup()
+
+        await asyncio.gather(*(one() for _ in range(4)))
+
+    for _ in range(3):  # a fresh, empty database each time
+        name = f"satya_test_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(BASE_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            asyncio.run(start_together(BASE_URL.rsplit("/", 1)[0] + "/" + name))
+        finally:
+            with psycopg.connect(BASE_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

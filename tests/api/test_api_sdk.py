@@ -1,0 +1,103 @@
+"""LangGraph's own client (langgraph-sdk) against ``satya serve``: the shapes are the protocol's."""
+
+from __future__ import annotations
+
+import asyncio
+
+from api_harness import ServerThread
+from langgraph_sdk import get_client
+
+
+def test_langgraph_sdk_client_runs_a_journey(server: ServerThread) -> None:
+    key = server.key("sdk-user")
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        thread = await client.threads.create(metadata={"from": "sdk"})
+        tid = thread["thread_id"]
+        assert thread["status"] == "idle"
+
+        parts = [
+            p
+            async for p in client.runs.stream(
+                tid,
+                "satya",
+                input={"messages": [{"role": "user", "content": "I'm new here"}]},
+                stream_mode=["custom", "values"],
+            )
+        ]
+        events = [p.event for p in parts]
+        assert events[0] == "metadata" and events[-1] == "end"
+        assert "custom" in events and "values" in events
+        replies = [
+            p.data["kind"] for p in parts if p.event == "custom" and p.data["type"] == "text"
+        ]
+        assert "onboarding_welcome" in replies
+
+        values = await client.runs.wait(tid, "satya", input={"message": "check status"})
+        assert isinstance(values, dict) and values["user_id"] == "sdk-user"
+        state = await client.threads.get_state(tid)
+        assert state["checkpoint"]["thread_id"] == tid and state["next"] == []
+        history = await client.threads.get_history(tid, limit=2)
+        assert len(history) == 2
+
+        run = await client.runs.create(
+            tid, "satya", input={"message": "help"}, stream_mode="custom"
+        )
+        joined = await client.runs.join(tid, run["run_id"])
+        assert joined["user_id"] == "sdk-user"
+        replay = [p async for p in client.runs.join_stream(tid, run["run_id"], last_event_id="1")]
+        assert replay[0].event == "custom" and replay[-1].event == "end"
+        got = await client.runs.get(tid, run["run_id"])
+        assert got["status"] == "success"
+        assert {r["run_id"] for r in await client.runs.list(tid)} >= {run["run_id"]}
+
+        found = await client.threads.search(metadata={"from": "sdk"})
+        assert [t["thread_id"] for t in found] == [tid]
+        await client.threads.delete(tid)
+        assert await client.threads.search(metadata={"from": "sdk"}) == []
+
+    asyncio.run(scenario())
+
+
+def test_messages_tuple_streams_each_reply_as_an_ai_message(server: ServerThread) -> None:
+    """What LangGraph chat UIs ask for: one ``messages`` event per reply, kept for replay."""
+    key = server.key("chat-user")
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        tid = (await client.threads.create())["thread_id"]
+        parts = [
+            p
+            async for p in client.runs.stream(
+                tid,
+                "satya",
+                input={"messages": [{"role": "user", "content": "market analysis"}]},
+                stream_mode=["messages-tuple", "values", "custom"],
+            )
+        ]
+        run_id = parts[0].data["run_id"]
+        texts = [p.data["text"] for p in parts if p.event == "custom" and "text" in p.data]
+        messages = [p.data for p in parts if p.event == "messages"]
+        assert texts and [m[0]["content"] for m in messages] == texts
+        for message, meta in messages:
+            assert message["type"] == "ai" and message["id"].startswith(run_id)
+            assert meta["run_id"] == run_id and meta["thread_id"] == tid and meta["kind"]
+        ids = [m[0]["id"] for m in messages]
+        assert len(set(ids)) == len(ids)
+        values = [p.data for p in parts if p.event == "values"][-1]
+        chat = values["messages"]
+        assert chat[0]["type"] == "human" and chat[0]["content"] == "market analysis"
+        assert [m["id"] for m in chat[1:]] == ids
+
+        only = [
+            p
+            async for p in client.runs.join_stream(
+                tid, run_id, stream_mode="messages-tuple", last_event_id="1"
+            )
+        ]
+        assert {p.event for p in only} <= {"messages", "end"}
+        assert [p.data[0]["id"] for p in only if p.event == "messages"] == ids
+        assert only[-1].event == "end"
+
+    asyncio.run(scenario())
