@@ -10,23 +10,49 @@ Example::
             print(getattr(event, "text", event))
 """
 
-from agent.assistant import Assistant, ThreadView
+from typing import TYPE_CHECKING
+
 from agent.events import (
     ErrorEvent,
     Event,
     GateEvent,
+    Notification,
     PauseEvent,
     PhaseEvent,
     ProgressEvent,
     TextEvent,
 )
-from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from agent.assistant import Assistant, ThreadView
+    from agent.settings import Settings
+
+# Imported on first use: `satya chat` shows its prompt before LangGraph and the
+# journey graph are loaded (see bench/startup.py).
+_LAZY = {
+    "Assistant": "agent.assistant",
+    "ThreadView": "agent.assistant",
+    "Settings": "agent.settings",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agent' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Assistant",
     "ErrorEvent",
     "Event",
     "GateEvent",
+    "Notification",
     "PauseEvent",
     "PhaseEvent",
     "ProgressEvent",

@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -17,31 +18,37 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.store.sqlite.aio import AsyncSqliteStore
 from langgraph.types import Command
 
 from agent.events import (
     ErrorEvent,
     Event,
     GateEvent,
+    Notification,
     PauseEvent,
     PhaseEvent,
     ProgressEvent,
     TextEvent,
 )
+from agent.monitor import VERIFYING_NAMESPACE, Lease, SqliteLease, VerificationMonitor
+from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
 from flows.graph import build_graph
-from flows.intents import Intent
+from flows.intents import SYSTEM_KINDS, Intent, intent
 from flows.services import Services
-from flows.state import JourneyState, progress
+from flows.state import JourneyState, WorkflowStatus, progress
 from integrations.errors import SatyaError
 
 log = logging.getLogger("satya.assistant")
 
+
 THREADS_NAMESPACE = ("threads",)
 _CONTINUE_WORDS = frozenset({"step", "/step", "continue", "/continue", "next", "c", "s"})
+# Words that only ask to finish a step that was cut off (Ctrl-C, a killed process).
+_RESUME_WORDS = frozenset(
+    {"", "continue", "/continue", "resume", "/resume", "retry", "go on", "carry on", "go", "next"}
+)
 
 
 class Interpreter(Protocol):
@@ -70,6 +77,44 @@ class ThreadView:
     values: dict[str, object] = field(repr=False, default_factory=dict)
 
 
+class NotificationStream:
+    """Events that happen outside a user's turn, from the moment it is created.
+
+    An async iterator (``async for note in stream``); ``drain()`` takes what is
+    queued without waiting; ``close()`` stops it.
+    """
+
+    def __init__(self, owner: Assistant) -> None:
+        self._owner = owner
+        self._queue: asyncio.Queue[Notification] = asyncio.Queue()
+        owner._subscribers.add(self._queue)
+
+    def __aiter__(self) -> NotificationStream:
+        return self
+
+    async def __anext__(self) -> Notification:
+        return await self._queue.get()
+
+    def drain(self, thread_id: str | None = None) -> list[Notification]:
+        """Everything queued now (for ``thread_id`` only, if given; the rest stays queued)."""
+        out: list[Notification] = []
+        keep: list[Notification] = []
+        while not self._queue.empty():
+            note = self._queue.get_nowait()
+            (out if thread_id in (None, note.thread_id) else keep).append(note)
+        for note in keep:
+            self._queue.put_nowait(note)
+        return out
+
+    def close(self) -> None:
+        self._owner._subscribers.discard(self._queue)
+
+
+@dataclass(slots=True)
+class _TurnOutcome:
+    verifying: bool = False
+
+
 class Assistant:
     """Runs journeys: one LangGraph thread per conversation, persisted by the checkpointer."""
 
@@ -87,6 +132,9 @@ class Assistant:
         self.interpreter = interpreter
         self.settings = settings
         self.store = store
+        self.monitor: VerificationMonitor | None = None
+        self._subscribers: set[asyncio.Queue[Notification]] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -98,30 +146,38 @@ class Assistant:
         interpreter: Interpreter | None = None,
     ) -> AsyncIterator[Assistant]:
         """Open the checkpointer, store and adapters under ``settings.home``; close them after."""
+        from agent.persistence import PostgresLease, open_persistence
         from agent.wiring import build_interpreter, build_services
 
         home = settings.home
         home.mkdir(parents=True, exist_ok=True)
         async with contextlib.AsyncExitStack() as stack:
-            saver = await stack.enter_async_context(
-                AsyncSqliteSaver.from_conn_string(str(home / "checkpoints.sqlite"))
-            )
-            store = await stack.enter_async_context(
-                AsyncSqliteStore.from_conn_string(str(home / "store.sqlite"))
-            )
-            await store.setup()
+            # SQLite under home, or PostgreSQL when DATABASE_URL is set (several workers)
+            persistence = await stack.enter_async_context(open_persistence(settings))
+            saver, store = persistence.saver, persistence.store
             if services is None:
                 services = await build_services(settings, stack)
             if interpreter is None:
                 interpreter = build_interpreter(settings)
             graph = build_graph(checkpointer=saver, store=store)
-            yield cls(
+            assistant = cls(
                 graph=graph,
                 services=services,
                 interpreter=interpreter,
                 settings=settings,
                 store=store,
             )
+            lease: Lease = (
+                PostgresLease(persistence.pool)
+                if persistence.pool is not None
+                else SqliteLease(home / "leases.sqlite")
+            )
+            assistant.monitor = VerificationMonitor(
+                assistant, lease, poll_s=settings.monitor_poll_s
+            )
+            await assistant.monitor.start()
+            stack.push_async_callback(assistant.monitor.stop)
+            yield assistant
 
     # -- threads -----------------------------------------------------------------
 
@@ -150,6 +206,13 @@ class Assistant:
         self, thread_id: str, text: str, *, user_id: str | None = None
     ) -> AsyncIterator[Event]:
         """Handle one user message and yield what happens, as typed events."""
+        async with self._lock_for(thread_id):
+            async for event in self._send(thread_id, text, user_id=user_id):
+                yield event
+
+    async def _send(
+        self, thread_id: str, text: str, *, user_id: str | None = None
+    ) -> AsyncIterator[Event]:
         user = user_id or self.settings.user
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
@@ -157,6 +220,10 @@ class Assistant:
         if values.get("user_id") and values["user_id"] != user:
             yield ErrorEvent("not_found", "There is no such conversation.", "Start a new one.")
             return
+        clean = scrub_secrets(text)
+        if clean != text:  # a pasted key never reaches the state, the checkpoints or a log
+            text = clean
+            yield TextEvent(render("secret_removed", {}, "intermediate"), "secret_removed")
         if not values:  # first turn of a thread created elsewhere: remember who owns it
             await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
         gate_pending = bool(snap.interrupts)
@@ -169,6 +236,8 @@ class Assistant:
             # A run that was killed mid-step (or paused in debug mode): finish it first.
             async for event in self._run(None, cfg, values, debug_ok=False):
                 yield event
+            if text.strip().lower().strip(".!") in _RESUME_WORDS:
+                return  # "continue" asked for exactly that; it is not a new request
             snap = await self.graph.aget_state(cfg)
             values = dict(snap.values or {})
             gate_pending = bool(snap.interrupts)
@@ -178,6 +247,8 @@ class Assistant:
             from agent.understanding.rules import RuleInterpreter
 
             intent = RuleInterpreter().interpret(text, at_gate=gate_pending)
+        if intent["kind"] in SYSTEM_KINDS:  # text never impersonates the system's own events
+            intent = {**intent, "kind": "unknown"}
         if gate_pending:
             payload: Any = Command(resume=intent)
         else:
@@ -185,8 +256,69 @@ class Assistant:
             if not values.get("workflow_id"):
                 payload["workflow_id"] = thread_id
                 payload["mode"] = self.settings.mode
-        async for event in self._run(payload, cfg, values):
+        outcome = _TurnOutcome()
+        async for event in self._run(payload, cfg, values, outcome=outcome):
             yield event
+        if outcome.verifying:
+            await self._follow_verification(thread_id, user)
+
+    async def _follow_verification(self, thread_id: str, user: str) -> None:
+        """The turn left a verification job running: hand it to the background monitor."""
+        snap = await self.graph.aget_state(self._config(thread_id))
+        ctx = dict((snap.values or {}).get("context") or {})
+        if self.monitor is not None and ctx.get("job_id"):
+            await self.monitor.register(thread_id, str(ctx["job_id"]), user)
+
+    # -- background work ---------------------------------------------------------
+
+    def notifications(self) -> NotificationStream:
+        """Events produced outside a user's turn (verification progress and completion)."""
+        return NotificationStream(self)
+
+    def publish(self, thread_id: str, event: Event) -> None:
+        """Hand an event of background work to every notification stream."""
+        note = Notification(thread_id, event)
+        for queue in tuple(self._subscribers):
+            queue.put_nowait(note)
+
+    async def wait_idle(self, thread_id: str, timeout_s: float = 60.0) -> bool:
+        """Wait until no background work is pending for the thread; False on timeout."""
+        if self.monitor is None:
+            return True
+        return await self.monitor.wait_idle(thread_id, timeout_s)
+
+    async def deliver_verification(self, thread_id: str, job_id: str, user_id: str) -> None:
+        """The completion event: run the thread's next turn now that its job has ended."""
+        async with self._lock_for(thread_id):
+            cfg = self._config(thread_id)
+            snap = await self.graph.aget_state(cfg)
+            values: dict[str, Any] = dict(snap.values or {})
+            ctx = values.get("context") or {}
+            payload: Any
+            if snap.next and not snap.interrupts:  # a completion turn cut short by a crash
+                payload = None
+            elif (
+                values.get("status") == WorkflowStatus.VERIFYING
+                and ctx.get("job_id") == job_id
+                and not snap.interrupts
+            ):
+                payload = {"intent": intent("verification_update"), "user_id": user_id}
+            else:  # the journey moved on meanwhile: nothing to deliver
+                await self.store.adelete(VERIFYING_NAMESPACE, thread_id)
+                return
+            outcome = _TurnOutcome()
+            async for event in self._run(payload, cfg, values, debug_ok=False, outcome=outcome):
+                self.publish(thread_id, event)
+            if outcome.verifying:
+                await self._follow_verification(thread_id, user_id)
+            else:
+                await self.store.adelete(VERIFYING_NAMESPACE, thread_id)
+
+    def _lock_for(self, thread_id: str) -> asyncio.Lock:
+        lock = self._locks.get(thread_id)
+        if lock is None:
+            lock = self._locks[thread_id] = asyncio.Lock()
+        return lock
 
     async def resume_pending(self, thread_id: str) -> AsyncIterator[Event]:
         """Finish a step that was interrupted by a crash (or step once in debug mode)."""
@@ -197,7 +329,13 @@ class Assistant:
                 yield event
 
     async def _run(
-        self, payload: Any, cfg: dict[str, Any], values: dict[str, Any], *, debug_ok: bool = True
+        self,
+        payload: Any,
+        cfg: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        debug_ok: bool = True,
+        outcome: _TurnOutcome | None = None,
     ) -> AsyncIterator[Event]:
         expertise = str(values.get("expertise") or "intermediate")
         phase = values.get("current_phase")
@@ -229,6 +367,8 @@ class Assistant:
                         continue
                     if "expertise" in update:
                         expertise = str(update["expertise"])
+                    if outcome is not None and "status" in update:
+                        outcome.verifying = update["status"] == WorkflowStatus.VERIFYING
                     new_phase = update.get("current_phase")
                     if new_phase and new_phase != phase:
                         phase = new_phase

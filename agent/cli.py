@@ -1,4 +1,4 @@
-"""``satya``: chat, scripted journeys, model inspection, local Walrus and enclave servers."""
+"""``satya``: chat, scripted journeys, model inspection, the HTTP API, local Walrus and enclave servers."""
 
 from __future__ import annotations
 
@@ -26,11 +26,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="show details and logs")
     sub = p.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="chat in the terminal")
+    chat = sub.add_parser(
+        "chat",
+        help="chat in the terminal",
+        description="Chat in the terminal. On a terminal: rich screens, live progress bars, "
+        "history and completion (/help lists the commands). In a pipe: plain lines, e.g. "
+        "echo 'check status' | satya chat.",
+    )
     chat.add_argument("--thread", help="continue this conversation id")
     chat.add_argument("--new", action="store_true", help="start a new conversation")
     chat.add_argument("--user", help="user id (default: $SATYA_USER or 'local')")
     chat.add_argument("--mode", choices=["supervised", "auto", "debug"], help="approval mode")
+    chat.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain lines even on a terminal (no screens, no prompt)",
+    )
+    chat.add_argument(
+        "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="show details"
+    )
 
     journey = sub.add_parser("journey", help="scripted journeys")
     jsub = journey.add_subparsers(dest="journey_command", required=True)
@@ -66,6 +80,22 @@ def _parser() -> argparse.ArgumentParser:
     es = esub.add_parser("serve", help="serve /, /health_check, /get_attestation, /process_data")
     es.add_argument("--host", default="127.0.0.1")
     es.add_argument("--port", type=int, default=3000)
+
+    serve = sub.add_parser(
+        "serve", help="the HTTP API (threads, runs, SSE); DATABASE_URL=postgresql://… to share"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8123)
+    serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL for > 1)")
+    ssub = serve.add_subparsers(dest="serve_command")
+    keys = ssub.add_parser("keys", help="API keys (stored hashed)")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    kadd = ksub.add_parser("add", help="create a key for USER and print it once")
+    kadd.add_argument("user")
+    kadd.add_argument("--label", default="")
+    ksub.add_parser("list", help="list keys (owner, label, last 4 characters)")
+    krev = ksub.add_parser("revoke", help="revoke keys by id (from 'list') or by user")
+    krev.add_argument("key_id")
     return p
 
 
@@ -84,15 +114,25 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``satya`` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):  # bare `satya`: what it can do
+        parser.print_help()
+        print("\nStart with: satya chat", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from pydantic import ValidationError
+
     try:
         return _dispatch(args)
     except SatyaError as error:
         print(f"{error.message}\n{error.hint}", file=sys.stderr)
+        return 2
+    except ValidationError as error:  # only Settings() lets one out: a setting's bad value
+        print(_settings_problem(error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -100,16 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "chat":
-        from agent.repl import run_chat
-
-        return asyncio.run(
-            run_chat(
-                _settings(args),
-                thread=args.thread,
-                new=args.new,
-                verbose=args.verbose,
-            )
-        )
+        return _chat(args)
     if args.command == "journey":
         return _journeys(args.files)
     if args.command == "inspect":
@@ -130,21 +161,57 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "enclave":
         return _enclave(args)
+    if args.command == "serve":
+        from agent.server.cli import serve_command
+
+        return serve_command(args, _settings(args))
     raise AssertionError(args.command)
+
+
+def _settings_problem(error: Any) -> str:
+    """A settings validation error as one paragraph: which variable, what is wrong, what to do."""
+    problems = "; ".join(
+        f"SATYA_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+    )
+    return (
+        f"A setting is not valid ({problems}).\n"
+        "Fix the SATYA_ environment variable or the .env entry of that name, then start again."
+    )
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from agent.repl import run_chat
+
+    settings = _settings(args)  # a bad value is reported by main(), without a traceback
+    return asyncio.run(
+        run_chat(
+            settings,
+            thread=args.thread,
+            new=args.new,
+            verbose=args.verbose,
+            interface="plain" if args.plain else "auto",
+        )
+    )
 
 
 def _journeys(files: list[Path]) -> int:
     from agent.journeys import load_journey, run_journey
 
-    failed = 0
+    failed = unreadable = 0
     for path in files:
-        journey = load_journey(path)
+        try:
+            journey = load_journey(path)
+        except SatyaError as error:  # one bad file fails alone; the others still run
+            print(f"{error.message}\n{error.hint}", file=sys.stderr)
+            failed += 1
+            unreadable += 1
+            continue
         report = asyncio.run(run_journey(journey))
         print(report.summary())
         failed += 0 if report.ok else 1
     if len(files) > 1:
         print(f"{len(files) - failed} journeys passed, {failed} failed")
-    return 1 if failed else 0
+    return 2 if unreadable else 1 if failed else 0
 
 
 def _inspect(path: Path, *, as_json: bool) -> int:

@@ -69,3 +69,11 @@ class PauseEvent:
 
 
 Event = TextEvent | ProgressEvent | GateEvent | PhaseEvent | ErrorEvent | PauseEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """An event that happened outside a user's turn (background verification), for a thread."""
+
+    thread_id: str
+    event: Event

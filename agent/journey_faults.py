@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import TYPE_CHECKING
 
 from flows.services import Services
+from integrations.chain.faults import FaultyLedger
+from integrations.chain.fixed_terms import FixedTermsLedger
+from integrations.chain.port import Ledger
 from integrations.errors import EnclaveUnavailable
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
 from integrations.tee.port import (
@@ -20,8 +24,8 @@ if TYPE_CHECKING:
     from agent.journeys import Faults
 
 
-class TamperingVerifier:
-    """Forwards to a real verifier, then alters the signed data (the signature no longer fits)."""
+class VerifierWrapper:
+    """Forwards the whole ``Verifier`` port to ``inner``; faults override one method."""
 
     def __init__(self, inner: Verifier) -> None:
         self.inner = inner
@@ -36,16 +40,23 @@ class TamperingVerifier:
         return await self.inner.status(job_id)
 
     async def result(self, job_id: str) -> SignedResult:
-        real = await self.inner.result(job_id)
-        score = int(str(real.data.get("quality_score", 0)))
-        data = {**real.data, "quality_score": 100 if score != 100 else 99}
-        return dataclasses.replace(real, data=data)
+        return await self.inner.result(job_id)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-class DownVerifier(TamperingVerifier):
+class TamperingVerifier(VerifierWrapper):
+    """Forwards to a real verifier, then alters the signed data (the signature no longer fits)."""
+
+    async def result(self, job_id: str) -> SignedResult:
+        real = await self.inner.result(job_id)
+        score = int(str(real.data.get("quality_score", 0)))
+        data = {**real.data, "quality_score": 100 if score != 100 else 99}
+        return dataclasses.replace(real, data=data)
+
+
+class DownVerifier(VerifierWrapper):
     """An enclave that cannot be reached for the first ``failures`` submissions."""
 
     def __init__(self, inner: Verifier, failures: int = 1) -> None:
@@ -58,8 +69,31 @@ class DownVerifier(TamperingVerifier):
             raise EnclaveUnavailable("The enclave did not answer (connection refused).")
         return await self.inner.submit(request, idempotency_key=idempotency_key)
 
-    async def result(self, job_id: str) -> SignedResult:
-        return await self.inner.result(job_id)
+
+class SlowVerifier(VerifierWrapper):
+    """A real verifier whose jobs take at least ``min_s`` seconds (a long verification)."""
+
+    def __init__(self, inner: Verifier, min_s: float) -> None:
+        super().__init__(inner)
+        self.min_s = min_s
+        self._started: dict[str, float] = {}
+
+    async def submit(self, request: VerificationRequest, *, idempotency_key: str) -> str:
+        job_id = await self.inner.submit(request, idempotency_key=idempotency_key)
+        self._started.setdefault(job_id, time.monotonic())
+        return job_id
+
+    async def status(self, job_id: str) -> JobStatus:
+        real = await self.inner.status(job_id)
+        elapsed = time.monotonic() - self._started.get(job_id, float("-inf"))
+        if real.state not in ("succeeded", "failed") or elapsed >= self.min_s:
+            return real
+        return dataclasses.replace(
+            real,
+            state="running",
+            fraction=min(real.fraction, elapsed / self.min_s),
+            eta_s=self.min_s - elapsed,
+        )
 
 
 def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Services:
@@ -71,6 +105,7 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
             timeout_requests=s.requests,
             insufficient_storage=s.insufficient_storage,
             delay_s=s.delay_s,
+            corrupt_chunk=s.corrupt_chunk,
         )
         services = dataclasses.replace(services, storage=FaultyBlobStore(services.storage, plan))
     if faults.verifier is not None:
@@ -79,4 +114,14 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
             services = dataclasses.replace(services, verifier=TamperingVerifier(services.verifier))
         elif v.fail == "enclave_down":
             services = dataclasses.replace(services, verifier=DownVerifier(services.verifier))
+        if v.slow_s:
+            slow = SlowVerifier(services.verifier, v.slow_s)
+            services = dataclasses.replace(services, verifier=slow)
+    if faults.ledger is not None:
+        ledger: Ledger = services.ledger
+        if faults.ledger.terms_fixed_at_upload:
+            ledger = FixedTermsLedger(ledger)
+        if faults.ledger.unavailable:
+            ledger = FaultyLedger(ledger, unavailable=faults.ledger.unavailable)
+        services = dataclasses.replace(services, ledger=ledger)
     return services

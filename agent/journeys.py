@@ -10,9 +10,12 @@ Format::
     settings: {size_threshold_mb: 5}   # Settings overrides
     files:                          # real model files made for the run
       - {name: my-model.safetensors, kind: safetensors, size_mb: 2}
+    walrus_server: {max_body_mib: 0.25, wal_balance_frost: 0}  # storage over HTTP to a local server
     faults:
-      storage: {timeout_at: 0.6, requests: 1}   # or {insufficient_storage: true}
+      storage: {timeout_at: 0.6, requests: 1}   # or {insufficient_storage: true} or {corrupt_chunk: 1}
       verifier: {tamper: true}                    # or {fail: enclave_down}
+      ledger: {unavailable: [events]}             # these ledger queries fail
+      # ledger: {terms_fixed_at_upload: true}     # listing terms fixed at upload (live Sui)
     turns:
       - say: "upload ./my-model.safetensors"
         expect:
@@ -27,7 +30,11 @@ Format::
           steps_completed: [chunked_upload]
           ledger: {object: listing_id, type: MarketplaceModel, fields: {price: 2000000000}}
           raw_json: true                # a raw-data reply parses as JSON (and has no secrets)
+          bulk: {a.onnx: {status: done}}  # fields of each file's entry in a bulk upload
+          files_absent: ["home/downloads/*"]  # globs that must match nothing
       - restart: true                   # close and reopen on the same home, new thread
+      - wait: verification              # the background verification's events, once it ends
+        expect: {gate: listing}
 """
 
 from __future__ import annotations
@@ -67,16 +74,35 @@ class StorageFaults(_Strict):
     requests: int = 1
     insufficient_storage: bool = False
     delay_s: float = Field(default=0.0, ge=0, le=10)
+    corrupt_chunk: int | None = Field(default=None, ge=0)  # served with a flipped bit on download
 
 
 class VerifierFaults(_Strict):
     tamper: bool = False
     fail: Literal["enclave_down"] | None = None
+    slow_s: float = Field(default=0.0, ge=0, le=120)  # each job takes at least this long
+
+
+class LedgerFaults(_Strict):
+    # queries that raise ChainUnavailable, e.g. [events]: the dashboard's platform metrics fail
+    unavailable: list[Literal["balance", "get_object", "owned_objects", "listings", "events"]] = (
+        Field(default_factory=list)
+    )
+    # listings keep the upload's price and text, as on a live Sui network
+    terms_fixed_at_upload: bool = False
+
+
+class WalrusServerSpec(_Strict):
+    """Run the journey's storage through the Walrus HTTP adapter against a local server."""
+
+    max_body_mib: float = Field(default=10.0, gt=0)
+    wal_balance_frost: int | None = Field(default=None, ge=0)
 
 
 class Faults(_Strict):
     storage: StorageFaults | None = None
     verifier: VerifierFaults | None = None
+    ledger: LedgerFaults | None = None
 
 
 class Expect(_Strict):
@@ -94,12 +120,18 @@ class Expect(_Strict):
     ledger: dict[str, Any] | None = None
     raw_json: bool = False
     expertise: str | None = None
+    # bulk upload: per file name, fields of its entry in context.bulk
+    bulk: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # glob patterns (relative to the journey's directory) that must match no file
+    files_absent: list[str] = Field(default_factory=list)
 
 
 class Turn(_Strict):
     say: str | None = None
     user: str | None = None
     restart: bool = False
+    wait: Literal["verification"] | None = None  # what background work did, until it ends
+    wait_s: float = Field(default=60.0, gt=0)
     expect: Expect = Field(default_factory=Expect)
 
 
@@ -110,6 +142,7 @@ class Journey(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     files: list[FileSpec] = Field(default_factory=list)
     faults: Faults = Field(default_factory=Faults)
+    walrus_server: WalrusServerSpec | None = None
     turns: list[Turn]
 
 
@@ -147,18 +180,52 @@ class JourneyReport:
 
 def load_journey(path: Path) -> Journey:
     """Parse and validate a journey file; a clear error for a bad one."""
+    hint = "Fix the journey file (its format is documented in agent/journeys.py) and run it again."
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UserInputError(f"Cannot read the journey file {path} ({exc.strerror}).") from None
+        raise UserInputError(
+            f"Cannot read the journey file {path} ({exc.strerror}).",
+            hint="Check the path; a journey is a .yaml file such as tests/journeys/raw_data.yaml.",
+        ) from None
+    except UnicodeDecodeError:
+        raise UserInputError(f"{path} is not a text file.", hint=hint) from None
     except yaml.YAMLError as exc:
-        raise UserInputError(f"{path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "it does not parse"
+        raise UserInputError(f"{path} is not valid YAML{at}: {problem}.", hint=hint) from None
+    if not isinstance(data, dict):
+        raise UserInputError(
+            f"{path} does not hold a journey (a mapping with name, turns and expectations).",
+            hint=hint,
+        )
     try:
         return Journey.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserInputError(f"{path}: {where}: {first['msg']}") from None
+        raise UserInputError(f"{path}: {where}: {first['msg']}.", hint=hint) from None
+
+
+def _start_walrus(
+    stack: contextlib.ExitStack, workdir: Path, spec: WalrusServerSpec
+) -> dict[str, Any]:
+    """The local Walrus-compatible server on loopback; settings that point storage at it."""
+    from integrations.storage.server import create_app
+    from integrations.storage.serving import BackgroundServer
+
+    app = create_app(
+        data_dir=workdir / "walrus",
+        max_body_size=int(spec.max_body_mib * 1024 * 1024),
+        wal_balance_frost=spec.wal_balance_frost,
+    )
+    server = stack.enter_context(BackgroundServer(app))
+    return {
+        "storage_backend": "walrus",
+        "walrus_publisher_url": server.url,
+        "walrus_aggregator_url": server.url,
+    }
 
 
 @contextlib.contextmanager
@@ -181,7 +248,10 @@ async def run_journey(journey: Journey, *, workdir: Path | None = None) -> Journ
         home = workdir / "home"
         for spec in journey.files:
             make_model_file(workdir / spec.name, spec.kind, size_mb=spec.size_mb)
-        settings = Settings(_env_file=None, home=home, user=journey.user, **journey.settings)  # type: ignore[call-arg]
+        overrides = dict(journey.settings)
+        if journey.walrus_server is not None:
+            overrides |= _start_walrus(stack, workdir, journey.walrus_server)
+        settings = Settings(_env_file=None, home=home, user=journey.user, **overrides)  # type: ignore[call-arg]
         stack.enter_context(_cwd(workdir))
         return await _run_turns(journey, settings)
 
@@ -190,11 +260,14 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
     reports: list[TurnReport] = []
     async with contextlib.AsyncExitStack() as outer:
         assistant = await outer.enter_async_context(_open(settings, journey))
+        notes = assistant.notifications()
         threads = {journey.user: await assistant.new_thread(journey.user)}
         for index, turn in enumerate(journey.turns, start=1):
             if turn.restart:
+                notes.close()
                 await outer.aclose()
                 assistant = await outer.enter_async_context(_open(settings, journey))
+                notes = assistant.notifications()
                 threads = {journey.user: await assistant.new_thread(journey.user)}
                 reports.append(TurnReport(index, "(restart)", []))
                 continue
@@ -202,9 +275,18 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
             if user not in threads:  # each user speaks in a conversation of their own
                 threads[user] = await assistant.new_thread(user)
             thread = threads[user]
+            if turn.wait is not None:
+                done = await assistant.wait_idle(thread, turn.wait_s)
+                events = [note.event for note in notes.drain(thread)]
+                report = TurnReport(index, f"(wait for {turn.wait})", _texts(events))
+                if not done:
+                    report.failures.append(f"{turn.wait} still running after {turn.wait_s:g} s")
+                report.failures += await _check(turn.expect, events, assistant, thread)
+                reports.append(report)
+                continue
             if turn.say is None:
                 reports.append(
-                    TurnReport(index, "(nothing)", [], ["a turn needs 'say' or 'restart'"])
+                    TurnReport(index, "(nothing)", [], ["a turn needs 'say', 'wait' or 'restart'"])
                 )
                 continue
             events = [e async for e in assistant.send(thread, turn.say, user_id=user)]
@@ -279,6 +361,12 @@ async def _check(
         failures += await _check_ledger(expect.ledger, view.context, assistant)
     if expect.raw_json:
         failures += _check_raw(events)
+    if expect.bulk:
+        failures += _check_bulk(expect.bulk, view.context.get("bulk"))
+    for pattern in expect.files_absent:
+        found = sorted(str(p) for p in Path.cwd().glob(pattern))
+        if found:
+            failures.append(f"files_absent: {pattern!r} matches {found}")
     return failures
 
 
@@ -297,6 +385,18 @@ def _check_value(label: str, got: Any, want: Any) -> list[str]:
             out.append(f"{label}: expected to match /{want['matches']}/, got {got!r}")
         return out
     return [] if got == want else [f"{label}: expected {want!r}, got {got!r}"]
+
+
+def _check_bulk(spec: dict[str, dict[str, Any]], entries: Any) -> list[str]:
+    items = {str(e.get("file_name")): e for e in entries or [] if isinstance(e, dict)}
+    out = []
+    for name, fields in spec.items():
+        if name not in items:
+            out.append(f"bulk: no entry for {name!r} (entries: {sorted(items)})")
+            continue
+        for key, want in fields.items():
+            out += _check_value(f"bulk.{name}.{key}", items[name].get(key), want)
+    return out
 
 
 async def _check_ledger(

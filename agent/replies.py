@@ -13,6 +13,7 @@ import string
 from collections.abc import Mapping
 from decimal import Decimal
 
+from integrations.chain.market import MarketAnalysis
 from prompts import load_yaml
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
@@ -31,6 +32,15 @@ _ALTERNATIVE = {
     "(SATYA_CHUNK_SIZE_MIB=2 SATYA_UPLOAD_CONCURRENCY=1), or another publisher.",
     "service_unavailable": "point SATYA_WALRUS_PUBLISHER_URL at another publisher.",
     "enclave_unavailable": "point SATYA_NAUTILUS_URL at another enclave, or verify locally.",
+    "invalid_format": "convert the model to safetensors or ONNX (say 'conversion guide') "
+    "and upload the converted file.",
+    "file_problem": "check the path and the file's permissions, then upload it again.",
+    "insufficient_storage": "store it for fewer epochs (e.g. 'upload PATH for 1 epoch'), "
+    "compress it, or top up WAL.",
+    "insufficient_funds": "top up SUI on your address, then say 'retry'.",
+    "verification_failed": "fix what the enclave found (export the weights to safetensors) "
+    "and upload again.",
+    "blob_too_large": "lower SATYA_CHUNK_SIZE_MIB below the publisher's limit, then 'retry'.",
 }
 _SUGGESTION_TEXT = {
     "export_safetensors": "export the weights to safetensors (no code can hide in it)",
@@ -96,6 +106,13 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             out[f"{key}_wal"] = wal(value)
         if key.endswith("_s") and isinstance(value, int | float):
             out[f"{key}_d"] = human_duration(value)
+    if "eta_s" in data:
+        eta = data["eta_s"]
+        out["eta_text"] = (
+            f"about {human_duration(eta)} left"
+            if isinstance(eta, int | float)
+            else "time left not known yet"
+        )
     suggestions = data.get("suggestions")
     if isinstance(suggestions, list):
         out["suggestions_text"] = (
@@ -107,7 +124,10 @@ def _derive(data: Mapping[str, object]) -> _Fields:
         )
     tags = data.get("tags")
     if isinstance(tags, list):
-        out["tags_text"] = ", ".join(str(t) for t in tags)
+        out["tags_text"] = ", ".join(str(t) for t in tags) or "none"
+    changes = data.get("changes")
+    if isinstance(changes, list):
+        out["changes_text"] = "; ".join(str(c) for c in changes)
     listings = data.get("listings")
     if isinstance(listings, list):
         out["listings_text"] = (
@@ -119,6 +139,23 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             )
             or "  (none)"
         )
+    plan = data.get("plan_files")
+    if isinstance(plan, list):
+        out["plan_text"] = "\n".join(_plan_line(n, f) for n, f in enumerate(plan, 1))
+    outcomes = data.get("outcomes")
+    if isinstance(outcomes, list):
+        out["outcomes_text"] = "\n".join(_outcome_line(f) for f in outcomes)
+    rows = data.get("listing_files")
+    if isinstance(rows, list):
+        out["listing_plan_text"] = "\n".join(_listing_line(n, f) for n, f in enumerate(rows, 1))
+    changed = data.get("changed")
+    if isinstance(changed, list):
+        out["changed_text"] = (
+            "every model" if changed == ["all"] else ", ".join(str(c) for c in changed)
+        )
+    order = data.get("order")
+    if isinstance(order, list):
+        out["order_text"] = ", ".join(str(o) for o in order)
     if "mode" in data:
         out["mode_text"] = _MODE_TEXT.get(str(data["mode"]), "")
     code = str(data.get("code", ""))
@@ -132,6 +169,47 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             else ""
         )
     return out
+
+
+def _plan_line(n: int, f: object) -> str:
+    """One file of a bulk plan, as a table row."""
+    if not isinstance(f, dict):
+        return ""
+    name = str(f.get("file_name", ""))
+    if f.get("status") != "planned":
+        return f"  -  {name}: skipped: {f.get('error_message')} {f.get('error_hint')}"
+    return (
+        f"  {n}. {name:<28} {f.get('format', ''):<12} {human_bytes(f.get('size_bytes') or 0):>9}  "
+        f"≈{wal(f.get('cost_frost') or 0)}  upload ≈ {human_duration(f.get('upload_eta_s'))}, "
+        f"verification ≈ {human_duration(f.get('verify_eta_s'))}"
+    )
+
+
+def _listing_line(n: int, f: object) -> str:
+    """One model of a bulk listing plan: file, drafted title, price (range), quality."""
+    if not isinstance(f, dict):
+        return ""
+    price = sui(f.get("price_mist") or 0)
+    low, high = f.get("price_low_mist"), f.get("price_high_mist")
+    span = f" (range {sui(low)} – {sui(high)})" if low is not None and high is not None else ""
+    return (
+        f'  {n}. {f.get("file_name", "")}: "{f.get("title", "")}"  {price}{span}  '
+        f"quality {f.get('quality_score', '—')}/100"
+    )
+
+
+def _outcome_line(f: object) -> str:
+    """One file's outcome in a bulk summary."""
+    if not isinstance(f, dict):
+        return ""
+    name = str(f.get("file_name", ""))
+    if f.get("status") == "done":
+        return (
+            f"  ok      {name}: blob {f.get('manifest_blob_id')}, model {f.get('model_id')}, "
+            f"quality {f.get('quality_score')}/100"
+        )
+    stage = f.get("stage") or "plan"
+    return f"  FAILED  {name} ({stage}): {f.get('error_message')} {f.get('error_hint')}"
 
 
 def _template(kind: str, expertise: str) -> str | None:
@@ -212,20 +290,51 @@ def _raw(data: Mapping[str, object], expertise: str) -> str:
 
 
 def _dashboard(data: Mapping[str, object], expertise: str) -> str:
-    lines = ["Dashboard:"]
-    for src in data.get("sources") or []:  # type: ignore[attr-defined]
+    sources = list(data.get("sources") or [])  # type: ignore[call-overload]
+    failed = sum(1 for src in sources if not src.get("ok"))
+    head = f"Dashboard ({len(sources)} sources fetched concurrently"
+    if data.get("total_ms") is not None:
+        head += f" in {data['total_ms']} ms"
+    lines = [head + (f"; {failed} failed):" if failed else "):")]
+    for src in sources:
         if src.get("ok"):
             lines.append(
                 f"  {src['source']:<17} {json.dumps(src.get('value'), default=str)}  ({src['ms']} ms)"
             )
         else:
-            lines.append(f"  {src['source']:<17} FAILED: {src.get('error')}  ({src['ms']} ms)")
+            lines.append(
+                f"  {src['source']:<17} FAILED: {src.get('error')} {src.get('hint', '')}"
+                f"  ({src['ms']} ms)"
+            )
     return "\n".join(lines)
 
 
 def _market(data: Mapping[str, object], expertise: str) -> str:
-    analysis = data.get("analysis")
-    return "Market analysis:\n" + json.dumps(analysis, indent=2, default=str)
+    """Plain-text market analysis: prices by category, quality spread, the user's models."""
+    a = data.get("analysis")
+    if not isinstance(a, MarketAnalysis):
+        return "Market analysis: no data."
+    lines = [f"Market analysis ({a.total_listings} listing(s)):"]
+    if not a.categories:
+        lines.append("  No listings yet: yours would set the reference price.")
+    for c in a.categories:
+        lines.append(
+            f"  {c.category:<16} {c.count:>3} listed  median {sui(c.median_price_mist)} "
+            f"(range {sui(c.min_price_mist)}–{sui(c.max_price_mist)}), "
+            f"median quality {c.median_quality}"
+        )
+    spread = ", ".join(f"{b.label}: {b.count}" for b in a.quality_buckets if b.count)
+    if spread:
+        lines.append(f"  Quality: {spread}")
+    for m in a.owner_models:
+        lines.append(
+            f"  Yours: {m.title} [{m.category}] at {sui(m.price_mist)} is cheaper than "
+            f"{m.cheaper_than_percent}% of its category; quality rank {m.quality_rank} "
+            f"of {m.category_count}"
+        )
+    if a.owner is not None and not a.owner_models:
+        lines.append("  You have no listings yet.")
+    return "\n".join(lines)
 
 
 _SPECIAL = {

@@ -57,12 +57,23 @@ class Settings(BaseSettings):
     verifier_backend: Literal["local", "nautilus"] = "local"
     nautilus_url: str = "http://127.0.0.1:3000"
     result_max_age_s: float = Field(default=600.0, gt=0)
+    verify_foreground_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long a turn waits for verification before it goes on in the background.",
+    )
+    monitor_poll_s: float = Field(
+        default=0.5, gt=0, description="How often background verification jobs are polled."
+    )
 
     size_threshold_mb: float = Field(
         default=100.0, gt=0, description="Above this, the compression branch."
     )
     chunk_size_mib: float = Field(default=8.0, gt=0, le=10.0)
     upload_concurrency: int = Field(default=4, ge=1, le=64)
+    bulk_concurrency: int = Field(
+        default=2, ge=1, le=16, description="Bulk upload: files uploaded at the same time."
+    )
     upload_retries: int = Field(default=3, ge=0, le=20)
     auto_cap_wal: float = Field(
         default=5.0, ge=0, description="auto mode: storage spend cap (WAL)."

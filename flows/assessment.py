@@ -13,6 +13,7 @@ from langgraph.types import Command
 
 from flows.events import say
 from flows.failures import failure_update
+from flows.listing import draft_upload_terms
 from flows.services import Services
 from flows.state import (
     JourneyState,
@@ -26,7 +27,7 @@ from flows.state import (
 from integrations.chain.market import infer_category
 from integrations.errors import FileProblem, InvalidModelFormat, SatyaError
 from integrations.storage.cost import estimate_storage_cost
-from integrations.tee.inspect import sniff_format
+from integrations.tee.inspect import check_layout, sniff_format
 from integrations.tee.inspect.report import ModelFormat
 
 # Every format the inspector recognises can be verified; "unknown" cannot.
@@ -43,12 +44,40 @@ def _check_path(raw: str) -> Path:
         )
     if not path.is_file():
         raise FileProblem(f"{raw} is not a regular file.")
+    if path.stat().st_size == 0:
+        raise FileProblem(
+            f"{raw} is empty (0 bytes).",
+            hint="Export or copy the model again (a copy or download may have been cut off).",
+        )
     try:
         with path.open("rb"):
             pass
     except OSError as exc:
         raise FileProblem(f"{raw} cannot be read ({exc.strerror}).") from exc
     return path.resolve()
+
+
+async def check_model_file(raw: str) -> tuple[Path, int, ModelFormat]:
+    """The path, size and format of a file that can be uploaded, or the reason it cannot.
+
+    Checks, cheapest first: the path, the format by content, and the layout its
+    header declares (a cut-off or damaged file fails here, before anything is paid).
+    """
+    path = _check_path(raw)
+    size = path.stat().st_size
+    fmt = await asyncio.to_thread(sniff_format, path)
+    if str(fmt) not in UPLOADABLE_FORMATS:
+        raise InvalidModelFormat(
+            f"{path.name} is not a model format I can verify (its content looks like: {fmt})."
+        )
+    try:
+        await asyncio.to_thread(check_layout, path, fmt)
+    except InvalidModelFormat as damaged:
+        raise FileProblem(
+            f"{path.name} is damaged: {damaged.message}",
+            hint="It looks cut off or corrupted: copy or export it again, then upload the new file.",
+        ) from None
+    return path, size, fmt
 
 
 def _suggestions(fmt: str, size: int, large: bool) -> list[str]:
@@ -71,13 +100,7 @@ async def assess(
     paths = state["intent"].get("paths") or [state.get("context", {}).get("file_path", "")]
     raw = paths[0]
     try:
-        path = _check_path(raw)
-        size = path.stat().st_size
-        fmt = await asyncio.to_thread(sniff_format, path)
-        if str(fmt) not in UPLOADABLE_FORMATS:
-            raise InvalidModelFormat(
-                f"{path.name} is not a model format I can verify (its content looks like: {fmt})."
-            )
+        path, size, fmt = await check_model_file(raw)
     except SatyaError as error:
         update_ctx: ModelContext = {"file_path": raw, "file_name": Path(raw).name}
         return Command(
@@ -112,6 +135,9 @@ async def assess(
         "verify_eta_s": round(size / cfg.assumed_verify_bytes_per_s, 1),
         "suggestions": _suggestions(str(fmt), size, large),
     }
+    if services.ledger.listing_terms_fixed_at_upload:  # decided now, shown at the upload gate
+        price = state["intent"].get("price_mist")
+        ctx.update(await draft_upload_terms(services.ledger, ctx, price_mist=price))
     say(
         runtime,
         "assessment",

@@ -80,7 +80,7 @@ async def emit_answer(intent: Intent, state: JourneyState, runtime: Runtime[Serv
         say(runtime, "ask_for_path", expertise=expertise)
     elif kind in ("approve", "decline"):
         say(runtime, "nothing_to_approve", phase=state.get("current_phase", "idle"))
-    elif kind in ("list", "set_price"):
+    elif kind in ("list", "set_price", "edit_listing"):
         say(runtime, "nothing_to_list", phase=state.get("current_phase", "idle"))
     elif kind == "retry":
         say(runtime, "nothing_to_retry")
@@ -98,6 +98,8 @@ async def answer_aside(intent: Intent, state: JourneyState, runtime: Runtime[Ser
         await emit_status(state, runtime)
     elif intent["kind"] == "raw_data":
         await emit_raw({**state, "intent": intent}, runtime)
+    elif intent["kind"] in ("upload", "quick_upload", "bulk_upload") and intent.get("paths"):
+        say(runtime, "finish_gate_first", paths=", ".join(intent["paths"]))
     else:
         await emit_answer(intent, state, runtime)
         say(runtime, "gate_reminder")

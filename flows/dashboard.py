@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from langgraph.runtime import Runtime
 
 from flows.events import say
+from flows.purchase import check_enclave_signature, listing_summary
 from flows.services import Services
 from flows.state import JourneyState
 from integrations.chain.market import market_analysis
+from integrations.chain.port import PLATFORM_FEE_BPS
 from integrations.errors import SatyaError
 
 
@@ -77,8 +80,16 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
         "user_stats": user_stats,
         "platform_metrics": platform,
     }
+    started = time.perf_counter()
     results = await asyncio.gather(*(_timed(name, fn) for name, fn in sources.items()))
-    say(runtime, "dashboard", sources=list(results), expertise=state.get("expertise"))
+    total_ms = round((time.perf_counter() - started) * 1000, 1)
+    say(
+        runtime,
+        "dashboard",
+        sources=list(results),
+        total_ms=total_ms,
+        expertise=state.get("expertise"),
+    )
     return {}
 
 
@@ -96,12 +107,16 @@ async def market(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
 
 
 async def browse(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
-    """Search listings by text, category, price and quality."""
+    """Search listings by text, category, price and quality; or show one listing in full."""
     intent = state["intent"]
+    if intent.get("model_ref"):
+        await show_listing(intent["model_ref"], runtime)
+        return {}
     try:
         found = await runtime.context.ledger.listings(
             category=intent.get("category"),
             max_price_mist=intent.get("price_mist"),
+            min_quality=intent.get("min_quality"),
             text=intent.get("query"),
         )
     except SatyaError as error:
@@ -123,3 +138,67 @@ async def browse(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
         total=len(found),
     )
     return {}
+
+
+def _utc(ms: object) -> str:
+    if not isinstance(ms, int):
+        return "unknown"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+async def show_listing(ref: str, runtime: Runtime[Services]) -> None:
+    """One listing with its verification details; the enclave signature is checked, not assumed."""
+    ledger = runtime.context.ledger
+    try:
+        found = (
+            [await ledger.get_object(ref)]
+            if ref.startswith("0x")
+            else await ledger.listings(text=ref)
+        )
+    except SatyaError as error:
+        say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
+        return
+    found = [o for o in found if o.type.endswith("::MarketplaceModel")]
+    if len(found) != 1:
+        say(
+            runtime,
+            "listing_choice" if found else "listing_not_found",
+            listings=[listing_summary(o) for o in found[:10]],
+            query=ref,
+        )
+        return
+    listing = found[0]
+    f = listing.fields
+    verification = f.get("verification")
+    signed = verification if isinstance(verification, dict) else {}
+    try:
+        await check_enclave_signature(
+            runtime.context,
+            listing,
+            str(f.get("model_digest", "")),
+            str(f.get("model_blob_id", "")),
+        )
+        signature = "valid (checked now against the registered enclave key and the model digest)"
+    except SatyaError as error:
+        signature = f"NOT VALID: {error.message}"
+    say(
+        runtime,
+        "listing_detail",
+        id=listing.object_id,
+        title=f.get("title"),
+        description=f.get("description"),
+        category=f.get("category"),
+        tags=list(f.get("tags") or []),  # type: ignore[call-overload]
+        price_mist=f.get("price"),
+        fee_mist=int(str(f.get("price", 0))) * PLATFORM_FEE_BPS // 10_000,
+        quality_score=f.get("quality_score"),
+        security=f.get("security_assessment"),
+        size_bytes=f.get("size_bytes"),
+        file_format=f.get("file_format"),
+        model_digest=f.get("model_digest"),
+        enclave_id=f.get("enclave_id"),
+        signed_at=_utc(signed.get("timestamp_ms")),
+        signature=signature,
+        downloads=f.get("current_downloads"),
+        creator=f.get("creator"),
+    )

@@ -11,7 +11,8 @@ from typing import Any, Literal, TypedDict
 
 from langgraph.runtime import Runtime
 
-ProgressTask = Literal["upload", "verification", "download"]
+# "upload", "verification", "download"; "upload:<file name>" for one file of a bulk upload.
+ProgressTask = str
 
 
 class ReplyEvent(TypedDict):

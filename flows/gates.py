@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from flows.conversation import answer_aside
+from flows.events import say
 from flows.intents import Intent
 from flows.services import Services
 from flows.state import JourneyState
@@ -45,7 +46,19 @@ async def decide(answer: Intent, state: JourneyState, runtime: Runtime[Services]
         return "approve"
     if kind == "decline":
         return "decline"
-    if kind == "set_price":
+    if kind in ("set_price", "edit_listing"):
         return "edit"
     await answer_aside(answer, state, runtime)
     return "aside"
+
+
+def auto_storage_approved(state: JourneyState, runtime: Runtime[Services], cost_frost: int) -> bool:
+    """Auto mode: True when the storage cost is within the cap (and say so); above the cap
+    say why the upload gate asks after all. Always False outside auto mode."""
+    if state["mode"] != "auto":
+        return False
+    cap = runtime.context.config.auto_cap_frost
+    within = cost_frost <= cap
+    kind = "auto_approved" if within else "auto_cap_exceeded"
+    say(runtime, kind, gate="upload", cost_frost=cost_frost, cap_frost=cap)
+    return within

@@ -21,6 +21,8 @@ from langgraph.store.base import BaseStore
 
 from flows import (
     assessment,
+    bulk,
+    bulk_listing,
     conversation,
     dashboard,
     listing,
@@ -45,6 +47,8 @@ _TERMINAL = (
     "settings",
     "browse",
     "download_verify",
+    "bulk_upload",
+    "bulk_list",
 )
 
 
@@ -84,6 +88,13 @@ def build_graph(
     g.add_node("purchase_gate", purchase.purchase_gate)
     g.add_node("purchase_execute", purchase.purchase_execute)
     g.add_node("download_verify", purchase.download_verify)
+    g.add_node("bulk_plan", bulk.bulk_plan)
+    g.add_node("bulk_gate", bulk.bulk_gate)
+    g.add_node("bulk_upload", bulk.bulk_upload)
+    g.add_node("bulk_retry", bulk.bulk_retry)
+    g.add_node("bulk_listing_prep", bulk_listing.bulk_listing_prep)
+    g.add_node("bulk_listing_gate", bulk_listing.bulk_listing_gate)
+    g.add_node("bulk_list", bulk_listing.bulk_list)
 
     g.add_edge(START, "intake")
     g.add_conditional_edges("intake", intake_mod.route)

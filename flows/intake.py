@@ -28,7 +28,11 @@ Route = Literal[
     "upload",
     "register",
     "verify_submit",
+    "verify_monitor",
     "list_model",
+    "bulk_plan",
+    "bulk_retry",
+    "bulk_listing_prep",
 ]
 
 # Nodes that a 'retry' may go back to (the ones that record errors).
@@ -67,6 +71,8 @@ async def intake(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
     if inferred and (profile is None or inferred != expertise):
         expertise = inferred
     update["expertise"] = expertise
+    if state["intent"]["kind"] in ("upload", "quick_upload", "bulk_upload") and state.get("error"):
+        update["error"] = None  # a new request starts a new escalation, not the old one's next step
     new_profile = dict(profile or {"published": 0, "threads": 0})
     if profile is None or profile.get("expertise") != expertise:
         new_profile["expertise"] = expertise
@@ -79,10 +85,15 @@ def route(state: JourneyState) -> Route:
     intent = state["intent"]
     kind = intent["kind"]
     ctx = state.get("context") or {}
+    if kind == "verification_update":  # the monitor's completion event
+        verifying = ctx.get("job_id") and not ctx.get("verification_id")
+        return "verify_monitor" if verifying else "status"
     if kind == "greet":
         return "onboarding"
     if kind in ("upload", "quick_upload"):
         return "assess" if intent.get("paths") else "answer"
+    if kind == "bulk_upload":
+        return "bulk_plan"
     if kind == "status":
         return "status"
     if kind == "raw_data":
@@ -93,7 +104,9 @@ def route(state: JourneyState) -> Route:
         return "dashboard"
     if kind in ("set_expertise", "set_mode"):
         return "settings"
-    if kind in ("list", "set_price"):
+    if kind in ("list", "set_price", "edit_listing"):
+        if ctx.get("bulk"):  # "list them" after a bulk upload
+            return "bulk_listing_prep"
         return (
             "listing_prep" if ctx.get("verification_id") and not ctx.get("listing_id") else "answer"
         )
@@ -105,6 +118,8 @@ def route(state: JourneyState) -> Route:
         error = state.get("error")
         if error and error["node"] in RETRYABLE_NODES:
             return retry_target(error["node"])
+        if ctx.get("bulk"):  # the failed files of the last bulk upload
+            return "bulk_retry"
         return "answer"
     if kind == "support_bundle":
         return "recovery"

@@ -21,6 +21,7 @@ IntentKind = Literal[
     "dashboard",
     "list",
     "set_price",
+    "edit_listing",  # title / description / tags at the listing gate
     "browse",
     "purchase",
     "download",
@@ -31,10 +32,15 @@ IntentKind = Literal[
     "retry",
     "support_bundle",
     "conversion_guide",
+    "verification_update",  # not from text: the monitor's completion event
     "unknown",
 ]
 
 INTENT_KINDS: tuple[IntentKind, ...] = IntentKind.__args__  # type: ignore[attr-defined]
+
+# Kinds the system itself sends; no text (rules or a language model) may produce them.
+SYSTEM_KINDS: frozenset[IntentKind] = frozenset({"verification_update"})
+USER_KINDS: tuple[IntentKind, ...] = tuple(k for k in INTENT_KINDS if k not in SYSTEM_KINDS)
 
 Expertise = Literal["beginner", "intermediate", "expert"]
 Mode = Literal["supervised", "auto", "debug"]
@@ -54,7 +60,12 @@ class Intent(TypedDict):
     topic: NotRequired[str]
     query: NotRequired[str]
     category: NotRequired[str]
+    min_quality: NotRequired[int]  # browse: "quality above 80"
     self_description: NotRequired[Expertise]  # "I'm new here" -> beginner
+    title: NotRequired[str]  # edit_listing
+    description: NotRequired[str]
+    add_tags: NotRequired[list[str]]
+    remove_tags: NotRequired[list[str]]
 
 
 def intent(kind: IntentKind, text: str = "", **slots: object) -> Intent:

@@ -43,7 +43,7 @@ async def purchase_prep(
             say(
                 runtime,
                 "listing_choice" if found else "listing_not_found",
-                listings=[_summary(o) for o in found[:10]],
+                listings=[listing_summary(o) for o in found[:10]],
                 query=state["intent"].get("model_ref", ""),
             )
             return Command(goto=END)
@@ -75,7 +75,7 @@ async def purchase_prep(
     return Command(goto="purchase_gate", update=update)
 
 
-def _summary(obj: ChainObject) -> dict[str, object]:
+def listing_summary(obj: ChainObject) -> dict[str, object]:
     f = obj.fields
     return {
         "id": obj.object_id,
@@ -149,7 +149,7 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
         listing = await services.ledger.get_object(ctx["purchase_listing_id"])
         blob_id = str(listing.fields.get("model_blob_id", ""))
         digest = str(listing.fields.get("model_digest", ""))
-        verified = await _check_enclave_signature(services, listing, digest, blob_id)
+        verified = await check_enclave_signature(services, listing, digest, blob_id)
         dest_dir = services.config.downloads_dir
         dest_dir.mkdir(parents=True, exist_ok=True)
         dest = (
@@ -187,7 +187,7 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
     return {"context": {**ctx, "download_path": str(dest)}, "status": WorkflowStatus.COMPLETED}
 
 
-async def _check_enclave_signature(
+async def check_enclave_signature(
     services: Services, listing: ChainObject, digest: str, blob_id: str
 ) -> VerifiedQuality:
     """The listing's enclave-signed result must verify, for exactly this model, before download."""

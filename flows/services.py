@@ -25,6 +25,7 @@ class FlowConfig:
     size_threshold_bytes: int = 100 * 1000 * 1000
     chunk_size: int = 8 * 1024 * 1024
     upload_concurrency: int = 4
+    bulk_concurrency: int = 2  # files of a bulk upload in flight at once
     upload_retries: int = 3
     upload_backoff_s: float = 0.2
     epochs: int = 1
@@ -34,6 +35,7 @@ class FlowConfig:
     max_auto_retries: int = 1
     result_max_age_s: float = 600.0
     verify_poll_s: float = 0.05
+    verify_foreground_s: float = 10.0
     assumed_upload_bytes_per_s: float = 50e6
     assumed_verify_bytes_per_s: float = 200e6
 

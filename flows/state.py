@@ -33,6 +33,7 @@ class WorkflowStatus:
 
     ACTIVE = "active"
     WAITING_APPROVAL = "waiting_approval"
+    VERIFYING = "verifying"  # an enclave job runs in the background; the chat goes on
     FAILED = "failed"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
@@ -101,6 +102,48 @@ class ErrorRecord(TypedDict):
     attempts: int
 
 
+class BulkFile(TypedDict, total=False):
+    """One file of a bulk upload: its plan, then its outcome (``status``: planned/done/failed/skipped)."""
+
+    path: str
+    file_name: str
+    key: str  # idempotency-key prefix: workflow id + file
+    status: str
+    stage: str  # where it failed: plan, upload, register, verification
+    size_bytes: int
+    format: str
+    category: str
+    chunk_count: int
+    cost_frost: int
+    upload_eta_s: float
+    verify_eta_s: float
+    manifest_blob_id: str
+    sha256: str
+    bytes_sent: int
+    bytes_skipped: int
+    model_id: str
+    job_id: str
+    verification_id: str
+    quality_score: int
+    error_code: str
+    error_message: str
+    error_hint: str
+    error_retryable: bool
+    # listing (after 'list them'): drafted or on-chain terms, then the outcome
+    title: str
+    description: str
+    tags: list[str]
+    price_mist: int
+    price_low_mist: int
+    price_high_mist: int
+    price_explanation: str
+    listing_id: str
+    listing_digest: str
+    list_error_code: str
+    list_error_message: str
+    list_error_hint: str
+
+
 class ModelContext(TypedDict, total=False):
     """What the journey knows about the model being published or bought."""
 
@@ -142,6 +185,8 @@ class ModelContext(TypedDict, total=False):
     purchase_price_mist: int
     purchase_fee_mist: int
     download_path: str
+    # bulk upload: one entry per file, largest first
+    bulk: list[BulkFile]
 
 
 class JourneyState(TypedDict):

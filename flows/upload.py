@@ -1,4 +1,9 @@
-"""Upload: the approval gate, the chunked upload with progress, registration on chain."""
+"""Upload: the approval gate, the chunked upload with progress, registration on chain.
+
+Where the ledger fixes listing terms at upload (``listing_terms_fixed_at_upload``),
+the upload gate also shows the drafted title, description, tags and price, takes
+edits to them ("title: …", "price 2 SUI"), and ``register`` registers them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from langgraph.types import Command
 
 from flows.events import report_progress, say
 from flows.failures import failure_update
-from flows.gates import ask, decide
+from flows.gates import ask, auto_storage_approved, decide
+from flows.listing import apply_edits, draft_upload_terms
 from flows.services import Services
 from flows.state import END, JourneyState, Phase, Step, WorkflowStatus, complete
 from integrations.chain.port import ModelDraft
@@ -20,47 +26,73 @@ from integrations.storage.chunked import upload_file
 from integrations.storage.progress import TransferProgress
 
 
+def chunks_text(p: TransferProgress, concurrency: int) -> str:
+    """'chunk 12/40, 4 in parallel': how the chunked upload is going, for progress rows."""
+    in_flight = min(concurrency, p.chunks_total - p.chunks_done)
+    text = f"chunk {p.chunks_done}/{p.chunks_total}"
+    return f"{text}, {in_flight} in parallel" if in_flight > 1 else text
+
+
 async def upload_gate(
     state: JourneyState, runtime: Runtime[Services]
 ) -> Command[Literal["upload", "upload_gate", "__end__"]]:
     """Ask before paying for storage (supervised), or check the cap (auto)."""
     ctx = state["context"]
     cfg = runtime.context.config
-    cost = ctx.get("cost_frost", 0)
-    if state["mode"] == "auto":
-        if cost <= cfg.auto_cap_frost:
-            say(
-                runtime,
-                "auto_approved",
-                gate="upload",
-                cost_frost=cost,
-                cap_frost=cfg.auto_cap_frost,
-            )
-            return Command(goto="upload", update=complete(state, Step.CONFIRM_UPLOAD))
-        say(
-            runtime,
-            "auto_cap_exceeded",
-            gate="upload",
-            cost_frost=cost,
-            cap_frost=cfg.auto_cap_frost,
+    if auto_storage_approved(state, runtime, ctx.get("cost_frost", 0)):
+        return Command(
+            goto="upload",
+            update={**complete(state, Step.CONFIRM_UPLOAD), "current_phase": Phase.UPLOAD},
         )
+    fixed = runtime.context.ledger.listing_terms_fixed_at_upload
+    terms: dict[str, object] = (
+        {
+            "title": ctx.get("title", ""),
+            "description": ctx.get("description", ""),
+            "tags": list(ctx.get("tags", [])),
+            "price_mist": ctx.get("price_mist", 0),
+            "low_mist": ctx.get("price_low_mist", 0),
+            "high_mist": ctx.get("price_high_mist", 0),
+            "explanation": ctx.get("price_explanation", ""),
+            "network": runtime.context.ledger.network,
+            "terms_fixed": True,
+        }
+        if fixed
+        else {}
+    )
     answer = ask(
         "upload",
-        "upload_gate",
+        "upload_gate_fixed_terms" if fixed else "upload_gate",
         file_name=ctx.get("file_name", ""),
         size_bytes=ctx.get("size_bytes", 0),
-        cost_frost=cost,
+        cost_frost=ctx.get("cost_frost", 0),
         chunk_count=ctx.get("chunk_count", 0),
         epochs=cfg.epochs,
         upload_eta_s=ctx.get("upload_eta_s"),
         verify_eta_s=ctx.get("verify_eta_s"),
+        **terms,
     )
     decision = await decide(answer, state, runtime)
     if decision == "approve":
         return Command(
             goto="upload",
-            update={**complete(state, Step.CONFIRM_UPLOAD), "status": WorkflowStatus.ACTIVE},
+            update={
+                **complete(state, Step.CONFIRM_UPLOAD),
+                "status": WorkflowStatus.ACTIVE,
+                "current_phase": Phase.UPLOAD,  # shown while the upload runs
+            },
         )
+    if decision == "edit" and fixed:  # the listing terms are decided here, before registering
+        edited, changes, problem = apply_edits(ctx, answer)
+        if problem is not None:
+            say(runtime, "listing_edit_problem", problem=problem)
+            return Command(goto="upload_gate")
+        if answer["kind"] == "set_price":
+            edited = {**edited, "price_explanation": "your price"}
+            say(runtime, "price_changed", price_mist=edited["price_mist"])
+        else:
+            say(runtime, "listing_edited", changes=changes)
+        return Command(goto="upload_gate", update={"context": edited})
     if decision == "decline":
         say(runtime, "upload_declined", file_name=ctx.get("file_name", ""))
         return Command(goto=END, update={"status": WorkflowStatus.CANCELLED})
@@ -96,6 +128,7 @@ async def upload(
                 total=p.bytes_total,
                 rate=p.bytes_per_s,
                 eta_s=p.eta_s,
+                message=chunks_text(p, cfg.upload_concurrency),
             )
 
     try:
@@ -152,6 +185,9 @@ async def register(
     """Create the PendingModel on chain (idempotent: keyed by the workflow id)."""
     services = runtime.context
     ctx = state["context"]
+    if services.ledger.listing_terms_fixed_at_upload and not ctx.get("title"):
+        # The listing will show what is registered now: register drafted terms, never a stub.
+        ctx = {**ctx, **await draft_upload_terms(services.ledger, ctx)}
     try:
         wallet = await services.wallet_for(state["user_id"])
         draft = ModelDraft(

@@ -13,7 +13,7 @@ from flows.events import report_progress, say
 from flows.failures import failure_update
 from flows.services import Services
 from flows.state import JourneyState, Phase, Step, WorkflowStatus, complete
-from integrations.errors import SatyaError, VerificationFailed
+from integrations.errors import EnclaveUnavailable, SatyaError, VerificationFailed
 from integrations.tee.attestation import verify_result
 from integrations.tee.port import VerificationRequest
 from integrations.tee.quality import PASS_SCORE
@@ -65,11 +65,19 @@ async def verify_submit(
 
 async def verify_monitor(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["listing_prep", "recovery"]]:
-    """Follow the job to its end, check the signed result, record it on chain."""
+) -> Command[Literal["listing_prep", "recovery", "__end__"]]:
+    """Follow the job, check the signed result, record it on chain.
+
+    The turn waits for the job at most ``verify_foreground_s``; a job still
+    running then goes on in the background: the thread's status becomes
+    ``verifying``, the user keeps chatting, and the completion event (a
+    ``verification_update`` intent sent by the agent's monitor) runs this node
+    again to finish.
+    """
     services = runtime.context
     cfg = services.config
     ctx = state["context"]
+    deadline = time.monotonic() + cfg.verify_foreground_s
     try:
         while True:
             st = await services.verifier.status(ctx["job_id"])
@@ -81,6 +89,9 @@ async def verify_monitor(
                 eta_s=st.eta_s,
                 message=st.message,
             )
+            if st.state == "failed" and st.failure_code == EnclaveUnavailable.code:
+                # the enclave died mid-job (a restart, a crash): worth a fresh job, not a verdict
+                raise EnclaveUnavailable(st.message or "The enclave stopped during the job.")
             if st.state == "failed":
                 raise VerificationFailed(
                     "Verification failed: "
@@ -88,6 +99,22 @@ async def verify_monitor(
                 )
             if st.state == "succeeded":
                 break
+            if time.monotonic() >= deadline:
+                say(
+                    runtime,
+                    "verification_background",
+                    job_id=ctx["job_id"],
+                    percent=int(st.fraction * 100),
+                    eta_s=st.eta_s,
+                    expertise=state["expertise"],
+                )
+                return Command(
+                    goto="__end__",  # langgraph's END: this turn is over
+                    update={
+                        "status": WorkflowStatus.VERIFYING,
+                        "current_phase": Phase.VERIFICATION_MONITORING,
+                    },
+                )
             await asyncio.sleep(cfg.verify_poll_s)
         signed = await services.verifier.result(ctx["job_id"])
         verified = verify_result(

@@ -18,7 +18,7 @@ from openai import AsyncOpenAI
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.understanding.rules import RuleInterpreter, parse_price_mist
-from flows.intents import INTENT_KINDS, Intent, IntentKind, intent
+from flows.intents import SYSTEM_KINDS, USER_KINDS, Intent, IntentKind, intent
 
 log = logging.getLogger("satya.llm")
 
@@ -75,16 +75,19 @@ class LLMInterpreter:
             out = await self._ask(text, at_gate=at_gate)
         except Exception as exc:  # the model is optional: every failure falls back
             self.fallbacks += 1
-            log.warning("language model unavailable (%s); using the rules", type(exc).__name__)
+            # Quietly: the rules answer; --verbose shows why the model was not used.
+            log.info("language model unavailable (%s); using the rules", type(exc).__name__)
             return ruled
         if out.kind == "approve" and ruled["kind"] != "approve":
             return ruled  # only the user's own clear words approve a gate
+        if out.kind in SYSTEM_KINDS:
+            return ruled  # text never impersonates the system's own events
         return self._to_intent(out, text, ruled)
 
     async def _ask(self, text: str, *, at_gate: bool) -> IntentOutput:
         schema = IntentOutput.model_json_schema()
         user = json.dumps(
-            {"message": text, "waiting_for_approval": at_gate, "allowed_kinds": list(INTENT_KINDS)}
+            {"message": text, "waiting_for_approval": at_gate, "allowed_kinds": list(USER_KINDS)}
         )
         response = await self._client.chat.completions.create(
             model=self._model,
@@ -123,6 +126,10 @@ class LLMInterpreter:
             topic=out.topic,
             query=out.query,
             self_description=ruled.get("self_description"),
+            title=ruled.get("title"),
+            description=ruled.get("description"),
+            add_tags=ruled.get("add_tags"),
+            remove_tags=ruled.get("remove_tags"),
         )
 
     async def aclose(self) -> None:

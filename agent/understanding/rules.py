@@ -21,6 +21,15 @@ _PATH = re.compile(
     re.I,
 )
 _PRICE = re.compile(r"(\d+(?:\.\d+)?)\s*(sui|mist)\b", re.I)
+U64_MAX = 2**64 - 1
+# A price someone meant to give but that is not a valid amount: "-3 SUI", "1e30 SUI",
+# "1,000 SUI", "abc SUI", "price abc". Answered with how to write a price.
+_PRICE_ATTEMPT = re.compile(
+    r"(?:^|\s)[-+\u2212]?[^\s\d]*\d\S*\s*(?:sui|mist)\b"
+    r"|\b(?:nan|inf(?:inity)?)\s*(?:sui|mist)\b"
+    r"|^\s*(?:(?:set|change)\s+(?:the\s+)?)?price\s+(?:(?:to|at|it)\s+)?\S+\s*$",
+    re.I,
+)
 _EPOCHS = re.compile(r"(\d+)\s*epochs?\b", re.I)
 _OBJECT_ID = re.compile(r"\b0x[0-9a-fA-F]{1,64}\b")
 
@@ -38,6 +47,75 @@ _EXPERT = re.compile(
 )
 _LEVEL_WORD = re.compile(r"\b(beginner|intermediate|expert)\b", re.I)
 _MODE_WORD = re.compile(r"\b(supervised|auto|debug)\b", re.I)
+# "bulk upload ...", "upload these 5 models": several files at once.
+_BULK = re.compile(r"\bbulk\b|\b(\d+|several|multiple|many|all|these|those) (models|files)\b", re.I)
+
+# Listing edits at the gate: "title: X", "set description to X", "add tag a, b", "remove tag x".
+_EDIT_TITLE = re.compile(
+    r"^\s*(?:title\s*[:=]|(?:set|change|rename)\s+(?:the\s+)?(?:title|it|name)\s+(?:to|as)\b)\s*(.+)$",
+    re.I | re.S,
+)
+_EDIT_DESCRIPTION = re.compile(
+    r"^\s*(?:description\s*[:=]|(?:set|change)\s+(?:the\s+)?description\s+(?:to|as)\b)\s*(.+)$",
+    re.I | re.S,
+)
+_EDIT_TAGS = re.compile(
+    r"^\s*(add|remove|drop|delete)\s+(?:the\s+)?tags?\s*[:=]?\s*(.+)$", re.I | re.S
+)
+
+
+def parse_listing_edit(text: str) -> dict[str, object] | None:
+    """Slots of a listing edit, or None: 'add tags vision, resnet' -> {'add_tags': [...]}."""
+    if m := _EDIT_TITLE.match(text):
+        return {"title": m.group(1).strip().strip("\"'").strip()}
+    if m := _EDIT_DESCRIPTION.match(text):
+        return {"description": m.group(1).strip().strip("\"'").strip()}
+    if m := _EDIT_TAGS.match(text):
+        tags = [t.strip(" .\"'#") for t in re.split(r"[,\s]+(?:and\s+)?", m.group(2))]
+        key = "add_tags" if m.group(1).lower() == "add" else "remove_tags"
+        return {key: [t for t in tags if t and t.lower() != "and"]}
+    return None
+
+
+# Browsing: "nlp models under 2 SUI with quality above 80"; one listing: "show listing 0x…".
+_CATEGORY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(computer[- ]vision|vision|cv)\b", re.I), "computer-vision"),
+    (
+        re.compile(r"\b(image[- ]generation|text[- ]to[- ]image|diffusion)\b", re.I),
+        "image-generation",
+    ),
+    (re.compile(r"\b(nlp|language)\b", re.I), "nlp"),
+    (re.compile(r"\b(llms?)\b", re.I), "llm"),
+    (re.compile(r"\b(audio|speech)\b", re.I), "audio"),
+    (re.compile(r"\b(tabular)\b", re.I), "tabular"),
+)
+_MIN_QUALITY = re.compile(
+    r"\b(?:with\s+)?(?:a\s+)?quality(?:\s+score)?\s*(?:of\s+)?(?:above|over|at\s+least|>=?|≥|min(?:imum)?)?\s*(\d{1,3})\+?",
+    re.I,
+)
+_LISTING_DETAIL = re.compile(
+    r"^\s*(?:show|open|view)\s+(?:me\s+)?(?:the\s+)?listing\s+(.+)$|"
+    r"^\s*(?:details?|info)\s+(?:of|for|about|on)\s+(?:the\s+)?(?:listing\s+)?(.+)$",
+    re.I,
+)
+
+
+def parse_browse_filters(text: str) -> dict[str, object]:
+    """Category, minimum quality and the remaining search words of a browse request."""
+    slots: dict[str, object] = {}
+    if m := _MIN_QUALITY.search(text):
+        slots["min_quality"] = min(int(m.group(1)), 100)
+        text = text[: m.start()] + text[m.end() :]
+    for pattern, category in _CATEGORY_WORDS:
+        if m := pattern.search(text):
+            slots["category"] = category
+            text = text[: m.start()] + text[m.end() :]
+            break
+    q = re.sub(r"\b(models?|listings?|with|and)\b", " ", text, flags=re.I)
+    q = " ".join(q.split()).strip(" .!?,")
+    slots["query"] = q or None
+    return slots
+
 
 # (pattern, kind) in priority order; the first match wins.
 _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
@@ -74,18 +152,28 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
         ),
         "status",
     ),
+    # after a bulk upload: "list them", "list all", "list these models"
+    (
+        re.compile(
+            r"^\s*(please\s+)?list (them|all|these|those|both|everything)( of them)?"
+            r"(?!\s+(models|listings|marketplace)\b)|^\s*(please\s+)?list (these|those) models\b",
+            re.I,
+        ),
+        "list",
+    ),
     (re.compile(r"\b(upload|publish|store)\b", re.I), "upload"),
     (re.compile(r"\b(buy|purchase)\b", re.I), "purchase"),
     (re.compile(r"\bdownload\b", re.I), "download"),
     (
         re.compile(
-            r"\b(browse|search|find|show|list) (the )?(models|listings|marketplace)\b|^\s*browse\b",
+            r"\b(browse|search|find|show|list) (the )?([\w-]+ )?(models|listings|marketplace)\b"
+            r"|^\s*browse\b",
             re.I,
         ),
         "browse",
     ),
     (
-        re.compile(r"\b(set|change|make)\b.*\bprice\b|\bprice\b.*\d|\bmake it\b.*\d", re.I),
+        re.compile(r"\b(set|change|make)\b.*\bprice\b|\bprice\b.*\d|\bmake (it|them)\b.*\d", re.I),
         "set_price",
     ),
     (re.compile(r"\blist (it|my model|the model)\b|\bcreate (the )?listing\b", re.I), "list"),
@@ -122,12 +210,16 @@ def parse_price_mist(text: str) -> int | None:
     m = _PRICE.search(text)
     if not m:
         return None
+    if m.start() > 0 and not (text[m.start() - 1].isspace() or text[m.start() - 1] in "(\"':=~$"):
+        return None  # part of "-3", "1e30", "1,000" or "2.5.3": not an amount on its own
     try:
         amount = Decimal(m.group(1))
     except InvalidOperation:
         return None
     mist = amount * MIST_PER_SUI if m.group(2).lower() == "sui" else amount
-    return int(mist) if mist == mist.to_integral_value() else None
+    if mist != mist.to_integral_value() or mist > U64_MAX:
+        return None
+    return int(mist)
 
 
 def extract_paths(text: str) -> list[str]:
@@ -151,7 +243,15 @@ class RuleInterpreter:
         stripped = text.strip()
         if stripped.startswith("/"):
             stripped = stripped[1:]
+        edit = parse_listing_edit(stripped)
+        if edit is not None:
+            return intent("edit_listing", text, **edit)
+        if detail := _LISTING_DETAIL.match(stripped):
+            ref = next(g for g in detail.groups() if g).strip(" .!?\"'")
+            return intent("browse", text, model_ref=ref)
         price = parse_price_mist(stripped)
+        if price is None and _PRICE_ATTEMPT.search(stripped):
+            return intent("help", text, topic="price_format")
         if _APPROVE.match(stripped) and (at_gate or len(stripped.split()) <= 4) and price is None:
             return intent("approve", text)
         if _DECLINE.match(stripped) and (at_gate or len(stripped.split()) <= 4):
@@ -181,11 +281,16 @@ class RuleInterpreter:
             else:
                 kind = "help"
         if kind in ("upload", "quick_upload"):
-            slots["paths"] = extract_paths(stripped) or None
+            paths = extract_paths(stripped)
+            slots["paths"] = paths or None
             epochs = _EPOCHS.search(stripped)
             slots["epochs"] = int(epochs.group(1)) if epochs else None
-        if kind in ("set_price", "browse") and price is not None:
+            if len(paths) > 1 or any(set(p) & set("*?[") for p in paths) or _BULK.search(stripped):
+                kind = "bulk_upload"
+        if kind in ("set_price", "browse", "upload", "quick_upload") and price is not None:
             slots["price_mist"] = price
+        if kind == "set_price":  # "price tiny.onnx 3 SUI": one model of a bulk listing
+            slots["paths"] = extract_paths(stripped) or None
         if kind in ("purchase", "download", "raw_data"):
             oid = _OBJECT_ID.search(stripped)
             if oid:
@@ -212,7 +317,7 @@ class RuleInterpreter:
                 q,
                 flags=re.I,
             ).strip(" .!?")
-            slots["query"] = q or None
+            slots.update(parse_browse_filters(q))
         if kind in ("help", "greet"):
             topic = next((t for p, t in _TOPICS if p.search(stripped)), None)
             slots["topic"] = topic or ("onboarding" if kind == "greet" else "overview")

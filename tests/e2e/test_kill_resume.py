@@ -52,6 +52,19 @@ def _env(home: Path) -> dict[str, str]:
     }
 
 
+def _journal_bytes(journal_dir: Path) -> int:
+    """Bytes in committed journals; temporary files are renamed away while we look."""
+    total = 0
+    for journal in journal_dir.glob("*.json") if journal_dir.exists() else []:
+        if journal.name.startswith(".tmp-"):
+            continue
+        try:
+            total += journal.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def test_sigkill_during_upload_then_resume(tmp_path: Path) -> None:
     home = tmp_path / "home"
     model = make_model_file(tmp_path / "model.safetensors", "safetensors", size_mb=4)
@@ -69,8 +82,7 @@ def test_sigkill_during_upload_then_resume(tmp_path: Path) -> None:
     journal_dir = home / "uploads"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until some chunks are recorded, then kill -9
-        journals = list(journal_dir.glob("*")) if journal_dir.exists() else []
-        if journals and sum(j.stat().st_size for j in journals) > 600:
+        if _journal_bytes(journal_dir) > 600:
             break
         time.sleep(0.05)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from agent import Assistant, GateEvent, PauseEvent, Settings, TextEvent
@@ -65,3 +66,38 @@ async def test_another_user_cannot_use_a_thread(tmp_path: Path) -> None:
         await _texts(assistant, thread, "hello")  # ana's first turn
         events = [e async for e in assistant.send(thread, "show raw data", user_id="bob")]
         assert [getattr(e, "code", None) for e in events] == ["not_found"]
+
+
+async def test_continue_after_a_cut_off_upload_finishes_it_and_says_nothing_else(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from agent import ProgressEvent
+
+    monkeypatch.chdir(tmp_path)
+    make_model_file(tmp_path / "m.safetensors", "safetensors", size_mb=8)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, home=tmp_path / "home", chunk_size_mib=0.25, upload_concurrency=1
+    )
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _texts(assistant, thread, "upload ./m.safetensors")
+
+        async def until_half() -> None:  # the turn is cancelled mid-upload, as Ctrl-C does
+            async for event in assistant.send(thread, "yes"):
+                if (
+                    isinstance(event, ProgressEvent)
+                    and event.task == "upload"
+                    and event.fraction >= 0.5
+                ):
+                    raise asyncio.CancelledError
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await until_half()
+        view = await assistant.state(thread)
+        assert view.next_nodes == ("upload",) and "manifest_blob_id" not in view.context
+        events = await _texts(assistant, thread, "continue")
+        kinds = [e.kind for e in events if isinstance(e, TextEvent)]
+        assert "nothing_to_retry" not in kinds and "gate_reminder" not in kinds
+        assert any(isinstance(e, GateEvent) and e.gate == "listing" for e in events)

@@ -120,3 +120,37 @@ async def test_onnx_accuracy_on_a_dataset(tmp_path: Path) -> None:
     acc = signed.data["accuracy_metrics"]
     assert isinstance(acc, dict) and acc["f1_score"] == 10_000
     assert signed.data["dataset_format"] == "npz" and len(str(signed.data["dataset_hash"])) == 64
+
+
+async def test_onnx_accuracy_with_mistakes_is_scaled_by_ten_thousand(tmp_path: Path) -> None:
+    # argmax(x @ I) over five rows; predictions [0, 1, 0, 1, 1] against labels [0, 1, 1, 1, 0]:
+    # class 0: precision 1/2, recall 1/2; class 1: precision 2/3, recall 2/3 -> macro 7/12
+    w = numpy_helper.from_array(np.eye(2, dtype=np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])],
+        [w],
+    )
+    model = tmp_path / "clf.onnx"
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    onnx.save(proto, str(model))
+    data = tmp_path / "d.npz"
+    x = np.array([[1, 0], [0, 1], [2, 0], [0, 3], [0, 1]], np.float32)
+    np.savez(data, x=x, y=np.array([0, 1, 1, 1, 0]))
+    enclave = _enclave(tmp_path, {"m": model, "d": data})
+    signed = await enclave.process(VerificationRequest(model_blob_id="m", dataset_blob_id="d"))
+    acc = signed.data["accuracy_metrics"]
+    assert isinstance(acc, dict)
+    assert (acc["precision"], acc["recall"], acc["f1_score"]) == (5833, 5833, 5833)
+    assert acc["auc"] is None and acc["rmse"] is None  # not measured, not zero
+
+
+async def test_accuracy_is_not_measured_without_a_dataset(tmp_path: Path) -> None:
+    model = tmp_path / "m.safetensors"
+    save_file({"w": np.ones(8, np.float32)}, str(model))
+    signed = await _enclave(tmp_path, {"m": model}).process(VerificationRequest("m"))
+    acc = signed.data["accuracy_metrics"]
+    assert isinstance(acc, dict) and set(acc.values()) == {None}
+    assert signed.data["dataset_hash"] == "" and signed.data["dataset_format"] == ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,8 @@ from safetensors.numpy import save_file
 from integrations.errors import EnclaveUnavailable
 from integrations.tee.enclave import Enclave
 from integrations.tee.local import LocalVerifier
-from integrations.tee.port import JobStatus, VerificationRequest
+from integrations.tee.nautilus import NautilusVerifier
+from integrations.tee.port import JobStatus, VerificationRequest, Verifier
 from integrations.tee.server import create_app
 
 
@@ -28,7 +31,7 @@ def _enclave(tmp_path: Path) -> Enclave:
     return Enclave(fetch, workdir=tmp_path / "work")
 
 
-async def _wait(v: LocalVerifier, job: str) -> JobStatus:
+async def _wait(v: Verifier, job: str) -> JobStatus:
     for _ in range(500):
         status = await v.status(job)
         if status.state in ("succeeded", "failed"):
@@ -82,3 +85,77 @@ async def test_server_rejects_bad_input(tmp_path: Path) -> None:
         ok = await client.post("/process_data", json={"payload": {"model_blob_id": "b"}})
         body = ok.json()
         assert set(body) == {"response", "signature"} and body["response"]["intent"] == 0
+
+
+def _gated_enclave(tmp_path: Path, gate: asyncio.Event) -> Enclave:
+    """Fetches a real model; a dataset blob named ``gated`` waits for ``gate``."""
+    model = tmp_path / "m.safetensors"
+    save_file({"w": np.ones(1000, np.float32)}, str(model))
+
+    async def fetch(blob_id: str, dest: Path) -> None:
+        if blob_id == "gated":
+            await gate.wait()
+            with dest.open("wb") as f:  # a path without .npz would get one appended
+                np.savez(f, x=np.zeros((1, 1), np.float32), y=np.zeros(1))
+        else:
+            shutil.copyfile(model, dest)
+
+    return Enclave(fetch, workdir=tmp_path / "work")
+
+
+async def _until_running_with_eta(status_of: Callable[[], Awaitable[JobStatus]]) -> JobStatus:
+    for _ in range(500):
+        status = await status_of()
+        if status.eta_s is not None:
+            return status
+        await asyncio.sleep(0.01)
+    raise AssertionError("no ETA was ever reported")
+
+
+async def test_running_job_reports_fraction_and_an_eta_from_stored_throughput(
+    tmp_path: Path,
+) -> None:
+    gate = asyncio.Event()
+    v = LocalVerifier(_gated_enclave(tmp_path, gate), state_dir=tmp_path / "state")
+    first = await v.submit(VerificationRequest("m"), idempotency_key="measured")
+    await _wait(v, first)
+    (nbytes, seconds), *_ = json.loads((tmp_path / "state" / "throughput.json").read_text())
+    assert nbytes == (tmp_path / "m.safetensors").stat().st_size and seconds > 0
+
+    job = await v.submit(VerificationRequest("m", dataset_blob_id="gated"), idempotency_key="j")
+    running = await _until_running_with_eta(lambda: v.status(job))
+    assert running.state == "running" and 0.0 <= running.fraction < 1.0
+    assert running.eta_s is not None and running.eta_s >= 0.0
+    gate.set()
+    done = await _wait(v, job)
+    assert (done.state, done.fraction, done.eta_s) == ("succeeded", 1.0, 0.0)
+    await v.aclose()
+
+
+async def test_http_adapter_estimates_from_past_jobs_and_keeps_them(tmp_path: Path) -> None:
+    gate = asyncio.Event()
+    app = create_app(_gated_enclave(tmp_path, gate))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://enclave"
+    ) as client:
+        v = NautilusVerifier("http://enclave", client=client, state_dir=tmp_path / "state")
+        unmeasured = await v.submit(
+            VerificationRequest("m", dataset_blob_id="gated"), idempotency_key="a"
+        )
+        first = await v.status(unmeasured)
+        assert (first.state, first.fraction, first.eta_s) == ("running", 0.0, None)
+        gate.set()
+        await _wait(v, unmeasured)
+        gate.clear()
+
+        again = NautilusVerifier("http://enclave", client=client, state_dir=tmp_path / "state")
+        job = await again.submit(
+            VerificationRequest("m", dataset_blob_id="gated"), idempotency_key="b"
+        )
+        running = await _until_running_with_eta(lambda: again.status(job))
+        assert running.state == "running" and 0.0 <= running.fraction <= 0.95
+        assert running.eta_s is not None and running.eta_s >= 0.0
+        gate.set()
+        assert (await _wait(again, job)).state == "succeeded"
+        await v.aclose()
+        await again.aclose()

@@ -69,6 +69,20 @@ def test_sniff_ignores_the_extension(tmp_path: Path) -> None:
     assert sniff_format(renamed) == "safetensors"
 
 
+def test_header_length_that_reads_like_a_pickle_opcode(tmp_path: Path) -> None:
+    # 640 = 0x0280: the file starts b"\x80\x02", a pickle's PROTO 2 opcode
+    for pad in range(0, 700):
+        path = tmp_path / f"m{pad}.safetensors"
+        save_file({"w": np.ones(3, np.float32)}, str(path), metadata={"pad": "x" * pad})
+        if path.read_bytes()[:2] == b"\x80\x02":
+            break
+        path.unlink()
+    else:
+        pytest.fail("no metadata length gave a 0x0280-byte header")
+    assert sniff_format(path) == "safetensors"
+    assert inspect_model(path).parameter_count == 3
+
+
 def test_stats_budget_zero_measures_nothing(tmp_path: Path) -> None:
     path, _ = _safetensors(tmp_path)
     report = inspect_model(path, max_tensor_stats_bytes=0)
@@ -150,6 +164,23 @@ def test_onnx_model(tmp_path: Path) -> None:
     assert not report.dangerous
 
 
+def test_truncated_onnx_is_named_and_rejected(tmp_path: Path) -> None:
+    w = numpy_helper.from_array(np.full((64, 64), 0.5, np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 64])],
+        [w],
+    )
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    path.write_bytes(path.read_bytes()[:-5000])
+    assert sniff_format(path) == "onnx"
+    with pytest.raises(InvalidModelFormat, match="ONNX"):
+        inspect_model(path)
+
+
 def test_gguf_model(tmp_path: Path) -> None:
     path = tmp_path / "m.gguf"
     writer = gguf.GGUFWriter(str(path), "llama")
@@ -173,6 +204,13 @@ def test_gguf_truncated(tmp_path: Path) -> None:
     path = tmp_path / "m.gguf"
     path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + struct.pack("<Q", 10**9))
     with pytest.raises(InvalidModelFormat, match="GGUF"):
+        inspect_model(path)
+
+
+def test_gguf_absurd_counts(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 2**40, 0))
+    with pytest.raises(InvalidModelFormat, match="over the limits"):
         inspect_model(path)
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from integrations.chain.keys import SuiKeypair
 from integrations.chain.local import LocalLedger
 from integrations.chain.local_rules import platform_fee
-from integrations.chain.port import ChainObject, Ledger, ModelDraft
+from integrations.chain.port import ChainObject, Ledger, ListingMetadata, ModelDraft
 from integrations.chain.testing import (
     ManualClock,
     debug_enclave_info,
@@ -587,3 +587,24 @@ async def test_listing_price_can_be_set_at_listing(world: World) -> None:
         await world.ledger.list_on_marketplace(
             world.alice, pid, vid, request_id="l", price_mist=3_000
         )
+
+
+async def test_listing_text_can_be_set_at_listing(world: World) -> None:
+    pid, vid = await verified(world)
+    meta = ListingMetadata("Vision Pro", "Classifies photos.", ("vision", "resnet"))
+    receipt = await world.ledger.list_on_marketplace(
+        world.alice, pid, vid, request_id="l", metadata=meta
+    )
+    fields = (await world.ledger.get_object(receipt.created[0])).fields
+    assert (fields["title"], fields["description"], fields["tags"]) == (
+        "Vision Pro",
+        "Classifies photos.",
+        ["vision", "resnet"],
+    )
+    assert fields["category"] == "nlp"  # the category stays what was registered
+    pid2, vid2 = await verified(world, title="Another")
+    with pytest.raises(UserInputError, match="title"):
+        await world.ledger.list_on_marketplace(
+            world.alice, pid2, vid2, request_id="l2", metadata=ListingMetadata(" ", "", ())
+        )
+    assert (await world.ledger.get_object(pid2)).fields["status"] == 2  # nothing changed

@@ -65,3 +65,39 @@ def test_paths() -> None:
 def test_a_long_sentence_starting_with_ok_is_not_an_approval_outside_a_gate() -> None:
     assert R.interpret("ok so how do I upload a model from my laptop?")["kind"] != "approve"
     assert R.interpret("yes please go ahead and do it now", at_gate=True)["kind"] == "approve"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "make it -3 SUI",
+        "make it 1e30 SUI",
+        "make it 1,000 SUI",
+        "make it 0.0000000001 SUI",
+        "make it nan SUI",
+        "make it 100000000000 SUI",
+        "price abc",
+        "set the price to abc",
+    ],
+)
+def test_a_price_that_is_not_an_amount_is_refused_with_how_to_write_one(text: str) -> None:
+    # "-3 SUI" used to become 3 SUI, "1e30 SUI" 30 SUI and "1,000 SUI" 0 SUI.
+    assert parse_price_mist(text) is None
+    got = R.interpret(text, at_gate=True)
+    assert got["kind"] == "help"
+    assert got.get("topic") == "price_format"
+    assert "price_mist" not in got
+
+
+@pytest.mark.parametrize(
+    ("text", "mist"),
+    [
+        ("make it 2 SUI", 2_000_000_000),
+        ("make it (2.5 SUI).", 2_500_000_000),
+        ("price tiny.onnx 3 SUI", 3_000_000_000),
+        ("make it 18446744073 SUI", 18_446_744_073_000_000_000),
+    ],
+)
+def test_valid_prices_still_parse(text: str, mist: int) -> None:
+    assert parse_price_mist(text) == mist
+    assert R.interpret(text, at_gate=True).get("price_mist") == mist

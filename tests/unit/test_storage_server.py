@@ -137,3 +137,14 @@ def test_exact_blob_ids_mode(tmp_path: Path) -> None:
     blob_id = body["newlyCreated"]["blobObject"]["blobId"]
     assert blob_id == "M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk"
     assert blob_id == exact_blob_id(b"some other string")
+
+
+def test_serve_help_says_which_blob_ids_are_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["walrus", "serve", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--exact-blob-ids" in text
+    assert "real RS2 blob ids" in text and "default: fast content-derived ids" in text

@@ -1,0 +1,238 @@
+"""Background verification: follow enclave jobs outside a user's turn, resume the thread when they end.
+
+A turn waits for its verification job at most ``verify_foreground_s``; a job
+still running then is recorded in the store (namespace ``("verifying",)``) and
+followed here. The worker that holds the job's lease publishes its progress as
+notifications and, when the job ends, runs the thread's next turn itself with a
+``verification_update`` intent: the completion event that moves the journey on
+to the quality score and listing preparation (or to recovery).
+
+Durable by construction: the record lives in the store, so a restarted worker
+picks the job up again; the lease (SQLite here, PostgreSQL with several
+workers) makes exactly one worker deliver the completion, and a worker that
+dies loses its lease after ``ttl_s``.
+
+Example::
+
+    lease = SqliteLease(home / "leases.sqlite")
+    monitor = VerificationMonitor(assistant, lease, poll_s=0.5)
+    await monitor.start()           # picks up jobs recorded before a restart
+    await monitor.register(thread_id, job_id, user_id)
+    await monitor.wait_idle(thread_id, timeout_s=60)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import aiosqlite
+
+from agent.events import ProgressEvent
+from integrations.errors import SatyaError
+
+if TYPE_CHECKING:
+    from agent.assistant import Assistant
+
+log = logging.getLogger("satya.monitor")
+
+VERIFYING_NAMESPACE = ("verifying",)
+# After this many status errors in a row, the completion turn runs anyway and the
+# journey's recovery branch explains the failure.
+MAX_STATUS_ERRORS = 5
+
+
+class Lease(Protocol):
+    """A named, expiring claim shared by every worker of one deployment."""
+
+    async def acquire(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Take or renew ``key`` for ``owner`` for ``ttl_s`` seconds; False if another holds it."""
+        ...
+
+    async def release(self, key: str, owner: str) -> None:
+        """Give ``key`` back if ``owner`` holds it."""
+        ...
+
+
+class SqliteLease:
+    """Leases in a SQLite file: enough for one host (the embedded default)."""
+
+    _DDL = (
+        "CREATE TABLE IF NOT EXISTS leases ("
+        " key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL)"
+    )
+    _TAKE = (
+        "INSERT INTO leases(key, owner, expires) VALUES (?, ?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires = excluded.expires"
+        " WHERE leases.owner = excluded.owner OR leases.expires < ?"
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._ready = False  # the table exists (made once per process, on first use)
+
+    async def _table(self, db: aiosqlite.Connection) -> None:
+        if not self._ready:
+            await db.execute(self._DDL)
+            self._ready = True
+
+    async def acquire(self, key: str, owner: str, ttl_s: float) -> bool:
+        now = time.time()
+        async with self._lock, aiosqlite.connect(self.path, timeout=30) as db:
+            await self._table(db)
+            await db.execute(self._TAKE, (key, owner, now + ttl_s, now))
+            await db.commit()
+            async with db.execute("SELECT owner FROM leases WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+        return row is not None and row[0] == owner
+
+    async def release(self, key: str, owner: str) -> None:
+        async with self._lock, aiosqlite.connect(self.path, timeout=30) as db:
+            await self._table(db)
+            await db.execute("DELETE FROM leases WHERE key = ? AND owner = ?", (key, owner))
+            await db.commit()
+
+
+class VerificationMonitor:
+    """Follows every recorded verification job; the lease holder delivers its completion."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        lease: Lease,
+        *,
+        poll_s: float = 0.5,
+        lease_ttl_s: float = 15.0,
+        rescan_s: float = 10.0,
+    ) -> None:
+        self.assistant = assistant
+        self.lease = lease
+        self.poll_s = poll_s
+        self.lease_ttl_s = max(lease_ttl_s, 3 * poll_s)
+        self.rescan_s = rescan_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._rescan: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Follow the jobs already recorded (after a restart), and look again now and then."""
+        await self._scan()
+        self._rescan = asyncio.create_task(self._rescan_loop(), name="satya-monitor-rescan")
+
+    async def stop(self) -> None:
+        """Stop following (the records stay; the next start picks them up)."""
+        tasks = [t for t in (self._rescan, *self._tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    async def register(self, thread_id: str, job_id: str, user_id: str) -> None:
+        """Record a job that outlived its turn, and follow it."""
+        await self.assistant.store.aput(
+            VERIFYING_NAMESPACE,
+            thread_id,
+            {"thread_id": thread_id, "job_id": job_id, "user_id": user_id},
+        )
+        self.watch(thread_id)
+
+    def watch(self, thread_id: str) -> None:
+        task = self._tasks.get(thread_id)
+        if task is None or task.done():
+            self._tasks[thread_id] = asyncio.create_task(
+                self._follow(thread_id), name=f"satya-verify-{thread_id}"
+            )
+
+    def busy(self, thread_id: str) -> bool:
+        task = self._tasks.get(thread_id)
+        return task is not None and not task.done()
+
+    async def wait_idle(self, thread_id: str, timeout_s: float) -> bool:
+        """Wait until nothing is being followed for ``thread_id``; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            task = self._tasks.get(thread_id)
+            if task is None or task.done():
+                if await self.assistant.store.aget(VERIFYING_NAMESPACE, thread_id) is None:
+                    return True
+                self.watch(thread_id)
+                continue
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), deadline - time.monotonic())
+        return False
+
+    async def _scan(self) -> None:
+        items = await self.assistant.store.asearch(VERIFYING_NAMESPACE, limit=10_000)
+        for item in items:
+            self.watch(item.key)
+
+    async def _rescan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.rescan_s)
+            try:
+                await self._scan()
+            except Exception:  # a store hiccup must not stop the monitor
+                log.warning("could not list background verifications", exc_info=True)
+
+    async def _follow(self, thread_id: str) -> None:
+        key = f"verification:{thread_id}"
+        held = False
+        errors = 0
+        last: tuple[str, int] | None = None
+        store = self.assistant.store
+        try:
+            while True:
+                item = await store.aget(VERIFYING_NAMESPACE, thread_id)
+                if item is None:
+                    return
+                if not await self.lease.acquire(key, self.owner, self.lease_ttl_s):
+                    held = False  # another worker follows it; look again later
+                    await asyncio.sleep(max(self.poll_s, self.lease_ttl_s / 3))
+                    continue
+                held = True
+                job_id, user_id = str(item.value["job_id"]), str(item.value["user_id"])
+                try:
+                    st = await self.assistant.services.verifier.status(job_id)
+                except SatyaError as error:
+                    errors += 1
+                    log.warning("verification job %s: %s", job_id, error.message)
+                    if errors < MAX_STATUS_ERRORS:
+                        await asyncio.sleep(self.poll_s * (2 ** min(errors, 5)))
+                        continue
+                else:
+                    errors = 0
+                    if st.state in ("queued", "running"):
+                        now = (st.state, int(st.fraction * 100))
+                        if now != last:
+                            last = now
+                            self.assistant.publish(
+                                thread_id,
+                                ProgressEvent(
+                                    task="verification",
+                                    fraction=st.fraction,
+                                    done=now[1],
+                                    total=100,
+                                    eta_s=st.eta_s,
+                                    message=st.message,
+                                ),
+                            )
+                        await asyncio.sleep(self.poll_s)
+                        continue
+                # The completion turn removes the record, or records the next job when the
+                # journey submitted a fresh one (a retry after the enclave died): follow that.
+                await self.assistant.deliver_verification(thread_id, job_id, user_id)
+                errors, last = 0, None
+        finally:
+            if held:
+                with contextlib.suppress(Exception):
+                    await self.lease.release(key, self.owner)

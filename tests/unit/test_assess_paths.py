@@ -1,0 +1,41 @@
+"""Pre-upload path checks: what is wrong with the file, said plainly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.assessment import _check_path
+from integrations.errors import FileProblem
+
+
+def test_an_empty_file_is_called_empty_not_an_unknown_format(tmp_path: Path) -> None:
+    # It used to be "not a model format I can verify (its content looks like: unknown)"
+    # followed by the conversion guide.
+    (tmp_path / "m.safetensors").write_bytes(b"")
+    with pytest.raises(FileProblem, match=r"is empty \(0 bytes\)") as caught:
+        _check_path(str(tmp_path / "m.safetensors"))
+    assert "again" in caught.value.hint
+
+
+def test_a_directory_and_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileProblem, match="is a directory"):
+        _check_path(str(tmp_path))
+    with pytest.raises(FileProblem, match="There is no file at"):
+        _check_path(str(tmp_path / "nope.onnx"))
+
+
+async def test_a_cut_off_file_is_damaged_before_anything_is_paid(tmp_path: Path) -> None:
+    from agent.journey_files import make_model_file
+    from flows.assessment import check_model_file
+
+    whole = make_model_file(tmp_path / "whole.safetensors", "safetensors", size_mb=1)
+    path, size, fmt = await check_model_file(str(whole))
+    assert (path, size, fmt) == (whole, whole.stat().st_size, "safetensors")
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(whole.read_bytes()[: size // 2])
+    with pytest.raises(
+        FileProblem, match=r"cut\.safetensors is damaged: .*more data than the file"
+    ):
+        await check_model_file(str(cut))
