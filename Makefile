@@ -30,7 +30,7 @@ typecheck: $(READY)
 	$(BIN)/mypy
 
 bench: $(READY)  ## benchmarks: each prints figures and ends with one JSON line
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python -P $$b || exit 1; done  # -P: bench/inspect.py must not shadow the stdlib
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,360 @@
+"""HTTP API under load: many clients, each a scripted 10-turn journey, over real loopback HTTP.
+
+Three set-ups, measured in the same run:
+  1. baseline: the same journeys through the in-process ``Assistant`` (no HTTP);
+  2. one ``satya serve`` process on SQLite;
+  3. ``satya serve --workers 2`` on PostgreSQL (a database created for the run and dropped).
+Each client has its own user (API key) and thread and sends its turns one after
+another with ``POST /threads/{id}/runs/wait``. Prints turns/s, p50/p99 latency,
+errors and the server's peak RSS, the ratio to the baseline, and ends with one
+JSON line. The clients run on the same machine: their CPU and the server's are
+printed too, and the server's CPU per turn next to the in-process CPU per turn
+(the cost of HTTP, auth and the run log without the load generator's share).
+
+    python bench/http_load.py [--clients 200] [--turns 10] [--pg postgresql://…]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/ holds a script named inspect.py; keep it from shadowing the standard library's
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+import httpx  # noqa: E402
+
+from agent.assistant import Assistant  # noqa: E402
+from agent.persistence import open_persistence  # noqa: E402
+from agent.server.auth import add_key  # noqa: E402
+from agent.settings import Settings  # noqa: E402
+
+SCRIPT = [
+    "hello",
+    "help",
+    "check status",
+    "market analysis",
+    "refresh my dashboard",
+    "browse models",
+    "show raw data",
+    "what is Walrus?",
+    "I'm an expert",
+    "check status",
+]
+SATYA = str(Path(sys.executable).parent / "satya")
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    wall_s: float = 0.0
+    rss_mib: float | None = None
+    server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
+
+    @property
+    def turns_per_s(self) -> float:
+        return len(self.latencies) / self.wall_s if self.wall_s else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "turns_per_s": round(self.turns_per_s, 1),
+            "p50_ms": round(self.pct(0.50), 1),
+            "p99_ms": round(self.pct(0.99), 1),
+            "turns": len(self.latencies),
+            "errors": self.errors,
+            "server_rss_mib": None if self.rss_mib is None else round(self.rss_mib, 1),
+            "error_kinds": self.kinds,
+            "server_cpu_s": None if self.server_cpu_s is None else round(self.server_cpu_s, 1),
+            "client_cpu_s": None if self.client_cpu_s is None else round(self.client_cpu_s, 1),
+            "server_cpu_ms_per_turn": None
+            if self.server_cpu_ms_per_turn is None
+            else round(self.server_cpu_ms_per_turn, 2),
+        }
+
+    @property
+    def server_cpu_ms_per_turn(self) -> float | None:
+        if self.server_cpu_s is None or not self.latencies:
+            return None
+        return self.server_cpu_s * 1000 / len(self.latencies)
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+
+def _turns(turns: int) -> list[str]:
+    return [SCRIPT[i % len(SCRIPT)] for i in range(turns)]
+
+
+async def in_process(home: Path, clients: int, turns: int) -> Result:
+    """The baseline: the same journeys through the Assistant, no HTTP."""
+    result = Result("in-process Assistant (SQLite)")
+    async with Assistant.open(Settings(home=home)) as assistant:
+
+        async def journey(n: int) -> None:
+            user = f"user{n}"
+            thread = await assistant.new_thread(user)
+            for text in _turns(turns):
+                started = time.perf_counter()
+                try:
+                    events = [e async for e in assistant.send(thread, text, user_id=user)]
+                    if any(getattr(e, "code", "") == "internal_error" for e in events):
+                        result.error("internal_error")
+                except Exception as error:
+                    result.error(type(error).__name__)
+                result.latencies.append(time.perf_counter() - started)
+
+        cpu = time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(journey(n) for n in range(clients)))
+        result.wall_s = time.perf_counter() - started
+        result.server_cpu_s = time.process_time() - cpu
+    return result
+
+
+async def over_http(name: str, url: str, keys: list[str], turns: int, pids: list[int]) -> Result:
+    result = Result(name)
+    limits = httpx.Limits(max_connections=len(keys) + 10, max_keepalive_connections=len(keys))
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
+
+        async def journey(key: str) -> None:
+            headers = {"Authorization": f"Bearer {key}"}
+            r = await client.post("/threads", json={}, headers=headers)
+            if r.status_code != 200:
+                for _ in range(turns):
+                    result.error(f"create thread: {r.status_code}")
+                return
+            tid = r.json()["thread_id"]
+            for text in _turns(turns):
+                started = time.perf_counter()
+                try:
+                    r = await client.post(
+                        f"/threads/{tid}/runs/wait",
+                        json={"input": {"message": text}},
+                        headers=headers,
+                    )
+                    if r.status_code != 200:
+                        result.error(f"{r.status_code} {r.text[:120]}")
+                except httpx.HTTPError as error:
+                    result.error(type(error).__name__)
+                result.latencies.append(time.perf_counter() - started)
+
+        server_cpu = sum(_cpu_s(pid) for pid in _tree(pids))
+        client_cpu = time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(journey(k) for k in keys))
+        result.wall_s = time.perf_counter() - started
+        result.client_cpu_s = time.process_time() - client_cpu
+        result.server_cpu_s = sum(_cpu_s(pid) for pid in _tree(pids)) - server_cpu
+    result.rss_mib = sum(_peak_rss_mib(pid) for pid in _tree(pids))
+    return result
+
+
+def _tree(pids: list[int]) -> list[int]:
+    """The processes and their children (uvicorn workers)."""
+    out = list(pids)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            out.extend(_tree([int(c) for c in children]))
+    return out
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def _peak_rss_mib(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _make_keys(home: Path, url: str | None, clients: int) -> list[str]:
+    async with open_persistence(Settings(home=home), url=url) as persistence:
+        return [await add_key(persistence.store, f"user{n}") for n in range(clients)]
+
+
+@contextlib.contextmanager
+def serve(home: Path, url: str | None, workers: int) -> Iterator[tuple[str, int]]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SATYA_DATABASE_URL")}
+    env["SATYA_HOME"] = str(home)
+    env["SATYA_SERVER_RATE_PER_MINUTE"] = "100000"
+    if url:
+        env["DATABASE_URL"] = url
+    home.mkdir(parents=True, exist_ok=True)
+    log_file = (home / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [SATYA, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(
+                f"satya serve did not start: {(home / 'serve.log').read_text()[-3000:]}"
+            )
+        time.sleep(0.2)
+    try:
+        yield base, proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log_file.close()
+        logged = (home / "serve.log").read_text().strip().splitlines()
+        if logged[1:]:
+            print("  server log (last lines):", *logged[-8:], sep="\n    ")
+
+
+@contextlib.contextmanager
+def scratch_database(base_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"satya_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(base_url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        raise SystemExit(
+            f"PostgreSQL is not reachable at {base_url} ({error}); pass --pg URL or --no-pg."
+        ) from None
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _cpu_ratio(result: Result, baseline: Result) -> float:
+    """Server CPU per turn over HTTP / CPU per turn in process (the load generator excluded)."""
+    ours, base = result.server_cpu_ms_per_turn, baseline.server_cpu_ms_per_turn
+    return ours / base if ours and base else float("nan")
+
+
+def _print(result: Result, baseline: Result | None) -> None:
+    s = result.summary()
+    ratio = ""
+    if result.errors:
+        ratio = "  (FAILED TURNS: these figures are not comparable)"
+    elif baseline is not None and baseline.turns_per_s:
+        ratio = f"  ({result.turns_per_s / baseline.turns_per_s:.2f}x the in-process rate"
+        ratio += f"; server CPU per turn {_cpu_ratio(result, baseline):.2f}x)"
+    rss = "" if s["server_rss_mib"] is None else f", server peak RSS {s['server_rss_mib']} MiB"
+    rss += f", CPU s: server {s['server_cpu_s']}"
+    if s["client_cpu_s"] is not None:
+        rss += f", clients {s['client_cpu_s']}"
+    print(
+        f"{result.name}: {s['turns_per_s']} turns/s, p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, "
+        f"{s['turns']} turns, {s['errors']} errors{rss}{ratio}",
+        flush=True,
+    )
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, default=200)
+    p.add_argument("--turns", type=int, default=10)
+    p.add_argument(
+        "--pg",
+        default=os.environ.get(
+            "SATYA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="PostgreSQL to create a scratch database in",
+    )
+    p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL set-up")
+    p.add_argument("--no-sqlite", action="store_true", help="skip the SQLite server set-up")
+    args = p.parse_args()
+    print(f"{args.clients} clients x {args.turns} turns: {', '.join(_turns(args.turns))}")
+    out: dict[str, object] = {"clients": args.clients, "turns_per_journey": args.turns}
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = await in_process(Path(tmp) / "inproc", args.clients, args.turns)
+        _print(baseline, None)
+        out["in_process"] = baseline.summary()
+
+        if not args.no_sqlite:
+            home = Path(tmp) / "sqlite"
+            keys = await _make_keys(home, None, args.clients)
+            with serve(home, None, 1) as (base, pid):
+                sqlite = await over_http(
+                    "satya serve, 1 worker, SQLite", base, keys, args.turns, [pid]
+                )
+            _print(sqlite, baseline)
+            out["http_sqlite"] = _versus(sqlite, baseline)
+        if not args.no_pg:
+            with scratch_database(args.pg) as url:
+                home = Path(tmp) / "pg"
+                keys = await _make_keys(home, url, args.clients)
+                with serve(home, url, 2) as (base, pid):
+                    pg = await over_http(
+                        "satya serve, 2 workers, PostgreSQL", base, keys, args.turns, [pid]
+                    )
+            _print(pg, baseline)
+            out["http_postgres_2_workers"] = _versus(pg, baseline)
+    errors = sum(int(v["errors"]) for v in out.values() if isinstance(v, dict) and "errors" in v)
+    out["errors"] = errors
+    if errors:
+        print(f"{errors} turn(s) failed: see the lines above (target: zero errors)", flush=True)
+    print(json.dumps(out))
+    if errors:
+        raise SystemExit(1)
+
+
+def _versus(result: Result, baseline: Result) -> dict[str, object]:
+    """A set-up's figures with its ratios to the in-process baseline (none if turns failed)."""
+    ok = not result.errors and baseline.turns_per_s
+    return {
+        **result.summary(),
+        "ratio_to_in_process": round(result.turns_per_s / baseline.turns_per_s, 3) if ok else None,
+        "cpu_per_turn_ratio": round(_cpu_ratio(result, baseline), 3) if ok else None,
+    }
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
