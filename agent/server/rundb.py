@@ -212,23 +212,21 @@ class RunDb:
                 "UPDATE satya_runs SET heartbeat = %s WHERE run_id = %s", (now, run_id)
             )
 
-    async def reap(self, run_id: str) -> bool:
-        """Mark a run whose worker died (no heartbeat) as failed; True for the one caller
-        that did it, so that exactly one writes its closing events."""
-        now = time.time()
+    async def reap(self, run_id: str, *, heartbeat_before: float) -> bool:
+        """Mark a run whose worker died (last beat before ``heartbeat_before``) as failed;
+        True for the one caller that did it, so that exactly one writes its closing events."""
         changed = await self.sql.execute(
             "UPDATE satya_runs SET status = 'error', updated_at = %s"
             " WHERE run_id = %s AND status IN ('pending', 'running') AND heartbeat < %s",
-            (now, run_id, now - STALE_AFTER_S),
+            (time.time(), run_id, heartbeat_before),
         )
         return changed > 0
 
-    async def stale(self, thread_id: str) -> list[RunRecord]:
-        """The thread's runs still marked active whose worker stopped beating."""
+    async def unfinished(self, thread_id: str) -> list[RunRecord]:
+        """The thread's runs still marked pending or running."""
         rows = await self.sql.fetch(
-            "SELECT * FROM satya_runs WHERE thread_id = %s"
-            " AND status IN ('pending', 'running') AND heartbeat < %s",
-            (thread_id, time.time() - STALE_AFTER_S),
+            "SELECT * FROM satya_runs WHERE thread_id = %s AND status IN ('pending', 'running')",
+            (thread_id,),
         )
         return [_record(row) for row in rows]
 

@@ -16,8 +16,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +23,7 @@ from typing import Any
 
 from agent.events import ErrorEvent, Event, GateEvent, Notification, TextEvent
 from agent.server.files import current_user
+from agent.server.liveness import new_worker_name, worker_gone
 from agent.server.rundb import STALE_AFTER_S, RunDb, RunRecord
 
 log = logging.getLogger("satya.server.runs")
@@ -72,7 +71,7 @@ class RunManager:
         self.assistant = assistant
         self.db = db
         self.poll_s = poll_s
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.worker = new_worker_name()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._seq: dict[str, int] = {}
         self._wake: dict[str, asyncio.Event] = {}
@@ -162,8 +161,8 @@ class RunManager:
             metadata=metadata,
             modes=modes,
         )
-        for orphan in await self.db.stale(thread_id):  # its worker died mid-run
-            await self.settle(orphan)
+        for earlier in await self.db.unfinished(thread_id):  # its worker may have died mid-run
+            await self.settle(earlier)
         await self.db.insert(record)
         self._open_log(record.run_id)
         if "messages-tuple" in modes:
@@ -393,21 +392,30 @@ class RunManager:
             current = await self.db.get(run_id)
             if current is None:
                 return
-            if not current.done and current.heartbeat < time.time() - STALE_AFTER_S:
-                await self.settle(current)  # its worker died: the run ends with an error
-                current.status = "error"
+            if not current.done and _dead(current):
+                current = await self.settle(current)  # its worker died: it ends with an error
             if current.done:  # its end may have just been written
                 for seq, name, data in await self.db.events_after(run_id, after):
                     yield seq, name, data
                 return
             await asyncio.sleep(self.poll_s)
 
+    async def live_run(self, thread_id: str) -> RunRecord | None:
+        """The thread's user run in progress, after settling one whose worker died."""
+        record = await self.db.active(thread_id)
+        if record is not None and _dead(record):
+            await self.settle(record)
+            return None
+        return record
+
     async def settle(self, record: RunRecord) -> RunRecord:
-        """A run whose worker stopped beating: marked ``error`` and closed in its log
+        """A run whose worker died (``_dead``): marked ``error`` and closed in its log
         with an ``error`` and an ``end`` event (once, whichever worker sees it first)."""
-        if record.done or record.heartbeat >= time.time() - STALE_AFTER_S:
+        if record.done or not _dead(record):
             return record
-        if await self.db.reap(record.run_id):
+        # a worker known gone is reaped whatever its last beat; otherwise only a silent one
+        cutoff = time.time() + 1 if worker_gone(record.worker) else time.time() - STALE_AFTER_S
+        if await self.db.reap(record.run_id, heartbeat_before=cutoff):
             seq = await self.db.last_seq(record.run_id)
             error = {
                 "error": "WorkerLost",
@@ -458,3 +466,8 @@ class RunManager:
                 await task
             return
         await self.db.request_cancel(record.run_id)
+
+
+def _dead(record: RunRecord) -> bool:
+    """Its worker stopped beating, or is known to have exited (``worker_gone``)."""
+    return record.heartbeat < time.time() - STALE_AFTER_S or worker_gone(record.worker)

@@ -303,3 +303,72 @@ def test_workers_starting_together_create_the_run_log_once(tmp_path: Path) -> No
         finally:
             with psycopg.connect(BASE_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _slow_upload_run(c: httpx.Client, upload_id: str) -> tuple[str, str]:
+    """A thread whose run is uploading (slowly) on the client's worker: (thread, run)."""
+    tid = c.post("/threads", json={}).json()["thread_id"]
+    c.post(
+        f"/threads/{tid}/runs/wait", json={"input": {"message": "upload", "upload_id": upload_id}}
+    )
+    run_id = c.post(f"/threads/{tid}/runs", json={"command": {"resume": "yes"}}).json()["run_id"]
+    with c.stream("GET", f"/threads/{tid}/runs/{run_id}/stream") as r:
+        for e in read_sse(r):
+            if e.event == "custom" and e.data["type"] == "progress":
+                break
+    return tid, run_id
+
+
+def test_a_killed_workers_thread_is_free_at_once_and_delete_waits_for_a_run(
+    database_url: str, tmp_path: Path
+) -> None:
+    """On one machine a dead worker's process id tells at once that its run is orphaned:
+    no 30 s of 409s. A delete while another worker runs the thread stops that run first,
+    so nothing of the thread is written after the delete."""
+    import psycopg
+
+    env = _env(tmp_path / "home", database_url, SATYA_CHUNK_SIZE_MIB="0.05")
+    env["SATYA_UPLOAD_CONCURRENCY"] = "1"
+    key = _quick_key(env, "lee")
+    port1, port2 = free_port(), free_port()
+    script = str(HERE / "serve_process.py")
+    slow = ["--storage-delay-s", "1"]  # 5 chunks and a manifest: about 6 s of upload
+    w1 = Worker([sys.executable, script, str(port1), *slow], env, port1)
+    w2 = Worker([sys.executable, script, str(port2), *slow], env, port2)
+    try:
+        model = make_model_file(tmp_path / "w.safetensors", "safetensors", size_mb=0.2)
+        with w1.client(key) as c1, w2.client(key) as c2:
+            with model.open("rb") as fh:
+                upload = c1.post("/uploads", files={"file": (model.name, fh)}).json()
+            doomed, doomed_run = _slow_upload_run(c1, upload["upload_id"])
+            assert c2.get(f"/threads/{doomed}").json()["status"] == "busy"
+            deleted = c2.delete(f"/threads/{doomed}")
+            assert deleted.status_code == 204, deleted.text
+            assert c1.get(f"/threads/{doomed}").status_code == 404
+            time.sleep(1.5)  # a run that outlived the delete would write its next step now
+            with psycopg.connect(database_url) as db:
+                rows = db.execute(
+                    "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (doomed,)
+                ).fetchone()
+                events = db.execute(
+                    "SELECT count(*) FROM satya_run_events WHERE run_id = %s", (doomed_run,)
+                ).fetchone()
+            assert rows == (0,), "the cancelled run wrote checkpoints after the delete"
+            assert events == (0,), "the cancelled run logged events after the delete"
+
+            tid, run_id = _slow_upload_run(c1, upload["upload_id"])
+        started = time.monotonic()
+        w1.kill()
+        with w2.client(key) as c2:
+            assert c2.get(f"/threads/{tid}").json()["status"] != "busy"
+            with c2.stream("GET", f"/threads/{tid}/runs/{run_id}/stream") as r:
+                assert [e.event for e in read_sse(r)][-2:] == ["error", "end"]
+            again = c2.post(f"/threads/{tid}/runs", json={"input": {"message": "continue"}})
+            assert again.status_code == 200, again.text
+            assert time.monotonic() - started < 10  # not the heartbeat's 30 s
+            done = c2.get(f"/threads/{tid}/runs/{again.json()['run_id']}/join")
+            assert done.status_code == 200
+            assert c2.get(f"/threads/{tid}").json()["status"] != "busy"
+    finally:
+        w1.stop()
+        w2.stop()

@@ -119,7 +119,7 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
             user=user, thread_id=thread_id, text=text, metadata=body.metadata, modes=modes
         )
     except ThreadBusy:
-        active = await backend.runs.db.active(thread_id)
+        active = await backend.runs.live_run(thread_id)
         run = f"/threads/{thread_id}/runs/{active.run_id}" if active else "…/runs/{run_id}"
         raise ApiError(
             409,

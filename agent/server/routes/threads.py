@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from agent.server.schemas import (
     ThreadTask,
 )
 from flows.state import WorkflowStatus
+
+CANCEL_WAIT_S = 15.0  # a run on another worker sees a cancel at its next beat (about 0.5 s)
 
 router = APIRouter(prefix="/threads", tags=["threads"])
 META_NAMESPACE = ("thread_metadata",)  # apart from ("threads", user): turns rewrite that item
@@ -49,7 +52,7 @@ async def thread_out(backend: Backend, user: str, thread_id: str, item: Any = No
             interrupts[task.id] = [
                 Interrupt(value=json_safe(i.value), id=i.id) for i in task.interrupts
             ]
-    if await backend.runs.db.active(thread_id) is not None:
+    if await backend.runs.live_run(thread_id) is not None:
         status = "busy"
     elif interrupts:
         status = "interrupted"
@@ -135,12 +138,27 @@ async def get_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -
     return await thread_out(backend, user, thread_id)
 
 
-@router.delete("/{thread_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{thread_id}",
+    status_code=204,
+    response_class=Response,
+    responses={409: {"model": ErrorOut, "description": "A run is still stopping."}},
+)
 async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> Response:
-    """Delete a thread, its checkpoints and its runs (a run in progress is cancelled)."""
-    active = await backend.runs.db.active(thread_id)
+    """Delete a thread, its checkpoints and its runs (a run in progress is cancelled
+    first, and waited for, so that it writes nothing after the delete)."""
+    active = await backend.runs.live_run(thread_id)
     if active is not None:
         await backend.runs.cancel(active)
+        try:
+            await asyncio.wait_for(backend.runs.join(active), CANCEL_WAIT_S)
+        except TimeoutError:
+            raise ApiError(
+                409,
+                "thread_busy",
+                "This thread's turn is still stopping on another server process.",
+                "Send the delete again in a few seconds.",
+            ) from None
     await backend.assistant.store.adelete((*THREADS_NAMESPACE, user), thread_id)
     await backend.assistant.store.adelete((*META_NAMESPACE, user), thread_id)
     await backend.assistant.graph.checkpointer.adelete_thread(thread_id)
