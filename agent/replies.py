@@ -186,15 +186,17 @@ def _plan_line(n: int, f: object) -> str:
 
 
 def _listing_line(n: int, f: object) -> str:
-    """One model of a bulk listing plan: file, drafted title, price (range), quality."""
+    """One model of a bulk listing plan: file, title, price (range), quality, tags."""
     if not isinstance(f, dict):
         return ""
     price = sui(f.get("price_mist") or 0)
     low, high = f.get("price_low_mist"), f.get("price_high_mist")
     span = f" (range {sui(low)} – {sui(high)})" if low is not None and high is not None else ""
+    tags = f.get("tags")
+    tagged = f"  [{', '.join(str(t) for t in tags)}]" if isinstance(tags, list) and tags else ""
     return (
         f'  {n}. {f.get("file_name", "")}: "{f.get("title", "")}"  {price}{span}  '
-        f"quality {f.get('quality_score', '—')}/100"
+        f"quality {f.get('quality_score', '—')}/100{tagged}"
     )
 
 
@@ -327,10 +329,13 @@ def _market(data: Mapping[str, object], expertise: str) -> str:
     if spread:
         lines.append(f"  Quality: {spread}")
     for m in a.owner_models:
+        if m.category_count > 1:
+            place = f"is cheaper than {m.cheaper_than_percent}% of the others in its category"
+        else:
+            place = "is the only listing in its category so far"
         lines.append(
-            f"  Yours: {m.title} [{m.category}] at {sui(m.price_mist)} is cheaper than "
-            f"{m.cheaper_than_percent}% of its category; quality rank {m.quality_rank} "
-            f"of {m.category_count}"
+            f"  Yours: {m.title} [{m.category}] at {sui(m.price_mist)} {place}; "
+            f"quality rank {m.quality_rank} of {m.category_count}"
         )
     if a.owner is not None and not a.owner_models:
         lines.append("  You have no listings yet.")

@@ -115,7 +115,9 @@ def market(data: Data, text: str = "") -> RenderableType:
                 yours,
                 str(m.get("title", "")),
                 sui(as_int(m.get("price_mist"))),
-                f"{m.get('cheaper_than_percent', 0)}%",
+                f"{m.get('cheaper_than_percent', 0)}%"
+                if as_int(m.get("category_count")) > 1
+                else "—",
                 f"{m.get('quality_rank')} of {m.get('category_count')} in {m.get('category')}",
             )
         parts.append(yours)
