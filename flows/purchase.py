@@ -53,6 +53,11 @@ async def purchase_prep(
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return Command(goto=END)
+    if listing.fields.get("creator") == buyer.address:  # the ledger would refuse it after the gate
+        say(
+            runtime, "own_listing", title=str(listing.fields.get("title", "")), id=listing.object_id
+        )
+        return Command(goto=END)
     price = _as_int(listing.fields.get("price"))
     ctx = {
         **state.get("context", {}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from integrations.chain.port import ChainObject
 
 
@@ -15,7 +17,8 @@ def listing_matches(
     """True if a ``MarketplaceModel`` passes every given filter (None means no filter).
 
     ``category`` matches case-insensitively; ``text`` is a case-insensitive
-    substring of the title, the description or a tag.
+    substring of the title, the description or a tag, with ``-``, ``_`` and ``.``
+    read as spaces (a file name finds the title drafted from it).
     """
     f = obj.fields
     if category is not None and str(f.get("category", "")).lower() != category.lower():
@@ -25,10 +28,15 @@ def listing_matches(
     if min_quality is not None and int(str(f["quality_score"])) < min_quality:
         return False
     if text is not None:
-        needle = text.lower()
+        needle = _words(text)
         tags = f.get("tags")
         haystack = [str(f.get("title", "")), str(f.get("description", ""))]
         haystack += [str(t) for t in tags] if isinstance(tags, list) else []
-        if not any(needle in h.lower() for h in haystack):
+        if not any(needle in _words(h) for h in haystack):
             return False
     return True
+
+
+def _words(text: str) -> str:
+    """Lower case, separators as single spaces: 'ResNet-small_v2' -> 'resnet small v2'."""
+    return " ".join(re.split(r"[\s\-_.]+", text.lower())).strip()

@@ -310,7 +310,9 @@ def purchase(ctx: TxContext, registry_id: str, listing_id: str, payment_mist: in
     price = _int(listing, "price")
     seller = str(listing.fields["creator"])
     if seller == ctx.sender:
-        raise PermissionDenied("A creator cannot buy their own model.")
+        raise PermissionDenied(
+            "A creator cannot buy their own model.", hint="Choose a listing by another creator."
+        )
     max_downloads = listing.fields["max_downloads"]
     if max_downloads is not None and _int(listing, "current_downloads") >= int(str(max_downloads)):
         raise InvalidStatus(f"Listing {listing_id} is sold out ({max_downloads} copies).")

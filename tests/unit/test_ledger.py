@@ -540,6 +540,9 @@ async def test_listing_filters(world: World) -> None:
     assert ids(await world.ledger.listings(text="resnet")) == [cheap]
     assert ids(await world.ledger.listings(text="LLAMA")) == [dear]
     assert await world.ledger.listings(text="resnet", min_quality=90) == []
+    assert ids(await world.ledger.listings(text="cheap-resnet")) == [cheap]  # a file's name
+    assert ids(await world.ledger.listings(text="cheap_ResNet")) == [cheap]
+    assert await world.ledger.listings(text="resnet cheap") == []
 
 
 async def test_two_ledgers_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
