@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--host", default="127.0.0.1")
     es.add_argument("--port", type=int, default=3000)
 
+    faucet = sub.add_parser(
+        "faucet", help="SUI for a wallet on the local ledger (50 SUI unless --sui)"
+    )
+    faucet.add_argument("--user", help="whose wallet (default: $SATYA_USER or 'local')")
+    faucet.add_argument("--sui", metavar="AMOUNT", help="how much, e.g. 25 or 2.5 (default 50)")
     serve = sub.add_parser(
         "serve", help="the HTTP API (threads, runs, SSE); DATABASE_URL=postgresql://… to share"
     )
@@ -161,6 +166,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "enclave":
         return _enclave(args)
+    if args.command == "faucet":
+        from agent.faucet import faucet, parse_sui
+
+        settings = _settings(args)
+        mist = parse_sui(args.sui) if args.sui is not None else None
+        print(asyncio.run(faucet(settings, user=args.user or settings.user, mist=mist)))
+        return 0
     if args.command == "serve":
         from agent.server.cli import serve_command
 

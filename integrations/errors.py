@@ -127,7 +127,9 @@ class ChainError(SatyaError):
 
 class InsufficientFunds(ChainError):
     code = "insufficient_funds"
-    default_hint = "Top up the wallet with SUI (or, locally, 'satya faucet'), then say 'retry'."
+    default_hint = (
+        "Top up the wallet with SUI (on the local ledger: 'satya faucet'), then say 'retry'."
+    )
 
 
 class ObjectNotFound(ChainError):
