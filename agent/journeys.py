@@ -29,6 +29,7 @@ Format::
           context: {quality_score: {min: 1, max: 100}, format: safetensors, listing_id: {exists: true}}
           steps_completed: [chunked_upload]
           ledger: {object: listing_id, type: MarketplaceModel, fields: {price: 2000000000}}
+          # a bulk file's object: {file: a.onnx, object: listing_id, ...}; several: a list
           raw_json: true                # a raw-data reply parses as JSON (and has no secrets)
           bulk: {a.onnx: {status: done}}  # fields of each file's entry in a bulk upload
           files_absent: ["home/downloads/*"]  # globs that must match nothing
@@ -117,7 +118,7 @@ class Expect(_Strict):
     context: dict[str, Any] = Field(default_factory=dict)
     steps_completed: list[str] = Field(default_factory=list)
     steps_pending: list[str] = Field(default_factory=list)
-    ledger: dict[str, Any] | None = None
+    ledger: dict[str, Any] | list[dict[str, Any]] | None = None
     raw_json: bool = False
     expertise: str | None = None
     # bulk upload: per file name, fields of its entry in context.bulk
@@ -358,7 +359,9 @@ async def _check(
     for key, want in expect.context.items():
         failures += _check_value(f"context.{key}", view.context.get(key), want)
     if expect.ledger is not None:
-        failures += await _check_ledger(expect.ledger, view.context, assistant)
+        specs = expect.ledger if isinstance(expect.ledger, list) else [expect.ledger]
+        for spec in specs:
+            failures += await _check_ledger(spec, view.context, assistant)
     if expect.raw_json:
         failures += _check_raw(events)
     if expect.bulk:
@@ -402,9 +405,17 @@ def _check_bulk(spec: dict[str, dict[str, Any]], entries: Any) -> list[str]:
 async def _check_ledger(
     spec: dict[str, Any], context: dict[str, Any], assistant: Assistant
 ) -> list[str]:
-    object_id = context.get(str(spec.get("object", "")))
+    where = context
+    if "file" in spec:  # the object of one file of a bulk upload
+        entries = [e for e in context.get("bulk") or [] if isinstance(e, dict)]
+        found = [e for e in entries if e.get("file_name") == spec["file"]]
+        if not found:
+            return [f"ledger: no bulk entry for {spec['file']!r}"]
+        where = found[0]
+    object_id = where.get(str(spec.get("object", "")))
     if not object_id:
-        return [f"ledger: context has no {spec.get('object')!r} to look up"]
+        what = f"bulk entry {spec['file']!r}" if "file" in spec else "context"
+        return [f"ledger: {what} has no {spec.get('object')!r} to look up"]
     try:
         obj = await assistant.services.ledger.get_object(str(object_id))
     except Exception as exc:

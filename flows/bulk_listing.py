@@ -2,14 +2,17 @@
 
 ``list them`` makes one listing plan (per verified file: drafted title,
 suggested price and range, quality score; the total), asks once (yes, no,
-"make them all 2 SUI", "price tiny.onnx 3 SUI"), then lists each file with its
-own idempotency key; one failure stops no other. Where the ledger fixes listing
-terms at upload, the gate shows the terms read from the chain, with yes or no only.
+"make them all 2 SUI", "price tiny.onnx 3 SUI", or an edit of one model's text:
+"title tiny.onnx: …", "set description of tiny.onnx to …", "add tag vision to
+tiny.onnx", "tags tiny.onnx: a, b", "remove tag x from tiny.onnx", checked as at
+the single listing gate), then lists each file with its own idempotency key; one
+failure stops no other. Where the ledger fixes listing terms at upload, the gate
+shows the terms read from the chain, with yes or no only.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePath
 from typing import Literal
 
 from langgraph.runtime import Runtime
@@ -18,7 +21,7 @@ from langgraph.types import Command
 from flows.events import say
 from flows.gates import ask, decide
 from flows.intents import Intent
-from flows.listing import read_inspection, say_terms_fixed, terms_on_chain
+from flows.listing import apply_edits, read_inspection, say_terms_fixed, terms_on_chain
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
 from flows.state import (
@@ -108,6 +111,41 @@ async def _draft_terms(
     )
 
 
+def find_listable(files: list[BulkFile], raw: str) -> tuple[int | None, str | None]:
+    """The one model of the listing plan that ``raw`` names, or a problem naming them all.
+
+    ``raw`` is a file name ("tiny.onnx", any case), its stem ("tiny") or a path
+    ("models/a/tiny.onnx", which tells apart files of the same name).
+    """
+    listable = listable_indexes(files)
+    names = ", ".join(files[i].get("file_name", "") for i in listable)
+    want = raw.strip().strip("\"'").lower()
+    base = PurePath(want).name
+
+    def name_of(i: int) -> str:
+        return files[i].get("file_name", "").lower()
+
+    hits = [i for i in listable if name_of(i) == base]
+    if not hits:
+        hits = [i for i in listable if PurePath(name_of(i)).stem == base]
+    if len(hits) > 1 and "/" in want:
+        tail = want.removeprefix("./").lstrip("/")
+        at = [files[i].get("path", "").lower() for i in hits]
+        hits = [
+            i for i, p in zip(hits, at, strict=True) if p == tail or p.endswith("/" + tail)
+        ] or hits
+    if not hits:
+        return None, f"No model called {raw} in this listing; they are: {names}."
+    if len(hits) > 1:
+        same = len({name_of(i) for i in hits}) == 1
+        which = ", ".join(
+            files[i].get("path", "") if same else files[i].get("file_name", "") for i in hits
+        )
+        how = "its path" if same else "its full file name"
+        return None, f"{raw} could be any of {which}; say which by {how}."
+    return hits[0], None
+
+
 def apply_bulk_prices(
     files: list[BulkFile], answer: Intent
 ) -> tuple[list[BulkFile], list[str], str | None]:
@@ -115,35 +153,66 @@ def apply_bulk_prices(
 
     Returns the files, what changed, and a problem (then nothing changed).
     """
-    usage = "Say 'make them all 2 SUI', or 'price FILE 3 SUI' for one model."
     if "price_mist" not in answer:
-        return (
-            files,
-            [],
-            (
-                "In a bulk listing the prices can be changed here; titles, descriptions and tags "
-                f"are drafted for each model from its file and verification. {usage}"
-            ),
-        )
+        return files, [], "Say 'make them all 2 SUI', or 'price FILE 3 SUI' for one model."
     price = answer["price_mist"]
     listable = listable_indexes(files)
-    names = [files[i].get("file_name", "") for i in listable]
     targets: list[int] = []
     for raw in answer.get("paths") or []:
-        name = Path(raw).name.lower()
-        hit = [i for i in listable if files[i].get("file_name", "").lower() == name]
-        if not hit:
-            return (
-                files,
-                [],
-                f"No model called {raw} in this listing; they are: {', '.join(names)}.",
-            )
-        targets += hit
+        hit, problem = find_listable(files, raw)
+        if hit is None:
+            return files, [], problem
+        targets.append(hit)
     out = list(files)
     for i in targets or listable:
         out[i] = out[i] | BulkFile(price_mist=price, price_explanation="your price")
     changed = [files[i].get("file_name", "") for i in targets] if targets else ["all"]
     return out, changed, None
+
+
+def apply_bulk_edit(
+    files: list[BulkFile], answer: Intent
+) -> tuple[list[BulkFile], str, list[str], str | None]:
+    """One model's title, description or tags after "title tiny.onnx: …" and the like.
+
+    The edit is checked as at the single listing gate (``flows.listing.apply_edits``).
+    Returns the files, the file changed, what changed, and a problem (then nothing changed).
+    """
+    listable = listable_indexes(files)
+    names = ", ".join(files[i].get("file_name", "") for i in listable)
+    raws = answer.get("paths") or []
+    if len(raws) > 1:
+        return files, "", [], f"Change one model at a time; the models are: {names}."
+    if raws:
+        target, problem = find_listable(files, raws[0])
+        if target is None:
+            return files, "", [], problem
+    elif len(listable) == 1:  # one model: no need to name it
+        target = listable[0]
+    else:
+        return (
+            files,
+            "",
+            [],
+            (
+                "Say which model to change, e.g. 'title FILE: …', 'set description of FILE "
+                f"to …', 'add tag vision to FILE', 'remove tag x from FILE'. They are: {names}."
+            ),
+        )
+    item = files[target]
+    name = item.get("file_name", "")
+    edited, changes, problem = apply_edits(as_context(item), answer)
+    if problem is not None:
+        return files, name, [], f"{name}: {problem}"
+    out = list(files)
+    out[target] = item | BulkFile(
+        title=edited.get("title", ""),
+        description=edited.get("description", ""),
+        tags=list(edited.get("tags", [])),
+    )
+    if "price_mist" in answer:
+        out[target] |= BulkFile(price_mist=answer["price_mist"], price_explanation="your price")
+    return out, name, changes, None
 
 
 def _plan_rows(files: list[BulkFile]) -> list[dict[str, object]]:
@@ -186,7 +255,10 @@ async def bulk_listing_prep(
         if fixed:
             say_terms_fixed(runtime, intent)
         else:
-            edited, _, problem = apply_bulk_prices(files, intent)
+            if intent["kind"] == "edit_listing":  # "title tiny.onnx: …" before 'list them'
+                edited, _, _, problem = apply_bulk_edit(files, intent)
+            else:
+                edited, _, problem = apply_bulk_prices(files, intent)
             if problem is not None:
                 say(runtime, "listing_edit_problem", problem=problem)
             files = edited
@@ -214,7 +286,7 @@ async def bulk_listing_prep(
 async def bulk_listing_gate(
     state: JourneyState, runtime: Runtime[Services]
 ) -> Command[Literal["bulk_list", "bulk_listing_gate", "__end__"]]:
-    """One confirmation for every listing; price changes ask again."""
+    """One confirmation for every listing; price and text changes ask again."""
     ledger = runtime.context.ledger
     files = list(state["context"].get("bulk", []))
     rows = _plan_rows(files)
@@ -248,19 +320,33 @@ async def bulk_listing_gate(
         if fixed:
             say_terms_fixed(runtime, answer)
             return Command(goto="bulk_listing_gate")
-        edited, changed, problem = apply_bulk_prices(files, answer)
+        if answer["kind"] == "edit_listing":
+            edited, name, changes, problem = apply_bulk_edit(files, answer)
+        else:
+            edited, changed, problem = apply_bulk_prices(files, answer)
         if problem is not None:
             say(runtime, "listing_edit_problem", problem=problem)
             return Command(goto="bulk_listing_gate")
         new_rows = _plan_rows(edited)
-        say(
-            runtime,
-            "bulk_prices_changed",
-            price_mist=answer.get("price_mist", 0),
-            changed=changed,
-            listing_files=new_rows,
-            total_price_mist=sum(int(str(r.get("price_mist", 0))) for r in new_rows),
-        )
+        total_after = sum(int(str(r.get("price_mist", 0))) for r in new_rows)
+        if answer["kind"] == "edit_listing":
+            say(
+                runtime,
+                "bulk_listing_edited",
+                file_name=name,
+                changes=changes,
+                listing_files=new_rows,
+                total_price_mist=total_after,
+            )
+        else:
+            say(
+                runtime,
+                "bulk_prices_changed",
+                price_mist=answer.get("price_mist", 0),
+                changed=changed,
+                listing_files=new_rows,
+                total_price_mist=total_after,
+            )
         return Command(
             goto="bulk_listing_gate",
             update={"context": {**state["context"], "bulk": edited}},

@@ -21,7 +21,7 @@ IntentKind = Literal[
     "dashboard",
     "list",
     "set_price",
-    "edit_listing",  # title / description / tags at the listing gate
+    "edit_listing",  # title / description / tags at a listing gate (``paths``: which bulk model)
     "browse",
     "purchase",
     "download",
@@ -66,6 +66,7 @@ class Intent(TypedDict):
     description: NotRequired[str]
     add_tags: NotRequired[list[str]]
     remove_tags: NotRequired[list[str]]
+    tags: NotRequired[list[str]]  # the tags replaced by these
 
 
 def intent(kind: IntentKind, text: str = "", **slots: object) -> Intent:

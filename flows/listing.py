@@ -2,7 +2,7 @@
 
 At the listing gate the author sees the generated title, description and tags
 with the suggested price and its range, and may edit any of them ("title: …",
-"set description to …", "add tag …", "remove tag …", "price 2.5 SUI"); the gate
+"set description to …", "add tag …", "remove tag …", "tags: …", "price 2.5 SUI"); the gate
 asks again with the edits until the author says yes or no. The listing carries
 what was approved.
 
@@ -36,6 +36,7 @@ from integrations.errors import SatyaError
 _TERM_FIELDS = (
     ("title", "title"),
     ("description", "description"),
+    ("tags", "tags"),
     ("add_tags", "tags"),
     ("remove_tags", "tags"),
     ("price_mist", "price"),
@@ -87,6 +88,13 @@ def apply_edits(ctx: ModelContext, edit: Intent) -> tuple[ModelContext, list[str
         out["description"] = description
         changes.append("description updated")
     tags = list(out.get("tags", []))
+    if "tags" in edit:  # "tags: vision, small": these replace the tags
+        tags = list(dict.fromkeys(t for t in map(normalize_tag, edit["tags"]) if t))
+        if not tags:
+            return ctx, [], "Say which tags, e.g. 'tags: vision, small'."
+        if len(tags) > MAX_TAGS:
+            return ctx, [], f"A listing has at most {MAX_TAGS} tags; this list has {len(tags)}."
+        changes.append(f"tags set to {', '.join(tags)}")
     for raw in edit.get("add_tags", []):
         tag = normalize_tag(raw)
         if tag and tag not in tags:
@@ -110,7 +118,7 @@ def apply_edits(ctx: ModelContext, edit: Intent) -> tuple[ModelContext, list[str
             [],
             (
                 "Say what to change: 'title: …', 'set description to …', 'add tag …', "
-                "'remove tag …' or 'price 2.5 SUI'."
+                "'remove tag …', 'tags: …' or 'price 2.5 SUI'."
             ),
         )
     return out, changes, None

@@ -31,7 +31,13 @@ from rich.panel import Panel
 from rich.text import Text
 
 from agent.events import TextEvent
-from agent.screens.bulk import bulk_listings, bulk_listings_fixed, bulk_plan, bulk_summary
+from agent.screens.bulk import (
+    bulk_listings,
+    bulk_listings_changed,
+    bulk_listings_fixed,
+    bulk_plan,
+    bulk_summary,
+)
 from agent.screens.chat import (
     COMMANDS,
     SAYINGS,
@@ -106,7 +112,8 @@ _BY_KIND: dict[str, Callable[[Data, str], RenderableType]] = {
     "bulk_summary": bulk_summary,
     "bulk_listing_plan": bulk_listings,
     "bulk_listing_plan_fixed_terms": bulk_listings_fixed,
-    "bulk_prices_changed": bulk_listings,
+    "bulk_prices_changed": bulk_listings_changed,
+    "bulk_listing_edited": bulk_listings_changed,
     "verification_passed": verified,
 }
 

@@ -1,8 +1,8 @@
-"""Bulk upload screens: the plan with one row per file, and each file's outcome."""
+"""Bulk screens: the upload plan, each file's outcome, and the listing plan with its changes."""
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from agent.replies import human_bytes, human_duration, sui, wal
@@ -104,16 +104,27 @@ def bulk_listings(data: Data, text: str = "", *, fixed: bool = False) -> Rendera
     )
     for f in mappings(data.get("listing_files")):
         quality = f.get("quality_score")
+        title = Text(str(f.get("title") or "—"))
+        tags = f.get("tags")
+        if isinstance(tags, list) and tags:
+            title.append(f"\n{', '.join(str(t) for t in tags)}", style="dim")
         add_row(
             table,
             str(f.get("file_name", "")),
-            str(f.get("title") or "—"),
+            title,
             "—" if quality is None else f"{quality}/100",
             sui(as_int(f.get("price_mist"))),
         )
     table.add_section()
     add_row(table, "total", "", "", sui(as_int(data.get("total_price_mist"))))
     return table
+
+
+def bulk_listings_changed(data: Data, text: str = "") -> RenderableType:
+    """A bulk listing plan after a change: what changed (the reply's first line), then the plan."""
+    said = text.splitlines()[0].removesuffix(" Now:") if text else ""
+    table = bulk_listings(data, text)
+    return Group(Text(said), table) if said else table
 
 
 def bulk_listings_fixed(data: Data, text: str = "") -> RenderableType:

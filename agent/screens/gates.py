@@ -25,6 +25,15 @@ Rows = list[tuple[str, str]]
 
 # What can be said to a gate that takes edits to the listing terms.
 TERM_EDITS = ("title: …", "set description to …", "add tag …", "remove tag …", "price 2.5 SUI")
+# ... and to a bulk listing gate, one model named by its file.
+BULK_EDITS = (
+    "make them all 2 SUI",
+    "price FILE 3 SUI",
+    "title FILE: …",
+    "set description of FILE to …",
+    "add tag … to FILE",
+    "remove tag … from FILE",
+)
 
 
 @dataclass(slots=True)
@@ -154,7 +163,7 @@ def _bulk_listing(data: Data) -> _Screen:
         "Approve the listings?",
         f"List these {data.get('count', 0)} model(s) for {total} in total?",
         rows,
-        edits=("make them all 2 SUI", "price FILE 3 SUI"),
+        edits=BULK_EDITS,
     )
 
 

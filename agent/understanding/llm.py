@@ -29,7 +29,10 @@ class IntentOutput(BaseModel):
     """What the model must return (JSON schema sent as the response format)."""
 
     kind: IntentKind
-    paths: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(
+        default_factory=list,
+        description="Files as written: to upload, or the bulk-listing model an edit is for.",
+    )
     price_sui: str | None = Field(default=None, description="A decimal number of SUI, as text.")
     model_ref: str | None = None
     epochs: int | None = Field(default=None, ge=1, le=53)
@@ -37,6 +40,14 @@ class IntentOutput(BaseModel):
     mode: Literal["supervised", "auto", "debug"] | None = None
     topic: str | None = None
     query: str | None = None
+    # edit_listing: the author's own words, never rephrased
+    title: str | None = None
+    description: str | None = None
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(
+        default_factory=list, description="Tags replacing all the current ones."
+    )
 
 
 class LLMInterpreter:
@@ -114,10 +125,14 @@ class LLMInterpreter:
         price = None
         if out.price_sui is not None:
             price = parse_price_mist(f"{out.price_sui} sui")
+        paths = out.paths or ruled.get("paths")
+        if out.kind == ruled["kind"] == "edit_listing":  # the rules read the author's exact words
+            paths = ruled.get("paths") or out.paths or None
+        edit = out if out.kind == "edit_listing" else IntentOutput(kind=out.kind)
         return intent(
             out.kind,
             text,
-            paths=out.paths or ruled.get("paths"),
+            paths=paths,
             price_mist=price if price is not None else ruled.get("price_mist"),
             model_ref=out.model_ref,
             epochs=out.epochs,
@@ -126,10 +141,12 @@ class LLMInterpreter:
             topic=out.topic,
             query=out.query,
             self_description=ruled.get("self_description"),
-            title=ruled.get("title"),
-            description=ruled.get("description"),
-            add_tags=ruled.get("add_tags"),
-            remove_tags=ruled.get("remove_tags"),
+            # an edit as the rules read it, else as the model did
+            title=ruled.get("title", edit.title),
+            description=ruled.get("description", edit.description),
+            add_tags=ruled.get("add_tags", edit.add_tags or None),
+            remove_tags=ruled.get("remove_tags", edit.remove_tags or None),
+            tags=ruled.get("tags", edit.tags or None),
         )
 
     async def aclose(self) -> None:

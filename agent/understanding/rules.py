@@ -50,7 +50,8 @@ _MODE_WORD = re.compile(r"\b(supervised|auto|debug)\b", re.I)
 # "bulk upload ...", "upload these 5 models": several files at once.
 _BULK = re.compile(r"\bbulk\b|\b(\d+|several|multiple|many|all|these|those) (models|files)\b", re.I)
 
-# Listing edits at the gate: "title: X", "set description to X", "add tag a, b", "remove tag x".
+# Listing edits at the gate: "title: X", "set description to X", "add tag a, b", "remove tag x",
+# "tags: a, b".
 _EDIT_TITLE = re.compile(
     r"^\s*(?:title\s*[:=]|(?:set|change|rename)\s+(?:the\s+)?(?:title|it|name)\s+(?:to|as)\b)\s*(.+)$",
     re.I | re.S,
@@ -62,18 +63,79 @@ _EDIT_DESCRIPTION = re.compile(
 _EDIT_TAGS = re.compile(
     r"^\s*(add|remove|drop|delete)\s+(?:the\s+)?tags?\s*[:=]?\s*(.+)$", re.I | re.S
 )
+# "tags: a, b" / "set tags to a, b": the tags replaced by these.
+_SET_TAGS = re.compile(
+    r"^\s*(?:tags\s*[:=]|(?:set|change)\s+(?:the\s+)?tags\s+to\b)\s*(.+)$", re.I | re.S
+)
+# The same edits for one model of a bulk listing, named by its file ("title tiny.onnx: …",
+# "set description of tiny.onnx to …", "add tag vision to tiny.onnx", "tags tiny.onnx: a, b",
+# "remove tag x from tiny.onnx"). Elsewhere a file is quoted or looks like one (a dot or a slash).
+_FILE = r"""(?P<file>"[^"]+"|'[^']+'|[^\s"':=,]*[./][^\s"':=,]*\w)"""
+# Before a colon a bare name will do too ("title tiny: …"): the flow says if it is ambiguous.
+_NAME = r"""(?P<file>"[^"]+"|'[^']+'|(?!(?:it|this|that|them|all|of|for)\b)[^\s"':=,]+)"""
+_OF_FILE = rf"(?:(?:of|for)\s+)?{_NAME}\s*[:=]\s*(?P<value>.*)$"  # empty: refused, with why
+_SET_OF_FILE = rf"\s+(?:of|for)\s+{_FILE}\s+(?:to|as)\s+(?P<value>.+)$"
+_FILE_EDITS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"^\s*title\s+{_OF_FILE}", re.I | re.S), "title"),
+    (
+        re.compile(rf"^\s*(?:set|change)\s+(?:the\s+)?(?:title|name){_SET_OF_FILE}", re.I | re.S),
+        "title",
+    ),
+    (re.compile(rf"^\s*rename\s+{_FILE}\s+(?:to|as)\s+(?P<value>.+)$", re.I | re.S), "title"),
+    (re.compile(rf"^\s*description\s+{_OF_FILE}", re.I | re.S), "description"),
+    (
+        re.compile(rf"^\s*(?:set|change)\s+(?:the\s+)?description{_SET_OF_FILE}", re.I | re.S),
+        "description",
+    ),
+    (re.compile(rf"^\s*tags\s+{_OF_FILE}", re.I | re.S), "tags"),
+    (re.compile(rf"^\s*(?:set|change)\s+(?:the\s+)?tags{_SET_OF_FILE}", re.I | re.S), "tags"),
+    (
+        re.compile(
+            rf"^\s*add\s+(?:the\s+)?tags?\s*[:=]?\s*(?P<value>.+?)\s+(?:to|on|for)\s+{_FILE}[\s.!]*$",
+            re.I | re.S,
+        ),
+        "add_tags",
+    ),
+    (
+        re.compile(
+            rf"^\s*(?:remove|drop|delete)\s+(?:the\s+)?tags?\s*[:=]?\s*(?P<value>.+?)"
+            rf"\s+(?:from|of|on)\s+{_FILE}[\s.!]*$",
+            re.I | re.S,
+        ),
+        "remove_tags",
+    ),
+)
+
+
+def _tag_words(text: str) -> list[str]:
+    tags = [t.strip(" .\"'#") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
+    return [t for t in tags if t and t.lower() != "and"]
+
+
+def _text_value(text: str) -> str:
+    return text.strip().strip("\"'").strip()
 
 
 def parse_listing_edit(text: str) -> dict[str, object] | None:
-    """Slots of a listing edit, or None: 'add tags vision, resnet' -> {'add_tags': [...]}."""
+    """Slots of a listing edit, or None: 'add tags vision, resnet' -> {'add_tags': [...]}.
+
+    An edit naming a file ("title tiny.onnx: Tiny") carries it in ``paths``: the
+    model of a bulk listing it changes.
+    """
+    for pattern, slot in _FILE_EDITS:
+        if m := pattern.match(text):
+            value = m.group("value")
+            words = _tag_words(value) if slot.endswith("tags") else _text_value(value)
+            return {slot: words, "paths": [m.group("file").strip("\"'")]}
     if m := _EDIT_TITLE.match(text):
-        return {"title": m.group(1).strip().strip("\"'").strip()}
+        return {"title": _text_value(m.group(1))}
     if m := _EDIT_DESCRIPTION.match(text):
-        return {"description": m.group(1).strip().strip("\"'").strip()}
+        return {"description": _text_value(m.group(1))}
+    if m := _SET_TAGS.match(text):
+        return {"tags": _tag_words(m.group(1))}
     if m := _EDIT_TAGS.match(text):
-        tags = [t.strip(" .\"'#") for t in re.split(r"[,\s]+(?:and\s+)?", m.group(2))]
         key = "add_tags" if m.group(1).lower() == "add" else "remove_tags"
-        return {key: [t for t in tags if t and t.lower() != "and"]}
+        return {key: _tag_words(m.group(2))}
     return None
 
 

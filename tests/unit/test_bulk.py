@@ -301,3 +301,145 @@ def test_list_them_and_bulk_prices_are_understood() -> None:
         3_000_000_000,
         ["tiny.onnx"],
     )
+
+
+async def test_per_file_edits_at_the_bulk_gate_are_checked_shown_and_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_model_file(tmp_path / "tiny.onnx", "onnx", size_mb=0.1, seed=1)
+    make_model_file(tmp_path / "tiny.safetensors", "safetensors", size_mb=0.1, seed=2)
+    make_model_file(tmp_path / "bert.onnx", "onnx", size_mb=0.2, seed=3)
+    settings = Settings(_env_file=None, home=tmp_path / "home", user="ines")  # type: ignore[call-arg]
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread("ines")
+        await _send(assistant, thread, "bulk upload tiny.onnx tiny.safetensors bert.onnx")
+        await _send(assistant, thread, "yes")
+        events = await _send(assistant, thread, "list them")
+        assert [e.gate for e in events if isinstance(e, GateEvent)] == ["listing"]
+
+        async def at_gate(text: str) -> tuple[list[str], str, dict[str, dict[str, object]]]:
+            """Send one answer: the reply kinds, their text, and the files the gate asks about."""
+            got = await _send(assistant, thread, text)
+            gates = [e for e in got if isinstance(e, GateEvent)]
+            assert [g.gate for g in gates] == ["listing"], f"{text!r}: the gate is asked again"
+            rows = gates[0].data["listing_files"]
+            assert isinstance(rows, list)
+            said = "\n".join(e.text for e in got if isinstance(e, TextEvent))
+            return _kinds(got), said, {str(r["file_name"]): r for r in rows}
+
+        kinds, said, rows = await at_gate("title tiny.onnx: Tiny classifier")
+        assert kinds == ["bulk_listing_edited"]
+        assert 'Updated tiny.onnx: title "Tiny classifier"' in said
+        assert 'tiny.onnx: "Tiny classifier"' in said  # the plan, shown again with it
+        assert rows["tiny.onnx"]["title"] == "Tiny classifier"
+        assert rows["tiny.safetensors"]["title"] == "Tiny"  # the other "tiny" is untouched
+        _, said, rows = await at_gate("add tag vision to tiny.onnx")
+        assert "Updated tiny.onnx: tag vision added" in said
+        assert rows["tiny.onnx"]["tags"] == ["onnx", "tee-verified", "vision"]
+        _, said, rows = await at_gate("tags bert.onnx: NLP, Small, nlp")
+        assert rows["bert.onnx"]["tags"] == ["nlp", "small"]
+        _, said, rows = await at_gate("remove tag small from bert.onnx")
+        assert rows["bert.onnx"]["tags"] == ["nlp"]
+        _, said, rows = await at_gate("set description of bert.onnx to Sentence embeddings.")
+        assert rows["bert.onnx"]["description"] == "Sentence embeddings."
+        before = rows
+        # Refused, with the reason; nothing changes and the gate asks again.
+        for text, reason in [
+            ("title tiny.onnx:", "tiny.onnx: A listing needs a title"),
+            ("title bert.onnx: " + "x" * 81, "bert.onnx: A title is at most 80 characters"),
+            ("remove tag gpu from bert.onnx", "bert.onnx: There is no tag 'gpu'"),
+            (
+                "title nothing.onnx: X",
+                "No model called nothing.onnx in this listing; "
+                "they are: tiny.safetensors, bert.onnx, tiny.onnx",
+            ),
+            (
+                "title tiny: X",
+                "tiny could be any of tiny.safetensors, tiny.onnx; say which by its full file name",
+            ),
+            ("title: X", "Say which model to change"),
+        ]:
+            kinds, said, rows = await at_gate(text)
+            assert kinds == ["listing_edit_problem"], text
+            assert reason in said, said
+            assert rows == before, text
+        events = await _send(assistant, thread, "yes")
+        assert _data(events, "bulk_list_summary")[0]["listed"] == 3
+        view = await assistant.state(thread)
+        listed = {f["file_name"]: f for f in view.context["bulk"]}
+        ledger = assistant.services.ledger
+        tiny = (await ledger.get_object(listed["tiny.onnx"]["listing_id"])).fields
+        assert (tiny["title"], tiny["tags"]) == (
+            "Tiny classifier",
+            ["onnx", "tee-verified", "vision"],
+        )
+        bert = (await ledger.get_object(listed["bert.onnx"]["listing_id"])).fields
+        assert (bert["description"], bert["tags"]) == ("Sentence embeddings.", ["nlp"])
+        other = (await ledger.get_object(listed["tiny.safetensors"]["listing_id"])).fields
+        assert other["title"] == "Tiny"
+
+
+async def test_an_edit_said_before_list_them_shows_in_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_model_file(tmp_path / "a.onnx", "onnx", size_mb=0.1, seed=1)
+    make_model_file(tmp_path / "b.onnx", "onnx", size_mb=0.1, seed=2)
+    settings = Settings(_env_file=None, home=tmp_path / "home")  # type: ignore[call-arg]
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _send(assistant, thread, "bulk upload a.onnx b.onnx")
+        await _send(assistant, thread, "yes")
+        events = await _send(assistant, thread, "title b.onnx: Model B")
+        plan = _data(events, "bulk_listing_plan")[0]["listing_files"]
+        assert isinstance(plan, list)
+        assert {r["file_name"]: r["title"] for r in plan} == {"a.onnx": "A", "b.onnx": "Model B"}
+
+
+async def test_edits_are_refused_where_the_terms_are_fixed_at_upload(tmp_path: Path) -> None:
+    journey = Journey.model_validate(
+        {
+            "name": "bulk edits on fixed terms",
+            "files": [
+                {"name": "a.onnx", "kind": "onnx", "size_mb": 0.1},
+                {"name": "b.safetensors", "kind": "safetensors", "size_mb": 0.1},
+            ],
+            "faults": {"ledger": {"terms_fixed_at_upload": True}},
+            "turns": [
+                {"say": "bulk upload a.onnx b.safetensors", "expect": {"gate": "upload"}},
+                {"say": "yes"},
+                {"say": "list them", "expect": {"gate": "listing"}},
+                {
+                    "say": "title a.onnx: Other",
+                    "expect": {
+                        "gate": "listing",
+                        "reply_kinds": ["listing_terms_fixed"],
+                        "reply_contains": ["the title cannot be changed any more"],
+                        "reply_not_contains": ["Updated a.onnx"],
+                        "bulk": {"a.onnx": {"title": "A"}},
+                    },
+                },
+                {
+                    "say": "add tag vision to b.safetensors",
+                    "expect": {
+                        "gate": "listing",
+                        "reply_contains": ["the tags cannot be changed any more"],
+                    },
+                },
+                {
+                    "say": "yes",
+                    "expect": {
+                        "status": "completed",
+                        "ledger": {
+                            "file": "a.onnx",
+                            "object": "listing_id",
+                            "fields": {"title": "A"},
+                        },
+                    },
+                },
+            ],
+        }
+    )
+    report = await run_journey(journey, workdir=tmp_path)
+    assert report.ok, report.summary()

@@ -149,3 +149,13 @@ def test_rules_read_browse_filters_and_listing_details(text: str, slots: dict[st
     got = RuleInterpreter().interpret(text)
     assert got["kind"] == "browse"
     assert {k: v for k, v in got.items() if k not in ("kind", "text")} == slots
+
+
+def test_tags_can_be_replaced_all_at_once() -> None:
+    ctx, changes, problem = apply_edits(CTX, _edit(tags=["Vision", "#small", "vision"]))
+    assert problem is None
+    assert ctx["tags"] == ["vision", "small"] and changes == ["tags set to vision, small"]
+    too_many = [f"t{i}" for i in range(MAX_TAGS + 1)]
+    for tags, why in (([], "Say which tags"), (too_many, f"at most {MAX_TAGS} tags")):
+        same, changes, said = apply_edits(CTX, _edit(tags=tags))
+        assert same == CTX and changes == [] and said is not None and why in said

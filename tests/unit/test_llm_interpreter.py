@@ -86,3 +86,27 @@ async def test_the_model_cannot_approve_on_its_own() -> None:
     out = await interp.interpret("hmm, what would that cost me?", at_gate=True)
     assert out["kind"] != "approve"
     assert (await interp.interpret("yes", at_gate=True))["kind"] == "approve"
+
+
+async def test_an_edit_for_one_bulk_model_is_the_same_intent_from_the_model_and_the_rules() -> None:
+    body = {"kind": "edit_listing", "paths": ["tiny.onnx"], "title": "Tiny classifier"}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        schema = json.dumps(json.loads(request.content)["response_format"])
+        assert all(f'"{slot}"' in schema for slot in ("title", "add_tags", "remove_tags", "tags"))
+        return httpx.Response(200, json=_completion(json.dumps(body)))
+
+    interp = _interpreter(httpx.MockTransport(handle))
+    # Words the rules do not read as an edit: the model's slots make the intent.
+    said = "could you call tiny.onnx Tiny classifier"
+    assert interp.rules.interpret(said, at_gate=True)["kind"] != "edit_listing"
+    from_model = await interp.interpret(said, at_gate=True)
+    from_rules = interp.rules.interpret("title tiny.onnx: Tiny classifier", at_gate=True)
+    assert {k: v for k, v in from_model.items() if k != "text"} == {
+        k: v for k, v in from_rules.items() if k != "text"
+    }
+    # Where the rules read the edit, their exact words win over a paraphrase.
+    body["title"] = "A tiny classifier"
+    got = await interp.interpret("title tiny.onnx: Tiny classifier", at_gate=True)
+    assert (got["title"], got["paths"]) == ("Tiny classifier", ["tiny.onnx"])
+    assert interp.fallbacks == 0

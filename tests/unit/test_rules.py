@@ -101,3 +101,67 @@ def test_a_price_that_is_not_an_amount_is_refused_with_how_to_write_one(text: st
 def test_valid_prices_still_parse(text: str, mist: int) -> None:
     assert parse_price_mist(text) == mist
     assert R.interpret(text, at_gate=True).get("price_mist") == mist
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("title tiny.onnx: Tiny classifier", {"title": "Tiny classifier"}),
+        ("title of tiny.onnx: 'Tiny'", {"title": "Tiny"}),
+        ("set the title of tiny.onnx to Tiny Net", {"title": "Tiny Net"}),
+        ("rename tiny.onnx to Tiny Net", {"title": "Tiny Net"}),
+        ("title tiny.onnx:", {"title": ""}),  # refused by the flow, with why
+        ("description for tiny.onnx: costs 2 SUI: cheap", {"description": "costs 2 SUI: cheap"}),
+        ("set description of tiny.onnx to Finds cats.", {"description": "Finds cats."}),
+        ("add tag vision to tiny.onnx", {"add_tags": ["vision"]}),
+        ("add tags vision, small to tiny.onnx.", {"add_tags": ["vision", "small"]}),
+        ("add tag v1.0 to tiny.onnx", {"add_tags": ["v1.0"]}),
+        ("tags tiny.onnx: vision, small", {"tags": ["vision", "small"]}),
+        ("set the tags of tiny.onnx to vision and small", {"tags": ["vision", "small"]}),
+        ("remove tag x from tiny.onnx", {"remove_tags": ["x"]}),
+        ("drop tags a b from tiny.onnx", {"remove_tags": ["a", "b"]}),
+    ],
+)
+def test_an_edit_naming_a_file_is_for_that_model_of_a_bulk_listing(
+    text: str, slots: dict[str, object]
+) -> None:
+    got = R.interpret(text, at_gate=True)
+    assert got["kind"] == "edit_listing"
+    assert {k: v for k, v in got.items() if k not in ("kind", "text")} == {
+        **slots,
+        "paths": ["tiny.onnx"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        ("title tiny: X", ["tiny"]),  # a bare name before the colon; the flow resolves it
+        ('title "my model.onnx": X', ["my model.onnx"]),
+        ("set the title for ./models/tiny.onnx to X", ["./models/tiny.onnx"]),
+    ],
+)
+def test_the_file_of_an_edit_is_kept_as_written(text: str, paths: list[str]) -> None:
+    got = R.interpret(text, at_gate=True)
+    assert (got["kind"], got.get("title"), got.get("paths")) == ("edit_listing", "X", paths)
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("title: My Model", {"title": "My Model"}),
+        ("rename it to Foo", {"title": "Foo"}),
+        ("title of it: Foo", None),
+        ("set description to runs on m.onnx files", {"description": "runs on m.onnx files"}),
+        ("description: uses model.onnx: well", {"description": "uses model.onnx: well"}),
+        ("add tag vision", {"add_tags": ["vision"]}),
+        ("tags: a, b", {"tags": ["a", "b"]}),
+    ],
+)
+def test_edits_naming_no_file_carry_no_paths(text: str, slots: dict[str, object] | None) -> None:
+    got = R.interpret(text, at_gate=True)
+    if slots is None:
+        assert got["kind"] != "edit_listing"
+        return
+    assert got["kind"] == "edit_listing"
+    assert {k: v for k, v in got.items() if k not in ("kind", "text")} == slots

@@ -480,3 +480,24 @@ def test_a_bulk_listing_plan_and_its_gate_are_a_table_and_a_total() -> None:
     )
     fixed = _words(_render(screens.gate(GateEvent("listing", "…", {**data, "terms_fixed": True}))))
     assert "fixed at upload on the local network" in fixed and "'make them" not in fixed
+
+
+def test_a_bulk_listing_edit_says_what_changed_and_shows_the_edited_plan() -> None:
+    rows = [
+        {
+            "file_name": "tiny.onnx",
+            "title": "Tiny classifier",
+            "tags": ["onnx", "vision"],
+            "quality_score": 98,
+            "price_mist": 1_000_000_000,
+        }
+    ]
+    data = {"file_name": "tiny.onnx", "changes": ["tag vision added"], "listing_files": rows}
+    text = "Updated tiny.onnx: tag vision added. Now:\n  1. tiny.onnx: …\nTotal: 1 SUI."
+    shown = _render(screens.reply(TextEvent(text, "bulk_listing_edited", {**data, "count": 1})))
+    lines = shown.splitlines()
+    assert lines[0] == "Updated tiny.onnx: tag vision added."
+    assert any("tiny.onnx" in r and "Tiny classifier" in r and "98/100" in r for r in lines)
+    assert any("onnx, vision" in r for r in lines)
+    gate = _words(_render(screens.gate(GateEvent("listing", "…", {**data, "terms_fixed": False}))))
+    assert "'title FILE: …'" in gate and "'add tag … to FILE'" in gate
