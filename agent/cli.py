@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8123)
     serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL for > 1)")
+    serve.add_argument(
+        "--upload-ttl",
+        metavar="HOURS",
+        help="keep an uploaded file this long after its last use (default 24; "
+        "0 or 'never': keep uploads for ever; env SATYA_SERVER_UPLOAD_TTL_H)",
+    )
     ssub = serve.add_subparsers(dest="serve_command")
     keys = ssub.add_parser("keys", help="API keys (stored hashed)")
     ksub = keys.add_subparsers(dest="keys_command", required=True)

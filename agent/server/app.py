@@ -28,6 +28,7 @@ from agent.persistence import database_url, postgres_pool
 from agent.server.auth import KeyRing
 from agent.server.config import ServerSettings
 from agent.server.deps import ApiError, Backend
+from agent.server.expiry import sweep_forever, sweep_interval
 from agent.server.files import FileAccess, GuardedInterpreter
 from agent.server.limits import BodyLimit, BodyTooLarge, RateLimiter
 from agent.server.rundb import PostgresSql, RunDb, SqliteSql
@@ -63,8 +64,8 @@ async def open_backend(
     """The Assistant, run log, keys and limits for one worker; closed after."""
     from agent.wiring import build_interpreter
 
-    access = FileAccess(settings.home, config.files_root)
-    await asyncio.to_thread(access.sweep_partial)
+    access = FileAccess(settings.home, config.files_root, ttl_s=config.upload_ttl_s)
+    await asyncio.to_thread(access.sweep)
     interpreter = GuardedInterpreter(build_interpreter(settings), access)
     factory = assistant_factory or _default_factory
     url = database_url()
@@ -78,9 +79,13 @@ async def open_backend(
             sql = PostgresSql(await stack.enter_async_context(postgres_pool(url, max_size=10)))
         db = RunDb(sql)
         await db.setup()
-        runs = RunManager(assistant, db, poll_s=config.run_poll_s)
+        runs = RunManager(assistant, db, poll_s=config.run_poll_s, access=access)
         await runs.start_background()
         stack.push_async_callback(runs.close)
+        if access.ttl_s is not None:
+            every_s = sweep_interval(access.ttl_s, config.upload_sweep_s)
+            sweeper = asyncio.create_task(sweep_forever(access.sweep, every_s))
+            stack.push_async_callback(_stop, sweeper)
         yield Backend(
             assistant=assistant,
             runs=runs,
@@ -90,6 +95,12 @@ async def open_backend(
             config=config,
             storage="sqlite" if url is None else "postgres",
         )
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(

@@ -15,6 +15,12 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run the server, or manage API keys."""
     if getattr(args, "serve_command", None) == "keys":
         return asyncio.run(_keys(args, settings))
+    if args.upload_ttl is not None:  # workers are fresh processes: they read it from there
+        os.environ["SATYA_SERVER_UPLOAD_TTL_H"] = args.upload_ttl
+    problem = _config_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     url = database_url()
     if args.workers > 1 and url is None:
         print(
@@ -52,6 +58,23 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
         timeout_keep_alive=30,
     )
     return 0
+
+
+def _config_problem() -> str | None:
+    """A server setting's bad value as one paragraph (None when all are fine)."""
+    from pydantic import ValidationError
+
+    from agent.server.config import ServerSettings
+
+    try:
+        ServerSettings()
+    except ValidationError as error:
+        where = "; ".join(
+            f"SATYA_SERVER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        return f"{where}\nFix the value or unset it for the default (see 'satya serve --help')."
+    return None
 
 
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:

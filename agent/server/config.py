@@ -2,7 +2,7 @@
 
 Example::
 
-    ServerSettings(rate_per_minute=600, files_root=Path("/srv/models"))
+    ServerSettings(rate_per_minute=600, files_root=Path("/srv/models"), upload_ttl_h=48)
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
+NEVER = ("never", "off", "none", "no")
 
 
 class ServerSettings(BaseSettings):
@@ -36,10 +37,34 @@ class ServerSettings(BaseSettings):
         default=None,
         description="When set, run messages may name model files by path under this directory.",
     )
+    upload_ttl_h: float = Field(
+        default=24.0,
+        ge=0,
+        description="Hours an upload is kept after its last use (a run naming it, or a run "
+        "on a thread that refers to it); 0 or 'never': uploads are kept for ever.",
+    )
+    upload_sweep_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds between sweeps for expired uploads; "
+        "default a quarter of the lifetime, at most an hour.",
+    )
     keepalive_s: float = Field(default=15.0, gt=0, description="SSE comment interval.")
     run_poll_s: float = Field(
         default=0.2, gt=0, description="How often a worker polls the shared log of another's run."
     )
+
+    @field_validator("upload_ttl_h", mode="before")
+    @classmethod
+    def _never(cls, v: object) -> object:
+        if isinstance(v, str) and v.strip().lower() in NEVER:
+            return 0.0
+        return v
+
+    @property
+    def upload_ttl_s(self) -> float | None:
+        """The upload lifetime in seconds; None when uploads never expire."""
+        return self.upload_ttl_h * 3600 if self.upload_ttl_h > 0 else None
 
     @field_validator("files_root")
     @classmethod

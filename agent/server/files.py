@@ -6,18 +6,18 @@ nothing holds the whole file in memory, and a body over the limit is refused
 with 413 and its partial file removed. A path in a message is accepted only if,
 with symlinks resolved, it lies in the user's own uploads or under the
 configured files root; anything else is refused before the journey sees it.
+Uploads expire a while after their last use (``agent.server.expiry``); naming an
+expired one gets 410 ``upload_expired``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import hashlib
 import os
 import re
 import secrets
 import shutil
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from agent.server import expiry
 from agent.server.limits import BodyTooLarge
 from agent.understanding.rules import extract_paths
 from flows.intents import Intent
@@ -66,40 +67,83 @@ def user_dir_name(user: str) -> str:
 
 
 class FileAccess:
-    """Which server paths a user's messages may name, and where uploads go."""
+    """Which server paths a user's messages may name, and where uploads go.
 
-    def __init__(self, home: Path, files_root: Path | None) -> None:
+    ``ttl_s`` is how long an upload is kept after its last use (None: for ever).
+    """
+
+    def __init__(self, home: Path, files_root: Path | None, *, ttl_s: float | None = None) -> None:
         self.uploads = (home / "uploads" / "received").resolve()
         self.files_root = files_root
+        self.ttl_s = ttl_s
 
-    def sweep_partial(self, *, older_than_s: float = 3600.0) -> int:
-        """Remove uploads cut off by a worker that died mid-body (``*.part`` files nobody
-        has written to for ``older_than_s``; a live upload is written continuously)."""
-        removed = 0
-        if not self.uploads.is_dir():
-            return 0
-        cutoff = time.time() - older_than_s
-        for part in self.uploads.glob("*/*/*.part"):
-            with contextlib.suppress(OSError):
-                if part.stat().st_mtime < cutoff:
-                    part.unlink()
-                    removed += 1
-                    with contextlib.suppress(OSError):
-                        part.parent.rmdir()  # only if nothing else is in it
-        return removed
+    def sweep(self) -> expiry.SweepReport:
+        """Remove expired uploads and the leftovers of cut-off ones (logged)."""
+        return expiry.logged_sweep(self.uploads, self.ttl_s)
 
     def user_uploads(self, user: str) -> Path:
         return self.uploads / user_dir_name(user)
 
     def upload_path(self, user: str, upload_id: str) -> Path | None:
-        """The stored file of an upload of ``user``, or None."""
+        """The stored file of an upload of ``user``, its clock restarted; None if there is
+        no such upload; UploadRefused (410) if it expired."""
+        found = self.upload_info(user, upload_id)
+        if found is None:
+            return None
+        expiry.touch(found[0].parent)
+        return found[0]
+
+    def upload_info(self, user: str, upload_id: str) -> tuple[Path, float] | None:
+        """An upload's file and last use, without using it (UploadRefused if it expired)."""
         if not UPLOAD_ID.match(upload_id):
             return None
         folder = self.user_uploads(user) / upload_id
-        if not folder.is_dir():
+        gone = expiry.expired(folder)
+        if gone is not None:
+            raise upload_expired(gone)
+        used = expiry.last_use(folder)
+        if used is None or not folder.is_dir():
             return None
-        files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(".part")]
-        return files[0] if files else None
+        files = [p for p in folder.iterdir() if p.is_file() and _is_upload_name(p.name)]
+        return (files[0], used) if files else None
+
+    def expires_at(self, last_use: float) -> float | None:
+        """When an upload last used at ``last_use`` is removed (None: never)."""
+        return None if self.ttl_s is None else last_use + self.ttl_s
+
+    def referenced(self, user: str, values: Any) -> set[Path]:
+        """The upload folders of ``user`` that a thread's state names (by file path)."""
+        root = str(self.user_uploads(user)) + os.sep
+        found: set[Path] = set()
+        stack = [values]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple | set | frozenset):
+                stack.extend(item)
+            elif isinstance(item, str | os.PathLike):
+                text = os.fspath(item)
+                if isinstance(text, str) and text.startswith(root):
+                    upload_id = text[len(root) :].split(os.sep, 1)[0]
+                    if UPLOAD_ID.match(upload_id):
+                        found.add(self.user_uploads(user) / upload_id)
+        return found
+
+    def expired_named(self, user: str, raw: str) -> expiry.Expired | None:
+        """The expiry marker of an upload that ``raw`` (a name or path in a message) meant."""
+        root = self.user_uploads(user)
+        candidate = Path(raw)
+        if candidate.is_absolute():
+            return expiry.expired(candidate.parent) if candidate.parent.parent == root else None
+        if len(candidate.parts) != 1 or not root.is_dir():
+            return None
+        name = safe_name(candidate.name)
+        for marker in root.glob(f"*/{expiry.MARKER}"):
+            gone = expiry.expired(marker.parent)
+            if gone is not None and gone.filename == name:
+                return gone
+        return None
 
     def resolve(self, user: str, raw: str) -> Path | None:
         """The real path ``raw`` names for ``user``, or None if it is not allowed."""
@@ -129,7 +173,14 @@ class FileAccess:
                 real = option.resolve(strict=True)
             except (OSError, RuntimeError):
                 continue
-            if real.is_file() and any(real.is_relative_to(root) for root in roots):
+            if not real.is_file():
+                continue
+            if real.is_relative_to(roots[0]):
+                if real.parent.parent != roots[0] or not _is_upload_name(real.name):
+                    continue  # a marker or a file still arriving is no upload
+                expiry.touch(real.parent)
+                return real
+            if any(real.is_relative_to(root) for root in roots[1:]):
                 return real
         return None
 
@@ -137,7 +188,26 @@ class FileAccess:
         """Refuse a message naming a path the user may not use (raises UploadRefused)."""
         for raw in extract_paths(text):
             if self.resolve(user, raw) is None:
+                gone = self.expired_named(user, raw)
+                if gone is not None:
+                    raise upload_expired(gone)
                 raise path_refused(raw, self.files_root is not None)
+
+
+def _is_upload_name(name: str) -> bool:
+    """An uploaded file's own name (``safe_name`` never starts one with a dot)."""
+    return not name.startswith(".") and not name.endswith(expiry.PART)
+
+
+def upload_expired(gone: expiry.Expired) -> UploadRefused:
+    """410 for an upload removed for age: say so, and that it must be sent again."""
+    what = f"The upload {gone.filename!r}" if gone.filename else "This upload"
+    return UploadRefused(
+        410,
+        "upload_expired",
+        f"{what} expired after {expiry.hours(gone.ttl_h)} without use and was removed.",
+        "Upload the file again with POST /uploads and use the new upload_id.",
+    )
 
 
 def path_refused(raw: str, has_root: bool) -> UploadRefused:
@@ -277,6 +347,7 @@ async def receive_upload(
         )
     final = target_dir / name
     (target_dir / (name + ".part")).rename(final)
+    expiry.touch(target_dir)  # its lifetime starts now, not when the body began
     return StoredUpload(upload_id, name, written, digest.hexdigest(), final)
 
 

@@ -195,6 +195,21 @@ class UploadOut(BaseModel):
     filename: str
     size: int
     sha256: str
+    expires_at: datetime | None = Field(
+        description="When the file is removed unless a run uses it first (null: never)."
+    )
+
+
+class UploadInfo(BaseModel):
+    """A stored upload: its file and how long it is kept (each run using it restarts the clock)."""
+
+    upload_id: str
+    filename: str
+    size: int
+    last_used_at: datetime
+    expires_at: datetime | None = Field(
+        description="When the file is removed unless a run uses it first (null: never)."
+    )
 
 
 class Health(BaseModel):

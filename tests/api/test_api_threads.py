@@ -74,6 +74,7 @@ def test_openapi_lists_every_endpoint(server: ServerThread) -> None:
         "/threads/{thread_id}/runs/{run_id}/join": {"get"},
         "/threads/{thread_id}/runs/{run_id}/stream": {"get"},
         "/uploads": {"post"},
+        "/uploads/{upload_id}": {"get"},
         "/health": {"get"},
         "/ready": {"get"},
     }

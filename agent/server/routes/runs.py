@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from agent.redaction import scrub_secrets
 from agent.server.deps import ApiError, Backend, BackendDep, ThreadDep, UserDep, not_found
-from agent.server.files import UploadRefused, path_refused
+from agent.server.files import UploadRefused, path_refused, upload_expired
 from agent.server.rundb import RunRecord, ThreadBusy
 from agent.server.schemas import ErrorOut, RunCreate, RunOut
 from agent.server.sse import parse_last_event_id, sse_stream
@@ -68,6 +68,7 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
                 "Send a message with 'input' instead of 'command'.",
             )
         text = _resume_text(body.command.resume)
+        await backend.runs.keep_uploads(user, snap.values)
     elif body.input is not None:
         text = (body.input.message or "").strip()
         if not text and body.input.messages:
@@ -82,14 +83,24 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
                     break
         file_path = None
         if body.input.upload_id:
-            file_path = backend.access.upload_path(user, body.input.upload_id)
+            try:
+                file_path = backend.access.upload_path(user, body.input.upload_id)
+            except UploadRefused as refused:
+                raise ApiError(
+                    refused.status, refused.code, refused.message, refused.hint
+                ) from None
             if file_path is None:
                 raise not_found("upload")
         elif body.input.path:
             file_path = backend.access.resolve(user, body.input.path)
             if file_path is None:
-                refused = path_refused(body.input.path, backend.access.files_root is not None)
-                raise ApiError(refused.status, refused.code, refused.message, refused.hint)
+                gone = backend.access.expired_named(user, body.input.path)
+                problem = (
+                    upload_expired(gone)
+                    if gone is not None
+                    else path_refused(body.input.path, backend.access.files_root is not None)
+                )
+                raise ApiError(problem.status, problem.code, problem.message, problem.hint)
         if file_path is not None:
             text = f"{text or 'upload'} {file_path}"
     else:
@@ -171,6 +182,7 @@ def _stream_response(
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "No message, a bad answer, or a path not allowed."},
     409: {"model": ErrorOut, "description": "The thread is busy, or nothing waits for an answer."},
+    410: {"model": ErrorOut, "description": "The upload named has expired: upload it again."},
 }
 
 
