@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agent.events import ErrorEvent, Event, GateEvent, Notification, TextEvent
-from agent.server.files import current_user
+from agent.server.expiry import touch_all
+from agent.server.files import FileAccess, current_user
 from agent.server.liveness import new_worker_name, worker_gone
 from agent.server.rundb import STALE_AFTER_S, RunDb, RunRecord
 
@@ -67,9 +68,12 @@ def event_payload(event: Event) -> dict[str, Any]:
 class RunManager:
     """Starts, logs, streams, joins and cancels runs for one worker."""
 
-    def __init__(self, assistant: Any, db: RunDb, *, poll_s: float = 0.2) -> None:
+    def __init__(
+        self, assistant: Any, db: RunDb, *, poll_s: float = 0.2, access: FileAccess | None = None
+    ) -> None:
         self.assistant = assistant
         self.db = db
+        self.access = access  # a run on a thread naming uploads restarts their clocks
         self.poll_s = poll_s
         self.worker = new_worker_name()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -236,6 +240,7 @@ class RunManager:
                 if isinstance(event, ErrorEvent) and event.code == "internal_error":
                     status = "error"
             final = await self.values(record.thread_id)
+            await self.keep_uploads(record.user_id, final)
             if run_id in self._final:  # a waiting request takes these, no second read
                 self._final[run_id] = final
             await self._append(run_id, "values", self._with_chat(run_id, final))
@@ -282,6 +287,15 @@ class RunManager:
             }
             await self._append(run_id, "updates", {"__interrupt__": [interrupt]})
         await self._append(run_id, "custom", event_payload(event))
+
+    async def keep_uploads(self, user: str, values: Any) -> None:
+        """Restart the clock of the uploads a thread's state refers to: the journey
+        may read the file again when it goes on (a gate answered, an upload resumed)."""
+        if self.access is None:
+            return
+        folders = self.access.referenced(user, values)
+        if folders:
+            await asyncio.to_thread(touch_all, folders)
 
     async def values(self, thread_id: str) -> dict[str, Any]:
         """The thread's values now, with ``__interrupt__`` when a gate waits."""
