@@ -14,11 +14,11 @@ import logging
 from typing import Literal
 
 import httpx
-from openai import AsyncOpenAI
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.understanding.rules import RuleInterpreter, parse_price_mist
 from flows.intents import SYSTEM_KINDS, USER_KINDS, Intent, IntentKind, intent
+from integrations.llm import ChatModel
 
 log = logging.getLogger("satya.llm")
 
@@ -66,15 +66,13 @@ class LLMInterpreter:
         timeout_s: float = 20.0,
         rules: RuleInterpreter | None = None,
     ) -> None:
-        self._client = AsyncOpenAI(
-            api_key=api_key or "not-needed",
+        self._model = ChatModel(
+            api_key=api_key,
             base_url=base_url,
-            # openai's stubs name httpx2's client; it accepts an httpx client at runtime too.
-            http_client=http_client,  # type: ignore[arg-type]
-            timeout=timeout_s,
-            max_retries=0,
+            model=model,
+            http_client=http_client,
+            timeout_s=timeout_s,
         )
-        self._model = model
         self._system = system_prompt
         self.rules = rules or RuleInterpreter()
         self.fallbacks = 0
@@ -100,21 +98,9 @@ class LLMInterpreter:
         user = json.dumps(
             {"message": text, "waiting_for_approval": at_gate, "allowed_kinds": list(USER_KINDS)}
         )
-        response = await self._client.chat.completions.create(
-            model=self._model,
-            messages=[
-                {"role": "system", "content": self._system},
-                {"role": "user", "content": user},
-            ],
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "intent", "schema": schema, "strict": False},
-            },
-            temperature=0,
+        content = await self._model.json_answer(
+            system=self._system, user=user, schema_name="intent", schema=schema
         )
-        content = response.choices[0].message.content
-        if not content:
-            raise ValueError("empty response")
         try:
             return IntentOutput.model_validate_json(content)
         except ValidationError as exc:
@@ -150,4 +136,4 @@ class LLMInterpreter:
         )
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._model.aclose()
