@@ -2,7 +2,9 @@
 
 Every event a run emits is appended with a sequence number before it is sent,
 so a client that reconnects with ``Last-Event-ID`` (or joins from another
-worker) reads the rest from here and misses nothing.
+worker) reads the rest from here and misses nothing. Each thread's chat messages
+(the user's and the replies of every run) are kept here too, in order, for the
+thread's ``values.messages``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS satya_run_events ("
     " run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL,"
     " PRIMARY KEY (run_id, seq))",
+    # each thread's chat messages (user and AI, as the runs produced them), in order: ``seq``
+    # counts on from the thread's last message, so turns on different hosts keep their order
+    "CREATE TABLE IF NOT EXISTS satya_messages ("
+    " thread_id TEXT NOT NULL, message_id TEXT NOT NULL, run_id TEXT NOT NULL,"
+    " seq BIGINT NOT NULL, created_at DOUBLE PRECISION NOT NULL, data TEXT NOT NULL,"
+    " PRIMARY KEY (thread_id, message_id))",
+    "CREATE INDEX IF NOT EXISTS satya_messages_order ON satya_messages (thread_id, seq)",
 ]
 
 
@@ -291,7 +300,30 @@ class RunDb:
         )
         return [(int(r["seq"]), str(r["event"]), json.loads(r["data"])) for r in rows]
 
+    async def add_messages(self, rows: list[tuple[str, str, float, dict[str, Any]]]) -> None:
+        """Chat messages ``(thread_id, run_id, created_at, message)``, after each thread's
+        last one, in the order given (one transaction; a message already kept is skipped)."""
+        await self.sql.execute_many(
+            "INSERT INTO satya_messages (thread_id, message_id, run_id, seq, created_at, data)"
+            " SELECT %s, %s, %s, COALESCE(MAX(seq), 0) + 1, %s, %s FROM satya_messages"
+            " WHERE thread_id = %s ON CONFLICT (thread_id, message_id) DO NOTHING",
+            [
+                (thread_id, str(message["id"]), run_id, at, json.dumps(message), thread_id)
+                for thread_id, run_id, at, message in rows
+            ],
+        )
+
+    async def messages(self, thread_id: str, limit: int) -> list[dict[str, Any]]:
+        """The thread's last ``limit`` chat messages, oldest first."""
+        rows = await self.sql.fetch(
+            "SELECT data FROM satya_messages WHERE thread_id = %s"
+            " ORDER BY seq DESC, created_at DESC, message_id DESC LIMIT %s",
+            (thread_id, limit),
+        )
+        return [json.loads(r["data"]) for r in reversed(rows)]
+
     async def delete_thread(self, thread_id: str) -> None:
+        await self.sql.execute("DELETE FROM satya_messages WHERE thread_id = %s", (thread_id,))
         await self.sql.execute(
             "DELETE FROM satya_run_events WHERE run_id IN"
             " (SELECT run_id FROM satya_runs WHERE thread_id = %s)",

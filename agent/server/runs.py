@@ -6,7 +6,10 @@ at once), written to the shared log (``RunDb``) in batches and in full before th
 run is marked done, where listeners on other workers read it. Cancel stops the
 task (the thread stays resumable: the checkpointer keeps the last finished step).
 Work outside a turn (background verification) becomes a run of kind
-``background`` on its thread.
+``background`` on its thread. The chat messages of every run (the user's text as
+the Assistant got it, then one AI message per reply) are written to the thread's
+conversation in the same batches, before the events that follow them, and shown
+as the thread's ``values.messages`` (its last ``CONVERSATION_LIMIT``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from agent.server.liveness import new_worker_name, worker_gone
 from agent.server.rundb import STALE_AFTER_S, RunDb, RunRecord
 
 log = logging.getLogger("satya.server.runs")
+CONVERSATION_LIMIT = 200  # the last messages a thread's values.messages shows
 
 
 def json_safe(value: Any) -> Any:
@@ -86,9 +90,11 @@ class RunManager:
         self._flush_lock = asyncio.Lock()
         self._flush_needed = asyncio.Event()
         self._final: dict[str, dict[str, Any] | None] = {}
-        # each run's chat messages (the user's, then one per reply): ``messages`` events
-        # and the ``messages`` of the run's last ``values`` event; never in thread state
+        # each run's chat messages (the user's, then one per reply): ``messages`` events;
+        # kept in the thread's conversation (RunDb.messages), not in the graph's state
         self._chat: dict[str, list[dict[str, Any]]] = {}
+        self._unsaved: dict[str, list[tuple[str, str, float, dict[str, Any]]]] = {}
+        self.conversation_limit = CONVERSATION_LIMIT
         self._tuples: set[str] = set()  # runs whose client asked for "messages-tuple"
         self.flush_s = 0.05
         self._beat_task: asyncio.Task[None] | None = None
@@ -180,6 +186,7 @@ class RunManager:
         self._log[run_id] = []
         self._flushed[run_id] = 0
         self._chat[run_id] = []
+        self._unsaved[run_id] = []
 
     async def _append(self, run_id: str, event: str, data: Any) -> None:
         seq = self._seq[run_id] + 1
@@ -191,6 +198,12 @@ class RunManager:
 
     async def _flush(self, run_ids: list[str]) -> None:
         async with self._flush_lock:
+            # messages first: a reader that sees a run's end finds all its messages
+            said = {run_id: list(self._unsaved.get(run_id, [])) for run_id in run_ids}
+            if any(said.values()):
+                await self.db.add_messages([row for kept in said.values() for row in kept])
+                for run_id, kept in said.items():  # more may have come meanwhile
+                    del self._unsaved.get(run_id, [])[: len(kept)]
             rows: list[tuple[str, int, str, Any]] = []
             for run_id in run_ids:
                 log = self._log.get(run_id)
@@ -223,6 +236,7 @@ class RunManager:
             self._flushed.pop(run_id, None)
             self._seq.pop(run_id, None)
             self._chat.pop(run_id, None)
+            self._unsaved.pop(run_id, None)
             self._tuples.discard(run_id)
             if wake is not None:
                 wake.set()
@@ -234,16 +248,17 @@ class RunManager:
         try:
             await self.db.set_status(run_id, "running")
             await self._append(run_id, "metadata", {"run_id": run_id, "attempt": 1})
-            self._chat[run_id].append(chat_message("human", text, f"{run_id}:human"))
+            self._say(run_id, record.thread_id, chat_message("human", text, f"{run_id}:human"))
             async for event in self.assistant.send(record.thread_id, text, user_id=record.user_id):
                 await self._emit(run_id, record.thread_id, event)
                 if isinstance(event, ErrorEvent) and event.code == "internal_error":
                     status = "error"
             final = await self.values(record.thread_id)
             await self.keep_uploads(record.user_id, final)
+            final = await self._with_chat(run_id, record.thread_id, final)
             if run_id in self._final:  # a waiting request takes these, no second read
                 self._final[run_id] = final
-            await self._append(run_id, "values", self._with_chat(run_id, final))
+            await self._append(run_id, "values", final)
         except asyncio.CancelledError:
             status = "interrupted"
         except Exception as error:  # the run fails, the server goes on
@@ -264,15 +279,31 @@ class RunManager:
         finally:
             self._tasks.pop(run_id, None)
 
-    def _with_chat(self, run_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        """The thread's values with this run's chat ``messages`` (for chat UIs)."""
-        return {**values, "messages": list(self._chat.get(run_id, []))}
+    def _say(self, run_id: str, thread_id: str, message: dict[str, Any]) -> None:
+        """A chat message of the run: kept for its events, written with the next batch."""
+        self._chat[run_id].append(message)
+        self._unsaved[run_id].append((thread_id, run_id, time.time(), message))
+        self._flush_needed.set()
+
+    async def _with_chat(
+        self, run_id: str, thread_id: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The thread's values with its conversation as ``messages`` (for chat UIs):
+        the earlier turns, then this run's messages."""
+        mine = list(self._chat.get(run_id, []))
+        ids = {m["id"] for m in mine}
+        kept = await self.db.messages(thread_id, self.conversation_limit + len(mine))
+        earlier = [m for m in kept if m.get("id") not in ids]
+        return {**values, "messages": (earlier + mine)[-self.conversation_limit :]}
+
+    async def conversation(self, thread_id: str) -> list[dict[str, Any]]:
+        """The thread's last ``conversation_limit`` chat messages, oldest first."""
+        return await self.db.messages(thread_id, self.conversation_limit)
 
     async def _emit(self, run_id: str, thread_id: str, event: Event) -> None:
         if isinstance(event, TextEvent | GateEvent):  # a reply: one AI message
-            chat = self._chat[run_id]
-            message = chat_message("ai", event.text, f"{run_id}:{len(chat)}")
-            chat.append(message)
+            message = chat_message("ai", event.text, f"{run_id}:{len(self._chat[run_id])}")
+            self._say(run_id, thread_id, message)
             meta: dict[str, Any] = {"run_id": run_id, "thread_id": thread_id}
             if isinstance(event, GateEvent):
                 meta.update(kind="gate", gate=event.gate)
@@ -368,7 +399,7 @@ class RunManager:
         run_id = self._background.pop(thread_id, None)
         if run_id is None:
             return
-        values = self._with_chat(run_id, await self.values(thread_id))
+        values = await self._with_chat(run_id, thread_id, await self.values(thread_id))
         await self._append(run_id, "values", values)
         await self._append(run_id, "end", None)
         await self._complete(run_id, "success")
@@ -451,7 +482,10 @@ class RunManager:
             final = self._final.get(record.run_id)
         finally:
             self._final.pop(record.run_id, None)
-        return final if final is not None else await self.values(record.thread_id)
+        if final is not None:
+            return final
+        values = await self.values(record.thread_id)
+        return {**values, "messages": await self.conversation(record.thread_id)}
 
     async def join(self, record: RunRecord) -> RunRecord:
         """Wait until the run ends; its final record."""

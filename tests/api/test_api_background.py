@@ -53,7 +53,20 @@ def test_background_verification_streams_as_a_run(
         assert values["__interrupt__"][0]["value"]["gate"] == "listing"
         assert c.get(f"/threads/{tid}/runs/{background[0]['run_id']}").json()["status"] == "success"
 
+        # its announcements join the conversation, after the turns before them
+        bg_id = background[0]["run_id"]
+        said = values["messages"]
+        assert [m["content"] for m in said if m["type"] == "human"][1] == "yes"
+        assert said[0]["type"] == "human" and said[-1]["id"].startswith(bg_id)
+        announced = [m for m in said if m["id"].startswith(bg_id)]
+        assert announced and all(m["type"] == "ai" for m in announced)
+
         done = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
         assert done["context"]["listing_id"].startswith("0x")
+        kept = c.get(f"/threads/{tid}/state").json()["values"]["messages"]
+        asked = [i for i, m in enumerate(kept) if m["type"] == "human"]
+        at = [i for i, m in enumerate(kept) if m["id"].startswith(bg_id)]
+        assert len(asked) == 3 and asked[1] < min(at) and max(at) < asked[2]
+        assert [kept[i] for i in at] == announced
     with bg_server.client("other") as o:
         assert o.get(f"/threads/{tid}/runs/{background[0]['run_id']}").status_code == 404

@@ -176,6 +176,12 @@ def test_a_key_pasted_into_a_message_is_kept_nowhere(small_server: ServerThread)
         assert secret not in said.text
         answer = c.post(f"/threads/{tid}/runs/wait", json={"input": {"message": f"sell {key}"}})
         assert answer.status_code in (200, 400) and secret not in answer.text
+        # the conversation keeps the user's words as the Assistant got them: scrubbed
+        messages = c.get(f"/threads/{tid}/state").json()["values"]["messages"]
+        asked = [m["content"] for m in messages if m["type"] == "human"]
+        assert asked[0] == "my key is [secret removed], help"
+        assert asked[1:] in ([], ["sell [secret removed]"])
+        assert any(m["type"] == "ai" for m in messages)
         seen = [c.get(f"/threads/{tid}").text, c.get(f"/threads/{tid}/state").text]
         seen.append(c.post(f"/threads/{tid}/history", json={}).text)
         for run in c.get(f"/threads/{tid}/runs").json():

@@ -158,6 +158,14 @@ def test_two_servers_share_threads(database_url: str, tmp_path: Path) -> None:
             assert [(e.id, e.data) for e in replay] == [(e.id, e.data) for e in events]
             done = c1.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}})
             assert done.json()["context"]["listing_id"].startswith("0x")
+            # the conversation of turns on both workers, in order, the same from either
+            chat = c2.get(f"/threads/{tid}/state").json()["values"]["messages"]
+            assert c1.get(f"/threads/{tid}").json()["values"]["messages"] == chat
+            asked = [m["content"] for m in chat if m["type"] == "human"]
+            assert asked[0].startswith("upload ") and asked[1:] == ["yes", "yes"]
+            assert [m["type"] for m in chat].count("ai") >= 3 and chat[-1]["type"] == "ai"
+            newest = c1.get(f"/threads/{tid}/runs", params={"limit": 1}).json()[0]["run_id"]
+            assert chat[-1]["id"].startswith(newest)
             found = c2.post("/threads/search", json={"metadata": {"via": "w1"}}).json()
             assert [t["thread_id"] for t in found] == [tid]
             assert len(c2.get(f"/threads/{tid}/runs").json()) == 3
@@ -353,8 +361,12 @@ def test_a_killed_workers_thread_is_free_at_once_and_delete_waits_for_a_run(
                 events = db.execute(
                     "SELECT count(*) FROM satya_run_events WHERE run_id = %s", (doomed_run,)
                 ).fetchone()
+                said = db.execute(
+                    "SELECT count(*) FROM satya_messages WHERE thread_id = %s", (doomed,)
+                ).fetchone()
             assert rows == (0,), "the cancelled run wrote checkpoints after the delete"
             assert events == (0,), "the cancelled run logged events after the delete"
+            assert said == (0,), "the thread's messages outlived the delete"
 
             tid, run_id = _slow_upload_run(c1, upload["upload_id"])
         started = time.monotonic()
@@ -368,6 +380,11 @@ def test_a_killed_workers_thread_is_free_at_once_and_delete_waits_for_a_run(
             assert time.monotonic() - started < 10  # not the heartbeat's 30 s
             done = c2.get(f"/threads/{tid}/runs/{again.json()['run_id']}/join")
             assert done.status_code == 200
+            # the turn finished before the kill kept its messages; the next turn follows
+            chat = c2.get(f"/threads/{tid}/state").json()["values"]["messages"]
+            assert chat[0]["content"].startswith("upload ") and chat[1]["type"] == "ai"
+            assert [m["content"] for m in chat if m["type"] == "human"][-1] == "continue"
+            assert chat[-1]["id"].startswith(again.json()["run_id"])
             assert c2.get(f"/threads/{tid}").json()["status"] != "busy"
     finally:
         w1.stop()

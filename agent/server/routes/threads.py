@@ -40,12 +40,21 @@ def _time(value: Any) -> datetime:
     return datetime.now(UTC)
 
 
+async def _with_messages(
+    backend: Backend, thread_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Values with the thread's conversation as ``messages`` (none before its first run,
+    as LangGraph shows a fresh thread)."""
+    messages = await backend.runs.conversation(thread_id)
+    return {**values, "messages": messages} if messages else values
+
+
 async def thread_out(backend: Backend, user: str, thread_id: str, item: Any = None) -> ThreadOut:
     """A thread as the protocol shows it: status, values and interrupts."""
     if item is None:
         item = await backend.assistant.store.aget((*THREADS_NAMESPACE, user), thread_id)
     snap = await backend.assistant.graph.aget_state(_config(thread_id))
-    values = json_safe(dict(snap.values or {}))
+    values = await _with_messages(backend, thread_id, json_safe(dict(snap.values or {})))
     interrupts: dict[str, list[Interrupt]] = {}
     for task in snap.tasks:
         if task.interrupts:
@@ -134,7 +143,7 @@ async def search_threads(body: ThreadSearch, user: UserDep, backend: BackendDep)
 
 @router.get("/{thread_id}", response_model=ThreadOut)
 async def get_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> ThreadOut:
-    """One thread of the caller."""
+    """One thread of the caller; ``values.messages`` is its conversation (the last 200 messages)."""
     return await thread_out(backend, user, thread_id)
 
 
@@ -145,7 +154,7 @@ async def get_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -
     responses={409: {"model": ErrorOut, "description": "A run is still stopping."}},
 )
 async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> Response:
-    """Delete a thread, its checkpoints and its runs (a run in progress is cancelled
+    """Delete a thread, its checkpoints, runs and messages (a run in progress is cancelled
     first, and waited for, so that it writes nothing after the delete)."""
     active = await backend.runs.live_run(thread_id)
     if active is not None:
@@ -201,7 +210,8 @@ def state_out(snap: Any, thread_id: str, journey: JourneyView | None = None) -> 
 
 @router.get("/{thread_id}/state", response_model=ThreadStateOut)
 async def get_state(thread_id: ThreadDep, backend: BackendDep) -> ThreadStateOut:
-    """The thread's current state, with Satya's journey summary (phase, progress, gate)."""
+    """The thread's current state, its conversation (``values.messages``, the last 200) and
+    Satya's journey summary (phase, progress, gate)."""
     snap = await backend.assistant.graph.aget_state(_config(thread_id))
     view = await backend.assistant.state(thread_id)
     journey = JourneyView(
@@ -214,7 +224,9 @@ async def get_state(thread_id: ThreadDep, backend: BackendDep) -> ThreadStateOut
         pending_steps=view.pending_steps,
         gate=json_safe(view.gate) if view.gate else None,
     )
-    return state_out(snap, thread_id, journey)
+    state = state_out(snap, thread_id, journey)
+    state.values = await _with_messages(backend, thread_id, state.values)
+    return state
 
 
 async def _history(
@@ -234,6 +246,8 @@ async def _history(
         _config(thread_id), limit=limit, before=before_cfg
     ):
         out.append(state_out(snap, thread_id))
+    if out and before_cfg is None:  # the newest is the current state: it has the conversation
+        out[0].values = await _with_messages(backend, thread_id, out[0].values)
     return out
 
 
@@ -243,7 +257,8 @@ async def get_history(
     backend: BackendDep,
     limit: int = Query(default=10, ge=1, le=1000),
 ) -> list[ThreadStateOut]:
-    """Past states of the thread, newest first."""
+    """Past states of the thread, newest first; only the newest (the current state) has the
+    conversation in ``values.messages``, older ones have no ``messages``."""
     return await _history(backend, thread_id, limit, None)
 
 
@@ -251,5 +266,6 @@ async def get_history(
 async def post_history(
     thread_id: ThreadDep, body: HistoryQuery, backend: BackendDep
 ) -> list[ThreadStateOut]:
-    """Past states of the thread, newest first, before a checkpoint if given."""
+    """Past states of the thread, newest first, before a checkpoint if given; only the newest
+    (the current state, when no ``before``) has the conversation in ``values.messages``."""
     return await _history(backend, thread_id, body.limit, body.before)
