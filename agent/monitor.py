@@ -146,6 +146,16 @@ class VerificationMonitor:
         )
         self.watch(thread_id)
 
+    async def forget(self, thread_id: str) -> None:
+        """Stop following ``thread_id`` for good (its thread is being deleted): its record
+        goes, so no worker delivers to it, and this worker's follower stops now."""
+        await self.assistant.store.adelete(VERIFYING_NAMESPACE, thread_id)
+        task = self._tasks.pop(thread_id, None)
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
     def watch(self, thread_id: str) -> None:
         task = self._tasks.get(thread_id)
         if task is None or task.done():

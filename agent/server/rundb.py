@@ -280,16 +280,15 @@ class RunDb:
         return _record(rows[0]) if rows else None
 
     async def append(self, run_id: str, seq: int, event: str, data: Any) -> None:
-        await self.sql.execute(
-            "INSERT INTO satya_run_events (run_id, seq, event, data) VALUES (%s, %s, %s, %s)",
-            (run_id, seq, event, json.dumps(data)),
-        )
+        await self.append_many([(run_id, seq, event, data)])
 
     async def append_many(self, rows: list[tuple[str, int, str, Any]]) -> None:
-        """Several events at once (one transaction)."""
+        """Several events at once (one transaction); none for a run deleted meanwhile
+        (its thread was deleted while background work still spoke on it)."""
         await self.sql.execute_many(
-            "INSERT INTO satya_run_events (run_id, seq, event, data) VALUES (%s, %s, %s, %s)",
-            [(run_id, seq, event, json.dumps(data)) for run_id, seq, event, data in rows],
+            "INSERT INTO satya_run_events (run_id, seq, event, data) SELECT %s, %s, %s, %s"
+            " WHERE EXISTS (SELECT 1 FROM satya_runs WHERE run_id = %s)",
+            [(run_id, seq, event, json.dumps(data), run_id) for run_id, seq, event, data in rows],
         )
 
     async def events_after(self, run_id: str, after: int) -> list[tuple[int, str, Any]]:
@@ -302,13 +301,16 @@ class RunDb:
 
     async def add_messages(self, rows: list[tuple[str, str, float, dict[str, Any]]]) -> None:
         """Chat messages ``(thread_id, run_id, created_at, message)``, after each thread's
-        last one, in the order given (one transaction; a message already kept is skipped)."""
+        last one, in the order given (one transaction; a message already kept is skipped,
+        and so is one of a run deleted meanwhile)."""
         await self.sql.execute_many(
             "INSERT INTO satya_messages (thread_id, message_id, run_id, seq, created_at, data)"
             " SELECT %s, %s, %s, COALESCE(MAX(seq), 0) + 1, %s, %s FROM satya_messages"
-            " WHERE thread_id = %s ON CONFLICT (thread_id, message_id) DO NOTHING",
+            " WHERE thread_id = %s"
+            " HAVING EXISTS (SELECT 1 FROM satya_runs WHERE run_id = %s)"
+            " ON CONFLICT (thread_id, message_id) DO NOTHING",
             [
-                (thread_id, str(message["id"]), run_id, at, json.dumps(message), thread_id)
+                (thread_id, str(message["id"]), run_id, at, json.dumps(message), thread_id, run_id)
                 for thread_id, run_id, at, message in rows
             ],
         )

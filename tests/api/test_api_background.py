@@ -70,3 +70,51 @@ def test_background_verification_streams_as_a_run(
         assert [kept[i] for i in at] == announced
     with bg_server.client("other") as o:
         assert o.get(f"/threads/{tid}/runs/{background[0]['run_id']}").status_code == 404
+
+
+def test_deleting_a_thread_while_it_verifies_leaves_nothing_behind(
+    bg_server: ServerThread, model_file: Path
+) -> None:
+    """The monitor stops following a deleted thread: no delivery, no background run's
+    events or messages, no checkpoints written after the delete."""
+    import sqlite3
+
+    with bg_server.client("dora") as c:
+        with model_file.open("rb") as fh:
+            upload = c.post("/uploads", files={"file": (model_file.name, fh)}).json()
+        tid = c.post("/threads", json={}).json()["thread_id"]
+        c.post(
+            f"/threads/{tid}/runs/wait",
+            json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+        )
+        turn = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
+        assert turn["status"] == "verifying", turn.get("status")
+        deadline = time.monotonic() + 30
+        background: list[dict[str, str]] = []
+        while not background and time.monotonic() < deadline:
+            background = [
+                r for r in c.get(f"/threads/{tid}/runs").json() if r["kind"] == "background"
+            ]
+            time.sleep(0.02)
+        assert background, "no background run appeared"
+        assert c.delete(f"/threads/{tid}").status_code == 204
+        time.sleep(2.5)  # the job (at least 1 s) ends; a follower still at work would deliver now
+        assert c.get(f"/threads/{tid}").status_code == 404
+
+    def count(db: str, sql: str, arg: str) -> int:
+        with sqlite3.connect(bg_server.home / db) as conn:
+            return int(conn.execute(sql, (arg,)).fetchone()[0])
+
+    assert (
+        count("checkpoints.sqlite", "SELECT count(*) FROM checkpoints WHERE thread_id = ?", tid)
+        == 0
+    )
+    assert (
+        count("server.sqlite", "SELECT count(*) FROM satya_messages WHERE thread_id = ?", tid) == 0
+    )
+    bg_run = background[0]["run_id"]
+    assert (
+        count("server.sqlite", "SELECT count(*) FROM satya_run_events WHERE run_id = ?", bg_run)
+        == 0
+    )
+    assert count("store.sqlite", "SELECT count(*) FROM store WHERE key = ?", tid) == 0

@@ -168,6 +168,8 @@ async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep
                 "This thread's turn is still stopping on another server process.",
                 "Send the delete again in a few seconds.",
             ) from None
+    if backend.assistant.monitor is not None:  # background verification stops following it
+        await backend.assistant.monitor.forget(thread_id)
     await backend.assistant.store.adelete((*THREADS_NAMESPACE, user), thread_id)
     await backend.assistant.store.adelete((*META_NAMESPACE, user), thread_id)
     await backend.assistant.graph.checkpointer.adelete_thread(thread_id)
