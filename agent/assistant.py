@@ -106,6 +106,11 @@ class NotificationStream:
             self._queue.put_nowait(note)
         return out
 
+    @property
+    def pending(self) -> int:
+        """How many notifications wait to be read."""
+        return self._queue.qsize()
+
     def close(self) -> None:
         self._owner._subscribers.discard(self._queue)
 

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
@@ -37,7 +38,7 @@ from agent.events import (
 from integrations.errors import SatyaError
 
 if TYPE_CHECKING:
-    from agent.assistant import Assistant, ThreadView
+    from agent.assistant import Assistant, NotificationStream, ThreadView
 
 log = logging.getLogger("satya.chat")
 
@@ -120,6 +121,10 @@ class Chat:
         self.known_threads: list[str] = []
         self.offer_resume = False  # a step was cut short: Enter or 'resume' continues it
         self._background: set[str] = set()  # progress tasks fed by notifications
+        self._notes: NotificationStream | None = (
+            None  # the followed notification stream, while follow() runs
+        )
+        self._showing = False  # follow() is showing a notification
         self._current: asyncio.Task[bool] | None = None
 
     # -- thread ----------------------------------------------------------------
@@ -453,9 +458,10 @@ class Chat:
         notifications = getattr(self.assistant, "notifications", None)
         if notifications is None:
             return
-        stream = notifications()
+        stream = self._notes = notifications()
         try:
             async for note in stream:
+                self._showing = True
                 event = note.event
                 if note.thread_id != self.thread:
                     if isinstance(event, TextEvent) and event.kind == "verification_passed":
@@ -472,7 +478,9 @@ class Chat:
                             self.tasks.pop(name, None)
                         self._background.clear()
                         self.on_change()
+                self._showing = False
         finally:
+            self._notes = None
             stream.close()
 
     async def wait_background(self) -> None:
@@ -483,7 +491,12 @@ class Chat:
         self.out.info("Waiting for the verification to finish (Ctrl-C leaves; it goes on later)…")
         while not await wait_idle(self.thread, 60.0):
             pass
-        await asyncio.sleep(0.05)  # let the follower print the completion
+        # the completion was published before the monitor went idle: let follow() show it
+        deadline = time.monotonic() + 30
+        while self._notes is not None and (self._notes.pending or self._showing):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.02)
         await self.refresh()
 
 
