@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from api_harness import ServerThread, read_sse, slowed, texts
 
@@ -24,27 +25,33 @@ def bg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread
     srv.stop()
 
 
+def _verifying_in_background(c: httpx.Client, model: Path) -> tuple[str, list[dict[str, str]]]:
+    """A thread whose upload was approved and whose verification goes on after the turn:
+    its id, and its background run(s) once one has appeared."""
+    with model.open("rb") as fh:
+        upload = c.post("/uploads", files={"file": (model.name, fh)}).json()
+    tid = c.post("/threads", json={}).json()["thread_id"]
+    c.post(
+        f"/threads/{tid}/runs/wait",
+        json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+    )
+    turn = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
+    assert turn["status"] == "verifying", turn.get("status")
+    deadline = time.monotonic() + 30
+    background: list[dict[str, str]] = []
+    while not background and time.monotonic() < deadline:
+        runs = c.get(f"/threads/{tid}/runs").json()
+        background = [r for r in runs if r["kind"] == "background"]
+        time.sleep(0.02)
+    assert background, "no background run appeared"
+    return tid, background
+
+
 def test_background_verification_streams_as_a_run(
     bg_server: ServerThread, model_file: Path
 ) -> None:
     with bg_server.client("vera") as c:
-        with model_file.open("rb") as fh:
-            upload = c.post("/uploads", files={"file": (model_file.name, fh)}).json()
-        tid = c.post("/threads", json={}).json()["thread_id"]
-        c.post(
-            f"/threads/{tid}/runs/wait",
-            json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
-        )
-        turn = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
-        assert turn["status"] == "verifying", turn.get("status")
-
-        deadline = time.monotonic() + 30
-        background = []
-        while not background and time.monotonic() < deadline:
-            runs = c.get(f"/threads/{tid}/runs").json()
-            background = [r for r in runs if r["kind"] == "background"]
-            time.sleep(0.05)
-        assert background, "no background run appeared"
+        tid, background = _verifying_in_background(c, model_file)
         with c.stream("GET", f"/threads/{tid}/runs/{background[0]['run_id']}/stream") as r:
             events = list(read_sse(r))
         assert events[0].event == "metadata" and events[-1].event == "end"
@@ -80,23 +87,7 @@ def test_deleting_a_thread_while_it_verifies_leaves_nothing_behind(
     import sqlite3
 
     with bg_server.client("dora") as c:
-        with model_file.open("rb") as fh:
-            upload = c.post("/uploads", files={"file": (model_file.name, fh)}).json()
-        tid = c.post("/threads", json={}).json()["thread_id"]
-        c.post(
-            f"/threads/{tid}/runs/wait",
-            json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
-        )
-        turn = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}}).json()
-        assert turn["status"] == "verifying", turn.get("status")
-        deadline = time.monotonic() + 30
-        background: list[dict[str, str]] = []
-        while not background and time.monotonic() < deadline:
-            background = [
-                r for r in c.get(f"/threads/{tid}/runs").json() if r["kind"] == "background"
-            ]
-            time.sleep(0.02)
-        assert background, "no background run appeared"
+        tid, background = _verifying_in_background(c, model_file)
         assert c.delete(f"/threads/{tid}").status_code == 204
         time.sleep(2.5)  # the job (at least 1 s) ends; a follower still at work would deliver now
         assert c.get(f"/threads/{tid}").status_code == 404

@@ -191,27 +191,14 @@ def test_verification_in_flight_survives_a_killed_worker_and_completes_once(
     key = _quick_key(env, "kim")
     slow = ["--verify-min-s", "10", "--lease-ttl-s", "1.5", "--rescan-s", "0.5"]
     slow += ["--storage-delay-s", "0.15"]
-    port1, port2 = free_port(), free_port()
-    script = str(HERE / "serve_process.py")
-    w1 = Worker([sys.executable, script, str(port1), *slow], env, port1)
-    w2 = Worker([sys.executable, script, str(port2), *slow], env, port2)
+    w1, w2 = _slowed_workers(env, slow)
     try:
         model = make_model_file(tmp_path / "k.safetensors", "safetensors", size_mb=0.2)
         with w1.client(key) as c1, w2.client(key) as c2:
             with model.open("rb") as fh:
                 upload = c1.post("/uploads", files={"file": (model.name, fh)}).json()
             # first: a run going on one worker is cancelled through the other
-            other = c1.post("/threads", json={}).json()["thread_id"]
-            c1.post(
-                f"/threads/{other}/runs/wait",
-                json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
-            )
-            slow_run = c1.post(f"/threads/{other}/runs", json={"command": {"resume": "yes"}})
-            run_id = slow_run.json()["run_id"]
-            with c2.stream("GET", f"/threads/{other}/runs/{run_id}/stream") as r:
-                for e in read_sse(r):
-                    if e.event == "custom" and e.data["type"] == "progress":
-                        break  # uploading (slowly), on worker 1
+            other, run_id = _slow_upload_run(c1, upload["upload_id"])  # uploading on worker 1
             cancelled = c2.post(f"/threads/{other}/runs/{run_id}/cancel").json()
             assert cancelled["status"] == "interrupted"
             assert c1.get(f"/threads/{other}").json()["status"] != "busy"
@@ -313,6 +300,18 @@ def test_workers_starting_together_create_the_run_log_once(tmp_path: Path) -> No
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _slowed_workers(env: dict[str, str], slow: list[str]) -> tuple[Worker, Worker]:
+    """Two server processes on one database, slowed alike (``serve_process.py`` flags)."""
+    script = str(HERE / "serve_process.py")
+    port1, port2 = free_port(), free_port()
+    first = Worker([sys.executable, script, str(port1), *slow], env, port1)
+    try:
+        return first, Worker([sys.executable, script, str(port2), *slow], env, port2)
+    except BaseException:
+        first.stop()
+        raise
+
+
 def _slow_upload_run(c: httpx.Client, upload_id: str) -> tuple[str, str]:
     """A thread whose run is uploading (slowly) on the client's worker: (thread, run)."""
     tid = c.post("/threads", json={}).json()["thread_id"]
@@ -338,11 +337,8 @@ def test_a_killed_workers_thread_is_free_at_once_and_delete_waits_for_a_run(
     env = _env(tmp_path / "home", database_url, SATYA_CHUNK_SIZE_MIB="0.05")
     env["SATYA_UPLOAD_CONCURRENCY"] = "1"
     key = _quick_key(env, "lee")
-    port1, port2 = free_port(), free_port()
-    script = str(HERE / "serve_process.py")
-    slow = ["--storage-delay-s", "1"]  # 5 chunks and a manifest: about 6 s of upload
-    w1 = Worker([sys.executable, script, str(port1), *slow], env, port1)
-    w2 = Worker([sys.executable, script, str(port2), *slow], env, port2)
+    # 5 chunks and a manifest, a second each: about 6 s of upload
+    w1, w2 = _slowed_workers(env, ["--storage-delay-s", "1"])
     try:
         model = make_model_file(tmp_path / "w.safetensors", "safetensors", size_mb=0.2)
         with w1.client(key) as c1, w2.client(key) as c2:
