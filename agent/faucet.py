@@ -11,11 +11,11 @@ from decimal import Decimal, InvalidOperation
 
 from agent.replies import sui
 from agent.settings import Settings
-from agent.wiring import make_wallets
+from agent.wiring import build_ledger, make_wallets
 from integrations.chain.local import LocalLedger
+from integrations.chain.port import MIST_PER_SUI
 from integrations.errors import ConfigurationError, UserInputError
 
-MIST_PER_SUI = 10**9
 MAX_SUI = Decimal(1_000_000)
 
 
@@ -49,7 +49,8 @@ async def faucet(settings: Settings, *, user: str, mist: int | None) -> str:
             hint=f"Request SUI for {wallet.address} from the {settings.sui_network} faucet "
             "(https://faucet.sui.io, or 'sui client faucet'), then say 'retry' in the chat.",
         )
-    ledger = LocalLedger(settings.home / "ledger.sqlite")
+    ledger = await build_ledger(settings)
+    assert isinstance(ledger, LocalLedger)  # the local backend: checked above
     try:
         before = await ledger.balance(wallet.address)
         after = await ledger.fund(wallet.address, mist)
