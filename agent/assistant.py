@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from langgraph.types import Command
@@ -34,6 +35,7 @@ from agent.monitor import VERIFYING_NAMESPACE, Lease, SqliteLease, VerificationM
 from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
+from agent.understanding.dialogue import Dialogue
 from flows.graph import build_graph
 from flows.intents import SYSTEM_KINDS, Intent, intent
 from flows.services import Services
@@ -44,6 +46,29 @@ log = logging.getLogger("satya.assistant")
 
 
 THREADS_NAMESPACE = ("threads",)
+OWNERS_NAMESPACE = ("thread_owners",)  # thread id -> the user it was created for
+DIALOGUE_NAMESPACE = ("dialogue",)  # thread id -> the slot the agent last asked for
+_NOT_YOURS = ErrorEvent(
+    "not_found",
+    "There is no such conversation for you.",
+    "Start a new one, or name the user it belongs to (satya chat --user USER --thread ID).",
+)
+# Reply kinds that ask the user for one slot: the next message is read as its value.
+_ASKS = {"ask_for_path": "path", "ask_for_title": "title"}
+# The stopped step, in the user's words.
+_STEP_WORDS = {
+    "upload": "upload",
+    "register": "registration",
+    "verify_submit": "verification",
+    "verify_monitor": "verification",
+    "list_model": "listing",
+    "purchase_execute": "purchase",
+    "bulk_upload": "bulk upload",
+    "bulk_list": "bulk listing",
+    "upload_gate": "upload question",
+    "listing_gate": "listing question",
+    "purchase_gate": "purchase question",
+}
 _CONTINUE_WORDS = frozenset({"step", "/step", "continue", "/continue", "next", "c", "s"})
 # Words that only ask to finish a step that was cut off (Ctrl-C, a killed process).
 _RESUME_WORDS = frozenset(
@@ -54,7 +79,9 @@ _RESUME_WORDS = frozenset(
 class Interpreter(Protocol):
     """Text -> Intent (rules or a language model)."""
 
-    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent: ...
+    async def interpret(
+        self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
+    ) -> Intent: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +145,7 @@ class NotificationStream:
 @dataclass(slots=True)
 class _TurnOutcome:
     verifying: bool = False
+    kinds: list[str] = field(default_factory=list)
 
 
 class Assistant:
@@ -187,11 +215,22 @@ class Assistant:
     # -- threads -----------------------------------------------------------------
 
     async def new_thread(self, user_id: str | None = None) -> str:
-        """Create a thread id owned by ``user_id`` and remember it."""
+        """Create a thread owned by ``user_id``; later turns on it run as that user."""
         user = user_id or self.settings.user
         thread_id = uuid.uuid4().hex[:12]
-        await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
+        await self._bind(thread_id, user)
         return thread_id
+
+    async def _bind(self, thread_id: str, user: str) -> None:
+        await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
+        await self.store.aput(OWNERS_NAMESPACE, thread_id, {"user_id": user})
+
+    async def delete_thread(self, thread_id: str, user_id: str) -> None:
+        """Forget a thread: its checkpoints, its owner and what the agent last asked on it."""
+        await self.store.adelete((*THREADS_NAMESPACE, user_id), thread_id)
+        await self.store.adelete(OWNERS_NAMESPACE, thread_id)
+        await self.store.adelete(DIALOGUE_NAMESPACE, thread_id)
+        await self.graph.checkpointer.adelete_thread(thread_id)
 
     async def threads(self, user_id: str | None = None) -> list[str]:
         """Thread ids of a user, most recently updated first."""
@@ -201,16 +240,33 @@ class Assistant:
         return [item.key for item in items]
 
     async def owner(self, thread_id: str) -> str | None:
-        """The user a thread belongs to, or None if unknown."""
+        """The user a thread belongs to, or None if no one has it yet."""
+        item = await self.store.aget(OWNERS_NAMESPACE, thread_id)
+        if item is not None and item.value.get("user_id"):
+            return str(item.value["user_id"])
         snap = await self.graph.aget_state(self._config(thread_id))
         return snap.values.get("user_id") if snap.values else None
+
+    async def _speaker(self, thread_id: str, user_id: str | None) -> str | None:
+        """Who runs this turn: the thread's owner. None when ``user_id`` is someone else."""
+        owner = await self.owner(thread_id)
+        if owner is None:
+            user = user_id or self.settings.user
+            await self._bind(thread_id, user)  # first turn of a thread created elsewhere
+            return user
+        if user_id is not None and user_id != owner:
+            return None
+        return owner
 
     # -- turns -------------------------------------------------------------------
 
     async def send(
         self, thread_id: str, text: str, *, user_id: str | None = None
     ) -> AsyncIterator[Event]:
-        """Handle one user message and yield what happens, as typed events."""
+        """Handle one user message and yield what happens, as typed events.
+
+        The turn runs as the thread's owner; a ``user_id`` that is not the owner runs nothing.
+        """
         async with self._lock_for(thread_id):
             async for event in self._send(thread_id, text, user_id=user_id):
                 yield event
@@ -218,42 +274,24 @@ class Assistant:
     async def _send(
         self, thread_id: str, text: str, *, user_id: str | None = None
     ) -> AsyncIterator[Event]:
-        user = user_id or self.settings.user
+        user = await self._speaker(thread_id, user_id)
+        if user is None:
+            yield _NOT_YOURS
+            return
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
         values: dict[str, Any] = dict(snap.values or {})
-        if values.get("user_id") and values["user_id"] != user:
-            yield ErrorEvent("not_found", "There is no such conversation.", "Start a new one.")
-            return
         clean = scrub_secrets(text)
         if clean != text:  # a pasted key never reaches the state, the checkpoints or a log
             text = clean
             yield TextEvent(render("secret_removed", {}, "intermediate"), "secret_removed")
-        if not values:  # first turn of a thread created elsewhere: remember who owns it
-            await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
         gate_pending = bool(snap.interrupts)
-        paused = bool(snap.next) and not gate_pending
-        if paused:
-            if values.get("mode") == "debug" and text.strip().lower() in _CONTINUE_WORDS:
-                async for event in self._run(None, cfg, values):
-                    yield event
-                return
-            # A run that was killed mid-step (or paused in debug mode): finish it first.
-            async for event in self._run(None, cfg, values, debug_ok=False):
+        if snap.next and not gate_pending:
+            async for event in self._paused_turn(thread_id, text, snap, user):
                 yield event
-            if text.strip().lower().strip(".!") in _RESUME_WORDS:
-                return  # "continue" asked for exactly that; it is not a new request
-            snap = await self.graph.aget_state(cfg)
-            values = dict(snap.values or {})
-            gate_pending = bool(snap.interrupts)
-        try:
-            intent = await self.interpreter.interpret(text, at_gate=gate_pending)
-        except Exception:  # an interpreter is never allowed to break the conversation
-            from agent.understanding.rules import RuleInterpreter
-
-            intent = RuleInterpreter().interpret(text, at_gate=gate_pending)
-        if intent["kind"] in SYSTEM_KINDS:  # text never impersonates the system's own events
-            intent = {**intent, "kind": "unknown"}
+            return
+        dialogue = await self._dialogue(thread_id, snap)
+        intent = await self._interpret(text, dialogue)
         if gate_pending:
             payload: Any = Command(resume=intent)
         else:
@@ -263,9 +301,98 @@ class Assistant:
                 payload["mode"] = self.settings.mode
         outcome = _TurnOutcome()
         async for event in self._run(payload, cfg, values, outcome=outcome):
+            outcome.kinds.append(getattr(event, "kind", ""))
             yield event
+        await self._remember_question(thread_id, outcome.kinds)
         if outcome.verifying:
             await self._follow_verification(thread_id, user)
+
+    async def _paused_turn(
+        self, thread_id: str, text: str, snap: Any, user: str
+    ) -> AsyncIterator[Event]:
+        """A step was stopped (Ctrl-C, a cancelled run, a lost worker, a debug breakpoint).
+
+        Only a request to go on resumes it, and only up to the next question: the message
+        is never also taken as the answer to a gate it was not typed for. A refusal abandons
+        the journey; anything else is told how to do either.
+        """
+        cfg = self._config(thread_id)
+        values: dict[str, Any] = dict(snap.values or {})
+        debug = values.get("mode") == "debug"
+        word = text.strip().lower().strip(".!")
+        if debug and word in _CONTINUE_WORDS:
+            async for event in self._run(None, cfg, values):
+                yield event
+            return
+        kind = "retry" if word in _RESUME_WORDS else None
+        if kind is None:
+            dialogue = await self._dialogue(thread_id, snap)
+            kind = (await self._interpret(text, dialogue))["kind"]
+        if kind in ("retry", "approve"):
+            outcome = _TurnOutcome()
+            async for event in self._run(None, cfg, values, debug_ok=debug, outcome=outcome):
+                yield event
+            if outcome.verifying:
+                await self._follow_verification(thread_id, user)
+            return
+        if kind == "decline":
+            payload = {"intent": intent("abandon", text), "user_id": user}
+            async for event in self._run(payload, cfg, values, debug_ok=False):
+                yield event
+            return
+        step = snap.next[0] if snap.next else ""
+        ctx = values.get("context") or {}
+        data = {
+            "step": _STEP_WORDS.get(step, step),
+            "file_name": ctx.get("file_name"),
+            "debug": debug,
+        }
+        yield TextEvent(
+            render("paused", data, str(values.get("expertise") or "intermediate")), "paused", data
+        )
+
+    async def _interpret(self, text: str, dialogue: Dialogue) -> Intent:
+        at_gate = dialogue.gate is not None
+        try:
+            found = await self.interpreter.interpret(text, at_gate=at_gate, context=dialogue)
+        except Exception:  # an interpreter is never allowed to break the conversation
+            log.warning("interpreter failed; using the rules", exc_info=True)
+            from agent.understanding.rules import RuleInterpreter
+
+            found = RuleInterpreter().interpret(text, at_gate=at_gate)
+        if found["kind"] in SYSTEM_KINDS:  # text never impersonates the system's own events
+            found = {**found, "kind": "unknown"}
+        return found
+
+    async def _dialogue(self, thread_id: str, snap: Any) -> Dialogue:
+        """What the agent just asked on this thread, for reading the next message."""
+        values: dict[str, Any] = dict(snap.values or {})
+        ctx = values.get("context") or {}
+        gate: Any = None
+        if snap.interrupts:
+            value = snap.interrupts[0].value
+            gate = value.get("gate") if isinstance(value, dict) else None
+        asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
+        expecting = asked.value.get("expecting") if asked is not None and not gate else None
+        price = ctx.get("price_mist")
+        return Dialogue(
+            gate=gate if gate in ("upload", "listing", "purchase") else None,
+            expecting=expecting if expecting in ("path", "title") else None,
+            paused=bool(snap.next) and not snap.interrupts,
+            phase=str(values.get("current_phase") or "idle"),
+            price_mist=int(price) if isinstance(price, int) and gate == "listing" else None,
+            title=ctx.get("title"),
+            file_name=ctx.get("file_name"),
+            base_dir=Path.cwd(),
+        )
+
+    async def _remember_question(self, thread_id: str, kinds: list[str]) -> None:
+        """Keep the slot the agent asked for this turn (read with the next message)."""
+        expecting = next((_ASKS[k] for k in reversed(kinds) if k in _ASKS), None)
+        current = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
+        had = current.value.get("expecting") if current is not None else None
+        if expecting != had:
+            await self.store.aput(DIALOGUE_NAMESPACE, thread_id, {"expecting": expecting})
 
     async def _follow_verification(self, thread_id: str, user: str) -> None:
         """The turn left a verification job running: hand it to the background monitor."""
@@ -325,8 +452,19 @@ class Assistant:
             lock = self._locks[thread_id] = asyncio.Lock()
         return lock
 
-    async def resume_pending(self, thread_id: str) -> AsyncIterator[Event]:
-        """Finish a step that was interrupted by a crash (or step once in debug mode)."""
+    async def resume_pending(
+        self, thread_id: str, *, user_id: str | None = None
+    ) -> AsyncIterator[Event]:
+        """Finish a step that was interrupted (Ctrl-C, a crash), up to the next question;
+        in debug mode run one step. Runs nothing for anyone but the thread's owner."""
+        async with self._lock_for(thread_id):
+            if await self._speaker(thread_id, user_id) is None:
+                yield _NOT_YOURS
+                return
+            async for event in self._resume_pending(thread_id):
+                yield event
+
+    async def _resume_pending(self, thread_id: str) -> AsyncIterator[Event]:
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
         if snap.next and not snap.interrupts:
@@ -444,7 +582,10 @@ class Assistant:
             thread_id=thread_id,
             user_id=str(v.get("user_id", "")),
             phase=str(v.get("current_phase") or "idle"),
-            status=str(v.get("status") or "active"),
+            # a step stopped by Ctrl-C, a cancelled run or a lost worker waits for resume/cancel
+            status="paused"
+            if snap.next and not snap.interrupts
+            else str(v.get("status") or "active"),
             progress=progress(v) if v else 0.0,  # type: ignore[arg-type]
             mode=str(v.get("mode") or self.settings.mode),
             expertise=str(v.get("expertise") or "intermediate"),

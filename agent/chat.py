@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import re
+import shlex
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -61,6 +64,15 @@ SLASH_COMMANDS = (
 QUIT = frozenset({"/quit", "/exit", "/q"})
 # Handled at once even while a step runs; anything else waits for the step to end.
 IMMEDIATE = frozenset({"/help", "/status", "/state", "/threads"})
+
+
+def _file_safe(user: str) -> str:
+    """A file name for a user id of any characters (readable when it is plain)."""
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", user) and not user.startswith("."):
+        return user
+    return "u-" + hashlib.sha256(user.encode()).hexdigest()[:32]
+
+
 _RESUME_WORDS = frozenset({"resume", "retry", "continue", "go on", "try again"})
 PROMPT_MARK = "›"
 WELCOME = "Satya Agent — publish AI models on Sui. Type /help for commands."
@@ -130,8 +142,19 @@ class Chat:
     # -- thread ----------------------------------------------------------------
 
     @property
+    def user(self) -> str:
+        """The user this chat speaks for (``--user``, ``SATYA_USER``)."""
+        return self.assistant.settings.user
+
+    @property
     def _last_file(self) -> Path:
-        return Path(self.assistant.settings.home) / "last_thread"
+        """The last conversation of this user (each user on a home has their own)."""
+        return Path(self.assistant.settings.home) / "last_threads" / _file_safe(self.user)
+
+    def resume_command(self) -> str:
+        """The command that continues this conversation, exactly as it must be typed."""
+        user = "" if self.user == "local" else f" --user {shlex.quote(self.user)}"
+        return f"satya chat{user} --thread {self.thread}"
 
     @property
     def busy(self) -> bool:
@@ -146,9 +169,19 @@ class Chat:
         chosen = thread or ""
         if not chosen and not new and self._last_file.is_file():
             chosen = self._last_file.read_text().strip()
-        self.known_threads = await self.assistant.threads()
+        if chosen:
+            owner = await self.assistant.owner(chosen)
+            if owner is not None and owner != self.user:  # never resume another user's thread
+                if explicit:
+                    self.out.problem(
+                        f"Conversation {chosen} is not one of {self.user}'s conversations.",
+                        f"Its owner continues it with: satya chat --user {shlex.quote(owner)} "
+                        f"--thread {chosen}. Starting a new conversation for {self.user}.",
+                    )
+                chosen = ""
+        self.known_threads = await self.assistant.threads(self.user)
         if not chosen:
-            await self._switch(await self.assistant.new_thread())
+            await self._switch(await self.assistant.new_thread(self.user))
             self.out.info(f"New conversation {self.thread}. Say 'I'm new here' for a tour.")
             return False
         await self._switch(chosen)
@@ -298,10 +331,10 @@ class Chat:
         text = line.strip()
         if not text:
             if self.offer_resume:
-                await self._turn(self.assistant.resume_pending(self.thread))
+                await self._turn(self.assistant.resume_pending(self.thread, user_id=self.user))
             elif self.interactive and self.view is not None and self.view.gate:
                 self.out.info("(no — the default answer)")
-                await self._turn(self.assistant.send(self.thread, "no"))
+                await self._turn(self.assistant.send(self.thread, "no", user_id=self.user))
             return True
         if text.startswith("/"):
             return await self._command(text)
@@ -311,9 +344,9 @@ class Chat:
             and self.view.next_nodes
             and not self.view.gate
         ):
-            await self._turn(self.assistant.resume_pending(self.thread))
+            await self._turn(self.assistant.resume_pending(self.thread, user_id=self.user))
             return True
-        await self._turn(self.assistant.send(self.thread, text))
+        await self._turn(self.assistant.send(self.thread, text, user_id=self.user))
         return True
 
     async def _turn(self, events: AsyncIterator[Event], *, quiet_pauses: bool = False) -> None:
@@ -368,9 +401,13 @@ class Chat:
             if self.busy:
                 await self._status_now()
             else:
-                await self._turn(self.assistant.send(self.thread, "check status"))
+                await self._turn(
+                    self.assistant.send(self.thread, "check status", user_id=self.user)
+                )
         elif cmd == "/raw":
-            await self._turn(self.assistant.send(self.thread, f"show raw data {arg}".strip()))
+            await self._turn(
+                self.assistant.send(self.thread, f"show raw data {arg}".strip(), user_id=self.user)
+            )
         elif cmd == "/state":
             await self.refresh()
             assert self.view is not None
@@ -380,7 +417,7 @@ class Chat:
         elif cmd == "/threads":
             await self._threads()
         elif cmd == "/new":
-            await self._switch(await self.assistant.new_thread())
+            await self._switch(await self.assistant.new_thread(self.user))
             self.out.info(f"New conversation {self.thread}.")
         elif cmd == "/resume":
             await self._resume(arg)
@@ -408,13 +445,13 @@ class Chat:
             )
             return
         for _ in range(100 if until_done else 1):
-            await self._turn(self.assistant.resume_pending(self.thread))
+            await self._turn(self.assistant.resume_pending(self.thread, user_id=self.user))
             assert self.view is not None
             if not self.view.next_nodes or self.view.gate:
                 break
 
     async def _threads(self) -> None:
-        self.known_threads = await self.assistant.threads()
+        self.known_threads = await self.assistant.threads(self.user)
         rows = []
         for thread in self.known_threads[:20]:
             view = await self.assistant.state(thread)
@@ -428,13 +465,13 @@ class Chat:
         if not thread:
             self.out.problem("Which conversation?", "Say /resume ID; /threads lists them.")
             return
-        self.known_threads = await self.assistant.threads()
+        self.known_threads = await self.assistant.threads(self.user)
         if thread not in self.known_threads:
             self.out.problem(f"There is no conversation {thread}.", "/threads lists yours.")
             return
         await self._switch(thread)
         if await self._greet_resumed(auto_continue=False):
-            await self._turn(self.assistant.resume_pending(self.thread))
+            await self._turn(self.assistant.resume_pending(self.thread, user_id=self.user))
 
     async def _setting(self, cmd: str, value: str) -> None:
         allowed = MODES if cmd == "/mode" else LEVELS
@@ -443,13 +480,17 @@ class Chat:
                 f"{cmd} takes one of: {', '.join(allowed)}.", f"e.g. {cmd} {allowed[0]}"
             )
             return
-        await self._turn(self.assistant.send(self.thread, f"{cmd} {value}"), quiet_pauses=True)
+        await self._turn(
+            self.assistant.send(self.thread, f"{cmd} {value}", user_id=self.user), quiet_pauses=True
+        )
         # In debug mode every turn stops before each step; a setting is not worth two /step.
         for _ in range(3):
             assert self.view is not None
             if self.view.gate or self.view.next_nodes[:1] not in (("intake",), ("settings",)):
                 break
-            await self._turn(self.assistant.resume_pending(self.thread), quiet_pauses=True)
+            await self._turn(
+                self.assistant.resume_pending(self.thread, user_id=self.user), quiet_pauses=True
+            )
 
     # -- background work ----------------------------------------------------------
 

@@ -376,7 +376,7 @@ class Terminal:
             self.console.print(
                 Text.assemble(
                     "Bye. Your conversation is saved: ",
-                    (f"satya chat --thread {self.chat.thread}", "bold"),
+                    (self.chat.resume_command(), "bold"),
                 )
             )
         return 0
@@ -498,7 +498,7 @@ async def _run_pipe(settings: Settings, *, thread: str | None, new: bool, verbos
                 await follower
             with contextlib.suppress(NotImplementedError, RuntimeError):  # as when added
                 loop.remove_signal_handler(signal.SIGINT)
-        out.info(f"Bye. Your conversation is saved: satya chat --thread {chat.thread}")
+        out.info(f"Bye. Your conversation is saved: {chat.resume_command()}")
     return 0
 
 

@@ -342,7 +342,46 @@ def _market(data: Mapping[str, object], expertise: str) -> str:
     return "\n".join(lines)
 
 
+def _abandoned(data: Mapping[str, object], expertise: str) -> str:
+    name = str(data.get("file_name") or "the model")
+    lines = [f"Cancelled: nothing more will be done for {name}."]
+    if data.get("purchased"):
+        lines.append(f"The purchase was already made (receipt {data['purchased']}).")
+    if data.get("storage_paid"):
+        stored = "stored on Walrus" if data.get("stored_whole") else "partly stored on Walrus"
+        lines.append(
+            f"Already done: the file was {stored}; its storage (about "
+            f"{wal(data.get('cost_frost') or 0)}) is paid and is not refunded."
+        )
+    if data.get("model_id"):
+        lines.append(f"It is registered on chain as {data['model_id']} (not listed).")
+    if data.get("listing_id"):
+        lines.append(f"It is listed as {data['listing_id']}.")
+    if len(lines) == 1:
+        lines.append("Nothing was paid.")
+    lines.append("Say 'upload PATH' to start again.")
+    return " ".join(lines)
+
+
+def _paused(data: Mapping[str, object], expertise: str) -> str:
+    step = str(data.get("step") or "a step")
+    name = data.get("file_name")
+    what = f"The {step} of {name}" if name else f"The step '{step}'"
+    if data.get("debug"):
+        return (
+            f"Paused before '{step}' (debug mode). /step runs it (a question is always shown "
+            "before it is answered), /continue runs on, /state shows the state; "
+            "'cancel' abandons the journey."
+        )
+    return (
+        f"{what} is stopped and waits for you: say 'resume' (or press Enter in the chat) to "
+        "continue it; I stop again at the next question. Say 'cancel' to abandon it."
+    )
+
+
 _SPECIAL = {
+    "journey_abandoned": _abandoned,
+    "paused": _paused,
     "faq": _faq,
     "status": _status,
     "raw_data": _raw,

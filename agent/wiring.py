@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent.settings import Settings
+from agent.understanding.dialogue import Dialogue
 from agent.understanding.llm import LLMInterpreter
 from agent.understanding.rules import RuleInterpreter
 from flows.intents import Intent
@@ -37,8 +38,11 @@ class AsyncRules:
     def __init__(self) -> None:
         self.rules = RuleInterpreter()
 
-    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent:
-        return self.rules.interpret(text, at_gate=at_gate)
+    async def interpret(
+        self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
+    ) -> Intent:
+        gate = context.gate if context is not None else None
+        return self.rules.interpret(text, at_gate=at_gate or gate is not None, gate=gate)
 
 
 def build_interpreter(settings: Settings) -> AsyncRules | LLMInterpreter:

@@ -49,6 +49,7 @@ _TERMINAL = (
     "download_verify",
     "bulk_upload",
     "bulk_list",
+    "abandon",
 )
 
 
@@ -84,6 +85,7 @@ def build_graph(
     g.add_node("listing_gate", listing.listing_gate)
     g.add_node("list_model", listing.list_model)
     g.add_node("recovery", recovery.recovery)
+    g.add_node("abandon", recovery.abandon)
     g.add_node("purchase_prep", purchase.purchase_prep)
     g.add_node("purchase_gate", purchase.purchase_gate)
     g.add_node("purchase_execute", purchase.purchase_execute)

@@ -33,6 +33,7 @@ Route = Literal[
     "bulk_plan",
     "bulk_retry",
     "bulk_listing_prep",
+    "abandon",
 ]
 
 # Nodes that a 'retry' may go back to (the ones that record errors).
@@ -88,6 +89,8 @@ def route(state: JourneyState) -> Route:
     if kind == "verification_update":  # the monitor's completion event
         verifying = ctx.get("job_id") and not ctx.get("verification_id")
         return "verify_monitor" if verifying else "status"
+    if kind == "abandon":  # a stopped step the user cancelled
+        return "abandon"
     if kind == "greet":
         return "onboarding"
     if kind in ("upload", "quick_upload"):

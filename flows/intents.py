@@ -33,13 +33,14 @@ IntentKind = Literal[
     "support_bundle",
     "conversion_guide",
     "verification_update",  # not from text: the monitor's completion event
+    "abandon",  # not from text alone: a refusal while a stopped step waits (Ctrl-C, a lost worker)
     "unknown",
 ]
 
 INTENT_KINDS: tuple[IntentKind, ...] = IntentKind.__args__  # type: ignore[attr-defined]
 
 # Kinds the system itself sends; no text (rules or a language model) may produce them.
-SYSTEM_KINDS: frozenset[IntentKind] = frozenset({"verification_update"})
+SYSTEM_KINDS: frozenset[IntentKind] = frozenset({"verification_update", "abandon"})
 USER_KINDS: tuple[IntentKind, ...] = tuple(k for k in INTENT_KINDS if k not in SYSTEM_KINDS)
 
 Expertise = Literal["beginner", "intermediate", "expert"]

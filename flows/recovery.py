@@ -118,3 +118,26 @@ async def recovery(
         path = write_support_bundle(state, cfg.support_dir, level=4)
         say(runtime, "support_bundle", path=str(path), error=dict(error))
     return Command(goto=END, update={"status": WorkflowStatus.FAILED})
+
+
+def spent_so_far(state: JourneyState) -> dict[str, object]:
+    """What a journey has already done and paid for, for a user who abandons it."""
+    ctx = state.get("context") or {}
+    done = set(state.get("completed_steps") or [])
+    storage_started = "confirm_upload" in done
+    return {
+        "file_name": ctx.get("file_name", ""),
+        "storage_paid": storage_started,
+        "stored_whole": "chunked_upload" in done,
+        "cost_frost": ctx.get("cost_frost", 0) if storage_started else 0,
+        "manifest_blob_id": ctx.get("manifest_blob_id"),
+        "model_id": ctx.get("model_id"),
+        "listing_id": ctx.get("listing_id"),
+        "purchased": ctx.get("purchase_id") or None,
+    }
+
+
+async def abandon(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+    """Node: the user cancels a stopped step: nothing more runs; say what was done and paid."""
+    say(runtime, "journey_abandoned", **spent_so_far(state))
+    return {"status": WorkflowStatus.CANCELLED, "pending_steps": [], "error": None}

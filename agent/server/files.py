@@ -19,7 +19,7 @@ import re
 import secrets
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from agent.server import expiry
 from agent.server.limits import BodyTooLarge
+from agent.understanding.dialogue import Dialogue
 from agent.understanding.rules import extract_paths
 from flows.intents import Intent
 
@@ -229,8 +230,12 @@ class GuardedInterpreter:
         self.inner = inner
         self.access = access
 
-    async def interpret(self, text: str, *, at_gate: bool = False) -> Intent:
-        result: Intent = await self.inner.interpret(text, at_gate=at_gate)
+    async def interpret(
+        self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
+    ) -> Intent:
+        if context is not None:  # relative paths are the user's files, not the server's
+            context = replace(context, base_dir=None)
+        result: Intent = await self.inner.interpret(text, at_gate=at_gate, context=context)
         paths = result.get("paths")
         if paths:
             user = current_user.get()

@@ -465,8 +465,10 @@ class RunManager:
             error = {
                 "error": "WorkerLost",
                 "message": "The server process running this turn stopped. Every step it "
-                "finished is kept; send the message again (or answer the question again) "
-                "to continue.",
+                "finished is kept and nothing was approved for you. To go on, send a run with "
+                '{"input": {"message": "resume"}}: the stopped step continues up to its next '
+                'question, which waits for your answer; {"input": {"message": "cancel"}} '
+                "abandons it.",
             }
             await self.db.append_many(
                 [(record.run_id, seq + 1, "error", error), (record.run_id, seq + 2, "end", None)]

@@ -12,6 +12,7 @@ import re
 import shlex
 from decimal import Decimal, InvalidOperation
 
+from agent.understanding.consent import read_consent
 from flows.intents import Expertise, Intent, IntentKind, intent
 
 MIST_PER_SUI = 10**9
@@ -33,12 +34,6 @@ _PRICE_ATTEMPT = re.compile(
 _EPOCHS = re.compile(r"(\d+)\s*epochs?\b", re.I)
 _OBJECT_ID = re.compile(r"\b0x[0-9a-fA-F]{1,64}\b")
 
-_APPROVE = re.compile(
-    r"^\s*(y|yes|yep|yeah|ok|okay|sure|approve[d]?|go ahead|proceed|confirm(ed)?|do it|"
-    r"list it|upload it|buy it|sounds good|lgtm)\b[\s.!]*",
-    re.I,
-)
-_DECLINE = re.compile(r"^\s*(n|no|nope|cancel|stop|decline|abort|not now|don'?t)\b", re.I)
 _BEGINNER = re.compile(
     r"\b(i'?m new|new here|beginner|first time|never (done|used)|newbie)\b", re.I
 )
@@ -107,6 +102,9 @@ _FILE_EDITS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_PRICE_LIKE = re.compile(r"^[$~]?\d+(?:[.,]\d+)?\s*(?:sui|mist)?\b", re.I)
+
+
 def _tag_words(text: str) -> list[str]:
     tags = [t.strip(" .\"'#") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
     return [t for t in tags if t and t.lower() != "and"]
@@ -127,8 +125,8 @@ def parse_listing_edit(text: str) -> dict[str, object] | None:
             value = m.group("value")
             words = _tag_words(value) if slot.endswith("tags") else _text_value(value)
             return {slot: words, "paths": [m.group("file").strip("\"'")]}
-    if m := _EDIT_TITLE.match(text):
-        return {"title": _text_value(m.group(1))}
+    if (m := _EDIT_TITLE.match(text)) and not _PRICE_LIKE.match(_text_value(m.group(1))):
+        return {"title": _text_value(m.group(1))}  # "set it to 1.25 SUI" is a price
     if m := _EDIT_DESCRIPTION.match(text):
         return {"description": _text_value(m.group(1))}
     if m := _SET_TAGS.match(text):
@@ -235,7 +233,10 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
         "browse",
     ),
     (
-        re.compile(r"\b(set|change|make)\b.*\bprice\b|\bprice\b.*\d|\bmake (it|them)\b.*\d", re.I),
+        re.compile(
+            r"\b(set|change|make)\b.*\bprice\b|\bprice\b.*\d|\b(make|set) (it|them)\b.*\d",
+            re.I,
+        ),
         "set_price",
     ),
     (re.compile(r"\blist (it|my model|the model)\b|\bcreate (the )?listing\b", re.I), "list"),
@@ -300,8 +301,9 @@ class RuleInterpreter:
 
     name = "rules"
 
-    def interpret(self, text: str, *, at_gate: bool = False) -> Intent:
-        """Interpret one message. ``at_gate`` favours yes/no readings of short answers."""
+    def interpret(self, text: str, *, at_gate: bool = False, gate: str | None = None) -> Intent:
+        """Interpret one message. Only a plain yes approves (see ``consent``); ``gate``
+        names the gate waiting, whose own action words ("list it") approve it."""
         stripped = text.strip()
         if stripped.startswith("/"):
             stripped = stripped[1:]
@@ -314,9 +316,11 @@ class RuleInterpreter:
         price = parse_price_mist(stripped)
         if price is None and _PRICE_ATTEMPT.search(stripped):
             return intent("help", text, topic="price_format")
-        if _APPROVE.match(stripped) and (at_gate or len(stripped.split()) <= 4) and price is None:
+        # outside a gate "list it" is a request, not an approval
+        consent = read_consent(stripped, gate if gate else (None if at_gate else ""))
+        if consent == "approve" and price is None:
             return intent("approve", text)
-        if _DECLINE.match(stripped) and (at_gate or len(stripped.split()) <= 4):
+        if consent == "decline" and price is None:
             return intent("decline", text)
         kind: IntentKind = "unknown"
         for pattern, k in _RULES:

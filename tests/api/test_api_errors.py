@@ -116,7 +116,7 @@ def test_a_run_whose_worker_died_ends_with_an_error_for_its_followers(
         with c.stream("GET", f"{base}/stream", headers={"Last-Event-ID": "1"}) as r:
             events = list(read_sse(r))
         assert [(e.id, e.event) for e in events] == [("2", "custom"), ("3", "error"), ("4", "end")]
-        assert "send the message again" in events[1].data["message"]
+        assert '{"input": {"message": "resume"}}' in events[1].data["message"]
         assert c.get(base).json()["status"] == "error"
         # a second follower reads the same closing events, written once
         with c.stream("GET", f"{base}/stream", headers={"Last-Event-ID": "2"}) as r:

@@ -357,7 +357,7 @@ def test_ctrl_c_during_upload_pauses_it_and_the_thread_resumes(
     term.ctrl("c")
     term.wait_for("Stopped. The upload is paused at")
     term.wait_for("its finished chunks are kept")
-    thread = (home / "last_thread").read_text().strip()
+    thread = (home / "last_threads" / "local").read_text().strip()
     assert not UPLOAD_ROW.findall(term.text)
     term.ctrl("c")  # at the prompt: a hint, then a second Ctrl-C leaves
     term.wait_for("Ctrl-C again or Ctrl-D to leave")

@@ -60,6 +60,14 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
     """The user text the Assistant gets for this run (gate answers included)."""
     if body.command is not None and body.command.resume is not None:
         snap = await backend.assistant.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        if not snap.interrupts and snap.next:  # a stopped step, not a question
+            raise ApiError(
+                409,
+                "no_pending_gate",
+                "No question waits on this thread: a step was stopped before it asked one.",
+                'Send {"input": {"message": "resume"}} to continue it up to its next question, '
+                'or {"input": {"message": "cancel"}} to abandon it.',
+            )
         if not snap.interrupts:
             raise ApiError(
                 409,

@@ -170,9 +170,8 @@ async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep
             ) from None
     if backend.assistant.monitor is not None:  # background verification stops following it
         await backend.assistant.monitor.forget(thread_id)
-    await backend.assistant.store.adelete((*THREADS_NAMESPACE, user), thread_id)
     await backend.assistant.store.adelete((*META_NAMESPACE, user), thread_id)
-    await backend.assistant.graph.checkpointer.adelete_thread(thread_id)
+    await backend.assistant.delete_thread(thread_id, user)
     await backend.runs.db.delete_thread(thread_id)
     return Response(status_code=204)
 

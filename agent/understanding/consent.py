@@ -1,0 +1,301 @@
+"""Consent at a gate: only an unambiguous yes *to that gate* approves.
+
+The reading is closed-world: a message approves when every word of it belongs to an
+approval ("yes", "go ahead", "list it" at the listing gate…) or to politeness around
+one ("please", "thanks"). A question, a condition, a hedge, a negation, a change of
+mind or a request for something else is never an approval, whatever word it starts
+with. A message whose last clause refuses ("sure… wait, no, don't") is a refusal.
+
+Example::
+
+    >>> read_consent("yep, go ahead please", "upload")
+    'approve'
+    >>> read_consent("ok, how much is that in dollars?", "purchase") is None
+    True
+    >>> read_consent("sure... wait, no, don't do it", "upload")
+    'decline'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+Consent = Literal["approve", "decline"]
+
+# Whole approvals, any gate ("go ahead", "yes please"); as word sequences.
+_YES_PHRASES = (
+    "y",
+    "ye",
+    "yes",
+    "yess",
+    "yea",
+    "yeah",
+    "yep",
+    "yup",
+    "ya",
+    "yah",
+    "ok",
+    "okay",
+    "okey",
+    "k",
+    "kk",
+    "sure",
+    "surely",
+    "alright",
+    "all right",
+    "aight",
+    "fine",
+    "approve",
+    "approved",
+    "i approve",
+    "confirm",
+    "confirmed",
+    "i confirm",
+    "proceed",
+    "please proceed",
+    "go",
+    "go ahead",
+    "go on",
+    "go for it",
+    "do it",
+    "do that",
+    "just do it",
+    "let's do it",
+    "lets do it",
+    "let's go",
+    "lets go",
+    "let's do this",
+    "sounds good",
+    "sounds great",
+    "looks good",
+    "lgtm",
+    "perfect",
+    "great",
+    "absolutely",
+    "definitely",
+    "certainly",
+    "of course",
+    "affirmative",
+    "agreed",
+    "i agree",
+    "agree",
+    "correct",
+    "right",
+    "that's right",
+    "why not",
+    "please do",
+    "yes do it",
+    "ship it",
+    "send it",
+    "si",
+    "sí",
+    "claro",
+    "dale",
+    "oui",
+    "d'accord",
+    "vas-y",
+    "vas y",
+    "allez-y",
+    "ja",
+    "jawohl",
+    "klar",
+    "mach",
+    "haan",
+    "han",
+    "haa",
+    "ji",
+    "haan ji",
+    "theek hai",
+    "thik hai",
+    "sim",
+    "pode",
+)
+# Approvals that name what they approve: only at that gate.
+_GATE_PHRASES: dict[str, tuple[str, ...]] = {
+    "upload": (
+        "upload",
+        "upload it",
+        "upload that",
+        "upload the file",
+        "store it",
+        "pay",
+        "pay it",
+        "pay for it",
+        "start",
+        "start it",
+        "start the upload",
+        "start uploading",
+    ),
+    "listing": (
+        "list",
+        "list it",
+        "list that",
+        "list the model",
+        "publish",
+        "publish it",
+        "sell it",
+        "put it up",
+        "make it live",
+    ),
+    "purchase": ("buy", "buy it", "buy that", "purchase", "purchase it", "get it", "take it"),
+}
+# Words that may surround an approval without changing it.
+_FILLERS = frozenset(
+    [
+        "please",
+        "pls",
+        "plz",
+        "thanks",
+        "thx",
+        "ty",
+        "thank",
+        "you",
+        "now",
+        "then",
+        "right",
+        "away",
+        "sir",
+        "mate",
+        "man",
+        "bro",
+        "dear",
+        "ahead",
+        "just",
+        "cool",
+        "nice",
+        "and",
+    ]
+)
+_NO_PHRASES = (
+    "n",
+    "no",
+    "nope",
+    "nah",
+    "naw",
+    "no thanks",
+    "no thank you",
+    "cancel",
+    "cancel it",
+    "cancel that",
+    "stop",
+    "stop it",
+    "abort",
+    "decline",
+    "declined",
+    "refuse",
+    "reject",
+    "don't",
+    "dont",
+    "do not",
+    "don't do it",
+    "dont do it",
+    "do not do it",
+    "not now",
+    "not yet",
+    "not today",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "forget about it",
+    "skip",
+    "skip it",
+    "abandon",
+    "abandon it",
+    "no way",
+    "hold off",
+    "leave it",
+    "non",
+    "nein",
+    "nahi",
+    "nahin",
+    "mat karo",
+    "não",
+    "nao",
+    "no gracias",
+    "i changed my mind",
+    "changed my mind",
+    "i've changed my mind",
+)
+# Any of these makes a message something other than a plain yes.
+_NOT_PLAIN = re.compile(
+    r"\?|\b(if|unless|but|wait|hold on|hmm+|um+|uh+|maybe|perhaps|probably|not sure|unsure|"
+    r"no|not|don'?t|never|nope|nah|cancel|stop|how|what|why|when|which|who|where|"
+    r"actually|instead|first|later|after|before|cheaper|price|title|tag|tags|sui|mist|wal)\b",
+    re.I,
+)
+_CLAUSE = re.compile(r"\s*(?:[,;:]|\.{2,}|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b)\s*", re.I)
+_EMOJI = {"👍": " yes ", "✅": " yes ", "👌": " ok ", "🙆": " yes ", "👎": " no ", "❌": " no "}
+
+
+def _normal(text: str) -> str:
+    for emoji, word in _EMOJI.items():
+        text = text.replace(emoji, word)
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").lower()
+    text = re.sub(r"[^\w\s'?,;:.\-—–…]", " ", text)
+    return " ".join(text.split())
+
+
+def _covered(words: list[str], phrases: frozenset[tuple[str, ...]]) -> bool:
+    """True when ``words`` is one or more phrases and fillers, with at least one phrase."""
+    n = len(words)
+    best: list[int | None] = [None] * (n + 1)  # phrases used to cover words[:i]
+    best[0] = 0
+    for i in range(n):
+        used = best[i]
+        if used is None:
+            continue
+        if words[i] in _FILLERS:
+            best[i + 1] = max(best[i + 1] or 0, used)
+        for phrase in phrases:
+            j = i + len(phrase)
+            if tuple(words[i:j]) == phrase:
+                best[j] = max(best[j] or 0, used + 1)
+    return bool(best[n])
+
+
+def _phrases(gate: str | None) -> frozenset[tuple[str, ...]]:
+    extra: tuple[str, ...] = (
+        _GATE_PHRASES.get(gate, ())
+        if gate is not None
+        else tuple(p for ps in _GATE_PHRASES.values() for p in ps)
+    )
+    return frozenset(tuple(p.split()) for p in (*_YES_PHRASES, *extra))
+
+
+_NO = frozenset(tuple(p.split()) for p in _NO_PHRASES)
+
+
+def _words(clause: str) -> list[str]:
+    return [w for w in re.split(r"[\s.!]+", clause.strip(" .!")) if w]
+
+
+def read_consent(text: str, gate: str | None) -> Consent | None:
+    """'approve' for a plain yes to ``gate``, 'decline' for a refusal, else None.
+
+    ``gate`` is 'upload', 'listing' or 'purchase' (None: the gate is not known, so
+    an approval naming any gate's action is taken for it).
+    """
+    norm = _normal(text)
+    if not norm:
+        return None
+    clauses = [c for c in _CLAUSE.split(norm) if c and c.strip(" .!")]
+    if not clauses:
+        return None
+    last = _words(clauses[-1])
+    if last and "?" not in clauses[-1] and _covered(last, _NO):
+        return "decline"
+    whole = _words(re.sub(r"[,;:…—–]", " ", norm))
+    if _NOT_PLAIN.search(norm):
+        return None
+    if _covered(whole, _phrases(gate)):
+        return "approve"
+    if _LEADING_NO.match(norm) and "?" not in norm:  # "don't upload it", "no, not today"
+        return "decline"
+    return None
+
+
+_LEADING_NO = re.compile(
+    r"^(no|nope|nah|don'?t|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"
+)

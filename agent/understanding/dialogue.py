@@ -1,0 +1,35 @@
+"""Dialogue context: what the agent just asked, so that a short answer is read as its answer.
+
+Example::
+
+    >>> Dialogue(gate="listing", price_mist=2_000_000_000).expects_gate_answer
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+GateName = Literal["upload", "listing", "purchase"]
+Expecting = Literal["path", "title"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    """The conversation around a message: the pending gate, the slot asked for, the drafts."""
+
+    gate: GateName | None = None  # a gate waits for an answer
+    expecting: Expecting | None = None  # the slot the agent just asked for
+    paused: bool = False  # a step was stopped (Ctrl-C, a lost worker) and waits for resume/cancel
+    phase: str = "idle"
+    price_mist: int | None = None  # the draft price at a listing gate (relative changes)
+    title: str | None = None  # the draft title
+    file_name: str | None = None  # the model the journey is about
+    base_dir: Path | None = None  # where relative paths are looked up
+    recent: tuple[str, ...] = field(default=())  # the user's last messages, newest last
+
+    @property
+    def expects_gate_answer(self) -> bool:
+        return self.gate is not None

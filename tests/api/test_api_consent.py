@@ -1,0 +1,76 @@
+"""Over HTTP: a run after a cancelled run never carries an approval forward, and the
+error or hint tells the client exactly which request goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from api_harness import ServerThread, read_sse, slowed
+
+from agent.journey_files import make_model_file
+from agent.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    home = tmp_path_factory.mktemp("consent-home")
+    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)  # type: ignore[call-arg]
+    srv = ServerThread(
+        home, settings=settings, assistant_factory=slowed(storage_delay_s=0.3)
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def _cancelled_mid_upload(c: httpx.Client, model: Path) -> str:
+    with model.open("rb") as fh:
+        upload = c.post("/uploads", files={"file": (model.name, fh)}).json()
+    tid = c.post("/threads", json={}).json()["thread_id"]
+    c.post(
+        f"/threads/{tid}/runs/wait",
+        json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+    )
+    run_id = c.post(f"/threads/{tid}/runs", json={"command": {"resume": "yes"}}).json()["run_id"]
+    with c.stream("GET", f"/threads/{tid}/runs/{run_id}/stream") as r:
+        for e in read_sse(r):
+            if e.event == "custom" and e.data["type"] == "progress":
+                break
+    assert c.post(f"/threads/{tid}/runs/{run_id}/cancel").json()["status"] == "interrupted"
+    return tid
+
+
+def test_yes_after_a_cancelled_run_resumes_up_to_the_listing_question_only(
+    slow_server: ServerThread, tmp_path: Path
+) -> None:
+    model = make_model_file(tmp_path / "c.safetensors", "safetensors", size_mb=0.2)
+    with slow_server.client("cora") as c:
+        tid = _cancelled_mid_upload(c, model)
+        state = c.get(f"/threads/{tid}/state").json()
+        assert state["journey"]["status"] == "paused"
+        refused = c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "yes"}})
+        assert refused.status_code == 409
+        hint = refused.json()["hint"]
+        assert '{"input": {"message": "resume"}}' in hint
+        turn = c.post(f"/threads/{tid}/runs/wait", json={"input": {"message": "yes"}})
+        assert turn.status_code == 200, turn.text
+        state = c.get(f"/threads/{tid}/state").json()
+        assert (state["journey"]["gate"] or {}).get("gate") == "listing"
+        assert "listing_id" not in state["values"]["context"]
+
+
+def test_cancel_after_a_cancelled_run_abandons_the_journey(
+    slow_server: ServerThread, tmp_path: Path
+) -> None:
+    model = make_model_file(tmp_path / "d.safetensors", "safetensors", size_mb=0.2)
+    with slow_server.client("dan") as c:
+        tid = _cancelled_mid_upload(c, model)
+        turn = c.post(f"/threads/{tid}/runs/wait", json={"input": {"message": "cancel"}})
+        assert turn.status_code == 200, turn.text
+        said = " ".join(m["content"] for m in turn.json()["messages"] if m["type"] == "ai")
+        assert "Cancelled" in said and "not refunded" in said
+        state = c.get(f"/threads/{tid}/state").json()
+        assert state["journey"]["status"] == "cancelled" and state["next"] == []
+        assert "model_id" not in state["values"]["context"]

@@ -1,0 +1,215 @@
+"""Consent: a gate is approved only by a plain yes to that gate, and a message that resumes
+a stopped step never also answers the gate that step leads to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent import Assistant, GateEvent, ProgressEvent, Settings, TextEvent
+from agent.events import ErrorEvent, Event
+from agent.journey_files import make_model_file
+from agent.understanding.consent import read_consent
+from agent.understanding.dialogue import Dialogue
+from agent.wiring import AsyncRules
+
+LABELLED = Path(__file__).parents[1] / "nlu" / "labelled.yaml"
+
+
+def _gate_cases() -> list[dict[str, object]]:
+    cases = yaml.safe_load(LABELLED.read_text())["cases"]
+    return [c for c in cases if (c.get("context") or {}).get("gate")]
+
+
+def test_the_labelled_gate_answers_are_many_and_varied() -> None:
+    cases = _gate_cases()
+    assert len(cases) >= 150
+    assert {c["kind"] for c in cases} >= {"approve", "decline", "help", "set_price", "edit_listing"}
+
+
+async def test_no_gate_answer_but_an_approval_approves() -> None:
+    rules = AsyncRules()
+    wrong: list[str] = []
+    approvals = 0
+    for case in _gate_cases():
+        ctx = case["context"]
+        assert isinstance(ctx, dict)
+        dialogue = Dialogue(gate=ctx["gate"], price_mist=ctx.get("price_mist"))
+        got = await rules.interpret(str(case["text"]), at_gate=True, context=dialogue)
+        if got["kind"] == "approve" and case["kind"] != "approve":
+            wrong.append(f"{case['text']!r} at {ctx['gate']} (is {case['kind']})")
+        approvals += got["kind"] == "approve" and case["kind"] == "approve"
+    assert wrong == []
+    assert approvals > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("ok, how much is that in dollars?", "purchase"),
+        ("ok so what happens if I say yes?", "upload"),
+        ("sure... wait, no, don't do it", "upload"),
+        ("yes if it's under 1 SUI", "purchase"),
+        ("yes, list it at 2 SUI", "listing"),
+        ("list it", "upload"),  # another gate's action
+        ("buy it", "listing"),
+        ("ok wait", "upload"),
+        ("yeah no", "upload"),
+        ("sure, but first show me the market", "listing"),
+    ],
+)
+def test_hedges_questions_and_other_gates_never_approve(text: str, gate: str) -> None:
+    assert read_consent(text, gate) != "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("yes", "upload"),
+        ("Yep, go ahead!", "upload"),
+        ("sure, list it", "listing"),
+        ("👍", "purchase"),
+        ("oui vas-y", "listing"),
+        ("absolutely, do it please", "purchase"),
+        ("buy it", "purchase"),
+    ],
+)
+def test_plain_approvals_approve(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+def test_a_mind_change_ending_in_no_declines() -> None:
+    assert read_consent("sure... wait, no, don't do it", "upload") == "decline"
+    assert read_consent("yes— actually no", "listing") == "decline"
+
+
+# -- through the Assistant ---------------------------------------------------------
+
+
+def _kinds(events: list[Event]) -> list[str]:
+    return [e.kind for e in events if isinstance(e, TextEvent)]
+
+
+def _gates(events: list[Event]) -> list[str]:
+    return [e.gate for e in events if isinstance(e, GateEvent)]
+
+
+async def _send(assistant: Assistant, thread: str, text: str, **kw: str) -> list[Event]:
+    return [e async for e in assistant.send(thread, text, **kw)]
+
+
+async def _stop_mid_upload(assistant: Assistant, thread: str) -> None:
+    """Approve the upload and cut the turn off half way, as Ctrl-C does."""
+
+    async def until_half() -> None:
+        async for event in assistant.send(thread, "yes"):
+            if (
+                isinstance(event, ProgressEvent)
+                and event.task == "upload"
+                and event.fraction >= 0.5
+            ):
+                raise asyncio.CancelledError
+
+    with contextlib.suppress(asyncio.CancelledError):
+        await until_half()
+    view = await assistant.state(thread)
+    assert view.next_nodes == ("upload",) and view.status == "paused"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.chdir(tmp_path)
+    make_model_file(tmp_path / "m.safetensors", "safetensors", size_mb=4)
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, home=tmp_path / "home", chunk_size_mib=0.25, upload_concurrency=1
+    )
+
+
+@pytest.mark.parametrize("answer", ["yes", "go ahead", "resume", "ok"])
+async def test_a_yes_after_a_stop_resumes_only_up_to_the_next_question(
+    settings: Settings, answer: str
+) -> None:
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _send(assistant, thread, "upload ./m.safetensors")
+        await _stop_mid_upload(assistant, thread)
+        events = await _send(assistant, thread, answer)
+        assert _gates(events) == ["listing"]
+        view = await assistant.state(thread)
+        assert view.gate is not None and "listing_id" not in view.context
+        events = await _send(assistant, thread, "yes")  # the answer to the question it saw
+        assert "listed" in _kinds(events)
+
+
+async def test_cancel_after_a_stop_abandons_and_says_what_was_paid(settings: Settings) -> None:
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _send(assistant, thread, "upload ./m.safetensors")
+        await _stop_mid_upload(assistant, thread)
+        events = await _send(assistant, thread, "cancel")
+        assert _kinds(events) == ["journey_abandoned"]
+        said = next(e for e in events if isinstance(e, TextEvent)).text
+        assert "partly stored" in said and "WAL" in said and "not refunded" in said
+        view = await assistant.state(thread)
+        assert view.status == "cancelled" and view.next_nodes == () and view.gate is None
+        assert "model_id" not in view.context
+        events = await _send(assistant, thread, "yes")
+        assert _kinds(events) == ["nothing_to_approve"] and not _gates(events)
+
+
+async def test_another_message_after_a_stop_runs_nothing_and_says_how_to_go_on(
+    settings: Settings,
+) -> None:
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _send(assistant, thread, "upload ./m.safetensors")
+        await _stop_mid_upload(assistant, thread)
+        events = await _send(assistant, thread, "ok, how much did that cost?")
+        assert _kinds(events) == ["paused"] and not _gates(events)
+        assert "resume" in events[-1].text and "cancel" in events[-1].text  # type: ignore[attr-defined]
+        assert (await assistant.state(thread)).next_nodes == ("upload",)
+
+
+async def test_debug_mode_shows_the_gate_before_taking_a_yes(settings: Settings) -> None:
+    settings = settings.model_copy(update={"mode": "debug"})
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _send(assistant, thread, "upload ./m.safetensors")
+        for _ in range(10):  # step until the breakpoint before the upload gate
+            view = await assistant.state(thread)
+            if view.next_nodes == ("upload_gate",):
+                break
+            await _send(assistant, thread, "/step")
+        assert (await assistant.state(thread)).next_nodes == ("upload_gate",)
+        events = await _send(assistant, thread, "yes")
+        assert _gates(events) == ["upload"]  # shown, not answered
+        view = await assistant.state(thread)
+        assert view.gate is not None and "manifest_blob_id" not in view.context
+
+
+async def test_a_thread_runs_as_the_user_it_was_created_for(settings: Settings) -> None:
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread("ana")
+        await _send(assistant, thread, "hello")
+        assert (await assistant.state(thread)).user_id == "ana"
+        assert await assistant.owner(thread) == "ana"
+        events = await _send(assistant, thread, "check status", user_id="ana")
+        assert not [e for e in events if isinstance(e, ErrorEvent)]
+        assert thread in await assistant.threads("ana")
+
+
+async def test_the_wrong_user_resumes_nothing_not_even_a_stopped_step(settings: Settings) -> None:
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread("kim")
+        await _send(assistant, thread, "upload ./m.safetensors")
+        await _stop_mid_upload(assistant, thread)
+        for events in (
+            [e async for e in assistant.resume_pending(thread, user_id="lee")],
+            await _send(assistant, thread, "resume", user_id="lee"),
+        ):
+            assert [getattr(e, "code", None) for e in events] == ["not_found"]
+        assert (await assistant.state(thread)).next_nodes == ("upload",)
