@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,11 +49,36 @@ log = logging.getLogger("satya.assistant")
 THREADS_NAMESPACE = ("threads",)
 OWNERS_NAMESPACE = ("thread_owners",)  # thread id -> the user it was created for
 DIALOGUE_NAMESPACE = ("dialogue",)  # thread id -> the slot the agent last asked for
+FOREGROUND_NAMESPACE = ("verifying_foreground",)  # thread id -> a job this turn follows
+LEARNED_NAMESPACE = ("understood",)  # (…, user): words -> the reading the user picked for them
 _NOT_YOURS = ErrorEvent(
     "not_found",
     "There is no such conversation for you.",
     "Start a new one, or name the user it belongs to (satya chat --user USER --thread ID).",
 )
+_ORDINALS = {
+    "1": 0, "one": 0, "first": 0, "the first": 0, "the first one": 0, "first one": 0,
+    "2": 1, "two": 1, "second": 1, "the second": 1, "the second one": 1, "second one": 1,
+    "3": 2, "three": 2, "third": 2, "the third": 2, "the third one": 2, "third one": 2,
+}  # fmt: skip
+
+
+def _learn_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())[:200]
+
+
+def _pick(text: str, choices: list[str]) -> str | None:
+    """The choice a reply names: by number, by position, or by the kind's own words."""
+    said = _learn_key(text)
+    if said in _ORDINALS and _ORDINALS[said] < len(choices):
+        return choices[_ORDINALS[said]]
+    for kind in choices:
+        if said and said in (kind.replace("_", " "), kind):
+            return kind
+    return None
+
+
+_VERIFY_NODES = frozenset({"verify_submit", "verify_monitor"})
 # Reply kinds that ask the user for one slot: the next message is read as its value.
 _ASKS = {"ask_for_path": "path", "ask_for_title": "title"}
 # The stopped step, in the user's words.
@@ -210,6 +236,7 @@ class Assistant:
             )
             await assistant.monitor.start()
             stack.push_async_callback(assistant.monitor.stop)
+            await assistant.resume_crashed_verifications()
             yield assistant
 
     # -- threads -----------------------------------------------------------------
@@ -291,7 +318,13 @@ class Assistant:
                 yield event
             return
         dialogue = await self._dialogue(thread_id, snap)
-        intent = await self._interpret(text, dialogue)
+        intent = await self._picked(thread_id, user, text, dialogue)
+        if intent is None:
+            intent = await self._interpret(text, dialogue)
+        take_notice = getattr(self.interpreter, "take_notice", None)
+        notice = take_notice() if callable(take_notice) else None
+        if notice:  # the language model is not being used, and why: said once
+            yield TextEvent(str(notice), "model_notice")
         if gate_pending:
             payload: Any = Command(resume=intent)
         else:
@@ -303,7 +336,7 @@ class Assistant:
         async for event in self._run(payload, cfg, values, outcome=outcome):
             outcome.kinds.append(getattr(event, "kind", ""))
             yield event
-        await self._remember_question(thread_id, outcome.kinds)
+        await self._remember_question(thread_id, outcome.kinds, intent)
         if outcome.verifying:
             await self._follow_verification(thread_id, user)
 
@@ -386,13 +419,47 @@ class Assistant:
             base_dir=Path.cwd(),
         )
 
-    async def _remember_question(self, thread_id: str, kinds: list[str]) -> None:
-        """Keep the slot the agent asked for this turn (read with the next message)."""
+    async def _remember_question(self, thread_id: str, kinds: list[str], asked: Intent) -> None:
+        """Keep the slot the agent asked for this turn, or the readings it offered to pick
+        from (read with the next message)."""
         expecting = next((_ASKS[k] for k in reversed(kinds) if k in _ASKS), None)
+        record: dict[str, object] = {"expecting": expecting}
+        if "clarify" in kinds and asked.get("choices"):
+            record = {"expecting": "choice", "choices": asked["choices"], "text": asked["text"]}
         current = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
-        had = current.value.get("expecting") if current is not None else None
-        if expecting != had:
-            await self.store.aput(DIALOGUE_NAMESPACE, thread_id, {"expecting": expecting})
+        if (current.value if current is not None else {"expecting": None}) != record:
+            await self.store.aput(DIALOGUE_NAMESPACE, thread_id, record)
+
+    async def _picked(
+        self, thread_id: str, user: str, text: str, dialogue: Dialogue
+    ) -> Intent | None:
+        """A reading the user picked after "did you mean…?", or picked before for these words."""
+        if dialogue.gate is not None:
+            return None
+        asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
+        offered = asked.value if asked is not None else {}
+        key = _learn_key(text)
+        if offered.get("expecting") == "choice":
+            choices = [str(c) for c in offered.get("choices") or []]
+            kind = _pick(text, choices)
+            if kind is not None:
+                original = str(offered.get("text") or text)
+                await self.store.aput(
+                    (*LEARNED_NAMESPACE, user), _learn_key(original), {"kind": kind}
+                )
+                return self._resolve(kind, original, dialogue)
+        if key:
+            learned = await self.store.aget((*LEARNED_NAMESPACE, user), key)
+            if learned is not None:
+                return self._resolve(str(learned.value["kind"]), text, dialogue)
+        return None
+
+    def _resolve(self, kind: str, text: str, dialogue: Dialogue) -> Intent:
+        resolve = getattr(self.interpreter, "resolve", None)
+        if callable(resolve):
+            found: Intent = resolve(kind, text, dialogue)
+            return found
+        return intent(kind, text)  # type: ignore[arg-type]
 
     async def _follow_verification(self, thread_id: str, user: str) -> None:
         """The turn left a verification job running: hand it to the background monitor."""
@@ -482,6 +549,7 @@ class Assistant:
     ) -> AsyncIterator[Event]:
         expertise = str(values.get("expertise") or "intermediate")
         phase = values.get("current_phase")
+        foreground: str | None = None  # the thread whose verification this turn follows
         mode = values.get("mode") or self.settings.mode
         if isinstance(payload, dict) and "mode" in payload:
             mode = payload["mode"]
@@ -495,6 +563,9 @@ class Assistant:
                 context=self.services,
                 stream_mode=["custom", "updates"],
                 interrupt_before=interrupt_before,
+                # each step's checkpoint is on disk before the next step (an external write)
+                # starts: a crash at any instant leaves a journey that resumes where it was
+                durability="sync",
             ):
                 if stream_mode == "custom":
                     event = self._custom_event(chunk, expertise)
@@ -510,6 +581,11 @@ class Assistant:
                         continue
                     if "expertise" in update:
                         expertise = str(update["expertise"])
+                    if node in ("register", "verify_submit") and not foreground:
+                        # verification follows in this turn: a crash from here on resumes by itself
+                        foreground = cfg["configurable"]["thread_id"]
+                        owner = values.get("user_id") or self.settings.user
+                        await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
                     if outcome is not None and "status" in update:
                         outcome.verifying = update["status"] == WorkflowStatus.VERIFYING
                     new_phase = update.get("current_phase")
@@ -520,6 +596,11 @@ class Assistant:
         except SatyaError as error:
             yield ErrorEvent(error.code, error.message, error.hint)
             return
+        except (asyncio.CancelledError, GeneratorExit):
+            # Ctrl-C: the user paused it, so it does not go on by itself after a restart
+            if foreground:
+                await asyncio.shield(self.store.adelete(FOREGROUND_NAMESPACE, foreground))
+            raise
         except Exception:  # a bug must not kill the conversation; the thread stays resumable
             log.exception("internal error during a turn")
             yield ErrorEvent(
@@ -528,10 +609,43 @@ class Assistant:
                 "Say 'retry' to continue, or 'support bundle' to report it (run with --verbose for details).",
             )
             return
+        finally:
+            if foreground:  # the turn ended (or failed) here, not in a crash
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.store.adelete(FOREGROUND_NAMESPACE, foreground))
         if interrupt_before is not None:
             snap = await self.graph.aget_state(cfg)
             if snap.next and not snap.interrupts:
                 yield PauseEvent(tuple(snap.next))
+
+    async def resume_crashed_verifications(self) -> int:
+        """After a crash: a verification that was followed in the foreground goes on by
+        itself, as a background one does; its events come as notifications. How many."""
+        handed = 0
+        for item in await self.store.asearch(FOREGROUND_NAMESPACE, limit=10_000):
+            thread_id = item.key
+            snap = await self.graph.aget_state(self._config(thread_id))
+            paused = snap.next and not snap.interrupts
+            if self.monitor is not None and paused and _VERIFY_NODES & set(snap.next):
+                user = str(item.value.get("user_id") or self.settings.user)
+                self.monitor.adopt(thread_id, self._finish_crashed_turn(thread_id, user))
+                handed += 1
+            await self.store.adelete(FOREGROUND_NAMESPACE, thread_id)
+        return handed
+
+    async def _finish_crashed_turn(self, thread_id: str, user: str) -> None:
+        async with self._lock_for(thread_id):
+            cfg = self._config(thread_id)
+            snap = await self.graph.aget_state(cfg)
+            if not snap.next or snap.interrupts:
+                return  # someone went on meanwhile
+            outcome = _TurnOutcome()
+            async for event in self._run(
+                None, cfg, dict(snap.values or {}), debug_ok=False, outcome=outcome
+            ):
+                self.publish(thread_id, event)
+        if outcome.verifying:
+            await self._follow_verification(thread_id, user)
 
     def _custom_event(self, chunk: Any, expertise: str) -> Event | None:
         if not isinstance(chunk, dict):

@@ -33,6 +33,11 @@ Format::
           raw_json: true                # a raw-data reply parses as JSON (and has no secrets)
           bulk: {a.onnx: {status: done}}  # fields of each file's entry in a bulk upload
           files_absent: ["home/downloads/*"]  # globs that must match nothing
+      - say: "yes"
+        stop_at: 0.5                    # Ctrl-C once a task's progress reaches 50%
+      - say: "resume"
+        user: lee
+        thread_of: kim                  # lee speaks on kim's conversation (refused)
       - restart: true                   # close and reopen on the same home, new thread
       - wait: verification              # the background verification's events, once it ends
         expect: {gate: listing}
@@ -40,6 +45,7 @@ Format::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -54,7 +60,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.assistant import Assistant
-from agent.events import Event, GateEvent, ProgressEvent, TextEvent
+from agent.events import ErrorEvent, Event, GateEvent, ProgressEvent, TextEvent
 from agent.journey_files import FileKind, make_model_file
 from agent.settings import Settings
 from integrations.errors import UserInputError
@@ -130,6 +136,8 @@ class Expect(_Strict):
 class Turn(_Strict):
     say: str | None = None
     user: str | None = None
+    thread_of: str | None = None  # speak on this user's conversation (as ``user``)
+    stop_at: float | None = Field(default=None, gt=0, le=1)  # Ctrl-C once progress reaches it
     restart: bool = False
     wait: Literal["verification"] | None = None  # what background work did, until it ends
     wait_s: float = Field(default=60.0, gt=0)
@@ -276,6 +284,10 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
             if user not in threads:  # each user speaks in a conversation of their own
                 threads[user] = await assistant.new_thread(user)
             thread = threads[user]
+            if turn.thread_of is not None:
+                if turn.thread_of not in threads:
+                    threads[turn.thread_of] = await assistant.new_thread(turn.thread_of)
+                thread = threads[turn.thread_of]
             if turn.wait is not None:
                 done = await assistant.wait_idle(thread, turn.wait_s)
                 events = [note.event for note in notes.drain(thread)]
@@ -290,11 +302,47 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
                     TurnReport(index, "(nothing)", [], ["a turn needs 'say', 'wait' or 'restart'"])
                 )
                 continue
-            events = [e async for e in assistant.send(thread, turn.say, user_id=user)]
-            report = TurnReport(index, turn.say, _texts(events))
+            events = await _say(assistant, thread, turn.say, user, turn.stop_at)
+            said = (
+                turn.say if turn.stop_at is None else f"{turn.say} (Ctrl-C at {turn.stop_at:.0%})"
+            )
+            report = TurnReport(index, said, _texts(events))
             report.failures = await _check(turn.expect, events, assistant, thread)
             reports.append(report)
     return JourneyReport(journey.name, reports)
+
+
+async def _say(
+    assistant: Assistant, thread: str, text: str, user: str, stop_at: float | None
+) -> list[Event]:
+    if stop_at is None:
+        return [e async for e in assistant.send(thread, text, user_id=user)]
+    return await say_and_stop(assistant, thread, text, user, stop_at)
+
+
+async def say_and_stop(
+    assistant: Assistant, thread: str, text: str, user: str, at: float
+) -> list[Event]:
+    """Send ``text`` and stop the turn as Ctrl-C does (its task cancelled) once a task's
+    progress reaches ``at``; the turn's events until then."""
+    events: list[Event] = []
+    reached = asyncio.Event()
+
+    async def consume() -> None:
+        async for event in assistant.send(thread, text, user_id=user):
+            events.append(event)
+            if isinstance(event, ProgressEvent) and event.fraction >= at:
+                reached.set()
+
+    turn = asyncio.create_task(consume())
+    signal = asyncio.create_task(reached.wait())
+    await asyncio.wait({turn, signal}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (turn, signal):
+        task.cancel()
+    for task in (turn, signal):
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return events
 
 
 @contextlib.asynccontextmanager
@@ -313,7 +361,13 @@ async def _open(settings: Settings, journey: Journey) -> Any:
 
 
 def _texts(events: list[Event]) -> list[str]:
-    return [e.text for e in events if isinstance(e, TextEvent | GateEvent)]
+    out: list[str] = []
+    for e in events:
+        if isinstance(e, TextEvent | GateEvent):
+            out.append(e.text)
+        elif isinstance(e, ErrorEvent):
+            out.append(f"{e.message} {e.hint}".strip())
+    return out
 
 
 async def _check(

@@ -30,8 +30,9 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
@@ -155,6 +156,10 @@ class VerificationMonitor:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    def adopt(self, thread_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` for the thread as background work (``wait_idle`` waits for it)."""
+        self._tasks[thread_id] = asyncio.create_task(work, name=f"satya-resume-{thread_id}")
 
     def watch(self, thread_id: str) -> None:
         task = self._tasks.get(thread_id)

@@ -363,6 +363,17 @@ def _abandoned(data: Mapping[str, object], expertise: str) -> str:
     return " ".join(lines)
 
 
+def _clarify(data: Mapping[str, object], expertise: str) -> str:
+    from agent.understanding.pipeline import describe
+
+    choices = [str(c) for c in data.get("choices") or []]  # type: ignore[attr-defined]
+    options = "; ".join(f"{n}) {describe(c)}" for n, c in enumerate(choices, 1))
+    return (
+        f"I'm not sure what you mean. Did you mean: {options}? "
+        "Say the number, or put it another way."
+    )
+
+
 def _paused(data: Mapping[str, object], expertise: str) -> str:
     step = str(data.get("step") or "a step")
     name = data.get("file_name")
@@ -382,6 +393,7 @@ def _paused(data: Mapping[str, object], expertise: str) -> str:
 _SPECIAL = {
     "journey_abandoned": _abandoned,
     "paused": _paused,
+    "clarify": _clarify,
     "faq": _faq,
     "status": _status,
     "raw_data": _raw,

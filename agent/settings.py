@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     openai_model: str = Field(
         default="gpt-4o-mini", validation_alias=AliasChoices("OPENAI_MODEL", "SATYA_OPENAI_MODEL")
     )
-    llm_timeout_s: float = 20.0
+    llm_timeout_s: float = 8.0  # a total deadline per call to the language model
 
     @field_validator("home")
     @classmethod

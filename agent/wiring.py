@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from agent.settings import Settings
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.llm import LLMInterpreter
+from agent.understanding.pipeline import Understanding, load_understanding
 from agent.understanding.rules import RuleInterpreter
 from flows.intents import Intent
 from flows.services import FlowConfig, Services
@@ -45,17 +46,20 @@ class AsyncRules:
         return self.rules.interpret(text, at_gate=at_gate or gate is not None, gate=gate)
 
 
-def build_interpreter(settings: Settings) -> AsyncRules | LLMInterpreter:
-    """Rules offline; an OpenAI-compatible model when a key or base URL is set."""
+def build_interpreter(settings: Settings) -> Understanding | LLMInterpreter:
+    """The embedded interpreter (example-trained, offline); with a key or base URL, an
+    OpenAI-compatible model reads what it is unsure of, grounded, and falls back to it."""
+    embedded = load_understanding(settings.home / "cache")
     if not settings.llm_enabled:
-        return AsyncRules()
+        return embedded
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return LLMInterpreter(
         api_key=key,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         system_prompt=load_text("system_interpreter.md"),
-        timeout_s=settings.llm_timeout_s,
+        deadline_s=settings.llm_timeout_s,
+        embedded=embedded,
     )
 
 

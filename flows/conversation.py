@@ -84,6 +84,8 @@ async def emit_answer(intent: Intent, state: JourneyState, runtime: Runtime[Serv
         say(runtime, "nothing_to_list", phase=state.get("current_phase", "idle"))
     elif kind == "retry":
         say(runtime, "nothing_to_retry")
+    elif kind == "clarify":
+        say(runtime, "clarify", choices=list(intent.get("choices") or []))
     elif kind == "conversion_guide":
         say(runtime, "faq", topic="conversion", expertise=expertise)
     elif kind == "help":

@@ -34,6 +34,7 @@ IntentKind = Literal[
     "conversion_guide",
     "verification_update",  # not from text: the monitor's completion event
     "abandon",  # not from text alone: a refusal while a stopped step waits (Ctrl-C, a lost worker)
+    "clarify",  # unsure: the likeliest readings (``choices``) are offered to pick from
     "unknown",
 ]
 
@@ -41,7 +42,10 @@ INTENT_KINDS: tuple[IntentKind, ...] = IntentKind.__args__  # type: ignore[attr-
 
 # Kinds the system itself sends; no text (rules or a language model) may produce them.
 SYSTEM_KINDS: frozenset[IntentKind] = frozenset({"verification_update", "abandon"})
-USER_KINDS: tuple[IntentKind, ...] = tuple(k for k in INTENT_KINDS if k not in SYSTEM_KINDS)
+# What a reading of text may be (a language model is never asked to "clarify": it is unsure).
+USER_KINDS: tuple[IntentKind, ...] = tuple(
+    k for k in INTENT_KINDS if k not in SYSTEM_KINDS and k != "clarify"
+)
 
 Expertise = Literal["beginner", "intermediate", "expert"]
 Mode = Literal["supervised", "auto", "debug"]
@@ -68,6 +72,7 @@ class Intent(TypedDict):
     add_tags: NotRequired[list[str]]
     remove_tags: NotRequired[list[str]]
     tags: NotRequired[list[str]]  # the tags replaced by these
+    choices: NotRequired[list[str]]  # clarify: the intent kinds offered, likeliest first
 
 
 def intent(kind: IntentKind, text: str = "", **slots: object) -> Intent:

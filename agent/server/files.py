@@ -236,6 +236,24 @@ class GuardedInterpreter:
         if context is not None:  # relative paths are the user's files, not the server's
             context = replace(context, base_dir=None)
         result: Intent = await self.inner.interpret(text, at_gate=at_gate, context=context)
+        return self._guard(result)
+
+    def resolve(self, kind: str, text: str, context: Dialogue) -> Intent:
+        """``text`` read as the reading the user picked, its paths guarded the same way."""
+        inner = getattr(self.inner, "resolve", None)
+        found: Intent = (
+            inner(kind, text, replace(context, base_dir=None))
+            if callable(inner)
+            else {"kind": kind, "text": text}  # type: ignore[typeddict-item]
+        )
+        return self._guard(found)
+
+    def take_notice(self) -> str | None:
+        """The language model's one-time notice, if the inner interpreter has one."""
+        take = getattr(self.inner, "take_notice", None)
+        return take() if callable(take) else None
+
+    def _guard(self, result: Intent) -> Intent:
         paths = result.get("paths")
         if paths:
             user = current_user.get()

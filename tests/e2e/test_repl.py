@@ -452,3 +452,46 @@ def test_pipe_mode_announces_a_background_verification_when_it_ends(workdir: Pat
     question = next(i for i, s in enumerate(lines) if s.startswith("List "))
     assert background < verified < question
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_yes_after_ctrl_c_resumes_the_upload_and_the_listing_question_waits(
+    workdir: Path, tmp_path: Path
+) -> None:
+    term = ChatTerminal(workdir, _env(tmp_path / "home"))
+    _prompt(term, "idle")
+    term.enter("upload ./model.safetensors")
+    term.wait_for("Approve the upload?")
+    term.enter("yes")
+    _upload_until(term, 3)
+    term.ctrl("c")
+    term.wait_for("Stopped. The upload is paused at")
+    term.enter("yes")  # resumes the stopped upload, and nothing more
+    term.wait_for("were already stored and not sent again")
+    term.wait_for("Approve the listing?")
+    time.sleep(0.5)
+    assert "Listed!" not in term.flat
+    term.enter("no")
+    term.wait_for("Not listed")
+    term.ctrl("d")
+    assert term.exit_status() == 0
+
+
+def test_cancel_after_ctrl_c_stops_everything_and_says_what_was_paid(
+    workdir: Path, tmp_path: Path
+) -> None:
+    term = ChatTerminal(workdir, _env(tmp_path / "home"))
+    _prompt(term, "idle")
+    term.enter("upload ./model.safetensors")
+    term.wait_for("Approve the upload?")
+    term.enter("yes")
+    _upload_until(term, 3)
+    term.ctrl("c")
+    term.wait_for("Stopped. The upload is paused at")
+    term.enter("cancel")
+    term.wait_for("Cancelled: nothing more will be done for model.safetensors")
+    term.wait_for("not refunded")
+    term.enter("check status")
+    term.wait_for("cancelled")
+    assert "Verification passed" not in term.flat and "Approve the listing?" not in term.flat
+    term.ctrl("d")
+    assert term.exit_status() == 0

@@ -3,16 +3,15 @@ a stopped step never also answers the gate that step leads to."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from agent import Assistant, GateEvent, ProgressEvent, Settings, TextEvent
+from agent import Assistant, GateEvent, Settings, TextEvent
 from agent.events import ErrorEvent, Event
 from agent.journey_files import make_model_file
+from agent.journeys import say_and_stop
 from agent.understanding.consent import read_consent
 from agent.understanding.dialogue import Dialogue
 from agent.wiring import AsyncRules
@@ -103,19 +102,8 @@ async def _send(assistant: Assistant, thread: str, text: str, **kw: str) -> list
 
 
 async def _stop_mid_upload(assistant: Assistant, thread: str) -> None:
-    """Approve the upload and cut the turn off half way, as Ctrl-C does."""
-
-    async def until_half() -> None:
-        async for event in assistant.send(thread, "yes"):
-            if (
-                isinstance(event, ProgressEvent)
-                and event.task == "upload"
-                and event.fraction >= 0.5
-            ):
-                raise asyncio.CancelledError
-
-    with contextlib.suppress(asyncio.CancelledError):
-        await until_half()
+    """Approve the upload and stop the turn half way, as Ctrl-C does."""
+    await say_and_stop(assistant, thread, "yes", await assistant.owner(thread) or "local", 0.5)
     view = await assistant.state(thread)
     assert view.next_nodes == ("upload",) and view.status == "paused"
 

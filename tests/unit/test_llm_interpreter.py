@@ -1,4 +1,7 @@
-"""The OpenAI-compatible interpreter, offline: recorded responses through an httpx transport."""
+"""The OpenAI-compatible interpreter, offline: recorded responses through an httpx transport.
+
+Over real loopback HTTP (negotiation, deadline, breaker): ``test_llm_endpoint.py``.
+"""
 
 from __future__ import annotations
 
@@ -47,8 +50,11 @@ async def test_request_carries_the_schema_and_the_answer_becomes_an_intent() -> 
         return httpx.Response(200, json=_completion(json.dumps(body)))
 
     interp = _interpreter(httpx.MockTransport(handle))
-    out = await interp.interpret("could you make it two and a quarter sui")
+    out = await interp.interpret("I'd like buyers to pay 2.25 for it")
     assert out["kind"] == "set_price" and out["price_mist"] == 2_250_000_000
+    # A price the user did not write as a number is not taken from the model.
+    said = "could you make it two and a quarter sui"
+    assert await interp.interpret(said) == interp.rules.interpret(said)
     req = seen[0]
     assert req["model"] == "test-model"
     fmt = req["response_format"]
@@ -58,12 +64,23 @@ async def test_request_carries_the_schema_and_the_answer_becomes_an_intent() -> 
 
 
 async def test_server_error_falls_back_to_the_rules() -> None:
-    interp = _interpreter(
-        httpx.MockTransport(lambda r: httpx.Response(500, json={"error": "boom"}))
-    )
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500, json={"error": "boom"})
+
+    interp = _interpreter(httpx.MockTransport(handle))
+    out = await interp.interpret("hmm, can you take care of ./m.safetensors")
+    assert out == interp.rules.interpret("hmm, can you take care of ./m.safetensors")
+    assert interp.fallbacks == 1
+    notice = interp.take_notice()
+    assert notice is not None and "HTTP 500" in notice and "sk-test-not-real" not in notice
+    # A reading the rules are sure of does not wait for the model at all.
+    asked = len(seen)
     out = await interp.interpret("upload ./m.safetensors")
     assert out["kind"] == "upload" and out["paths"] == ["./m.safetensors"]
-    assert interp.fallbacks == 1
+    assert len(seen) == asked and interp.fallbacks == 1
 
 
 async def test_malformed_json_and_unknown_kinds_fall_back() -> None:
@@ -74,8 +91,11 @@ async def test_malformed_json_and_unknown_kinds_fall_back() -> None:
 
     interp = _interpreter(httpx.MockTransport(handle))
     for _ in range(3):
-        assert (await interp.interpret("check status"))["kind"] == "status"
+        assert (await interp.interpret("how is it going over there"))["kind"] == "unknown"
     assert interp.fallbacks == 3
+    notice = interp.take_notice()
+    assert notice is not None and "not the JSON asked for" in notice
+    assert interp.take_notice() is None  # the same reason three times: told once
 
 
 async def test_the_model_cannot_approve_on_its_own() -> None:

@@ -1,0 +1,408 @@
+"""Entities in free words: prices (digits, words, relative), files that exist, titles, tags,
+expertise. Each extractor returns None when the words do not give the value: nothing is
+invented.
+
+Example::
+
+    >>> price_in_words("two and a half SUI")
+    2500000000
+    >>> relative_price("10% cheaper", 2_000_000_000)
+    1800000000
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from agent.understanding.rules import MIST_PER_SUI, U64_MAX, extract_paths, parse_price_mist
+from flows.intents import Expertise
+
+_NUMBER_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+    "a": 1,
+    "an": 1,
+}
+_FRACTIONS = {"half": Decimal("0.5"), "quarter": Decimal("0.25")}
+_WORD_PRICE = re.compile(
+    r"\b(?P<n>[a-z]+)(?:\s+and\s+(?:a\s+)?(?P<f>half|quarter))?\s+(?P<unit>sui|mist)\b", re.I
+)
+_HALF_ONLY = re.compile(r"\bhalf\s+(?:a\s+)?sui\b", re.I)
+# a bare amount: "0.8", "like 0.8", "for 3.25", "3,5" (a decimal comma, as in much of Europe)
+_BARE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d{1,9})?)(?![\w.,%]|\.\d)")
+_SUI_SUFFIX = re.compile(r"(?<![\w.])(\d+(?:[.,]\d{1,9})?)\s*(sui|mist)\b", re.I)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", re.I)
+_CHEAPER = re.compile(
+    r"\b(cheaper|lower|less|reduce|drop|cut|decrease|discount|down|off|bajar|baisse|günstiger|billiger|kam)\b",
+    re.I,
+)
+_DEARER = re.compile(
+    r"\b(more expensive|pricier|higher|raise|increase|more|up|bump|subir|augmente|teurer|zyada)\b",
+    re.I,
+)
+_UNIT = re.compile(r"\b(sui|mist)\b", re.I)
+_BY_AMOUNT = re.compile(
+    r"\b(?:by|knock|take)\s+(?:off\s+)?(?:\d+(?:[.,]\d+)?|half|a|an|one|two|three)(?:\s+a)?\s*"
+    r"(?:sui|mist)?(?:\s+off)?\b(?!\s*%)",
+    re.I,
+)
+_DOUBLE = re.compile(r"\b(double|twice)\b", re.I)
+_HALVE = re.compile(r"\b(halve|half the price|half price)\b", re.I)
+
+
+def _mist(amount: Decimal, unit: str = "sui") -> int | None:
+    mist = amount * MIST_PER_SUI if unit.lower() == "sui" else amount
+    if mist < 0 or mist != mist.to_integral_value() or mist > U64_MAX:
+        return None
+    return int(mist)
+
+
+def price_in_words(text: str) -> int | None:
+    """A price in digits ('2.5 SUI', '2,5 sui') or words ('two and a half SUI'), in MIST."""
+    found = parse_price_mist(text)
+    if found is not None:
+        return found
+    if m := _SUI_SUFFIX.search(text):
+        try:
+            return _mist(Decimal(m.group(1).replace(",", ".")), m.group(2))
+        except InvalidOperation:
+            return None
+    m = _WORD_PRICE.search(text)
+    if _HALF_ONLY.search(text) and not (m and m.group("f")):
+        return _mist(Decimal("0.5"))
+    if m:
+        base = _NUMBER_WORDS.get(m.group("n").lower())
+        if base is not None:
+            amount = Decimal(base) + (_FRACTIONS[m.group("f").lower()] if m.group("f") else 0)
+            return _mist(amount, m.group("unit"))
+    return None
+
+
+def bare_amount(text: str) -> int | None:
+    """A number alone taken as SUI ('like 0.8', 'for 3.25'): only where a price is expected."""
+    if _PERCENT.search(text):
+        return None
+    found = list(_BARE.finditer(text))
+    if not found:
+        return None
+    try:  # "2 feels steep, do 1.2": the last figure is the one asked for
+        return _mist(Decimal(found[-1].group(1).replace(",", ".")))
+    except InvalidOperation:
+        return None
+
+
+def relative_price(text: str, current_mist: int | None) -> int | None:
+    """'10% cheaper', 'double it', '20 percent more' applied to the current price."""
+    if current_mist is None:
+        return None
+    current = Decimal(current_mist)
+    if m := _BY_AMOUNT.search(text):  # "knock half a sui off", "up by 1 sui", "cheaper by 0.3"
+        delta = price_in_words(m.group(0)) if _UNIT.search(m.group(0)) else bare_amount(m.group(0))
+        if delta is not None:
+            down = bool(_CHEAPER.search(text) or re.search(r"\boff\b", text, re.I))
+            value = current - delta if down else current + delta
+            return _mist(value, "mist") if value > 0 else None
+    if _DOUBLE.search(text):
+        return _mist(current * 2, "mist")
+    if _HALVE.search(text):
+        return _mist(current / 2, "mist")
+    pct = _PERCENT.search(text)
+    if pct is None:
+        return None
+    share = Decimal(pct.group(1)) / 100
+    if _CHEAPER.search(text):
+        value = current * (1 - share)
+    elif _DEARER.search(text):
+        value = current * (1 + share)
+    else:
+        return None
+    return _mist(value.quantize(Decimal(1)), "mist")
+
+
+def wants_cheaper_or_dearer(text: str) -> bool:
+    """'a bit cheaper', 'raise it': a change of price without a figure."""
+    return bool(_CHEAPER.search(text) or _DEARER.search(text))
+
+
+# -- files ----------------------------------------------------------------------
+
+_MODEL_SUFFIXES = (
+    ".safetensors",
+    ".onnx",
+    ".pt",
+    ".pth",
+    ".bin",
+    ".ckpt",
+    ".h5",
+    ".keras",
+    ".gguf",
+    ".pb",
+    ".zip",
+    ".pkl",
+    ".pickle",
+    ".npz",
+    ".tflite",
+)
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "my",
+        "our",
+        "this",
+        "that",
+        "model",
+        "models",
+        "file",
+        "files",
+        "one",
+        "it",
+        "its",
+        "to",
+        "on",
+        "in",
+        "of",
+        "for",
+        "please",
+        "upload",
+        "publish",
+        "put",
+        "marketplace",
+        "sell",
+        "list",
+        "want",
+        "would",
+        "like",
+        "i",
+        "i'd",
+        "id",
+        "me",
+        "can",
+        "you",
+    ]
+)
+
+
+def model_files(base: Path, *, limit: int = 500) -> list[Path]:
+    """Model files under ``base`` (two levels deep), relative to it."""
+    out: list[Path] = []
+    for pattern in ("*", "*/*", "*/*/*"):
+        for p in base.glob(pattern):
+            if p.suffix.lower() in _MODEL_SUFFIXES and p.is_file():
+                out.append(p.relative_to(base))
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _with_spaces(text: str, raw: str, base: Path) -> str | None:
+    """'publish my model v2.safetensors' -> 'my model v2.safetensors' when that file exists."""
+    at = text.find(raw)
+    if at <= 0:
+        return None
+    words = text[:at].split()
+    for n in range(1, min(len(words), 6) + 1):
+        name = " ".join([*words[-n:], raw]) if text[at - 1] == " " else raw
+        if (base / name).is_file():
+            return name
+    return None
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t and t not in _STOP}
+
+
+def find_files(text: str, base: Path | None) -> list[str]:
+    """The files a message names: as written when they exist or look like paths, else the
+    one existing model file whose name the words match ("the sentiment bert one")."""
+    written = extract_paths(text)
+    quoted_spaces = re.findall(
+        r"([\w~./-][\w ~./-]*?\.(?:safetensors|onnx|gguf|h5|pt|pth|bin))", text
+    )
+    if base is None:
+        return written
+    out: list[str] = []
+    for raw in written:
+        candidate = Path(raw).expanduser()
+        full = candidate if candidate.is_absolute() else base / candidate
+        if full.exists():
+            out.append(raw)
+            continue
+        spaced = _with_spaces(text, raw, base)
+        if spaced is not None:
+            out.append(spaced)
+            continue
+        # "it's in sentiment-tiny.safetensors" where the file is under models/
+        matches = [f for f in model_files(base) if f.name == candidate.name]
+        out.append(str(matches[0]) if len(matches) == 1 else raw)
+    if out:
+        return out
+    for raw in quoted_spaces:  # an unquoted name with spaces: 'my model v2.safetensors'
+        for start in range(len(raw)):
+            if start and raw[start - 1] != " ":
+                continue
+            piece = raw[start:].strip()
+            if (base / piece).is_file():
+                return [piece]
+    words = _tokens(text)
+    if not words:
+        return []
+    scored: list[tuple[int, str]] = []
+    for f in model_files(base):
+        name = _tokens(f.stem)
+        hit = len(words & name)
+        if hit:
+            scored.append((hit, str(f)))
+    scored.sort(reverse=True)
+    if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return [scored[0][1]]
+    return []
+
+
+# -- listing text ---------------------------------------------------------------
+
+_TITLE = re.compile(
+    r"\b(?:call|name|title|rename|retitle)\s+(?:it|the\s+model|the\s+listing|this)?\s*"
+    r"(?:to|as|:)?\s*[\"']?(?P<title>[^\"'\n]+?)[\"']?"
+    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|[.!]?\s*$)",
+    re.I,
+)
+_ADD_TAG = re.compile(
+    r"\b(?:add|with|plus)\s+(?:the\s+)?tags?\s*:?\s*(?P<tags>[\w\s,#-]+?)\s*(?:[.!]|$)", re.I
+)
+_TAG_IT = re.compile(r"\btag\s+it\s+(?:with\s+|as\s+)?(?P<tags>[\w\s,#-]+?)\s*(?:[.!]|$)", re.I)
+
+
+_TITLE_TO = re.compile(
+    r"\b(?:title|name)\b.{0,40}?\b(?:to be|should be|must be|to|be|as|is)\s+[\"']?(?P<title>[^\"'\n]+?)[\"']?"
+    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|[.!]?\s*$)",
+    re.I,
+)
+
+
+def title_in(text: str) -> str | None:
+    """'call it Sentiment Classifier Tiny and add tag nlp' -> 'Sentiment Classifier Tiny'."""
+    m = _TITLE_TO.search(text) or _TITLE.search(text)
+    if not m:
+        return None
+    title = m.group("title").strip(" .!\"'")
+    return title if title and not re.fullmatch(r"[\d.,\s]*(sui|mist)?", title, re.I) else None
+
+
+_TAG_FILLER = frozenset(
+    [
+        "and",
+        "tag",
+        "tags",
+        "too",
+        "also",
+        "first",
+        "as",
+        "well",
+        "please",
+        "pls",
+        "then",
+        "now",
+        "it",
+        "to",
+        "the",
+        "a",
+    ]
+)
+
+
+_ADD_AS_TAG = re.compile(
+    r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+(?:as\s+)?tags?\b", re.I
+)
+_REMOVE_TAG = re.compile(
+    r"\b(?:remove|drop|delete|take)\s+(?:the\s+)?(?:tag\s+)?[\"']?(?P<tag>[\w-]+)[\"']?"
+    r"(?:\s+tag)?(?:\s+off)?\b",
+    re.I,
+)
+_SWAP_TAGS = re.compile(
+    r"\b(?:swap|replace|change|set)\s+(?:the\s+)?tags\s+(?:for|with|to)\s+(?P<tags>[\w\s,-]+)", re.I
+)
+
+
+def _tag_list(raw: str) -> list[str] | None:
+    tags = [t.strip(" #'\"") for t in re.split(r"[,\s]+(?:and\s+)?", raw)]
+    out = [t.lower() for t in tags if t and t.lower() not in _TAG_FILLER]
+    return out or None
+
+
+def replaced_tags(text: str) -> list[str] | None:
+    """'swap the tags for llm and quantized' -> ['llm', 'quantized']."""
+    m = _SWAP_TAGS.search(text)
+    return _tag_list(m.group("tags")) if m else None
+
+
+def removed_tags(text: str) -> list[str] | None:
+    """'remove the beta tag', 'take the tag old off' -> ['beta'] / ['old']."""
+    if not re.search(r"\btags?\b", text, re.I):
+        return None
+    m = _REMOVE_TAG.search(text)
+    if not m or m.group("tag").lower() in ("tag", "tags", "the"):
+        return None
+    return [m.group("tag").lower()]
+
+
+def tags_in(text: str) -> list[str] | None:
+    m = _ADD_TAG.search(text) or _TAG_IT.search(text) or _ADD_AS_TAG.search(text)
+    if not m:
+        return None
+    tags = [t.strip(" #") for t in re.split(r"[,\s]+(?:and\s+)?", m.group("tags"))]
+    out = [t.lower() for t in tags if t and t.lower() not in _TAG_FILLER]
+    return out or None
+
+
+# -- who the user is --------------------------------------------------------------
+
+_INTERMEDIATE = re.compile(
+    r"\b(intermediate|in between|in the middle|somewhere between|some experience|"
+    r"not (?:a )?(?:total |complete )?(?:beginner|newbie|noob)|not an? expert|no expert|"
+    r"a bit of experience|know the basics|done (?:it|this) (?:once|a couple|a few)|middle)\b",
+    re.I,
+)
+_EXPERT_WORDS = re.compile(
+    r"\b(expert|experienced|pro\b|professional|veteran|power user|advanced|"
+    r"(?:loads|lots|tons|hundreds|dozens) of times|many times|done this (?:a lot|before|loads)|"
+    r"know what i'?m doing|skip the (?:explanations|basics|hand-?holding)|seasoned)",
+    re.I,
+)
+_BEGINNER_WORDS = re.compile(
+    r"\b(beginner|new (?:to|at|here)|newbie|noob|first time|never (?:done|used|tried)|"
+    r"no idea|total novice|novice|just starting|explain everything|step by step|"
+    r"principiante|débutant|anfänger|naya)\b",
+    re.I,
+)
+
+
+def expertise_in(text: str) -> Expertise | None:
+    """The level a user describes in free words."""
+    if _INTERMEDIATE.search(text):
+        return "intermediate"
+    if _EXPERT_WORDS.search(text):
+        return "expert"
+    if _BEGINNER_WORDS.search(text):
+        return "beginner"
+    return None

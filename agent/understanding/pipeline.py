@@ -1,0 +1,312 @@
+"""The default interpreter: dialogue context, consent, entities, the example-trained
+classifier and the rules, with clarification when unsure. Offline, no network.
+
+Order of reading (first certain answer wins):
+
+1. slash commands and a plain yes/no at a gate (``consent``: only a plain yes approves);
+2. what the agent just asked: a file after "which file?", a price or a title at the
+   listing gate ("a bit cheaper, like 0.8", "call it X and add tag nlp");
+3. the classifier's reading when it is confident, else the rules' when they match;
+4. otherwise the two or three likeliest readings are offered as a choice.
+
+Example::
+
+    >>> u = Understanding(IntentClassifier.train())
+    >>> u.read("refresh my stats", Dialogue()).intent["kind"]
+    'dashboard'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.understanding.classifier import IntentClassifier
+from agent.understanding.consent import read_consent
+from agent.understanding.dialogue import Dialogue
+from agent.understanding.entities import (
+    bare_amount,
+    expertise_in,
+    find_files,
+    price_in_words,
+    relative_price,
+    removed_tags,
+    replaced_tags,
+    tags_in,
+    title_in,
+    wants_cheaper_or_dearer,
+)
+from agent.understanding.rules import (
+    _BULK,
+    _EPOCHS,
+    _MODE_WORD,
+    _OBJECT_ID,
+    _TOPICS,
+    RuleInterpreter,
+    extract_paths,
+    parse_browse_filters,
+)
+from flows.intents import Intent, IntentKind, intent
+
+CONFIDENT = 0.3  # the classifier's reading is taken above this score
+OVERRULE = 0.6  # ... and over a different rule reading above this one
+AMBIGUOUS = 0.1  # two readings closer than this, neither certain by rule: ask which
+CLARIFY = 0.15  # between this and CONFIDENT, with no rule reading: offer choices
+# Kinds a classifier reading may not produce on its own (consent is read by ``consent``).
+_NEVER_GUESSED: frozenset[str] = frozenset({"approve"})
+_LABELS: dict[str, str] = {
+    "status": "check where your upload or verification stands",
+    "dashboard": "show your dashboard (your models, sales and stats)",
+    "market_analysis": "analyse the market (prices of similar models)",
+    "upload": "upload a model file",
+    "quick_upload": "quick upload (fewer explanations)",
+    "bulk_upload": "upload several files at once",
+    "browse": "browse models to buy",
+    "purchase": "buy a model",
+    "download": "download a model you bought",
+    "help": "answer a question",
+    "greet": "give you a tour",
+    "retry": "retry the failed step",
+    "set_expertise": "change how much I explain",
+    "set_mode": "change the mode (supervised, auto, debug)",
+    "support_bundle": "write a support bundle",
+    "conversion_guide": "show how to convert a model",
+    "list": "list your verified model",
+    "set_price": "change the price",
+    "edit_listing": "edit the listing's title, description or tags",
+    "raw_data": "show the raw on-chain data",
+    "decline": "cancel",
+}
+
+
+def describe(kind: str) -> str:
+    """What a reading would do, in words (for "did you mean…?")."""
+    return _LABELS.get(kind, kind.replace("_", " "))
+
+
+@dataclass(slots=True)
+class Reading:
+    """An interpretation with how sure it is and what else it might be."""
+
+    intent: Intent
+    confidence: float
+    source: str  # consent, context, classifier, rules, clarify
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+
+
+class Understanding:
+    """Text + dialogue -> ``Intent``; the embedded default interpreter."""
+
+    name = "embedded"
+
+    def __init__(self, classifier: IntentClassifier, rules: RuleInterpreter | None = None) -> None:
+        self.classifier = classifier
+        self.rules = rules or RuleInterpreter()
+
+    async def interpret(
+        self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
+    ) -> Intent:
+        return self.read(text, context or Dialogue(), at_gate=at_gate).intent
+
+    def resolve(self, kind: str, text: str, d: Dialogue) -> Intent:
+        """``text`` read as ``kind`` (the reading the user picked), with its slots."""
+        ruled = self.rules.interpret(text, at_gate=d.gate is not None, gate=d.gate)
+        return self._slots(kind, text, d, ruled)
+
+    def read(self, text: str, d: Dialogue, *, at_gate: bool = False) -> Reading:
+        gate = d.gate
+        stripped = text.strip()
+        ruled = self.rules.interpret(text, at_gate=at_gate or gate is not None, gate=gate)
+        if stripped.startswith("/") or ruled["kind"] in ("approve", "decline"):
+            return Reading(ruled, 1.0, "rules")
+        if gate is not None and read_consent(stripped, gate) is None:
+            in_context = self._gate_edit(text, d, ruled)
+            if in_context is not None:
+                return Reading(in_context, 1.0, "context")
+        if d.expecting == "path":
+            files = find_files(text, d.base_dir)
+            if files and ruled["kind"] in ("unknown", "help", "upload", "greet", "status"):
+                return Reading(intent("upload", text, paths=files), 1.0, "context")
+        ranked = self.classifier.predict(text)
+        top, score = ranked[0]
+        if top in _NEVER_GUESSED:
+            top, score = ("help", score) if gate is not None else ("unknown", 0.0)
+        likely = [k for k, _ in ranked]
+        # an entity settles close calls: a file that exists is about uploading, a price about pricing
+        if (
+            top not in _UPLOADS
+            and score < OVERRULE
+            and ruled["kind"] in ("unknown", "help", "greet", *_UPLOADS)
+            and not _IS_QUESTION.search(text)
+            and set(likely) & _UPLOADS
+            and _existing(extract_paths(text), d.base_dir)
+        ):
+            top = next(k for k in likely if k in _UPLOADS)
+            score = max(score, CONFIDENT)
+        if (
+            top != "set_price"
+            and ruled["kind"] in ("unknown", "help", "set_price")
+            and "set_price" in likely
+            and price_in_words(text) is not None
+            and not _IS_QUESTION.search(text)
+            and not re.search(r"\b(if|unless|enough)\b", text, re.I)
+        ):
+            top, score = "set_price", max(score, CONFIDENT)
+        if top == "set_expertise" and ruled["kind"] == "greet" and ruled.get("self_description"):
+            top = "greet"  # "hi, I'm an expert": a greeting that also sets the level
+        certain_rule = ruled["kind"] not in ("unknown", "help")
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if (
+            not certain_rule
+            and score - second < AMBIGUOUS
+            and second >= CLARIFY
+            and top in _LABELS
+            and ranked[1][0] in _LABELS
+        ):  # two readings neck and neck: ask
+            choices = [k for k, p in ranked if p >= CLARIFY and k in _LABELS][:3]
+            return Reading(intent("clarify", text, choices=choices), score, "clarify", ranked)
+        if score >= CONFIDENT and (not certain_rule or score >= OVERRULE or top == ruled["kind"]):
+            return Reading(self._slots(top, text, d, ruled), score, "classifier", ranked)
+        if certain_rule:
+            return Reading(self._slots(ruled["kind"], text, d, ruled), 0.9, "rules", ranked)
+        if ruled["kind"] == "help" and (score < CONFIDENT or top == "help"):
+            return Reading(ruled, 0.8, "rules", ranked)
+        choices = [k for k, p in ranked if p >= CLARIFY / 2 and k in _LABELS][:3]
+        if score >= CLARIFY and len(choices) >= 2:
+            found = intent("clarify", text, choices=choices)
+            return Reading(found, score, "clarify", ranked)
+        if score >= CLARIFY and choices:
+            return Reading(self._slots(choices[0], text, d, ruled), score, "classifier", ranked)
+        return Reading(ruled, 0.0, "rules", ranked)
+
+    # -- the listing gate -------------------------------------------------------
+
+    def _gate_edit(self, text: str, d: Dialogue, ruled: Intent) -> Intent | None:
+        """Price, title and tag edits at a gate, read from the user's words."""
+        if ruled["kind"] == "edit_listing" or (
+            ruled["kind"] == "set_price" and "price_mist" in ruled
+        ):
+            return ruled  # the rules read the exact words, and the bulk model they name
+        title, tags = title_in(text), tags_in(text)
+        removed, replaced = removed_tags(text), replaced_tags(text)
+        if title or tags or removed or replaced:
+            return intent(
+                "edit_listing", text, title=title, add_tags=tags, remove_tags=removed, tags=replaced
+            )
+        price = relative_price(text, d.price_mist) or price_in_words(text)
+        if price is None and d.gate == "listing" and ruled["kind"] in ("unknown", "set_price"):
+            price = bare_amount(text)
+        if price is None and d.gate == "listing":
+            amount = bare_amount(text)
+            if amount is not None and (wants_cheaper_or_dearer(text) or _PRICE_VERB.search(text)):
+                price = amount
+        if price is not None and d.gate in ("listing", "upload") and not _IS_QUESTION.search(text):
+            return intent("set_price", text, price_mist=price, paths=ruled.get("paths"))
+        return None
+
+    # -- slots ------------------------------------------------------------------
+
+    def _slots(self, kind: str, text: str, d: Dialogue, ruled: Intent) -> Intent:
+        """The intent ``kind`` with its slots from the words (the rules' when they agree)."""
+        if kind == ruled["kind"]:
+            base: dict[str, object] = dict(ruled)
+        else:
+            base = {"kind": kind, "text": text}
+        k: IntentKind = kind  # type: ignore[assignment]
+        out = intent(k, text, **{s: v for s, v in base.items() if s not in ("kind", "text")})
+        if kind in ("upload", "quick_upload", "bulk_upload"):
+            files = find_files(text, d.base_dir)
+            if files:
+                out["paths"] = files
+            if (epochs := _EPOCHS.search(text)) and "epochs" not in out:
+                out["epochs"] = int(epochs.group(1))
+            paths = out.get("paths") or []
+            several = len(paths) > 1 or any(set(p) & set("*?[") for p in paths)
+            if kind == "upload" and (several or _BULK.search(text)):
+                out["kind"] = "bulk_upload"
+            elif kind == "bulk_upload" and len(paths) == 1 and not several:
+                out["kind"] = "upload"  # one file named: one upload, whatever the phrasing
+        elif kind == "set_price":
+            price = relative_price(text, d.price_mist) or price_in_words(text)
+            if price is None and d.gate == "listing":
+                price = bare_amount(text)
+            if price is not None:
+                out["price_mist"] = price
+        elif kind == "set_expertise":
+            level = expertise_in(text) or ruled.get("expertise") or ruled.get("self_description")
+            if level is None:
+                out["kind"] = "help"
+                out["topic"] = "expertise"
+            else:
+                out["expertise"] = level
+                out["self_description"] = level  # the level said, not a word in it
+        elif kind == "set_mode":
+            word = _MODE_WORD.search(text)
+            if word:
+                out["mode"] = word.group(1).lower()  # type: ignore[typeddict-item]
+            else:
+                out["kind"] = "help"
+                out["topic"] = "modes"
+        elif kind == "edit_listing":
+            title, tags = title_in(text), tags_in(text)
+            removed, replaced = removed_tags(text), replaced_tags(text)
+            if title and "title" not in out:
+                out["title"] = title
+            if tags and "add_tags" not in out:
+                out["add_tags"] = tags
+            if removed and "remove_tags" not in out:
+                out["remove_tags"] = removed
+            if replaced and "tags" not in out:
+                out["tags"] = replaced
+        elif kind in ("purchase", "download") and "model_ref" not in out:
+            ref = _model_ref(text)
+            if ref:
+                out["model_ref"] = ref
+        elif kind == "browse" and kind != ruled["kind"]:
+            filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
+            out.update({s: v for s, v in filters.items() if v is not None})  # type: ignore[typeddict-item]
+        elif kind in ("help", "greet") and "topic" not in out:
+            topic = next((t for p, t in _TOPICS if p.search(text)), None)
+            out["topic"] = topic or ("onboarding" if kind == "greet" else "overview")
+        return out
+
+
+_UPLOADS = frozenset({"upload", "quick_upload", "bulk_upload"})
+
+
+def _existing(paths: list[str], base: Path | None) -> bool:
+    if base is None:  # no folder to look in (the HTTP API maps paths itself)
+        return False
+    return any((base / Path(p).expanduser()).exists() for p in paths)
+
+
+_IS_QUESTION = re.compile(r"\?\s*$|^\s*(?:how|what|why|is|does|do|can|should|would)\b", re.I)
+_PRICE_VERB = re.compile(
+    r"\b(price|charge|ask|make it|set it|for|sell|cheaper|lower|at|like|want|go with)\b", re.I
+)
+_BROWSE_VERBS = re.compile(
+    r"\b(browse|search|find|show|look(?:ing)?\s+for|any|are there|got|me|i'?m|i want|to buy|"
+    r"some|good|please|for)\b",
+    re.I,
+)
+_REF_AFTER = re.compile(
+    r"\b(?:buy|purchase|get|download|grab|pull|fetch|descargar|comprar|acheter|kaufen)\b\s+"
+    r"(?:me\s+)?(?:the\s+|that\s+|this\s+|a\s+|my\s+)?(?:model\s+)?(?:called\s+|named\s+)?"
+    r"(?P<ref>.+?)\s*(?:model)?\s*(?:please|now|for me)?[.!?]*$",
+    re.I,
+)
+
+
+def _model_ref(text: str) -> str | None:
+    if m := _OBJECT_ID.search(text):
+        return m.group(0)
+    if m := _REF_AFTER.search(text):
+        ref = m.group("ref").strip(" .!?\"'")
+        return ref or None
+    return None
+
+
+def load_understanding(cache_dir: Path | None) -> Understanding:
+    """The embedded interpreter, its classifier from the cache when it is current."""
+    return Understanding(IntentClassifier.load(cache_dir))

@@ -1,0 +1,108 @@
+"""Comprehension: how many natural messages each interpreter understands.
+
+Runs the labelled set ``tests/nlu/labelled.yaml`` (never used for training: held out)
+through the rule interpreter (the baseline) and the embedded interpreter (the default:
+dialogue context, consent, entities and the example-trained classifier); with
+``--llm URL`` also through a live OpenAI-compatible server. Prints accuracy per
+intent, the commonest confusions, p50/p95 latency per message and the consent figure
+(approvals of anything but a plain yes), and ends with one JSON line.
+
+    python -P bench/nlu.py [--llm http://127.0.0.1:8080/v1] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from agent.understanding.dialogue import Dialogue
+from agent.understanding.evaluate import Score, load_cases, make_files, score
+from agent.understanding.pipeline import load_understanding
+from agent.wiring import AsyncRules
+from flows.intents import Intent
+
+LABELLED = Path(__file__).resolve().parents[1] / "tests" / "nlu" / "labelled.yaml"
+
+
+def _report(name: str, s: Score, *, misses: bool) -> None:
+    print(f"\n== {name}: {s.right}/{s.total} understood ({s.accuracy:.1%})")
+    print(
+        f"   consent errors {s.consent_errors}; p50 {s.percentile_ms(0.5):.2f} ms, "
+        f"p95 {s.percentile_ms(0.95):.2f} ms per message"
+    )
+    for kind in sorted(s.per_kind):
+        print(f"   {kind:<18} {s.per_kind_right[kind]:>3}/{s.per_kind[kind]:<3}")
+    top = ", ".join(f"{w}->{g} ×{n}" for (w, g), n in s.confusions.most_common(8))
+    print(f"   commonest confusions: {top}")
+    if misses:
+        print("   " + "\n   ".join(s.misses))
+
+
+async def main() -> dict[str, object]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--llm", help="an OpenAI-compatible base URL to measure too")
+    ap.add_argument("--model", default="local", help="the model name to ask --llm for")
+    ap.add_argument("--misses", action="store_true", help="print every message not understood")
+    args = ap.parse_args()
+    files, cases = load_cases(LABELLED)
+    gate_cases = sum(1 for c in cases if (c.get("context") or {}).get("gate"))
+    print(f"{len(cases)} labelled messages ({gate_cases} answers at a gate), held out")
+    base = Path(tempfile.mkdtemp(prefix="satya-nlu-"))
+    make_files(base, files)
+
+    rules = AsyncRules()
+    started = time.perf_counter()
+    embedded = load_understanding(None)  # trained now, not from a cache: what a first start costs
+    train_s = time.perf_counter() - started
+    print(f"embedded interpreter trained in {train_s:.2f} s")
+
+    async def by_rules(text: str, d: Dialogue) -> Intent:
+        return await rules.interpret(text, at_gate=d.gate is not None, context=d)
+
+    async def by_embedded(text: str, d: Dialogue) -> Intent:
+        return await embedded.interpret(text, context=d)
+
+    baseline = await score(by_rules, cases, base)
+    default = await score(by_embedded, cases, base)
+    _report("rules (baseline)", baseline, misses=False)
+    _report("embedded (default)", default, misses=args.misses)
+    figures: dict[str, object] = {
+        "heldout_accuracy": round(default.accuracy, 3),
+        "rules_accuracy": round(baseline.accuracy, 3),
+        "ratio": round(default.accuracy / baseline.accuracy, 2) if baseline.accuracy else None,
+        "consent_errors": default.consent_errors + baseline.consent_errors,
+        "p50_ms": round(default.percentile_ms(0.5), 2),
+        "p95_ms": round(default.percentile_ms(0.95), 2),
+        "train_s": round(train_s, 2),
+        "cases": len(cases),
+    }
+    if args.llm:
+        from agent.understanding.llm import LLMInterpreter
+        from prompts import load_text
+
+        llm = LLMInterpreter(
+            api_key=None,
+            base_url=args.llm,
+            model=args.model,
+            system_prompt=load_text("system_interpreter.md"),
+            embedded=embedded,
+        )
+
+        async def by_llm(text: str, d: Dialogue) -> Intent:
+            return await llm.interpret(text, context=d)
+
+        live = await score(by_llm, cases, base)
+        _report(f"language model at {args.llm}", live, misses=args.misses)
+        figures["llm_accuracy"] = round(live.accuracy, 3)
+        figures["llm_consent_errors"] = live.consent_errors
+        figures["llm_p95_ms"] = round(live.percentile_ms(0.95), 1)
+        await llm.aclose()
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main())))
