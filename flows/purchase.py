@@ -62,6 +62,7 @@ async def purchase_prep(
     ctx = {
         **state.get("context", {}),
         "purchase_listing_id": listing.object_id,
+        "purchase_title": str(listing.fields.get("title", "")),
         "purchase_price_mist": price,
         "purchase_fee_mist": price * PLATFORM_FEE_BPS // 10_000,
     }
@@ -105,6 +106,7 @@ async def purchase_gate(
         "purchase",
         "purchase_gate",
         listing_id=ctx.get("purchase_listing_id", ""),
+        title=ctx.get("purchase_title") or ctx.get("purchase_listing_id", ""),
         price_mist=price,
         fee_mist=ctx.get("purchase_fee_mist", 0),
     )

@@ -181,6 +181,7 @@ class ModelContext(TypedDict, total=False):
     listing_digest: str
     # buyer side
     purchase_listing_id: str
+    purchase_title: str
     purchase_id: str
     purchase_price_mist: int
     purchase_fee_mist: int

@@ -124,10 +124,12 @@ def _listing(data: Data) -> _Screen:
 
 
 def _purchase(data: Data) -> _Screen:
+    title = str(data.get("title") or "this model")
     return _Screen(
         "Approve the purchase?",
-        f"Buy this model for {sui(as_int(data.get('price_mist')))}?",
+        f"Buy \"{title}\" for {sui(as_int(data.get('price_mist')))}?",
         [
+            ("Model", title),
             ("Listing", str(data.get("listing_id", ""))),
             ("Price", sui(as_int(data.get("price_mist")))),
             ("Platform fee", f"{sui(as_int(data.get('fee_mist')))} (included)"),

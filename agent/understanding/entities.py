@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from agent.understanding.rules import MIST_PER_SUI, U64_MAX, extract_paths, parse_price_mist
-from flows.intents import Expertise
+from flows.intents import Expertise, Mode
 
 _NUMBER_WORDS = {
     "zero": 0,
@@ -269,7 +269,7 @@ def find_files(text: str, base: Path | None) -> list[str]:
         return []
     scored: list[tuple[int, str]] = []
     for f in model_files(base):
-        name = _tokens(f.stem)
+        name = _tokens(f.stem) | {f.suffix.lstrip(".").lower()}  # "the gguf"
         hit = len(words & name)
         if hit:
             scored.append((hit, str(f)))
@@ -384,13 +384,16 @@ _INTERMEDIATE = re.compile(
     re.I,
 )
 _EXPERT_WORDS = re.compile(
-    r"\b(expert|experienced|pro\b|professional|veteran|power user|advanced|"
+    r"\b(expert|experienced|pro\b|professional|veteran|power user|advanced|for years|"
+    r"years of experience|(?:don'?t|no) need to explain|skip the basics|"
     r"(?:loads|lots|tons|hundreds|dozens) of times|many times|done this (?:a lot|before|loads)|"
     r"know what i'?m doing|skip the (?:explanations|basics|hand-?holding)|seasoned)",
     re.I,
 )
+_NEW_TO_PART = re.compile(r"\b(?:but|though)\b.*\b(?:new to me|kinda new|new to)\b", re.I)
+_KNOW_SOME = re.compile(r"\b(?:know (?:my way around|a bit|some)|familiar with)\b", re.I)
 _BEGINNER_WORDS = re.compile(
-    r"\b(beginner|new (?:to|at|here)|newbie|noob|first time|never (?:done|used|tried)|"
+    r"\b(beginner|new (?:to|at|here)|newbie|noob|first time|never (?:done|used|tried|touched)|"
     r"no idea|total novice|novice|just starting|explain everything|step by step|"
     r"principiante|débutant|anfänger|naya)\b",
     re.I,
@@ -401,8 +404,73 @@ def expertise_in(text: str) -> Expertise | None:
     """The level a user describes in free words."""
     if _INTERMEDIATE.search(text):
         return "intermediate"
+    if (_EXPERT_WORDS.search(text) or _KNOW_SOME.search(text)) and _NEW_TO_PART.search(text):
+        return "intermediate"  # "I know my way around pytorch but sui is new to me"
     if _EXPERT_WORDS.search(text):
         return "expert"
     if _BEGINNER_WORDS.search(text):
         return "beginner"
     return None
+
+
+_AUTO = re.compile(
+    r"\b(auto(?:matic(?:ally)?)?|autopilot|without (?:asking|questions)|"
+    r"(?:stop|don'?t|no need to|quit) (?:asking|checking with) me|no (?:more )?confirmations?)\b",
+    re.I,
+)
+_SUPERVISED = re.compile(
+    r"\b(supervised|approve (?:every|each) (?:step|thing)|ask me (?:first|before|every time)|"
+    r"check with me|confirm (?:everything|each step) (?:with me|myself)?)\b",
+    re.I,
+)
+_DEBUG = re.compile(r"\b(debug|step through|node by node|under the hood|breakpoints?)\b", re.I)
+
+
+def mode_in(text: str) -> Mode | None:
+    """The mode a user describes: 'do everything automatically' -> auto."""
+    if _DEBUG.search(text):
+        return "debug"
+    if _SUPERVISED.search(text):
+        return "supervised"
+    if _AUTO.search(text):
+        return "auto"
+    return None
+
+
+_SKIP_CAPITAL = frozenset(
+    ["i", "i'm", "i'll", "i'd", "i've", "can", "could", "please", "ok", "okay", "hey", "hi", "yes", "yeah", "sure", "actually", "sold", "how", "what", "where", "when", "why", "is", "are", "do", "does", "let's", "lets", "the", "a", "my"]
+)
+_REF_TOKEN = re.compile(r"^(?:[A-Z][\w.+-]*|\w*\d\w*|v\d[\w.]*|[A-Z0-9-]{2,})$")
+
+
+def title_ref(text: str) -> str | None:
+    """A marketplace title named in a message: the longest run of Capitalised or numbered
+    words ('I'll pay for Review Sentiment v2, add it' -> 'Review Sentiment v2')."""
+    words = re.findall(r"[\w.+'-]+|[,;:!?]", text)
+    best: list[str] = []
+    run: list[str] = []
+    for w in [*words, ","]:
+        starts = bool(run) or (w[:1].isupper() and w.lower() not in _SKIP_CAPITAL)
+        if starts and _REF_TOKEN.match(w) and w.lower() not in _SKIP_CAPITAL:
+            run.append(w)
+            continue
+        if len(run) > len(best):
+            best = run
+        run = []
+    if not best:
+        return None
+    return " ".join(best).strip(".")
+
+
+_QUICK = re.compile(
+    r"\b(quick(?:ly)?|fast|asap|right away|speed ?run|tl;?dr|no (?:hand[- ]?holding|chatter|"
+    r"questions|explanations?)|skip the (?:chatter|explanations?|talk)|minimal (?:talking|chatter)|"
+    r"don'?t (?:walk|explain|talk) me|without (?:the )?(?:chatter|explanations?)|"
+    r"sin explicaciones|rápido|schnell|vite)\b",
+    re.I,
+)
+
+
+def wants_quick(text: str) -> bool:
+    """'just ship it, no hand-holding': an upload with fewer explanations."""
+    return bool(_QUICK.search(text))

@@ -29,13 +29,16 @@ from agent.understanding.entities import (
     bare_amount,
     expertise_in,
     find_files,
+    mode_in,
     price_in_words,
     relative_price,
     removed_tags,
     replaced_tags,
     tags_in,
     title_in,
+    title_ref,
     wants_cheaper_or_dearer,
+    wants_quick,
 )
 from agent.understanding.rules import (
     _BULK,
@@ -127,7 +130,8 @@ class Understanding:
         if d.expecting == "path":
             files = find_files(text, d.base_dir)
             if files and ruled["kind"] in ("unknown", "help", "upload", "greet", "status"):
-                return Reading(intent("upload", text, paths=files), 1.0, "context")
+                kind: IntentKind = "bulk_upload" if len(files) > 1 else "upload"
+                return Reading(intent(kind, text, paths=files), 1.0, "context")
         ranked = self.classifier.predict(text)
         top, score = ranked[0]
         if top in _NEVER_GUESSED:
@@ -137,7 +141,7 @@ class Understanding:
         if (
             top not in _UPLOADS
             and score < OVERRULE
-            and ruled["kind"] in ("unknown", "help", "greet", *_UPLOADS)
+            and ruled["kind"] in ("unknown", "help", "greet", "set_expertise", *_UPLOADS)
             and not _IS_QUESTION.search(text)
             and set(likely) & _UPLOADS
             and _existing(extract_paths(text), d.base_dir)
@@ -153,6 +157,20 @@ class Understanding:
             and not re.search(r"\b(if|unless|enough)\b", text, re.I)
         ):
             top, score = "set_price", max(score, CONFIDENT)
+        if d.gate == "listing" and score < OVERRULE and not certain(ruled):
+            named = _bare_title(text)
+            if named:  # "Keras Image Classifier v1" at the listing question: its new title
+                return Reading(intent("edit_listing", text, title=named), 0.7, "context", ranked)
+        if (
+            top in ("help", "unknown", "set_mode", "set_expertise")
+            and not certain(ruled)
+            and not _INFO_QUESTION.search(text)
+        ):
+            # a described level or mode settles it: "put yourself on autopilot"
+            if mode_in(text) and not expertise_in(text):
+                top, score = "set_mode", max(score, CONFIDENT)
+            elif expertise_in(text) and not mode_in(text) and gate is None:
+                top, score = "set_expertise", max(score, CONFIDENT)
         if top == "set_expertise" and ruled["kind"] == "greet" and ruled.get("self_description"):
             top = "greet"  # "hi, I'm an expert": a greeting that also sets the level
         certain_rule = ruled["kind"] not in ("unknown", "help")
@@ -221,6 +239,8 @@ class Understanding:
                 out["paths"] = files
             if (epochs := _EPOCHS.search(text)) and "epochs" not in out:
                 out["epochs"] = int(epochs.group(1))
+            if kind == "upload" and wants_quick(text):
+                out["kind"] = "quick_upload"
             paths = out.get("paths") or []
             several = len(paths) > 1 or any(set(p) & set("*?[") for p in paths)
             if kind == "upload" and (several or _BULK.search(text)):
@@ -243,8 +263,11 @@ class Understanding:
                 out["self_description"] = level  # the level said, not a word in it
         elif kind == "set_mode":
             word = _MODE_WORD.search(text)
+            described = mode_in(text)
             if word:
                 out["mode"] = word.group(1).lower()  # type: ignore[typeddict-item]
+            elif described:
+                out["mode"] = described
             else:
                 out["kind"] = "help"
                 out["topic"] = "modes"
@@ -259,9 +282,9 @@ class Understanding:
                 out["remove_tags"] = removed
             if replaced and "tags" not in out:
                 out["tags"] = replaced
-        elif kind in ("purchase", "download") and "model_ref" not in out:
+        elif kind in ("purchase", "download"):
             ref = _model_ref(text)
-            if ref:
+            if ref and (not out.get("model_ref") or title_ref(text)):
                 out["model_ref"] = ref
         elif kind == "browse" and kind != ruled["kind"]:
             filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
@@ -273,6 +296,32 @@ class Understanding:
 
 
 _UPLOADS = frozenset({"upload", "quick_upload", "bulk_upload"})
+
+
+_INFO_QUESTION = re.compile(
+    r"^\s*(?:what|how|why|which|who|where|when|is|does|do)\b|\bdifference\b", re.I
+)
+_TITLE_LEAD = re.compile(
+    r"^\s*(?:(?:ok|okay|hmm+|so|just|maybe|no|nope|not that(?: title)?)[,.!]?\s+)*"
+    r"(?:let'?s (?:go with|use|do)|go with|use|how about|make it|name|title)?\s*[:,]?\s*",
+    re.I,
+)
+
+
+def _bare_title(text: str) -> str | None:
+    """A title said on its own: quoted, or Capitalised words that make up the message."""
+    if m := re.fullmatch(r"\s*(?:\w+\s+)?[\"'“‘](.+?)[\"'”’]\s*[.!]?\s*", text):
+        return m.group(1).strip() or None
+    rest = _TITLE_LEAD.sub("", text, count=1).strip(" .!")
+    named = title_ref(rest)
+    if named and named == rest and len(named.split()) >= 2:
+        return named
+    return None
+
+
+def certain(ruled: Intent) -> bool:
+    """A rule reading that names something to do (not a shrug or a question)."""
+    return ruled["kind"] not in ("unknown", "help")
 
 
 def _existing(paths: list[str], base: Path | None) -> bool:
@@ -301,6 +350,8 @@ _REF_AFTER = re.compile(
 def _model_ref(text: str) -> str | None:
     if m := _OBJECT_ID.search(text):
         return m.group(0)
+    if titled := title_ref(text):  # "I'll pay for Review Sentiment v2, add it to my collection"
+        return titled
     if m := _REF_AFTER.search(text):
         ref = m.group("ref").strip(" .!?\"'")
         return ref or None

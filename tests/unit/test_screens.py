@@ -127,7 +127,12 @@ LISTING_GATE = _gate(
 )
 
 PURCHASE_GATE = _gate(
-    "purchase", "purchase_gate", listing_id="0xfeed", price_mist=2_000_000_000, fee_mist=50_000_000
+    "purchase",
+    "purchase_gate",
+    listing_id="0xfeed",
+    title="Sentiment Bert",
+    price_mist=2_000_000_000,
+    fee_mist=50_000_000,
 )
 
 LISTINGS = _reply(
