@@ -3,6 +3,8 @@ error or hint tells the client exactly which request goes on."""
 
 from __future__ import annotations
 
+import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,3 +76,68 @@ def test_cancel_after_a_cancelled_run_abandons_the_journey(
         state = c.get(f"/threads/{tid}/state").json()
         assert state["journey"]["status"] == "cancelled" and state["next"] == []
         assert "model_id" not in state["values"]["context"]
+
+
+HTTP_RUNS = int(os.environ.get("SATYA_HTTP_PROPERTY_RUNS", "24"))
+APPROVALS = ("yes", "go ahead", "sure", "ok")
+OTHERS = ("ok, how much is that?", "yes if it's cheap", "resume", "cancel", "check status", "no")
+
+
+def _gate_now(c: httpx.Client, tid: str) -> str | None:
+    state = c.get(f"/threads/{tid}/state").json()
+    return (state["journey"]["gate"] or {}).get("gate")
+
+
+def test_random_sequences_over_http_never_pay_without_a_yes_at_the_gate(
+    slow_server: ServerThread, tmp_path: Path
+) -> None:
+    model = make_model_file(tmp_path / "p.safetensors", "safetensors", size_mb=0.2)
+    reached: set[str] = set()
+    with slow_server.client("pat") as c, slow_server.client("mallory") as other:
+        with model.open("rb") as fh:
+            upload = c.post("/uploads", files={"file": (model.name, fh)}).json()
+        for seed in range(HTTP_RUNS):
+            rng = random.Random(seed)
+            tid = c.post("/threads", json={}).json()["thread_id"]
+            log = [f"seed {seed}"]
+            approved: set[str] = set()
+            c.post(
+                f"/threads/{tid}/runs/wait",
+                json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+            )
+            for _ in range(6):
+                gate = _gate_now(c, tid)
+                text = rng.choice(APPROVALS if rng.random() < 0.5 else OTHERS)
+                roll = rng.random()
+                if roll < 0.1:  # someone else
+                    r = other.post(f"/threads/{tid}/runs/wait", json={"input": {"message": text}})
+                    assert r.status_code == 404, (log, r.text)
+                    log.append(f"mallory: {text!r}")
+                    continue
+                if gate is not None and text in APPROVALS:
+                    approved.add(gate)
+                body = {"command": {"resume": text}} if gate and roll < 0.5 else None
+                body = body or {"input": {"message": text}}
+                if gate == "upload" and text in APPROVALS and roll < 0.75:
+                    run = c.post(f"/threads/{tid}/runs", json=body).json()
+                    with c.stream("GET", f"/threads/{tid}/runs/{run['run_id']}/stream") as r:
+                        for e in read_sse(r):
+                            if e.event == "custom" and e.data.get("type") == "progress":
+                                break
+                    c.post(f"/threads/{tid}/runs/{run['run_id']}/cancel")
+                    log.append(f"{text!r} at {gate}, cancelled")
+                else:
+                    r = c.post(f"/threads/{tid}/runs/wait", json=body)
+                    log.append(f"{body} at {gate} -> {r.status_code}")
+                    assert r.status_code in (200, 409), (log, r.text)
+                state = c.get(f"/threads/{tid}/state").json()
+                ctx = state["values"].get("context") or {}
+                reached.add(state["journey"]["status"])
+                if state["journey"]["gate"]:
+                    reached.add(f"gate:{state['journey']['gate']['gate']}")
+                if ctx.get("manifest_blob_id") or ctx.get("model_id"):
+                    assert "upload" in approved, ("stored without a yes at the upload gate", log)
+                if ctx.get("listing_id"):
+                    reached.add("listed")
+                    assert "listing" in approved, ("listed without a yes at the listing gate", log)
+    assert {"gate:upload", "gate:listing", "paused"} <= reached, reached

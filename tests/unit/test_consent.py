@@ -201,3 +201,34 @@ async def test_the_wrong_user_resumes_nothing_not_even_a_stopped_step(settings: 
         ):
             assert [getattr(e, "code", None) for e in events] == ["not_found"]
         assert (await assistant.state(thread)).next_nodes == ("upload",)
+
+
+async def test_a_model_that_approves_everything_approves_nothing_but_approvals() -> None:
+    """The language-model path, over real loopback HTTP, with a model that answers
+    'approve' to every message: only what the embedded reading approves is approved."""
+    from test_llm_endpoint import LoopbackLLM, says
+
+    from agent.understanding.classifier import IntentClassifier
+    from agent.understanding.llm import LLMInterpreter
+    from agent.understanding.pipeline import Understanding
+    from prompts import load_text
+
+    with LoopbackLLM(says(kind="approve")) as server:
+        llm = LLMInterpreter(
+            api_key=None,
+            base_url=server.url,
+            model="approves-everything",
+            system_prompt=load_text("system_interpreter.md"),
+            embedded=Understanding(IntentClassifier.load(None)),
+        )
+        wrong = []
+        for case in _gate_cases():
+            ctx = case["context"]
+            assert isinstance(ctx, dict)
+            d = Dialogue(gate=ctx["gate"], price_mist=ctx.get("price_mist"))
+            got = await llm.interpret(str(case["text"]), context=d)
+            if got["kind"] == "approve" and case["kind"] != "approve":
+                wrong.append(case["text"])
+        await llm.aclose()
+        assert server.requests, "the model was never asked"
+    assert wrong == []
