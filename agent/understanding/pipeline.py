@@ -245,7 +245,7 @@ class Understanding:
             several = len(paths) > 1 or any(set(p) & set("*?[") for p in paths)
             if kind == "upload" and (several or _BULK.search(text)):
                 out["kind"] = "bulk_upload"
-            elif kind == "bulk_upload" and len(paths) == 1 and not several:
+            elif kind == "bulk_upload" and len(paths) == 1 and not (several or _BULK.search(text)):
                 out["kind"] = "upload"  # one file named: one upload, whatever the phrasing
         elif kind == "set_price":
             price = relative_price(text, d.price_mist) or price_in_words(text)

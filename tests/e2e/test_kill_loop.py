@@ -66,6 +66,7 @@ def _resumable(view: object) -> bool:
         getattr(v, "gate", None)
         or getattr(v, "next_nodes", ())
         or getattr(v, "status", "") in ("verifying", "completed")
+        or getattr(v, "error", None)
         or getattr(v, "context", {}).get("verification_id")
         or getattr(v, "context", {}).get("bulk")
     )
@@ -80,7 +81,7 @@ async def _finish(home: Path, thread: str, bulk: bool) -> list[str]:
     async with Assistant.open(settings) as assistant:
         view = await assistant.state(thread)
         assert _resumable(view), (view.status, view.phase, view.next_nodes, view.context)
-        for _ in range(6):
+        for _ in range(8):
             view = await assistant.state(thread)
             if view.next_nodes and not view.gate:
                 message = "resume"
@@ -91,6 +92,8 @@ async def _finish(home: Path, thread: str, bulk: bool) -> list[str]:
             elif view.status == "verifying":
                 await assistant.wait_idle(thread, 60)
                 continue
+            elif view.error:  # e.g. the enclave died with the process: the user says retry
+                message = "retry"
             elif bulk and not all(f.get("listing_id") for f in view.context.get("bulk", [])):
                 message = "list them"
             else:
