@@ -127,7 +127,7 @@ def _purchase(data: Data) -> _Screen:
     title = str(data.get("title") or "this model")
     return _Screen(
         "Approve the purchase?",
-        f"Buy \"{title}\" for {sui(as_int(data.get('price_mist')))}?",
+        f'Buy "{title}" for {sui(as_int(data.get("price_mist")))}?',
         [
             ("Model", title),
             ("Listing", str(data.get("listing_id", ""))),

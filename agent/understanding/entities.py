@@ -438,7 +438,39 @@ def mode_in(text: str) -> Mode | None:
 
 
 _SKIP_CAPITAL = frozenset(
-    ["i", "i'm", "i'll", "i'd", "i've", "can", "could", "please", "ok", "okay", "hey", "hi", "yes", "yeah", "sure", "actually", "sold", "how", "what", "where", "when", "why", "is", "are", "do", "does", "let's", "lets", "the", "a", "my"]
+    [
+        "i",
+        "i'm",
+        "i'll",
+        "i'd",
+        "i've",
+        "can",
+        "could",
+        "please",
+        "ok",
+        "okay",
+        "hey",
+        "hi",
+        "yes",
+        "yeah",
+        "sure",
+        "actually",
+        "sold",
+        "how",
+        "what",
+        "where",
+        "when",
+        "why",
+        "is",
+        "are",
+        "do",
+        "does",
+        "let's",
+        "lets",
+        "the",
+        "a",
+        "my",
+    ]
 )
 _REF_TOKEN = re.compile(r"^(?:[A-Z][\w.+-]*|\w*\d\w*|v\d[\w.]*|[A-Z0-9-]{2,})$")
 
