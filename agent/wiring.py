@@ -49,7 +49,7 @@ class AsyncRules:
 def build_interpreter(settings: Settings) -> Understanding | LLMInterpreter:
     """The embedded interpreter (example-trained, offline); with a key or base URL, an
     OpenAI-compatible model reads what it is unsure of, grounded, and falls back to it."""
-    embedded = load_understanding(settings.home / "cache")
+    embedded = load_understanding(settings.home / "cache", background=True)
     if not settings.llm_enabled:
         return embedded
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None

@@ -16,19 +16,18 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import pickle
+import threading
 import unicodedata
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from prompts import load_text, load_yaml
 
@@ -53,8 +52,10 @@ def corpus() -> list[tuple[str, str]]:
 
 
 def _fingerprint() -> str:
+    from importlib.metadata import version
+
     digest = hashlib.sha256(load_text(CORPUS).encode())
-    digest.update(f"{_VERSION}:{sklearn.__version__}".encode())
+    digest.update(f"{_VERSION}:{version('scikit-learn')}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -68,6 +69,11 @@ class IntentClassifier:
     @classmethod
     def train(cls, examples: list[tuple[str, str]] | None = None) -> IntentClassifier:
         """Fit on ``examples`` (default: the corpus in ``prompts/nlu``)."""
+        # scikit-learn is imported here, not at start-up: a chat's prompt never waits for it
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion, Pipeline
+        from sklearn.svm import LinearSVC
+
         pairs = examples if examples is not None else corpus()
         features = FeatureUnion(
             [
@@ -136,3 +142,24 @@ class IntentClassifier:
 
 
 _LOADED: dict[str, IntentClassifier] = {}  # one model per process, whatever the number of homes
+
+
+class BackgroundClassifier:
+    """The corpus model, loaded (or trained) on a thread from the moment it is created:
+    the first message waits for it only if it comes within that second or two."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self._future: Future[IntentClassifier] = Future()
+        threading.Thread(target=self._load, args=(cache_dir,), daemon=True).start()
+
+    def _load(self, cache_dir: Path | None) -> None:
+        try:
+            self._future.set_result(IntentClassifier.load(cache_dir))
+        except BaseException as exc:  # the first message raises it; the rules answer meanwhile
+            self._future.set_exception(exc)
+
+    async def ready(self) -> IntentClassifier:
+        return await asyncio.wrap_future(self._future)
+
+    def predict(self, text: str, top: int = 3) -> list[tuple[str, float]]:
+        return self._future.result().predict(text, top)

@@ -155,6 +155,7 @@ class LLMInterpreter:
         gate = context.gate if context is not None else None
         at_gate = at_gate or gate is not None
         if self.embedded is not None:
+            await self.embedded.ready()
             ruled = self.embedded.read(text, context or Dialogue(), at_gate=at_gate).intent
         else:
             ruled = self.rules.interpret(text, at_gate=at_gate, gate=gate)

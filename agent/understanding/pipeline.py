@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.understanding.classifier import IntentClassifier
+from agent.understanding.classifier import BackgroundClassifier, IntentClassifier
 from agent.understanding.consent import read_consent
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import (
@@ -103,14 +103,24 @@ class Understanding:
 
     name = "embedded"
 
-    def __init__(self, classifier: IntentClassifier, rules: RuleInterpreter | None = None) -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier | BackgroundClassifier,
+        rules: RuleInterpreter | None = None,
+    ) -> None:
         self.classifier = classifier
         self.rules = rules or RuleInterpreter()
 
     async def interpret(
         self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
     ) -> Intent:
+        await self.ready()
         return self.read(text, context or Dialogue(), at_gate=at_gate).intent
+
+    async def ready(self) -> None:
+        """Wait for the classifier (loading since start-up; rarely still going)."""
+        if isinstance(self.classifier, BackgroundClassifier):
+            await self.classifier.ready()
 
     def resolve(self, kind: str, text: str, d: Dialogue) -> Intent:
         """``text`` read as ``kind`` (the reading the user picked), with its slots."""
@@ -358,6 +368,9 @@ def _model_ref(text: str) -> str | None:
     return None
 
 
-def load_understanding(cache_dir: Path | None) -> Understanding:
-    """The embedded interpreter, its classifier from the cache when it is current."""
+def load_understanding(cache_dir: Path | None, *, background: bool = False) -> Understanding:
+    """The embedded interpreter, its classifier from the cache when it is current
+    (``background``: loaded on a thread while the caller goes on)."""
+    if background:
+        return Understanding(BackgroundClassifier(cache_dir))
     return Understanding(IntentClassifier.load(cache_dir))
