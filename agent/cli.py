@@ -1,4 +1,4 @@
-"""``satya``: chat, scripted journeys, model inspection, the HTTP API, local Walrus and enclave servers."""
+"""``satya``: chat, scripted journeys, model inspection, the HTTP API, local Walrus, enclave and model servers."""
 
 from __future__ import annotations
 
@@ -80,6 +80,17 @@ def _parser() -> argparse.ArgumentParser:
     es = esub.add_parser("serve", help="serve /, /health_check, /get_attestation, /process_data")
     es.add_argument("--host", default="127.0.0.1")
     es.add_argument("--port", type=int, default=3000)
+
+    llm = sub.add_parser("llm", help="a small local language model (after: make local-model)")
+    lsub = llm.add_subparsers(dest="llm_command", required=True)
+    ls = lsub.add_parser(
+        "serve",
+        help="serve it as an OpenAI-compatible endpoint (OPENAI_MODEL=local)",
+        description="Serve Gemma 3 270M with llama.cpp at http://HOST:PORT/v1; then set "
+        "OPENAI_BASE_URL=http://HOST:PORT/v1 OPENAI_MODEL=local. Needs: make local-model.",
+    )
+    ls.add_argument("--host", default="127.0.0.1")
+    ls.add_argument("--port", type=int, default=8080)
 
     faucet = sub.add_parser(
         "faucet", help="SUI for a wallet on the local ledger (50 SUI unless --sui)"
@@ -172,6 +183,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "enclave":
         return _enclave(args)
+    if args.command == "llm":
+        from agent.local_model import serve
+
+        return serve(host=args.host, port=args.port)
     if args.command == "faucet":
         from agent.faucet import faucet, parse_sui
 

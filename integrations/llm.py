@@ -215,6 +215,9 @@ def _refuses_format(response: httpx.Response) -> bool:
     return response.status_code not in _NOT_ABOUT_FORMAT
 
 
+MAX_TOKENS = 256
+
+
 class ChatModel:
     """One OpenAI-compatible chat model answering with JSON validated by a pydantic model.
 
@@ -332,7 +335,8 @@ class ChatModel:
             }
         elif mode == "json_object":
             system += in_words
-            extra["response_format"] = {"type": "json_object"}
+            # llama.cpp's server turns a schema given here into a grammar; others ignore it
+            extra["response_format"] = {"type": "json_object", "schema": schema}
         elif mode == "tools":
             system += f"\n\nAnswer by calling the function `{name}`."
             extra["tools"] = [
@@ -351,6 +355,7 @@ class ChatModel:
                 {"role": "user", "content": user},
             ],
             "temperature": 0,
+            "max_tokens": MAX_TOKENS,  # an intent is short; a rambling model stops here
             **extra,
         }
 

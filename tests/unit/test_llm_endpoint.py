@@ -185,16 +185,20 @@ async def test_llama_cpp_refuses_json_schema_so_json_object_is_used_and_remember
 ) -> None:
     server = serve(llama_cpp_python)
     interp = interpreter(server.url)
-    said = "could you put ./weights/resnet18.onnx somewhere safe for me"
+    said = "can you take care of my weights"  # what the recorded model was asked
     assert interp.rules.interpret(said)["kind"] == "unknown"
 
     got = await interp.interpret(said)
-    assert (got["kind"], got.get("paths")) == ("upload", ["./weights/resnet18.onnx"])
+    # The real 270M model read it as "list" and invented a title, a description and a tag:
+    # none of them is in the user's words, so none is kept.
+    assert got["kind"] == "list"
+    assert not {"title", "description", "tags", "add_tags"} & set(got)
     assert [mode_of(r) for r in server.requests] == ["json_schema", "json_object"]
     assert interp.chat_model.mode == "json_object"
-    # json_object carries no schema of its own: the system prompt does.
+    # the schema goes in the system prompt, and in response_format for llama.cpp's grammar
     system = server.requests[1]["messages"][0]["content"]
     assert '"kind"' in system and "JSON schema" in system
+    assert server.requests[1]["response_format"]["schema"]["title"] == "IntentOutput"
     assert server.headers[0]["Authorization"] == f"Bearer {KEY}"
 
     again = await interp.interpret(said)
