@@ -25,11 +25,15 @@ from flows.state import (
     publish_plan,
 )
 from integrations.chain.market import infer_category
-from integrations.errors import FileProblem, InvalidModelFormat, SatyaError
+from integrations.errors import DangerousModel, FileProblem, InvalidModelFormat, SatyaError
 from integrations.storage.cost import estimate_storage_cost
-from integrations.tee.inspect import check_layout, sniff_format
+from integrations.tee.inspect import check_layout, inspect_model, sniff_format
 from integrations.tee.inspect.report import ModelFormat
 
+# Formats that can carry code run at load time: inspected in full before anything is paid.
+CODE_CARRYING_FORMATS = frozenset(
+    {"pickle", "pytorch_legacy_pickle", "pytorch_zip", "keras_h5", "tf_savedmodel"}
+)
 # Every format the inspector recognises can be verified; "unknown" cannot.
 UPLOADABLE_FORMATS = frozenset(get_args(ModelFormat)) - {"unknown"}
 
@@ -77,6 +81,14 @@ async def check_model_file(raw: str) -> tuple[Path, int, ModelFormat]:
             f"{path.name} is damaged: {damaged.message}",
             hint="It looks cut off or corrupted: copy or export it again, then upload the new file.",
         ) from None
+    if str(fmt) in CODE_CARRYING_FORMATS:
+        # The enclave would reject it after the storage is paid: say so now, for free.
+        report = await asyncio.to_thread(inspect_model, path)
+        if report.dangerous:
+            found = "; ".join(f.message.rstrip(".") for f in report.critical_findings)
+            raise DangerousModel(
+                f"{path.name} is not safe to publish: {found}. Nothing was uploaded or paid."
+            )
     return path, size, fmt
 
 

@@ -9,7 +9,8 @@ traceback.
     ├── ConfigurationError          settings are missing or contradictory
     ├── UserInputError              the user's input cannot be used as given
     │   ├── FileProblem             path missing, unreadable, not a file
-    │   └── InvalidModelFormat      code "invalid_format"
+    │   ├── InvalidModelFormat      code "invalid_format"
+    │   └── DangerousModel          code "dangerous_model" (would run code when loaded)
     ├── StorageError                blob storage (Walrus or the local store)
     │   ├── NetworkTimeout          code "network_timeout"; retryable
     │   ├── ServiceUnavailable      code "service_unavailable"; retryable
@@ -73,6 +74,14 @@ class FileProblem(UserInputError):
 class InvalidModelFormat(UserInputError):
     code = "invalid_format"
     default_hint = "Convert the model to safetensors or ONNX; say 'conversion guide' for steps."
+
+
+class DangerousModel(UserInputError):
+    code = "dangerous_model"
+    default_hint = (
+        "Export the weights to safetensors (it cannot carry code) and upload that file; "
+        "say 'conversion guide' for steps."
+    )
 
 
 class StorageError(SatyaError):

@@ -39,3 +39,26 @@ async def test_a_cut_off_file_is_damaged_before_anything_is_paid(tmp_path: Path)
         FileProblem, match=r"cut\.safetensors is damaged: .*more data than the file"
     ):
         await check_model_file(str(cut))
+
+
+async def test_a_pickle_that_runs_code_is_refused_before_anything_is_paid(tmp_path: Path) -> None:
+    from agent.journey_files import make_model_file
+    from flows.assessment import check_model_file
+    from integrations.errors import DangerousModel
+
+    make_model_file(tmp_path / "evil.pkl", "malicious_pickle", size_mb=0.05)
+    with pytest.raises(DangerousModel, match=r"posix\.system") as caught:
+        await check_model_file(str(tmp_path / "evil.pkl"))
+    assert "Nothing was uploaded or paid" in caught.value.message
+    assert "safetensors" in caught.value.hint
+
+
+async def test_a_plain_pickle_of_numbers_passes_the_check(tmp_path: Path) -> None:
+    import pickle
+
+    from flows.assessment import check_model_file
+
+    weights = {"layer.weight": [[0.1, 0.2], [0.3, 0.4]], "layer.bias": [0.0, 0.1]}
+    (tmp_path / "plain.pkl").write_bytes(pickle.dumps(weights))
+    _, size, fmt = await check_model_file(str(tmp_path / "plain.pkl"))
+    assert fmt == "pickle" and size > 0
