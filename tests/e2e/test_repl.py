@@ -454,9 +454,8 @@ def test_pipe_mode_announces_a_background_verification_when_it_ends(workdir: Pat
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_yes_after_ctrl_c_resumes_the_upload_and_the_listing_question_waits(
-    workdir: Path, tmp_path: Path
-) -> None:
+def _stopped_upload(workdir: Path, tmp_path: Path) -> ChatTerminal:
+    """A chat whose upload was approved, then stopped with Ctrl-C part way."""
     term = ChatTerminal(workdir, _env(tmp_path / "home"))
     _prompt(term, "idle")
     term.enter("upload ./model.safetensors")
@@ -465,6 +464,13 @@ def test_yes_after_ctrl_c_resumes_the_upload_and_the_listing_question_waits(
     _upload_until(term, 3)
     term.ctrl("c")
     term.wait_for("Stopped. The upload is paused at")
+    return term
+
+
+def test_yes_after_ctrl_c_resumes_the_upload_and_the_listing_question_waits(
+    workdir: Path, tmp_path: Path
+) -> None:
+    term = _stopped_upload(workdir, tmp_path)
     term.enter("yes")  # resumes the stopped upload, and nothing more
     term.wait_for("were already stored and not sent again")
     term.wait_for("Approve the listing?")
@@ -479,14 +485,7 @@ def test_yes_after_ctrl_c_resumes_the_upload_and_the_listing_question_waits(
 def test_cancel_after_ctrl_c_stops_everything_and_says_what_was_paid(
     workdir: Path, tmp_path: Path
 ) -> None:
-    term = ChatTerminal(workdir, _env(tmp_path / "home"))
-    _prompt(term, "idle")
-    term.enter("upload ./model.safetensors")
-    term.wait_for("Approve the upload?")
-    term.enter("yes")
-    _upload_until(term, 3)
-    term.ctrl("c")
-    term.wait_for("Stopped. The upload is paused at")
+    term = _stopped_upload(workdir, tmp_path)
     term.enter("cancel")
     term.wait_for("Cancelled: nothing more will be done for model.safetensors")
     term.wait_for("not refunded")
