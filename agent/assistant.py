@@ -39,6 +39,7 @@ from agent.settings import Settings
 from agent.understanding.dialogue import Dialogue
 from flows.graph import build_graph
 from flows.intents import SYSTEM_KINDS, Intent, intent
+from flows.onboarding import PROFILE_KEY, profile_namespace
 from flows.services import Services
 from flows.state import JourneyState, WorkflowStatus, progress
 from integrations.errors import SatyaError
@@ -317,7 +318,7 @@ class Assistant:
             async for event in self._paused_turn(thread_id, text, snap, user):
                 yield event
             return
-        dialogue = await self._dialogue(thread_id, snap)
+        dialogue = await self._dialogue(thread_id, snap, user)
         intent = await self._picked(thread_id, user, text, dialogue)
         if intent is None:
             intent = await self._interpret(text, dialogue)
@@ -359,7 +360,7 @@ class Assistant:
             return
         kind = "retry" if word in _RESUME_WORDS else None
         if kind is None:
-            dialogue = await self._dialogue(thread_id, snap)
+            dialogue = await self._dialogue(thread_id, snap, user)
             kind = (await self._interpret(text, dialogue))["kind"]
         if kind in ("retry", "approve"):
             outcome = _TurnOutcome()
@@ -397,7 +398,7 @@ class Assistant:
             found = {**found, "kind": "unknown"}
         return found
 
-    async def _dialogue(self, thread_id: str, snap: Any) -> Dialogue:
+    async def _dialogue(self, thread_id: str, snap: Any, user: str) -> Dialogue:
         """What the agent just asked on this thread, for reading the next message."""
         values: dict[str, Any] = dict(snap.values or {})
         ctx = values.get("context") or {}
@@ -408,6 +409,8 @@ class Assistant:
         asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
         expecting = asked.value.get("expecting") if asked is not None and not gate else None
         price = ctx.get("price_mist")
+        profile = await self.store.aget(profile_namespace(user), PROFILE_KEY)
+        last_price = (profile.value if profile is not None else {}).get("last_price_mist")
         return Dialogue(
             gate=gate if gate in ("upload", "listing", "purchase") else None,
             expecting=expecting if expecting in ("path", "title") else None,
@@ -415,6 +418,7 @@ class Assistant:
             phase=str(values.get("current_phase") or "idle"),
             price_mist=int(price) if isinstance(price, int) and gate == "listing" else None,
             title=ctx.get("title"),
+            last_price_mist=last_price if isinstance(last_price, int) else None,
             file_name=ctx.get("file_name"),
             base_dir=Path.cwd(),
         )

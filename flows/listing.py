@@ -405,7 +405,15 @@ async def list_model(
     if listing_id not in listed:
         listed.append(listing_id)
     await save_profile(
-        runtime, state["user_id"], {**profile, "listings": listed, "published": len(listed)}
+        runtime,
+        state["user_id"],
+        # the last price: "the same price as last time" in a later conversation
+        {
+            **profile,
+            "listings": listed,
+            "published": len(listed),
+            "last_price_mist": ctx.get("price_mist"),
+        },
     )
     say(
         runtime,

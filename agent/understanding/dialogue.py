@@ -26,6 +26,7 @@ class Dialogue:
     phase: str = "idle"
     price_mist: int | None = None  # the draft price at a listing gate (relative changes)
     title: str | None = None  # the draft title
+    last_price_mist: int | None = None  # the price of the user's last listing
     file_name: str | None = None  # the model the journey is about
     base_dir: Path | None = None  # where relative paths are looked up
     recent: tuple[str, ...] = field(default=())  # the user's last messages, newest last

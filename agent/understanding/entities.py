@@ -506,3 +506,15 @@ _QUICK = re.compile(
 def wants_quick(text: str) -> bool:
     """'just ship it, no hand-holding': an upload with fewer explanations."""
     return bool(_QUICK.search(text))
+
+
+_SAME_PRICE = re.compile(
+    r"\bsame (?:price|amount)(?: as)?(?: (?:last time|before|the last one|my last(?: one| listing)?|"
+    r"previously|the previous one))?\b|\b(?:price|charge) (?:it )?like (?:last time|before)\b",
+    re.I,
+)
+
+
+def same_price_as_last(text: str, last_mist: int | None) -> int | None:
+    """'the same price as last time' -> the price of the user's last listing."""
+    return last_mist if last_mist is not None and _SAME_PRICE.search(text) else None

@@ -34,6 +34,7 @@ from agent.understanding.entities import (
     relative_price,
     removed_tags,
     replaced_tags,
+    same_price_as_last,
     tags_in,
     title_in,
     title_ref,
@@ -222,7 +223,11 @@ class Understanding:
             return intent(
                 "edit_listing", text, title=title, add_tags=tags, remove_tags=removed, tags=replaced
             )
-        price = relative_price(text, d.price_mist) or price_in_words(text)
+        price = (
+            same_price_as_last(text, d.last_price_mist)
+            or relative_price(text, d.price_mist)
+            or price_in_words(text)
+        )
         if price is None and d.gate == "listing" and ruled["kind"] in ("unknown", "set_price"):
             price = bare_amount(text)
         if price is None and d.gate == "listing":
@@ -258,7 +263,11 @@ class Understanding:
             elif kind == "bulk_upload" and len(paths) == 1 and not (several or _BULK.search(text)):
                 out["kind"] = "upload"  # one file named: one upload, whatever the phrasing
         elif kind == "set_price":
-            price = relative_price(text, d.price_mist) or price_in_words(text)
+            price = (
+                same_price_as_last(text, d.last_price_mist)
+                or relative_price(text, d.price_mist)
+                or price_in_words(text)
+            )
             if price is None and d.gate == "listing":
                 price = bare_amount(text)
             if price is not None:
