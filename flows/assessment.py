@@ -147,6 +147,8 @@ async def assess(
         "verify_eta_s": round(size / cfg.assumed_verify_bytes_per_s, 1),
         "suggestions": _suggestions(str(fmt), size, large),
     }
+    if state["intent"].get("price_mist") is not None:  # "upload X and list it at 2 SUI"
+        ctx["requested_price_mist"] = state["intent"]["price_mist"]
     if services.ledger.listing_terms_fixed_at_upload:  # decided now, shown at the upload gate
         price = state["intent"].get("price_mist")
         ctx.update(await draft_upload_terms(services.ledger, ctx, price_mist=price))

@@ -275,6 +275,9 @@ async def listing_prep(
         "description": meta.description,
         "tags": list(meta.tags),
     }
+    requested = ctx.get("requested_price_mist")
+    if requested is not None:  # asked for with the upload: the draft says so, the gate still asks
+        new_ctx = {**new_ctx, "price_mist": requested, "price_explanation": "your price"}
     if intent["kind"] in ("set_price", "edit_listing"):  # "list it at 2 SUI", "title: X"
         edited, _, _ = apply_edits(new_ctx, intent)
         new_ctx = edited

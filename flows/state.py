@@ -180,6 +180,7 @@ class ModelContext(TypedDict, total=False):
     listing_id: str
     listing_digest: str
     # buyer side
+    requested_price_mist: int  # a price said with the upload request, the listing draft's
     purchase_listing_id: str
     purchase_title: str
     purchase_id: str
