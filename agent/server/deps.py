@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -100,8 +101,8 @@ async def get_user(
             429,
             "rate_limited",
             "Too many requests for this user.",
-            f"Wait {wait:.1f} s and try again.",
-            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+            f"Wait {max(1, math.ceil(wait))} s and try again.",  # never "wait 0.0 s"
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
     return user
 

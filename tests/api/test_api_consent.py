@@ -7,12 +7,14 @@ import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from api_harness import ServerThread, read_sse, slowed
 
 from agent.journey_files import make_model_file
+from agent.server import ServerSettings
 from agent.settings import Settings
 
 
@@ -20,8 +22,9 @@ from agent.settings import Settings
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     home = tmp_path_factory.mktemp("consent-home")
     settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)  # type: ignore[call-arg]
+    limits = ServerSettings(rate_per_minute=60_000, rate_burst=10_000)  # the sequences are quick
     srv = ServerThread(
-        home, settings=settings, assistant_factory=slowed(storage_delay_s=0.3)
+        home, limits, settings=settings, assistant_factory=slowed(storage_delay_s=0.3)
     ).start()
     yield srv
     srv.stop()
@@ -83,9 +86,15 @@ APPROVALS = ("yes", "go ahead", "sure", "ok")
 OTHERS = ("ok, how much is that?", "yes if it's cheap", "resume", "cancel", "check status", "no")
 
 
+def _state(c: httpx.Client, tid: str) -> dict[str, object]:
+    r = c.get(f"/threads/{tid}/state")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
 def _gate_now(c: httpx.Client, tid: str) -> str | None:
-    state = c.get(f"/threads/{tid}/state").json()
-    return (state["journey"]["gate"] or {}).get("gate")
+    state = _state(c, tid)
+    return (state["journey"]["gate"] or {}).get("gate")  # type: ignore[index]
 
 
 def test_random_sequences_over_http_never_pay_without_a_yes_at_the_gate(
@@ -130,7 +139,7 @@ def test_random_sequences_over_http_never_pay_without_a_yes_at_the_gate(
                     r = c.post(f"/threads/{tid}/runs/wait", json=body)
                     log.append(f"{body} at {gate} -> {r.status_code}")
                     assert r.status_code in (200, 409), (log, r.text)
-                state = c.get(f"/threads/{tid}/state").json()
+                state: dict[str, Any] = _state(c, tid)
                 ctx = state["values"].get("context") or {}
                 reached.add(state["journey"]["status"])
                 if state["journey"]["gate"]:
