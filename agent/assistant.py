@@ -80,6 +80,14 @@ def _pick(text: str, choices: list[str]) -> str | None:
 
 
 _VERIFY_NODES = frozenset({"verify_submit", "verify_monitor"})
+# Requests that answer without moving a journey towards verification.
+_ASKS_ONLY = frozenset(
+    {
+        "status", "raw_data", "help", "greet", "unknown", "clarify", "market_analysis",
+        "dashboard", "browse", "set_expertise", "set_mode", "support_bundle",
+        "conversion_guide", "abandon",
+    }
+)  # fmt: skip
 # Reply kinds that ask the user for one slot: the next message is read as its value.
 _ASKS = {"ask_for_path": "path", "ask_for_title": "title"}
 # The stopped step, in the user's words.
@@ -314,7 +322,7 @@ class Assistant:
             text = clean
             yield TextEvent(render("secret_removed", {}, "intermediate"), "secret_removed")
         gate_pending = bool(snap.interrupts)
-        if snap.next and not gate_pending:
+        if stopped_at(snap):
             async for event in self._paused_turn(thread_id, text, snap, user):
                 yield event
             return
@@ -374,7 +382,7 @@ class Assistant:
             async for event in self._run(payload, cfg, values, debug_ok=False):
                 yield event
             return
-        step = snap.next[0] if snap.next else ""
+        step = next(iter(stopped_at(snap)), "")
         ctx = values.get("context") or {}
         data = {
             "step": _STEP_WORDS.get(step, step),
@@ -414,7 +422,7 @@ class Assistant:
         return Dialogue(
             gate=gate if gate in ("upload", "listing", "purchase") else None,
             expecting=expecting if expecting in ("path", "title") else None,
-            paused=bool(snap.next) and not snap.interrupts,
+            paused=bool(stopped_at(snap)),
             phase=str(values.get("current_phase") or "idle"),
             price_mist=int(price) if isinstance(price, int) and gate == "listing" else None,
             title=ctx.get("title"),
@@ -498,7 +506,7 @@ class Assistant:
             values: dict[str, Any] = dict(snap.values or {})
             ctx = values.get("context") or {}
             payload: Any
-            if snap.next and not snap.interrupts:  # a completion turn cut short by a crash
+            if stopped_at(snap):  # a completion turn cut short by a crash
                 payload = None
             elif (
                 values.get("status") == WorkflowStatus.VERIFYING
@@ -538,7 +546,7 @@ class Assistant:
     async def _resume_pending(self, thread_id: str) -> AsyncIterator[Event]:
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
-        if snap.next and not snap.interrupts:
+        if stopped_at(snap):
             async for event in self._run(None, cfg, dict(snap.values or {})):
                 yield event
 
@@ -560,6 +568,14 @@ class Assistant:
         interrupt_before: Literal["*"] | Sequence[str] | None = (
             "*" if mode == "debug" and debug_ok else None
         )
+        asks_only = isinstance(payload, dict) and payload["intent"]["kind"] in _ASKS_ONLY
+        if not asks_only:
+            # this run may reach a verification it follows in the foreground: recorded before
+            # it starts, so that after a crash at any instant it goes on by itself
+            foreground = cfg["configurable"]["thread_id"]
+            speaker = payload.get("user_id") if isinstance(payload, dict) else None
+            owner = values.get("user_id") or speaker or self.settings.user
+            await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
         try:
             async for stream_mode, chunk in self.graph.astream(
                 payload,
@@ -585,11 +601,6 @@ class Assistant:
                         continue
                     if "expertise" in update:
                         expertise = str(update["expertise"])
-                    if node in ("register", "verify_submit") and not foreground:
-                        # verification follows in this turn: a crash from here on resumes by itself
-                        foreground = cfg["configurable"]["thread_id"]
-                        owner = values.get("user_id") or self.settings.user
-                        await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
                     if outcome is not None and "status" in update:
                         outcome.verifying = update["status"] == WorkflowStatus.VERIFYING
                     new_phase = update.get("current_phase")
@@ -629,8 +640,8 @@ class Assistant:
         for item in await self.store.asearch(FOREGROUND_NAMESPACE, limit=10_000):
             thread_id = item.key
             snap = await self.graph.aget_state(self._config(thread_id))
-            paused = snap.next and not snap.interrupts
-            if self.monitor is not None and paused and _VERIFY_NODES & set(snap.next):
+            cut = stopped_at(snap)
+            if self.monitor is not None and _VERIFY_NODES & set(cut):
                 user = str(item.value.get("user_id") or self.settings.user)
                 self.monitor.adopt(thread_id, self._finish_crashed_turn(thread_id, user))
                 handed += 1
@@ -641,7 +652,7 @@ class Assistant:
         async with self._lock_for(thread_id):
             cfg = self._config(thread_id)
             snap = await self.graph.aget_state(cfg)
-            if not snap.next or snap.interrupts:
+            if not stopped_at(snap):
                 return  # someone went on meanwhile
             outcome = _TurnOutcome()
             async for event in self._run(
@@ -701,9 +712,7 @@ class Assistant:
             user_id=str(v.get("user_id", "")),
             phase=str(v.get("current_phase") or "idle"),
             # a step stopped by Ctrl-C, a cancelled run or a lost worker waits for resume/cancel
-            status="paused"
-            if snap.next and not snap.interrupts
-            else str(v.get("status") or "active"),
+            status="paused" if stopped_at(snap) else str(v.get("status") or "active"),
             progress=progress(v) if v else 0.0,  # type: ignore[arg-type]
             mode=str(v.get("mode") or self.settings.mode),
             expertise=str(v.get("expertise") or "intermediate"),
@@ -712,7 +721,7 @@ class Assistant:
             context=dict(v.get("context") or {}),
             error=dict(error) if error else None,
             gate=gate,
-            next_nodes=tuple(snap.next),
+            next_nodes=tuple(snap.next) or stopped_at(snap),
             values=dict(v),
         )
 
@@ -723,6 +732,17 @@ class Assistant:
     @staticmethod
     def _config(thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
+
+
+def stopped_at(snap: Any) -> tuple[str, ...]:
+    """The steps a cut-off run left to do (Ctrl-C, a cancelled run, a killed process): its
+    next nodes or, killed after a step finished but before the step was committed, that
+    step (its results wait to be applied). () when nothing was cut off or a gate waits."""
+    if snap.interrupts:
+        return ()
+    if snap.next:
+        return tuple(snap.next)
+    return tuple(t.name for t in snap.tasks if t.result is not None)
 
 
 Collector = Callable[[Event], Awaitable[None]]

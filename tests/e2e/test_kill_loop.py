@@ -186,7 +186,8 @@ def test_a_kill_during_foreground_verification_resumes_by_itself(
             assert await assistant.wait_idle(thread, 60)
             view = await assistant.state(thread)
             kinds = [getattr(n.event, "kind", "") for n in notes.drain(thread)]
-            return (view.gate or {}).get("gate"), kinds
+            where = [view.status, view.phase, *view.next_nodes, *view.completed_steps[-2:]]
+            return (view.gate or {}).get("gate"), kinds + where
 
     gate, kinds = asyncio.run(come_back())
     assert gate == "listing", kinds

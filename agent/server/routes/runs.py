@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from agent.assistant import stopped_at
 from agent.redaction import scrub_secrets
 from agent.server.deps import ApiError, Backend, BackendDep, ThreadDep, UserDep, not_found
 from agent.server.files import UploadRefused, path_refused, upload_expired
@@ -60,7 +61,7 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
     """The user text the Assistant gets for this run (gate answers included)."""
     if body.command is not None and body.command.resume is not None:
         snap = await backend.assistant.graph.aget_state({"configurable": {"thread_id": thread_id}})
-        if not snap.interrupts and snap.next:  # a stopped step, not a question
+        if stopped_at(snap):  # a stopped step, not a question
             raise ApiError(
                 409,
                 "no_pending_gate",
