@@ -193,7 +193,8 @@ def test_verification_in_flight_survives_a_killed_worker_and_completes_once(
     slow += ["--storage-delay-s", "0.15"]
     w1, w2 = _slowed_workers(env, slow)
     try:
-        model = make_model_file(tmp_path / "k.safetensors", "safetensors", size_mb=0.2)
+        # 12 chunks at 0.15 s each: the cancel from the other worker lands inside the upload
+        model = make_model_file(tmp_path / "k.safetensors", "safetensors", size_mb=0.6)
         with w1.client(key) as c1, w2.client(key) as c2:
             with model.open("rb") as fh:
                 upload = c1.post("/uploads", files={"file": (model.name, fh)}).json()
