@@ -37,6 +37,7 @@ from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
 from agent.understanding.dialogue import Dialogue
+from agent.understanding.entities import mentions_last_price
 from flows.graph import build_graph
 from flows.intents import SYSTEM_KINDS, Intent, intent
 from flows.onboarding import PROFILE_KEY, profile_namespace
@@ -326,8 +327,10 @@ class Assistant:
             async for event in self._paused_turn(thread_id, text, snap, user):
                 yield event
             return
-        dialogue = await self._dialogue(thread_id, snap, user)
-        intent = await self._picked(thread_id, user, text, dialogue)
+        asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)  # read once per turn
+        offered: dict[str, Any] = dict(asked.value) if asked is not None else {}
+        dialogue = await self._dialogue(thread_id, snap, user, text, offered)
+        intent = await self._picked(user, text, dialogue, offered)
         if intent is None:
             intent = await self._interpret(text, dialogue)
         take_notice = getattr(self.interpreter, "take_notice", None)
@@ -345,7 +348,7 @@ class Assistant:
         async for event in self._run(payload, cfg, values, outcome=outcome):
             outcome.kinds.append(getattr(event, "kind", ""))
             yield event
-        await self._remember_question(thread_id, outcome.kinds, intent)
+        await self._remember_question(thread_id, outcome.kinds, intent, offered)
         if outcome.verifying:
             await self._follow_verification(thread_id, user)
 
@@ -368,7 +371,7 @@ class Assistant:
             return
         kind = "retry" if word in _RESUME_WORDS else None
         if kind is None:
-            dialogue = await self._dialogue(thread_id, snap, user)
+            dialogue = await self._dialogue(thread_id, snap, user, text, {})
             kind = (await self._interpret(text, dialogue))["kind"]
         if kind in ("retry", "approve"):
             outcome = _TurnOutcome()
@@ -406,19 +409,23 @@ class Assistant:
             found = {**found, "kind": "unknown"}
         return found
 
-    async def _dialogue(self, thread_id: str, snap: Any, user: str) -> Dialogue:
-        """What the agent just asked on this thread, for reading the next message."""
+    async def _dialogue(
+        self, thread_id: str, snap: Any, user: str, text: str, offered: dict[str, Any]
+    ) -> Dialogue:
+        """What the agent just asked on this thread (``offered``: its dialogue record), for
+        reading the next message."""
         values: dict[str, Any] = dict(snap.values or {})
         ctx = values.get("context") or {}
         gate: Any = None
         if snap.interrupts:
             value = snap.interrupts[0].value
             gate = value.get("gate") if isinstance(value, dict) else None
-        asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
-        expecting = asked.value.get("expecting") if asked is not None and not gate else None
+        expecting = offered.get("expecting") if not gate else None
         price = ctx.get("price_mist")
-        profile = await self.store.aget(profile_namespace(user), PROFILE_KEY)
-        last_price = (profile.value if profile is not None else {}).get("last_price_mist")
+        last_price = None
+        if mentions_last_price(text):  # the profile is read only when the words refer to it
+            profile = await self.store.aget(profile_namespace(user), PROFILE_KEY)
+            last_price = (profile.value if profile is not None else {}).get("last_price_mist")
         return Dialogue(
             gate=gate if gate in ("upload", "listing", "purchase") else None,
             expecting=expecting if expecting in ("path", "title") else None,
@@ -431,25 +438,24 @@ class Assistant:
             base_dir=Path.cwd(),
         )
 
-    async def _remember_question(self, thread_id: str, kinds: list[str], asked: Intent) -> None:
+    async def _remember_question(
+        self, thread_id: str, kinds: list[str], asked: Intent, offered: dict[str, Any]
+    ) -> None:
         """Keep the slot the agent asked for this turn, or the readings it offered to pick
         from (read with the next message)."""
         expecting = next((_ASKS[k] for k in reversed(kinds) if k in _ASKS), None)
         record: dict[str, object] = {"expecting": expecting}
         if "clarify" in kinds and asked.get("choices"):
             record = {"expecting": "choice", "choices": asked["choices"], "text": asked["text"]}
-        current = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
-        if (current.value if current is not None else {"expecting": None}) != record:
+        if (offered or {"expecting": None}) != record:
             await self.store.aput(DIALOGUE_NAMESPACE, thread_id, record)
 
     async def _picked(
-        self, thread_id: str, user: str, text: str, dialogue: Dialogue
+        self, user: str, text: str, dialogue: Dialogue, offered: dict[str, Any]
     ) -> Intent | None:
         """A reading the user picked after "did you mean…?", or picked before for these words."""
         if dialogue.gate is not None:
             return None
-        asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
-        offered = asked.value if asked is not None else {}
         key = _learn_key(text)
         if offered.get("expecting") == "choice":
             choices = [str(c) for c in offered.get("choices") or []]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ def _report(name: str, s: Score, *, misses: bool) -> None:
 
 
 async def main() -> dict[str, object]:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress as it goes
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llm", help="an OpenAI-compatible base URL to measure too")
     ap.add_argument("--model", default="local", help="the model name to ask --llm for")

@@ -515,6 +515,11 @@ _SAME_PRICE = re.compile(
 )
 
 
+def mentions_last_price(text: str) -> bool:
+    """'the same price as last time': the words refer to the user's last listing."""
+    return bool(_SAME_PRICE.search(text))
+
+
 def same_price_as_last(text: str, last_mist: int | None) -> int | None:
     """'the same price as last time' -> the price of the user's last listing."""
-    return last_mist if last_mist is not None and _SAME_PRICE.search(text) else None
+    return last_mist if last_mist is not None and mentions_last_price(text) else None

@@ -223,11 +223,7 @@ class Understanding:
             return intent(
                 "edit_listing", text, title=title, add_tags=tags, remove_tags=removed, tags=replaced
             )
-        price = (
-            same_price_as_last(text, d.last_price_mist)
-            or relative_price(text, d.price_mist)
-            or price_in_words(text)
-        )
+        price = _price_said(text, d)
         if price is None and d.gate == "listing" and ruled["kind"] in ("unknown", "set_price"):
             price = bare_amount(text)
         if price is None and d.gate == "listing":
@@ -263,11 +259,7 @@ class Understanding:
             elif kind == "bulk_upload" and len(paths) == 1 and not (several or _BULK.search(text)):
                 out["kind"] = "upload"  # one file named: one upload, whatever the phrasing
         elif kind == "set_price":
-            price = (
-                same_price_as_last(text, d.last_price_mist)
-                or relative_price(text, d.price_mist)
-                or price_in_words(text)
-            )
+            price = _price_said(text, d)
             if price is None and d.gate == "listing":
                 price = bare_amount(text)
             if price is not None:
@@ -325,6 +317,15 @@ _TITLE_LEAD = re.compile(
     r"(?:let'?s (?:go with|use|do)|go with|use|how about|make it|name|title)?\s*[:,]?\s*",
     re.I,
 )
+
+
+def _price_said(text: str, d: Dialogue) -> int | None:
+    """A price the words give: the last listing's, a change of the draft's, or a figure."""
+    return (
+        same_price_as_last(text, d.last_price_mist)
+        or relative_price(text, d.price_mist)
+        or price_in_words(text)
+    )
 
 
 def _bare_title(text: str) -> str | None:
