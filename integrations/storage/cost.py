@@ -1,10 +1,22 @@
 """Walrus storage cost, estimated before an upload.
 
-Walrus charges per MiB of *encoded* size per epoch. The RS2 encoding is about
-5x the blob plus a fixed metadata overhead; this module uses
-``encoded = 5 * n + 66_033_915``, which reproduces the reference example (a
-17-byte blob encodes to 66,034,000 bytes). A chunked upload stores every chunk
-and one manifest blob, and each pays the overhead, so small chunks cost more.
+Walrus charges per MiB of *encoded* size per epoch. ``encoded_length`` is
+Walrus's own computation for the RS2 encoding on 1000 shards (walrus-core
+``encoded_blob_length_for_n_shards``, the same arithmetic as the official
+TypeScript SDK): every shard stores one primary and one secondary sliver and
+a copy of the metadata, so
+
+* ``f = (shards - 1) // 3``; primary source symbols ``shards - 2f`` (334),
+  secondary ``shards - f`` (667);
+* symbol size = ``ceil(max(n, 1) / (334 * 667))`` rounded up to even (RS2
+  needs 2-byte symbols), at most 65,534 bytes;
+* encoded = ``shards * (shards * 64 + 32)`` (two 32-byte hashes per sliver
+  pair and the blob id, on every shard) ``+ shards * (334 + 667) * symbol``.
+
+It reproduces the reference example (a 17-byte blob encodes to 66,034,000
+bytes) and the official encoder ``@mysten/walrus-wasm`` (a conformance test
+checks 0 B, 1 B, 1 KiB, 3 MiB and 64 MiB). A chunked upload stores every chunk
+and one manifest blob, and each pays the metadata, so small chunks cost more.
 
 Example::
 
@@ -21,8 +33,11 @@ from dataclasses import dataclass
 FROST_PER_WAL = 10**9
 MIB = 1024 * 1024
 DEFAULT_PRICE_FROST_PER_MIB_EPOCH = 2100
-ENCODING_FACTOR = 5
-ENCODING_OVERHEAD_BYTES = 66_033_915
+N_SHARDS = 1000
+DIGEST_BYTES = 32
+BLOB_ID_BYTES = 32
+RS2_SYMBOL_ALIGNMENT = 2
+MAX_SYMBOL_BYTES = 2**16 - 1
 MANIFEST_BASE_BYTES = 256
 MANIFEST_BYTES_PER_CHUNK = 200  # one JSON chunk entry: index, offset, size, sha256, blob id
 
@@ -42,11 +57,36 @@ class CostEstimate:
         return format_wal(self.cost_frost)
 
 
-def encoded_length(size: int) -> int:
-    """Encoded (stored) size in bytes of a blob of ``size`` bytes."""
+def source_symbols(n_shards: int = N_SHARDS) -> tuple[int, int]:
+    """RS2 source symbols per (primary, secondary) sliver: ``(n - 2f, n - f)``."""
+    if n_shards < 1:
+        raise ValueError("n_shards must be at least 1")
+    max_faulty = (n_shards - 1) // 3
+    return n_shards - 2 * max_faulty, n_shards - max_faulty
+
+
+def symbol_size(size: int, n_shards: int = N_SHARDS) -> int:
+    """Bytes per RS2 symbol for a blob of ``size`` bytes (even, at least 2)."""
     if size < 0:
         raise ValueError("size must not be negative")
-    return ENCODING_FACTOR * size + ENCODING_OVERHEAD_BYTES
+    primary, secondary = source_symbols(n_shards)
+    symbol = -(-max(size, 1) // (primary * secondary))
+    symbol += -symbol % RS2_SYMBOL_ALIGNMENT
+    if symbol > MAX_SYMBOL_BYTES:
+        largest = primary * secondary * (MAX_SYMBOL_BYTES - MAX_SYMBOL_BYTES % 2)
+        raise ValueError(
+            f"a blob of {size} bytes is larger than Walrus can store in one blob "
+            f"({largest} bytes): store it in chunks"
+        )
+    return symbol
+
+
+def encoded_length(size: int, n_shards: int = N_SHARDS) -> int:
+    """Encoded (stored) size in bytes of a blob of ``size`` bytes, as Walrus computes it."""
+    primary, secondary = source_symbols(n_shards)
+    slivers = n_shards * (primary + secondary) * symbol_size(size, n_shards)
+    metadata = n_shards * (n_shards * DIGEST_BYTES * 2 + BLOB_ID_BYTES)
+    return metadata + slivers
 
 
 def encoded_cost_frost(

@@ -50,3 +50,27 @@ def test_format_wal_is_exact() -> None:
     assert format_wal(132_300) == "0.000132300 WAL"
     assert format_wal(3 * FROST_PER_WAL + 1) == "3.000000001 WAL"
     assert format_wal(-5) == "-0.000000005 WAL"
+
+
+@pytest.mark.parametrize(
+    ("size", "encoded"),
+    [
+        (0, 66_034_000),
+        (1, 66_034_000),
+        (1024, 66_034_000),
+        (3 * MIB, 80_048_000),
+        (64 * MIB, 366_334_000),
+        (334 * 667 * 2, 66_034_000),
+        (334 * 667 * 2 + 1, 66_034_000 + 2 * 1001 * 1000),
+    ],
+)
+def test_encoded_length_is_walrus_rs2_on_1000_shards(size: int, encoded: int) -> None:
+    # The official encoder's figures (tests/conformance/test_conformance_walrus.py checks them).
+    assert encoded_length(size) == encoded
+
+
+def test_a_blob_beyond_the_largest_symbol_is_refused_with_advice() -> None:
+    largest = 334 * 667 * 65_534
+    assert encoded_length(largest) == 64_032_000 + 1_001_000 * 65_534
+    with pytest.raises(ValueError, match="store it in chunks"):
+        encoded_length(largest + 1)
