@@ -110,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
         "0 or 'never': keep uploads for ever; env SATYA_SERVER_UPLOAD_TTL_H)",
     )
     ssub = serve.add_subparsers(dest="serve_command")
+    ssub.add_parser(
+        "build-page",
+        help="build the embedding page's JavaScript (LangGraph's JS client; needs node and npm)",
+    )
     keys = ssub.add_parser("keys", help="API keys (stored hashed)")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
     kadd = ksub.add_parser("add", help="create a key for USER and print it once")

@@ -110,7 +110,7 @@ def create_app(
     assistant_factory: AssistantFactory | None = None,
 ) -> FastAPI:
     """The HTTP API as an ASGI app; storage opens in its lifespan."""
-    from agent.server.routes import runs, system, threads, uploads
+    from agent.server.routes import page, runs, system, threads, uploads
 
     settings = settings or Settings()
     config = config or ServerSettings()
@@ -133,6 +133,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, default=config.max_body_bytes, uploads=config.max_upload_bytes)
     app.include_router(system.router)
+    app.include_router(page.router)
     for module in (threads, runs, uploads):
         app.include_router(module.router, responses=COMMON_ERRORS)
 

@@ -15,6 +15,8 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run the server, or manage API keys."""
     if getattr(args, "serve_command", None) == "keys":
         return asyncio.run(_keys(args, settings))
+    if getattr(args, "serve_command", None) == "build-page":
+        return _build_page()
     if args.upload_ttl is not None:  # workers are fresh processes: they read it from there
         os.environ["SATYA_SERVER_UPLOAD_TTL_H"] = args.upload_ttl
     problem = _config_problem()
@@ -57,6 +59,18 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
         # and never sends on a connection the server is just closing
         timeout_keep_alive=30,
     )
+    return 0
+
+
+def _build_page() -> int:
+    from agent.server.web import NodeMissing, build_bundle, node_cache
+
+    try:
+        out = build_bundle()
+    except (NodeMissing, RuntimeError) as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(f"Built {out} (npm packages cached in {node_cache()}); the page is at /ui/.")
     return 0
 
 
