@@ -1,5 +1,11 @@
 """The ``Assistant``: threads, send / continue / state, over the journey graph.
 
+The only door into the journeys: the chat, the scripted journeys and the HTTP server
+create, list, read, own and delete threads and run turns through it; none of them
+touches the graph, the checkpointer or the store. (Over 500 lines because it is one
+class: its turn paths, the send, the resume, the completion of a background job, share
+the per-thread locks and one run loop; the dialogue words and views sit beside it.)
+
 Example::
 
     async with Assistant.open(Settings(home=tmp)) as assistant:
@@ -17,10 +23,15 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeAlias
 
-from langgraph.types import Command
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore, Item
+from langgraph.types import Command, StateSnapshot
 
 from agent.events import (
     ErrorEvent,
@@ -48,7 +59,9 @@ from integrations.errors import SatyaError
 log = logging.getLogger("satya.assistant")
 
 
-THREADS_NAMESPACE = ("threads",)
+JourneyGraph: TypeAlias = CompiledStateGraph[JourneyState, Services, JourneyState, JourneyState]
+THREADS_NAMESPACE = ("threads",)  # (…, user): the user's thread ids
+METADATA_NAMESPACE = ("thread_metadata",)  # (…, user): a thread's metadata (the HTTP API's)
 OWNERS_NAMESPACE = ("thread_owners",)  # thread id -> the user it was created for
 DIALOGUE_NAMESPACE = ("dialogue",)  # thread id -> the slot the agent last asked for
 FOREGROUND_NAMESPACE = ("verifying_foreground",)  # thread id -> a job this turn follows
@@ -140,6 +153,31 @@ class ThreadView:
     values: dict[str, object] = field(repr=False, default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadRecord:
+    """A thread as its owner's list shows it: when it was made and last touched, its metadata."""
+
+    thread_id: str
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+def _when(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _record(item: Item, metadata: dict[str, object] | None) -> ThreadRecord:
+    return ThreadRecord(
+        thread_id=item.key,
+        created_at=_when(item.created_at),
+        updated_at=_when(item.updated_at),
+        metadata=dict(metadata or {}),
+    )
+
+
 class NotificationStream:
     """Events that happen outside a user's turn, from the moment it is created.
 
@@ -190,11 +228,11 @@ class Assistant:
     def __init__(
         self,
         *,
-        graph: Any,
+        graph: JourneyGraph,
         services: Services,
         interpreter: Interpreter,
         settings: Settings,
-        store: Any,
+        store: BaseStore,
     ) -> None:
         self.graph = graph
         self.services = services
@@ -263,11 +301,44 @@ class Assistant:
         await self.store.aput(OWNERS_NAMESPACE, thread_id, {"user_id": user})
 
     async def delete_thread(self, thread_id: str, user_id: str) -> None:
-        """Forget a thread: its checkpoints, its owner and what the agent last asked on it."""
+        """Forget a thread: background work following it, its checkpoints, its owner, its
+        metadata and what the agent last asked on it."""
+        if self.monitor is not None:  # background verification stops following it
+            await self.monitor.forget(thread_id)
+        await self.store.adelete((*METADATA_NAMESPACE, user_id), thread_id)
         await self.store.adelete((*THREADS_NAMESPACE, user_id), thread_id)
         await self.store.adelete(OWNERS_NAMESPACE, thread_id)
         await self.store.adelete(DIALOGUE_NAMESPACE, thread_id)
-        await self.graph.checkpointer.adelete_thread(thread_id)
+        checkpointer = self.graph.checkpointer
+        if isinstance(checkpointer, BaseCheckpointSaver):
+            await checkpointer.adelete_thread(thread_id)
+
+    async def owns(self, user_id: str, thread_id: str) -> bool:
+        """Whether ``thread_id`` is one of ``user_id``'s threads."""
+        return await self.store.aget((*THREADS_NAMESPACE, user_id), thread_id) is not None
+
+    async def thread_record(self, user_id: str, thread_id: str) -> ThreadRecord | None:
+        """One of the user's threads (None when it is not theirs)."""
+        item = await self.store.aget((*THREADS_NAMESPACE, user_id), thread_id)
+        if item is None:
+            return None
+        meta = await self.store.aget((*METADATA_NAMESPACE, user_id), thread_id)
+        return _record(item, meta.value.get("metadata") if meta is not None else None)
+
+    async def thread_records(self, user_id: str, *, limit: int = 10_000) -> list[ThreadRecord]:
+        """The user's threads, most recently updated first, with their metadata."""
+        items = await self.store.asearch((*THREADS_NAMESPACE, user_id), limit=limit)
+        items.sort(key=lambda item: item.updated_at, reverse=True)
+        metas = {
+            m.key: m.value.get("metadata")
+            for m in await self.store.asearch((*METADATA_NAMESPACE, user_id), limit=limit)
+        }
+        return [_record(item, metas.get(item.key)) for item in items]
+
+    async def set_metadata(self, user_id: str, thread_id: str, metadata: dict[str, Any]) -> None:
+        """Keep metadata with a thread (plain JSON; kept apart from the thread list, which
+        every turn rewrites)."""
+        await self.store.aput((*METADATA_NAMESPACE, user_id), thread_id, {"metadata": metadata})
 
     async def threads(self, user_id: str | None = None) -> list[str]:
         """Thread ids of a user, most recently updated first."""
@@ -559,7 +630,7 @@ class Assistant:
     async def _run(
         self,
         payload: Any,
-        cfg: dict[str, Any],
+        cfg: RunnableConfig,
         values: dict[str, Any],
         *,
         debug_ok: bool = True,
@@ -578,12 +649,12 @@ class Assistant:
         if not asks_only:
             # this run may reach a verification it follows in the foreground: recorded before
             # it starts, so that after a crash at any instant it goes on by itself
-            foreground = cfg["configurable"]["thread_id"]
+            foreground = str((cfg.get("configurable") or {})["thread_id"])
             speaker = payload.get("user_id") if isinstance(payload, dict) else None
             owner = values.get("user_id") or speaker or self.settings.user
             await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
         try:
-            async for stream_mode, chunk in self.graph.astream(
+            stream: AsyncIterator[tuple[str, Any]] = self.graph.astream(  # type: ignore[assignment]
                 payload,
                 cfg,
                 context=self.services,
@@ -592,7 +663,8 @@ class Assistant:
                 # each step's checkpoint is on disk before the next step (an external write)
                 # starts: a crash at any instant leaves a journey that resumes where it was
                 durability="sync",
-            ):
+            )
+            async for stream_mode, chunk in stream:
                 if stream_mode == "custom":
                     event = self._custom_event(chunk, expertise)
                     if event is not None:
@@ -613,7 +685,7 @@ class Assistant:
                     if new_phase and new_phase != phase:
                         phase = new_phase
                         snap = await self.graph.aget_state(cfg)
-                        yield PhaseEvent(str(new_phase), progress(snap.values))
+                        yield PhaseEvent(str(new_phase), progress(snap.values))  # type: ignore[arg-type]
         except SatyaError as error:
             yield ErrorEvent(error.code, error.message, error.hint)
             return
@@ -731,12 +803,38 @@ class Assistant:
             values=dict(v),
         )
 
+    async def snapshot(self, thread_id: str) -> StateSnapshot:
+        """The thread's checkpointed state now, as LangGraph keeps it."""
+        return await self.graph.aget_state(self._config(thread_id))
+
+    async def history(
+        self, thread_id: str, *, limit: int, before: tuple[str, str] | None = None
+    ) -> AsyncIterator[StateSnapshot]:
+        """The thread's past states, newest first; ``before``: (checkpoint_ns, checkpoint_id)."""
+        before_cfg: RunnableConfig | None = None
+        if before is not None:
+            before_cfg = {
+                "configurable": {
+                    "thread_id": thread_id,
+                    "checkpoint_ns": before[0],
+                    "checkpoint_id": before[1],
+                }
+            }
+        async for snap in self.graph.aget_state_history(
+            self._config(thread_id), limit=limit, before=before_cfg
+        ):
+            yield snap
+
+    async def check_storage(self) -> None:
+        """Raise when the thread storage does not answer (a readiness probe)."""
+        await self.store.aget(("health",), "probe")
+
     async def set_mode(self, thread_id: str, mode: Literal["supervised", "auto", "debug"]) -> None:
         """Switch a thread's mode without a turn (used by /mode)."""
         await self.graph.aupdate_state(self._config(thread_id), {"mode": mode})
 
     @staticmethod
-    def _config(thread_id: str) -> dict[str, Any]:
+    def _config(thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from flows.services import Services
 from integrations.chain.faults import FaultyLedger
@@ -20,8 +22,40 @@ from integrations.tee.port import (
     Verifier,
 )
 
-if TYPE_CHECKING:
-    from agent.journeys import Faults
+
+class Strict(BaseModel):
+    """A journey script's part: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageFaults(Strict):
+    timeout_at: float | None = Field(default=None, gt=0, lt=1)
+    requests: int = 1
+    insufficient_storage: bool = False
+    delay_s: float = Field(default=0.0, ge=0, le=10)
+    corrupt_chunk: int | None = Field(default=None, ge=0)  # served with a flipped bit on download
+
+
+class VerifierFaults(Strict):
+    tamper: bool = False
+    fail: Literal["enclave_down"] | None = None
+    slow_s: float = Field(default=0.0, ge=0, le=120)  # each job takes at least this long
+
+
+class LedgerFaults(Strict):
+    # queries that raise ChainUnavailable, e.g. [events]: the dashboard's platform metrics fail
+    unavailable: list[Literal["balance", "get_object", "owned_objects", "listings", "events"]] = (
+        Field(default_factory=list)
+    )
+    # listings keep the upload's price and text, as on a live Sui network
+    terms_fixed_at_upload: bool = False
+
+
+class Faults(Strict):
+    storage: StorageFaults | None = None
+    verifier: VerifierFaults | None = None
+    ledger: LedgerFaults | None = None
 
 
 class VerifierWrapper:

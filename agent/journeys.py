@@ -57,17 +57,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from agent.assistant import Assistant
 from agent.events import ErrorEvent, Event, GateEvent, ProgressEvent, TextEvent
+from agent.journey_faults import Faults, apply_faults
+from agent.journey_faults import Strict as _Strict
 from agent.journey_files import FileKind, make_model_file
 from agent.settings import Settings
 from integrations.errors import UserInputError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class FileSpec(_Strict):
@@ -76,40 +74,11 @@ class FileSpec(_Strict):
     size_mb: float = 1.0
 
 
-class StorageFaults(_Strict):
-    timeout_at: float | None = Field(default=None, gt=0, lt=1)
-    requests: int = 1
-    insufficient_storage: bool = False
-    delay_s: float = Field(default=0.0, ge=0, le=10)
-    corrupt_chunk: int | None = Field(default=None, ge=0)  # served with a flipped bit on download
-
-
-class VerifierFaults(_Strict):
-    tamper: bool = False
-    fail: Literal["enclave_down"] | None = None
-    slow_s: float = Field(default=0.0, ge=0, le=120)  # each job takes at least this long
-
-
-class LedgerFaults(_Strict):
-    # queries that raise ChainUnavailable, e.g. [events]: the dashboard's platform metrics fail
-    unavailable: list[Literal["balance", "get_object", "owned_objects", "listings", "events"]] = (
-        Field(default_factory=list)
-    )
-    # listings keep the upload's price and text, as on a live Sui network
-    terms_fixed_at_upload: bool = False
-
-
 class WalrusServerSpec(_Strict):
     """Run the journey's storage through the Walrus HTTP adapter against a local server."""
 
     max_body_mib: float = Field(default=10.0, gt=0)
     wal_balance_frost: int | None = Field(default=None, ge=0)
-
-
-class Faults(_Strict):
-    storage: StorageFaults | None = None
-    verifier: VerifierFaults | None = None
-    ledger: LedgerFaults | None = None
 
 
 class Expect(_Strict):
@@ -347,7 +316,6 @@ async def say_and_stop(
 
 @contextlib.asynccontextmanager
 async def _open(settings: Settings, journey: Journey) -> Any:
-    from agent.journey_faults import apply_faults
     from agent.wiring import build_services
 
     async with contextlib.AsyncExitStack() as stack:

@@ -32,15 +32,14 @@ import time
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import aiosqlite
+from langgraph.store.base import BaseStore
 
-from agent.events import ProgressEvent
+from agent.events import Event, ProgressEvent
+from flows.services import Services
 from integrations.errors import SatyaError
-
-if TYPE_CHECKING:
-    from agent.assistant import Assistant
 
 log = logging.getLogger("satya.monitor")
 
@@ -102,12 +101,24 @@ class SqliteLease:
             await db.commit()
 
 
+class MonitorHost(Protocol):
+    """What the monitor needs of the Assistant: its store and services, a way to publish
+    progress, and the completion turn."""
+
+    store: BaseStore
+    services: Services
+
+    def publish(self, thread_id: str, event: Event) -> None: ...
+
+    async def deliver_verification(self, thread_id: str, job_id: str, user_id: str) -> None: ...
+
+
 class VerificationMonitor:
     """Follows every recorded verification job; the lease holder delivers its completion."""
 
     def __init__(
         self,
-        assistant: Assistant,
+        assistant: MonitorHost,
         lease: Lease,
         *,
         poll_s: float = 0.5,

@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.assistant import Assistant, Interpreter
 from agent.persistence import database_url, postgres_pool
 from agent.server.auth import KeyRing
 from agent.server.config import ServerSettings
@@ -37,7 +38,7 @@ from agent.server.schemas import ErrorOut
 from agent.settings import Settings
 from integrations.errors import SatyaError
 
-AssistantFactory = Callable[[Settings, Any], AbstractAsyncContextManager[Any]]
+AssistantFactory = Callable[[Settings, Interpreter], AbstractAsyncContextManager[Assistant]]
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "A body that is not valid JSON, or a refused request."},
     401: {"model": ErrorOut, "description": "Missing or invalid API key."},
@@ -48,9 +49,9 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _default_factory(settings: Settings, interpreter: Any) -> AbstractAsyncContextManager[Any]:
-    from agent.assistant import Assistant
-
+def _default_factory(
+    settings: Settings, interpreter: Interpreter
+) -> AbstractAsyncContextManager[Assistant]:
     return Assistant.open(settings, interpreter=interpreter)
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from agent.assistant import Assistant
 from agent.server.auth import KeyRing
 from agent.server.config import ServerSettings
 from agent.server.files import FileAccess
 from agent.server.limits import RateLimiter
 from agent.server.runs import RunManager
-
-THREADS_NAMESPACE = ("threads",)
 
 
 class ApiError(Exception):
@@ -48,7 +47,7 @@ def not_found(what: str = "thread") -> ApiError:
 class Backend:
     """Everything the routes share for the life of the app."""
 
-    assistant: Any
+    assistant: Assistant
     runs: RunManager
     keys: KeyRing
     limiter: RateLimiter
@@ -114,8 +113,7 @@ async def owned_thread(thread_id: str, user: UserDep, backend: BackendDep) -> st
     """The thread id if it belongs to the caller; 404 otherwise (never 403)."""
     if len(thread_id) > 64:
         raise not_found()
-    item = await backend.assistant.store.aget((*THREADS_NAMESPACE, user), thread_id)
-    if item is None:
+    if not await backend.assistant.owns(user, thread_id):
         raise not_found()
     return thread_id
 

@@ -26,7 +26,7 @@ DRIVER = textwrap.dedent(
     import asyncio, contextlib, sys
     from agent.assistant import Assistant
     from agent.journey_faults import apply_faults
-    from agent.journeys import Faults, StorageFaults
+    from agent.journey_faults import Faults, StorageFaults
     from agent.settings import Settings
     from agent.wiring import build_services
 

@@ -60,7 +60,7 @@ def _resume_text(value: Any) -> str:
 async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate) -> str:
     """The user text the Assistant gets for this run (gate answers included)."""
     if body.command is not None and body.command.resume is not None:
-        snap = await backend.assistant.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        snap = await backend.assistant.snapshot(thread_id)
         if stopped_at(snap):  # a stopped step, not a question
             raise ApiError(
                 409,

@@ -24,7 +24,7 @@ async def health() -> Health:
 async def ready(backend: BackendDep) -> Ready:
     """Storage answers: the thread store and the run log can be read."""
     try:
-        await backend.assistant.store.aget(("health",), "probe")
+        await backend.assistant.check_storage()
         await backend.runs.db.get("probe")
     except Exception:
         raise ApiError(

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import StateSnapshot
 
-from agent.server.deps import THREADS_NAMESPACE, ApiError, Backend, BackendDep, ThreadDep, UserDep
-from agent.server.runs import json_safe
+from agent.assistant import ThreadRecord
+from agent.server.deps import ApiError, Backend, BackendDep, ThreadDep, UserDep
+from agent.server.jsonsafe import json_safe
 from agent.server.schemas import (
     Checkpoint,
     ErrorOut,
@@ -27,17 +30,6 @@ from flows.state import WorkflowStatus
 CANCEL_WAIT_S = 15.0  # a run on another worker sees a cancel at its next beat (about 0.5 s)
 
 router = APIRouter(prefix="/threads", tags=["threads"])
-META_NAMESPACE = ("thread_metadata",)  # apart from ("threads", user): turns rewrite that item
-
-
-def _config(thread_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id}}
-
-
-def _time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.now(UTC)
 
 
 async def _with_messages(
@@ -49,11 +41,13 @@ async def _with_messages(
     return {**values, "messages": messages} if messages else values
 
 
-async def thread_out(backend: Backend, user: str, thread_id: str, item: Any = None) -> ThreadOut:
+async def thread_out(
+    backend: Backend, user: str, thread_id: str, record: ThreadRecord | None = None
+) -> ThreadOut:
     """A thread as the protocol shows it: status, values and interrupts."""
-    if item is None:
-        item = await backend.assistant.store.aget((*THREADS_NAMESPACE, user), thread_id)
-    snap = await backend.assistant.graph.aget_state(_config(thread_id))
+    if record is None:
+        record = await backend.assistant.thread_record(user, thread_id)
+    snap = await backend.assistant.snapshot(thread_id)
     values = await _with_messages(backend, thread_id, json_safe(dict(snap.values or {})))
     interrupts: dict[str, list[Interrupt]] = {}
     for task in snap.tasks:
@@ -69,10 +63,10 @@ async def thread_out(backend: Backend, user: str, thread_id: str, item: Any = No
         status = "error"
     else:
         status = "idle"
-    meta_item = await backend.assistant.store.aget((*META_NAMESPACE, user), thread_id)
-    metadata = dict(meta_item.value.get("metadata") or {}) if meta_item else {}
-    created = _time(getattr(item, "created_at", None))
-    updated = _time(getattr(item, "updated_at", None))
+    now = datetime.now(UTC)
+    metadata = dict(record.metadata) if record is not None else {}
+    created = record.created_at if record is not None else now
+    updated = record.updated_at if record is not None else now
     checkpoint_ts = (snap.created_at or "") if snap.values else ""
     if checkpoint_ts:
         updated = max(updated, datetime.fromisoformat(checkpoint_ts))
@@ -104,32 +98,24 @@ async def create_thread(body: ThreadCreate, user: UserDep, backend: BackendDep) 
         )
     thread_id = await backend.assistant.new_thread(user)
     if body.metadata:
-        await backend.assistant.store.aput(
-            (*META_NAMESPACE, user), thread_id, {"metadata": json_safe(body.metadata)}
-        )
+        await backend.assistant.set_metadata(user, thread_id, json_safe(body.metadata))
     return await thread_out(backend, user, thread_id)
 
 
 @router.post("/search", response_model=list[ThreadOut])
 async def search_threads(body: ThreadSearch, user: UserDep, backend: BackendDep) -> list[ThreadOut]:
     """The caller's threads, most recently updated first, filtered by metadata and status."""
-    items = await backend.assistant.store.asearch((*THREADS_NAMESPACE, user), limit=10_000)
-    items.sort(key=lambda item: item.updated_at, reverse=True)
+    records = await backend.assistant.thread_records(user, limit=10_000)
     wanted = body.metadata
-    metas = {
-        m.key: dict(m.value.get("metadata") or {})
-        for m in await backend.assistant.store.asearch((*META_NAMESPACE, user), limit=10_000)
-    }
     out: list[ThreadOut] = []
     skipped = 0
-    for item in items:
-        meta = metas.get(item.key, {})
-        if any(meta.get(k) != v for k, v in wanted.items()):
+    for record in records:
+        if any(record.metadata.get(k) != v for k, v in wanted.items()):
             continue
         if body.status is None and skipped < body.offset:
             skipped += 1
             continue
-        thread = await thread_out(backend, user, item.key, item)
+        thread = await thread_out(backend, user, record.thread_id, record)
         if body.status is not None and thread.status != body.status:
             continue
         if body.status is not None and skipped < body.offset:
@@ -168,15 +154,12 @@ async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep
                 "This thread's turn is still stopping on another server process.",
                 "Send the delete again in a few seconds.",
             ) from None
-    if backend.assistant.monitor is not None:  # background verification stops following it
-        await backend.assistant.monitor.forget(thread_id)
-    await backend.assistant.store.adelete((*META_NAMESPACE, user), thread_id)
     await backend.assistant.delete_thread(thread_id, user)
     await backend.runs.db.delete_thread(thread_id)
     return Response(status_code=204)
 
 
-def _checkpoint(config: dict[str, Any] | None, thread_id: str) -> Checkpoint | None:
+def _checkpoint(config: RunnableConfig | None, thread_id: str) -> Checkpoint | None:
     if not config:
         return None
     conf = config.get("configurable", {})
@@ -187,7 +170,9 @@ def _checkpoint(config: dict[str, Any] | None, thread_id: str) -> Checkpoint | N
     )
 
 
-def state_out(snap: Any, thread_id: str, journey: JourneyView | None = None) -> ThreadStateOut:
+def state_out(
+    snap: StateSnapshot, thread_id: str, journey: JourneyView | None = None
+) -> ThreadStateOut:
     """A StateSnapshot in the protocol's shape."""
     return ThreadStateOut(
         values=json_safe(dict(snap.values or {})),
@@ -213,7 +198,7 @@ def state_out(snap: Any, thread_id: str, journey: JourneyView | None = None) -> 
 async def get_state(thread_id: ThreadDep, backend: BackendDep) -> ThreadStateOut:
     """The thread's current state, its conversation (``values.messages``, the last 200) and
     Satya's journey summary (phase, progress, gate)."""
-    snap = await backend.assistant.graph.aget_state(_config(thread_id))
+    snap = await backend.assistant.snapshot(thread_id)
     view = await backend.assistant.state(thread_id)
     journey = JourneyView(
         phase=view.phase,
@@ -233,21 +218,13 @@ async def get_state(thread_id: ThreadDep, backend: BackendDep) -> ThreadStateOut
 async def _history(
     backend: Backend, thread_id: str, limit: int, before: Checkpoint | None
 ) -> list[ThreadStateOut]:
-    before_cfg = None
+    at = None
     if before is not None and before.checkpoint_id:
-        before_cfg = {
-            "configurable": {
-                "thread_id": thread_id,
-                "checkpoint_ns": before.checkpoint_ns,
-                "checkpoint_id": before.checkpoint_id,
-            }
-        }
+        at = (before.checkpoint_ns, before.checkpoint_id)
     out = []
-    async for snap in backend.assistant.graph.aget_state_history(
-        _config(thread_id), limit=limit, before=before_cfg
-    ):
+    async for snap in backend.assistant.history(thread_id, limit=limit, before=at):
         out.append(state_out(snap, thread_id))
-    if out and before_cfg is None:  # the newest is the current state: it has the conversation
+    if out and at is None:  # the newest is the current state: it has the conversation
         out[0].values = await _with_messages(backend, thread_id, out[0].values)
     return out
 
