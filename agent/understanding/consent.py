@@ -84,7 +84,19 @@ _YES_PHRASES = (
     "correct",
     "right",
     "that's right",
-    "why not",
+    "why_not",
+    "def",
+    "defo",
+    "deffo",
+    "bet",
+    "yessir",
+    "yas",
+    "adelante",
+    "vale",
+    "mach das",
+    "mach es",
+    "mach mal",
+    "vamos",
     "please do",
     "yes do it",
     "ship it",
@@ -151,8 +163,24 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "sell it",
         "put it up",
         "make it live",
+        "go live",
+        "put it live",
+        "publish the listing",
     ),
-    "purchase": ("buy", "buy it", "buy that", "purchase", "purchase it", "get it", "take it"),
+    "purchase": (
+        "buy",
+        "buy it",
+        "buy that",
+        "purchase",
+        "purchase it",
+        "get it",
+        "take it",
+        "take my money",
+        "je le prends",
+        "je la prends",
+        "lo compro",
+        "ich kaufe es",
+    ),
 }
 # Words that may surround an approval without changing it.
 _FILLERS = frozenset(
@@ -285,8 +313,12 @@ def _phrases(gate: str | None) -> frozenset[tuple[str, ...]]:
 _NO = frozenset(tuple(p.split()) for p in _NO_PHRASES)
 
 
+_STRETCHED = re.compile(r"(\w)\1{2,}")
+
+
 def _words(clause: str) -> list[str]:
-    return [w for w in re.split(r"[\s.!]+", clause.strip(" .!")) if w]
+    """The words of ``clause``, a stretched word said once: "yesss" -> "yes"."""
+    return [_STRETCHED.sub(r"\1", w) for w in re.split(r"[\s.!]+", clause.strip(" .!")) if w]
 
 
 def read_consent(text: str, gate: str | None) -> Consent | None:
@@ -295,7 +327,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     ``gate`` is 'upload', 'listing' or 'purchase' (None: the gate is not known, so
     an approval naming any gate's action is taken for it).
     """
-    norm = _normal(text)
+    norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
     if not norm:
         return None
     clauses = [c for c in _CLAUSE.split(norm) if c and c.strip(" .!")]
@@ -314,6 +346,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     return None
 
 
+_WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
     r"^(no|nope|nah|don'?t|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"
 )

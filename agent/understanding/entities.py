@@ -232,6 +232,28 @@ def _tokens(text: str) -> set[str]:
     return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t and t not in _STOP}
 
 
+# What people call a format: "the keras one" is the .h5 file, "the pytorch one" the .pt
+_FORMAT_WORDS = {
+    "h5": {"keras", "tensorflow", "tf", "h5"},
+    "keras": {"keras", "tensorflow", "tf"},
+    "pt": {"pytorch", "torch", "pt"},
+    "pth": {"pytorch", "torch", "pth"},
+    "pb": {"tensorflow", "tf"},
+    "tflite": {"tflite", "tensorflow", "lite"},
+    "pkl": {"pickle", "sklearn", "pkl"},
+    "pickle": {"pickle", "sklearn"},
+}
+
+
+def _name_tokens(f: Path) -> set[str]:
+    """A file's name as words: 'resnet50_v2.pt' -> resnet50, resnet, 50, v2, pt, pytorch…"""
+    stem = _tokens(f.stem)
+    split = {t for s in stem for t in re.findall(r"[a-z]+|\d+", s) if len(t) > 1}
+    suffix = f.suffix.lstrip(".").lower()
+    folders = {t for part in f.parent.parts for t in _tokens(part)}
+    return stem | split | folders | {suffix} | _FORMAT_WORDS.get(suffix, set())
+
+
 def find_files(text: str, base: Path | None) -> list[str]:
     """The files a message names: as written when they exist or look like paths, else the
     one existing model file whose name the words match ("the sentiment bert one")."""
@@ -264,18 +286,38 @@ def find_files(text: str, base: Path | None) -> list[str]:
             piece = raw[start:].strip()
             if (base / piece).is_file():
                 return [piece]
-    words = _tokens(text)
+    files = model_files(base)
+    if _SEGMENT.search(text):  # "the bert one, the tiny one and resnet"
+        several: list[str] = []
+        for segment in _SEGMENT.split(text):
+            for found in _named_by(segment, files, all_tied=bool(_PLURAL.search(segment))):
+                if found not in several:
+                    several.append(found)
+        if len(several) > 1:
+            return several
+    return _named_by(text, files, all_tied=bool(_PLURAL.search(text)))
+
+
+_SEGMENT = re.compile(r",|;|\band\b|&|\bplus\b|\bas well as\b", re.I)
+_PLURAL = re.compile(r"\b(both|all|models|files|ones)\b", re.I)
+
+
+def _named_by(words_of: str, files: list[Path], *, all_tied: bool) -> list[str]:
+    """The one model file whose name the words match best ("the sentiment bert one"),
+    or every file tied for best when ``all_tied`` ("both sentiment models")."""
+    words = _tokens(words_of)
     if not words:
         return []
     scored: list[tuple[int, str]] = []
-    for f in model_files(base):
-        name = _tokens(f.stem) | {f.suffix.lstrip(".").lower()}  # "the gguf"
-        hit = len(words & name)
+    for f in files:
+        hit = len(words & _name_tokens(f))  # "the gguf", "the resnet one"
         if hit:
             scored.append((hit, str(f)))
     scored.sort(reverse=True)
     if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return [scored[0][1]]
+    if scored and all_tied:
+        return sorted(f for hit, f in scored if hit == scored[0][0])
     return []
 
 

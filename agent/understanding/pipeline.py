@@ -95,7 +95,7 @@ class Reading:
 
     intent: Intent
     confidence: float
-    source: str  # consent, context, classifier, rules, clarify
+    source: str  # consent, context, entities, classifier, rules, clarify
     alternatives: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -150,15 +150,21 @@ class Understanding:
         likely = [k for k, _ in ranked]
         # an entity settles close calls: a file that exists is about uploading, a price about pricing
         if (
-            top not in _UPLOADS
-            and score < OVERRULE
-            and ruled["kind"] in ("unknown", "help", "greet", "set_expertise", *_UPLOADS)
-            and not _IS_QUESTION.search(text)
-            and set(likely) & _UPLOADS
-            and _existing(extract_paths(text), d.base_dir)
+            ruled["kind"] in ("unknown", "help", "greet", "set_expertise", *_UPLOADS)
+            and (not _IS_QUESTION.search(text) or _REQUEST.search(text))
+            and (
+                (
+                    (top in _UPLOADS or score < OVERRULE)
+                    and set(likely) & _UPLOADS
+                    and _existing(extract_paths(text), d.base_dir)
+                )
+                # "put the bert one up": words of publishing and files of the user's they name
+                or (_UPLOAD_VERB.search(text) and find_files(text, d.base_dir))
+            )
         ):
-            top = next(k for k in likely if k in _UPLOADS)
+            top = top if top in _UPLOADS else next((k for k in likely if k in _UPLOADS), "upload")
             score = max(score, CONFIDENT)
+            return Reading(self._slots(top, text, d, ruled), score, "entities", ranked)
         if (
             top != "set_price"
             and ruled["kind"] in ("unknown", "help", "set_price")
@@ -350,6 +356,17 @@ def _existing(paths: list[str], base: Path | None) -> bool:
     return any((base / Path(p).expanduser()).exists() for p in paths)
 
 
+# "can you get it out there?" asks for something to be done, not for information
+_REQUEST = re.compile(
+    r"\b(?:can|could|would|will)\s+(?:you|u|ya)\b(?!.*\b(?:how|what|why|when|which)\b)", re.I
+)
+# words of publishing a file: with a file the words name, an upload whatever the phrasing
+_UPLOAD_VERB = re.compile(
+    r"\b(upload|publish|put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
+    r"monetise|sell|"
+    r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?))\b",
+    re.I,
+)
 _IS_QUESTION = re.compile(r"\?\s*$|^\s*(?:how|what|why|is|does|do|can|should|would)\b", re.I)
 _PRICE_VERB = re.compile(
     r"\b(price|charge|ask|make it|set it|for|sell|cheaper|lower|at|like|want|go with)\b", re.I

@@ -18,7 +18,7 @@ from flows.intents import Expertise, Intent, IntentKind, intent
 MIST_PER_SUI = 10**9
 _MODEL_EXT = r"(?:safetensors|onnx|pt|pth|bin|ckpt|h5|keras|gguf|pb|zip|pkl|pickle|npz|tflite)"
 _PATH = re.compile(
-    rf"""(?:"([^"]+)"|'([^']+)'|((?:~|\.{{1,2}})?/[^\s,;]+|[^\s,;/]+\.{_MODEL_EXT}\b|[^\s,;]+/[^\s,;]+))""",
+    rf"""(?:"([^"]+)"|(?<!\w)'([^']+)'(?!\w)|((?:~|\.{{1,2}})?/[^\s,;]+|[^\s,;/]+\.{_MODEL_EXT}\b|[^\s,;]+/[^\s,;]+))""",
     re.I,
 )
 _PRICE = re.compile(r"(\d+(?:\.\d+)?)\s*(sui|mist)\b", re.I)

@@ -59,6 +59,10 @@ async def test_no_gate_answer_but_an_approval_approves() -> None:
         ("ok wait", "upload"),
         ("yeah no", "upload"),
         ("sure, but first show me the market", "listing"),
+        ("why not?", "upload"),  # asked, not agreed
+        ("go live", "upload"),  # the listing's words at the upload question
+        ("take my money", "listing"),
+        ("yesss but cheaper", "listing"),
     ],
 )
 def test_hedges_questions_and_other_gates_never_approve(text: str, gate: str) -> None:
@@ -75,6 +79,15 @@ def test_hedges_questions_and_other_gates_never_approve(text: str, gate: str) ->
         ("oui vas-y", "listing"),
         ("absolutely, do it please", "purchase"),
         ("buy it", "purchase"),
+        ("yesss", "upload"),  # a stretched word is the word
+        ("okkk go ahead", "upload"),
+        ("si, adelante", "upload"),
+        ("ja, mach das", "listing"),
+        ("def", "upload"),
+        ("why not, yes", "upload"),
+        ("go live", "listing"),
+        ("take my money", "purchase"),
+        ("oui, je le prends", "purchase"),
     ],
 )
 def test_plain_approvals_approve(text: str, gate: str) -> None:
@@ -84,6 +97,7 @@ def test_plain_approvals_approve(text: str, gate: str) -> None:
 def test_a_mind_change_ending_in_no_declines() -> None:
     assert read_consent("sure... wait, no, don't do it", "upload") == "decline"
     assert read_consent("yes— actually no", "listing") == "decline"
+    assert read_consent("nooo", "upload") == "decline"
 
 
 # -- through the Assistant ---------------------------------------------------------

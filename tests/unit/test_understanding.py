@@ -26,7 +26,15 @@ def understanding() -> Understanding:
 
 @pytest.fixture
 def models(tmp_path: Path) -> Path:
-    make_files(tmp_path, ["models/sentiment-bert.safetensors", "sentiment-tiny.safetensors"])
+    make_files(
+        tmp_path,
+        [
+            "models/sentiment-bert.safetensors",
+            "sentiment-tiny.safetensors",
+            "exports/classifier.h5",
+            "resnet50_v2.pt",
+        ],
+    )
     return tmp_path
 
 
@@ -77,6 +85,21 @@ async def test_the_held_out_set_is_understood_and_no_consent_is_invented(
         ("I've done this loads of times", {}, "set_expertise", {"expertise": "expert"}),
         ("not a total beginner but no expert either", {}, "set_expertise",
          {"expertise": "intermediate"}),
+        # files named by what they are, not by their names
+        ("can u put the tiny sentiment model up", {}, "upload",
+         {"paths": ["sentiment-tiny.safetensors"]}),
+        ("the keras one in exports, can you get it out there?", {}, "upload",
+         {"paths": ["exports/classifier.h5"]}),
+        ("hey, I trained a classifier, it's in exports/classifier.h5, can you sell it?", {},
+         "upload", {"paths": ["exports/classifier.h5"]}),
+        ("put the bert one, the tiny one and the resnet up", {}, "bulk_upload",
+         {"paths": ["models/sentiment-bert.safetensors", "sentiment-tiny.safetensors",
+                    "resnet50_v2.pt"]}),
+        ("publish both sentiment models please", {}, "bulk_upload",
+         {"paths": ["models/sentiment-bert.safetensors", "sentiment-tiny.safetensors"]}),
+        # an apostrophe is not a quote: no path "ve got a model, it"
+        ("I've got a sentiment model, it's the bert one, can we put it up for sale", {},
+         "upload", {"paths": ["models/sentiment-bert.safetensors"]}),
     ],
 )  # fmt: skip
 def test_the_issues_examples_are_understood(
