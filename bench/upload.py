@@ -23,8 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script, bench/ is first on sys.path, and its scripts (bench/inspect.py) would
-# shadow standard-library modules; put the repository root there instead.
+# Run as a script: this checkout's packages come first, installed or not.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))

@@ -1,6 +1,6 @@
 """Inspection throughput against a plain SHA-256 of the same safetensors file.
 
-Run: ``python -P bench/inspect.py [--size-mib 1024] [--rounds 2] [--dir DIR]``.
+Run: ``python bench/inspect_speed.py [--size-mib 1024] [--rounds 2] [--dir DIR]``.
 
 The file is written by the safetensors library from memory-mapped float32 data
 (the library's serializer reads the tensors through their pointers, so nothing
@@ -16,9 +16,8 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named like the stdlib module; keep its folder off the import path.
+# Run as a script: this checkout's packages come first, installed or not.
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse  # noqa: E402
