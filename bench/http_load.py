@@ -22,26 +22,26 @@ from pathlib import Path
 # Run as a script: this checkout's packages come first, installed or not.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-import httpx  # noqa: E402
+import httpx
 
-from agent.assistant import Assistant  # noqa: E402
-from agent.persistence import open_persistence  # noqa: E402
-from agent.server.auth import add_key  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from agent.assistant import Assistant
+from agent.persistence import open_persistence
+from agent.server.auth import add_key
+from agent.settings import Settings
 
 SCRIPT = [
     "hello",
