@@ -222,6 +222,16 @@ class _TurnOutcome:
     kinds: list[str] = field(default_factory=list)
 
 
+def _running_jobs(ctx: dict[str, Any]) -> dict[str, str]:
+    """The enclave jobs a journey waits for -> the progress task each is shown as."""
+    bulk = [f for f in ctx.get("bulk") or [] if f.get("status") == "verifying"]
+    if bulk:
+        return {str(f["job_id"]): f"verification:{f.get('file_name', '')}" for f in bulk}
+    if ctx.get("job_id") and not ctx.get("verification_id"):
+        return {str(ctx["job_id"]): "verification"}
+    return {}
+
+
 class Assistant:
     """Runs journeys: one LangGraph thread per conversation, persisted by the checkpointer."""
 
@@ -553,9 +563,9 @@ class Assistant:
     async def _follow_verification(self, thread_id: str, user: str) -> None:
         """The turn left a verification job running: hand it to the background monitor."""
         snap = await self.graph.aget_state(self._config(thread_id))
-        ctx = dict((snap.values or {}).get("context") or {})
-        if self.monitor is not None and ctx.get("job_id"):
-            await self.monitor.register(thread_id, str(ctx["job_id"]), user)
+        tasks = _running_jobs(dict((snap.values or {}).get("context") or {}))
+        if self.monitor is not None and tasks:
+            await self.monitor.register(thread_id, next(iter(tasks)), user, tasks=tasks)
 
     # -- background work ---------------------------------------------------------
 
@@ -587,7 +597,7 @@ class Assistant:
                 payload = None
             elif (
                 values.get("status") == WorkflowStatus.VERIFYING
-                and ctx.get("job_id") == job_id
+                and job_id in _running_jobs(ctx)
                 and not snap.interrupts
             ):
                 payload = {"intent": intent("verification_update"), "user_id": user_id}

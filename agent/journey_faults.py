@@ -12,8 +12,9 @@ from flows.services import Services
 from integrations.chain.faults import FaultyLedger
 from integrations.chain.fixed_terms import FixedTermsLedger
 from integrations.chain.port import Ledger
-from integrations.errors import EnclaveUnavailable
+from integrations.errors import ConfigurationError, EnclaveUnavailable
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
+from integrations.tee.local import LocalVerifier
 from integrations.tee.port import (
     EnclaveInfo,
     JobStatus,
@@ -39,7 +40,8 @@ class StorageFaults(Strict):
 
 class VerifierFaults(Strict):
     tamper: bool = False
-    fail: Literal["enclave_down"] | None = None
+    # enclave_down: the first submission is refused; crash: the first job dies mid-way
+    fail: Literal["enclave_down", "crash"] | None = None
     slow_s: float = Field(default=0.0, ge=0, le=120)  # each job takes at least this long
 
 
@@ -148,6 +150,10 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
             services = dataclasses.replace(services, verifier=TamperingVerifier(services.verifier))
         elif v.fail == "enclave_down":
             services = dataclasses.replace(services, verifier=DownVerifier(services.verifier))
+        elif v.fail == "crash":
+            if not isinstance(services.verifier, LocalVerifier):
+                raise ConfigurationError("The 'crash' fault needs the local verifier.")
+            services.verifier.fail_next = "crash"  # the real enclave's own fault switch
         if v.slow_s:
             slow = SlowVerifier(services.verifier, v.slow_s)
             services = dataclasses.replace(services, verifier=slow)

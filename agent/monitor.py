@@ -149,12 +149,23 @@ class VerificationMonitor:
                 await task
         self._tasks.clear()
 
-    async def register(self, thread_id: str, job_id: str, user_id: str) -> None:
-        """Record a job that outlived its turn, and follow it."""
+    async def register(
+        self, thread_id: str, job_id: str, user_id: str, *, tasks: dict[str, str] | None = None
+    ) -> None:
+        """Record jobs that outlived their turn, and follow them.
+
+        ``tasks`` maps each job of the thread (a bulk upload has several) to the
+        progress task it is shown as; by default ``job_id`` alone, as ``verification``.
+        """
         await self.assistant.store.aput(
             VERIFYING_NAMESPACE,
             thread_id,
-            {"thread_id": thread_id, "job_id": job_id, "user_id": user_id},
+            {
+                "thread_id": thread_id,
+                "job_id": job_id,
+                "user_id": user_id,
+                "tasks": tasks or {job_id: "verification"},
+            },
         )
         self.watch(thread_id)
 
@@ -210,11 +221,35 @@ class VerificationMonitor:
             except Exception:  # a store hiccup must not stop the monitor
                 log.warning("could not list background verifications", exc_info=True)
 
+    async def _ended(
+        self, thread_id: str, tasks: dict[str, str], last: dict[str, tuple[str, int]]
+    ) -> str | None:
+        """Publish the progress of the thread's running jobs; the first job that ended, if any."""
+        for job_id, task in tasks.items():
+            st = await self.assistant.services.verifier.status(job_id)
+            if st.state not in ("queued", "running"):
+                return job_id
+            now = (st.state, int(st.fraction * 100))
+            if last.get(job_id) != now:
+                last[job_id] = now
+                self.assistant.publish(
+                    thread_id,
+                    ProgressEvent(
+                        task=task,
+                        fraction=st.fraction,
+                        done=now[1],
+                        total=100,
+                        eta_s=st.eta_s,
+                        message=st.message,
+                    ),
+                )
+        return None
+
     async def _follow(self, thread_id: str) -> None:
         key = f"verification:{thread_id}"
         held = False
         errors = 0
-        last: tuple[str, int] | None = None
+        last: dict[str, tuple[str, int]] = {}  # job -> the progress last published
         store = self.assistant.store
         try:
             while True:
@@ -226,38 +261,28 @@ class VerificationMonitor:
                     await asyncio.sleep(max(self.poll_s, self.lease_ttl_s / 3))
                     continue
                 held = True
-                job_id, user_id = str(item.value["job_id"]), str(item.value["user_id"])
+                user_id = str(item.value["user_id"])
+                tasks = dict(item.value.get("tasks") or {item.value["job_id"]: "verification"})
                 try:
-                    st = await self.assistant.services.verifier.status(job_id)
+                    ended = await self._ended(thread_id, tasks, last)
                 except SatyaError as error:
                     errors += 1
-                    log.warning("verification job %s: %s", job_id, error.message)
+                    log.warning("verification of %s: %s", thread_id, error.message)
                     if errors < MAX_STATUS_ERRORS:
                         await asyncio.sleep(self.poll_s * (2 ** min(errors, 5)))
                         continue
+                    ended = next(iter(tasks))
                 else:
                     errors = 0
-                    if st.state in ("queued", "running"):
-                        now = (st.state, int(st.fraction * 100))
-                        if now != last:
-                            last = now
-                            self.assistant.publish(
-                                thread_id,
-                                ProgressEvent(
-                                    task="verification",
-                                    fraction=st.fraction,
-                                    done=now[1],
-                                    total=100,
-                                    eta_s=st.eta_s,
-                                    message=st.message,
-                                ),
-                            )
+                    if ended is None:
                         await asyncio.sleep(self.poll_s)
                         continue
+                job_id = ended
                 # The completion turn removes the record, or records the next job when the
                 # journey submitted a fresh one (a retry after the enclave died): follow that.
                 await self.assistant.deliver_verification(thread_id, job_id, user_id)
-                errors, last = 0, None
+                errors = 0
+                last.clear()
         finally:
             if held:
                 with contextlib.suppress(Exception):

@@ -26,6 +26,7 @@ _CODE_TEXT = {
     "network_timeout": "network timeout",
     "service_unavailable": "storage service outage",
     "enclave_unavailable": "enclave outage",
+    "chain_unavailable": "Sui node outage",
 }
 _ALTERNATIVE = {
     "network_timeout": "use a smaller chunk size and fewer parallel uploads "

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         default=2, ge=1, le=16, description="Bulk upload: files uploaded at the same time."
     )
     upload_retries: int = Field(default=3, ge=0, le=20)
+    max_auto_retries: int = Field(
+        default=1,
+        ge=0,
+        le=10,
+        description="Automatic retries of a step that failed for a passing reason (a timeout, "
+        "an outage), before the user is asked.",
+    )
     auto_cap_wal: float = Field(
         default=5.0, ge=0, description="auto mode: storage spend cap (WAL)."
     )

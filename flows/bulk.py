@@ -35,9 +35,19 @@ from langgraph.types import Command
 
 from flows.assessment import check_model_file
 from flows.bulk_listing import as_context, listable_indexes
-from flows.events import report_progress, say
+from flows.events import say
+from flows.failures import retries_automatically, retry_rule
 from flows.gates import ask, auto_storage_approved, decide
 from flows.listing import draft_upload_terms
+from flows.publication import (
+    job_finished,
+    model_draft,
+    record_verification,
+    register_model,
+    start_verification,
+    store_file,
+    upload_progress,
+)
 from flows.services import Services
 from flows.state import (
     END,
@@ -49,16 +59,10 @@ from flows.state import (
     WorkflowStatus,
     complete,
 )
-from flows.upload import chunks_text
 from integrations.chain.market import infer_category
-from integrations.chain.port import ModelDraft, Signer
-from integrations.errors import SatyaError, VerificationFailed
-from integrations.storage.chunked import upload_file
+from integrations.chain.port import Signer
+from integrations.errors import SatyaError
 from integrations.storage.cost import estimate_storage_cost
-from integrations.storage.progress import TransferProgress
-from integrations.tee.attestation import verify_result
-from integrations.tee.port import VerificationRequest
-from integrations.tee.quality import PASS_SCORE
 
 _GLOB_CHARS = frozenset("*?[")
 _PLAN_STEPS = [
@@ -71,8 +75,6 @@ _PLAN_STEPS = [
     Step.MONITOR_VERIFICATION,
     Step.REPORT_QUALITY,
 ]
-# Failures a new attempt cannot change: the enclave judged the file's own bytes.
-_FINAL_CODES = frozenset({"verification_failed"})
 _ERROR_FIELDS = ("stage", "error_code", "error_message", "error_hint", "error_retryable")
 
 
@@ -246,7 +248,14 @@ async def bulk_gate(
 
 
 class _Pipeline:
-    """One file's way from disk to a verified PendingModel; shared by the bulk workers."""
+    """One file's way through ``flows.publication``, shared by the bulk workers.
+
+    A failure goes by the one retry rule (``flows.failures.retry_rule``): an
+    automatic retry with a notice for a retryable error, exactly as on the
+    single-file path, else the file's outcome. The turn waits for verifications
+    at most ``verify_foreground_s`` from the first one started; jobs still running
+    then go on in the background monitor.
+    """
 
     def __init__(self, state: JourneyState, runtime: Runtime[Services], wallet: Signer) -> None:
         self.state = state
@@ -255,64 +264,82 @@ class _Pipeline:
         self.wallet = wallet
         # One signer, one gas coin: chain transactions go one at a time.
         self.chain_lock = asyncio.Lock()
+        self.wait_until: float | None = None  # the foreground wait for verifications ends
 
     async def run(self, item: BulkFile) -> BulkFile:
         """Publish one file; its failure is recorded in the returned item, never raised."""
         out = BulkFile(**item)
         for key in _ERROR_FIELDS:  # a retry starts clean
             out.pop(key, None)  # type: ignore[misc]
-        stage = "upload"
-        try:
-            await self._upload(out)
-            stage = "register"
-            await self._register(out)
-            stage = "verification"
-            await self._verify(out)
-        except SatyaError as error:
-            out |= BulkFile(
-                status="failed",
-                stage=stage,
-                error_code=error.code,
-                error_message=error.message,
-                error_hint=error.hint,
-                error_retryable=error.retryable,
+        out["failures"] = 0
+        while True:
+            stage = "upload"
+            try:
+                if not out.get("manifest_blob_id"):
+                    await self._upload(out)
+                stage = "register"
+                if not out.get("model_id"):
+                    await self._register(out)
+                stage = "verification"
+                if out.get("status") != "verifying":
+                    await self._submit(out)
+                await self._follow(out)  # a job still running is left to the background monitor
+                return out
+            except SatyaError as error:
+                if not self.failed(out, stage, error):
+                    return out
+
+    def failed(self, item: BulkFile, stage: str, error: SatyaError) -> bool:
+        """Count a failure of ``item`` at ``stage``; True if it is retried automatically."""
+        cfg = self.services.config
+        failures = item.get("failures", 0) + 1
+        item["failures"] = failures
+        if stage == "verification":  # the next attempt gets a fresh enclave job
+            item["verify_attempt"] = item.get("verify_attempt", 0) + 1
+            item["status"] = "failed"
+        if retries_automatically(error.code, failures, cfg.max_auto_retries):
+            say(
+                self.runtime,
+                "bulk_auto_retry",
+                file_name=item.get("file_name", ""),
+                code=error.code,
+                message=error.message,
+                attempt=failures,
+                of=cfg.max_auto_retries,
+                node=stage,
             )
-            say(self.runtime, "bulk_file_failed", **out)
-            return out
-        out["status"] = "done"
-        say(self.runtime, "bulk_file_done", **out)
-        return out
+            return True
+        item |= BulkFile(
+            status="failed",
+            stage=stage,
+            error_code=error.code,
+            error_message=error.message,
+            error_hint=error.hint,
+            error_retryable=error.retryable,
+        )
+        say(self.runtime, "bulk_file_failed", **item)
+        return False
+
+    async def resume(self, item: BulkFile) -> BulkFile:
+        """Look once more at a file whose verification went on in the background."""
+        out = BulkFile(**item)
+        while True:
+            try:
+                if out.get("status") != "verifying":  # the enclave died: a fresh job
+                    await self._submit(out)
+                await self._follow(out)
+                return out
+            except SatyaError as error:
+                if not self.failed(out, "verification", error):
+                    return out
 
     async def _upload(self, item: BulkFile) -> None:
-        cfg = self.services.config
         name = item.get("file_name", "")
-        last = [0.0]
-
-        def on_progress(p: TransferProgress) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.1 or p.bytes_done >= p.bytes_total:
-                last[0] = now
-                report_progress(
-                    self.runtime,
-                    f"upload:{name}",
-                    done=p.bytes_done,
-                    total=p.bytes_total,
-                    rate=p.bytes_per_s,
-                    eta_s=p.eta_s,
-                    message=chunks_text(p, cfg.upload_concurrency),
-                )
-
-        result = await upload_file(
-            self.services.storage,
+        result = await store_file(
+            self.services,
             Path(item.get("path", "")),
-            journal_dir=cfg.journal_dir,
-            session_key=item.get("key", ""),
-            chunk_size=cfg.chunk_size,
-            concurrency=cfg.upload_concurrency,
-            epochs=cfg.epochs,
-            retries=cfg.upload_retries,
-            backoff_s=cfg.upload_backoff_s,
-            on_progress=on_progress,
+            prefix=item.get("key", ""),
+            on_progress=upload_progress(self.runtime, f"upload:{name}"),
         )
         item |= BulkFile(
             manifest_blob_id=result.manifest_blob_id,
@@ -323,7 +350,6 @@ class _Pipeline:
 
     async def _register(self, item: BulkFile) -> None:
         ledger = self.services.ledger
-        fmt = item.get("format", "")
         if ledger.listing_terms_fixed_at_upload and not item.get("title"):
             # The listing will show what is registered now: drafted terms, never a stub.
             terms = await draft_upload_terms(ledger, as_context(item))
@@ -336,76 +362,67 @@ class _Pipeline:
                 price_high_mist=terms.get("price_high_mist", 0),
                 price_explanation=terms.get("price_explanation", ""),
             )
-        draft = ModelDraft(
-            title=item.get("title") or Path(item.get("file_name", "model")).stem,
-            description=item.get("description") or f"{fmt} model, verified in a TEE",
-            category=item.get("category", "general"),
-            tags=tuple(item.get("tags") or (fmt, item.get("category", "general"))),
-            model_blob_id=item.get("manifest_blob_id", ""),
-            model_digest=item.get("sha256", ""),
-            size_bytes=item.get("size_bytes", 0),
-            file_format=fmt,
-            price_mist=item.get("price_mist", 0),
-        )
         async with self.chain_lock:
-            receipt = await self.services.ledger.upload_model(
-                self.wallet, draft, request_id=f"{item.get('key')}:register"
+            receipt = await register_model(
+                self.services, self.wallet, model_draft(item), prefix=item.get("key", "")
             )
         item["model_id"] = receipt.created[0]
 
-    async def _verify(self, item: BulkFile) -> None:
-        services = self.services
-        cfg = services.config
-        key = item.get("key", "")
+    async def _submit(self, item: BulkFile) -> None:
         async with self.chain_lock:
-            await services.ledger.submit_for_verification(
-                self.wallet, item.get("model_id", ""), request_id=f"{key}:submit"
+            item["job_id"] = await start_verification(
+                self.services,
+                self.wallet,
+                item.get("model_id", ""),
+                blob_id=item.get("manifest_blob_id", ""),
+                file_format=item.get("format"),
+                prefix=item.get("key", ""),
+                attempt=item.get("verify_attempt", 0),
             )
-        job_id = await services.verifier.submit(
-            VerificationRequest(
-                model_blob_id=item.get("manifest_blob_id", ""), model_type_hint=item.get("format")
-            ),
-            idempotency_key=f"{key}:verify",
-        )
-        item["job_id"] = job_id
+        item["status"] = "verifying"
+        if self.wait_until is None:
+            self.wait_until = time.monotonic() + self.services.config.verify_foreground_s
+
+    async def _follow(self, item: BulkFile) -> bool:
+        """Wait for the file's job while the turn may; True once it ended and is recorded."""
+        cfg = self.services.config
         while True:
-            st = await services.verifier.status(job_id)
-            if st.state == "failed":
-                raise VerificationFailed(
-                    "Verification failed: "
-                    + ("; ".join(st.findings) or st.message or "no reason given")
-                )
-            if st.state == "succeeded":
+            st = await self.services.verifier.status(item.get("job_id", ""))
+            if job_finished(st):
                 break
+            if self.wait_until is not None and time.monotonic() >= self.wait_until:
+                return False
             await asyncio.sleep(cfg.verify_poll_s)
-        signed = await services.verifier.result(job_id)
-        verified = verify_result(
-            signed,
-            trusted=services.trusted_enclaves,
-            expected_model_digest=item.get("sha256", ""),
-            expected_blob_id=item.get("manifest_blob_id", ""),
-            max_age_s=cfg.result_max_age_s,
-            now_ms=int(time.time() * 1000),
-        )
-        if verified.quality_score < PASS_SCORE:
-            raise VerificationFailed(
-                f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
-            )
         async with self.chain_lock:
-            receipt = await services.ledger.complete_verification(
-                self.wallet, item.get("model_id", ""), signed, request_id=f"{key}:complete"
+            recorded = await record_verification(
+                self.services,
+                self.wallet,
+                item.get("job_id", ""),
+                model_id=item.get("model_id", ""),
+                sha256=item.get("sha256", ""),
+                blob_id=item.get("manifest_blob_id", ""),
+                prefix=item.get("key", ""),
             )
-        item |= BulkFile(verification_id=receipt.created[0], quality_score=verified.quality_score)
+        item |= BulkFile(
+            status="done",
+            verification_id=recorded.verification_id,
+            quality_score=recorded.quality_score,
+        )
+        say(self.runtime, "bulk_file_done", **item)
+        return True
 
 
-async def bulk_upload(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
-    """Run the queue, largest file first, ``bulk_concurrency`` at a time; then the summary."""
+async def bulk_upload(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["__end__"]]:
+    """Run the queue, largest file first, ``bulk_concurrency`` at a time; then the summary,
+    or, while verifications still run, hand them to the background."""
     services = runtime.context
     cfg = services.config
     files = list(state["context"].get("bulk", []))
     todo = [i for i, f in enumerate(files) if f.get("status") == "planned" or _rerunnable(f)]
     todo.sort(key=lambda i: files[i].get("size_bytes", 0), reverse=True)
-    started = time.monotonic()
+    started_at = time.time()
     say(
         runtime,
         "bulk_started",
@@ -417,7 +434,7 @@ async def bulk_upload(state: JourneyState, runtime: Runtime[Services]) -> dict[s
         wallet = await services.wallet_for(state["user_id"])
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
-        return {"status": WorkflowStatus.FAILED}
+        return Command(goto=END, update={"status": WorkflowStatus.FAILED})
     pipeline = _Pipeline(state, runtime, wallet)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in todo:
@@ -429,6 +446,42 @@ async def bulk_upload(state: JourneyState, runtime: Runtime[Services]) -> dict[s
             files[i] = await pipeline.run(files[i])
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(cfg.bulk_concurrency, len(todo))))))
+    return _after_run(state, runtime, files, started_at)
+
+
+async def bulk_verify(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["__end__"]]:
+    """The completion event of a bulk upload's background verification: record and announce
+    every job that ended (an enclave that died gets a fresh job), then the summary once none
+    is left running."""
+    services = runtime.context
+    files = list(state["context"].get("bulk", []))
+    wallet = await services.wallet_for(state["user_id"])
+    pipeline = _Pipeline(state, runtime, wallet)
+    pipeline.wait_until = time.monotonic()  # look once; the monitor follows what still runs
+    for i, f in enumerate(files):
+        if f.get("status") == "verifying":
+            files[i] = await pipeline.resume(f)
+    return _after_run(state, runtime, files, state["context"].get("bulk_started_at", time.time()))
+
+
+def _after_run(
+    state: JourneyState, runtime: Runtime[Services], files: list[BulkFile], started_at: float
+) -> Command[Literal["__end__"]]:
+    """The summary once every file has its outcome; else the background hand-over."""
+    running = [f.get("file_name", "") for f in files if f.get("status") == "verifying"]
+    ctx: ModelContext = {**state["context"], "bulk": files, "bulk_started_at": started_at}
+    if running:
+        say(runtime, "bulk_verification_background", count=len(running), order=running)
+        return Command(
+            goto=END,
+            update={
+                "context": ctx,
+                "current_phase": Phase.VERIFICATION_MONITORING,
+                "status": WorkflowStatus.VERIFYING,
+            },
+        )
     done = [f for f in files if f.get("status") == "done"]
     failed = [f for f in files if f.get("status") in ("failed", "skipped")]
     say(
@@ -439,7 +492,7 @@ async def bulk_upload(state: JourneyState, runtime: Runtime[Services]) -> dict[s
         done=len(done),
         failed=len(failed),
         total=len(files),
-        elapsed_s=round(time.monotonic() - started, 1),
+        elapsed_s=round(time.time() - started_at, 1),
         bytes_sent=sum(f.get("bytes_sent", 0) for f in done),
     )
     _say_next(runtime, files)
@@ -451,17 +504,20 @@ async def bulk_upload(state: JourneyState, runtime: Runtime[Services]) -> dict[s
         Step.MONITOR_VERIFICATION,
         Step.REPORT_QUALITY,
     )
-    return {
-        "context": {**state["context"], "bulk": files},
-        "current_phase": Phase.COMPLETED if done else Phase.UPLOAD,
-        "status": WorkflowStatus.COMPLETED if done else WorkflowStatus.FAILED,
-        **(steps if done else {}),
-    }
+    return Command(
+        goto=END,
+        update={
+            "context": ctx,
+            "current_phase": Phase.COMPLETED if done else Phase.UPLOAD,
+            "status": WorkflowStatus.COMPLETED if done else WorkflowStatus.FAILED,
+            **(steps if done else {}),
+        },
+    )
 
 
 def _final(item: BulkFile) -> bool:
     """A failure that another attempt would repeat (the verdict on the file's content)."""
-    return item.get("status") == "failed" and item.get("error_code") in _FINAL_CODES
+    return item.get("status") == "failed" and retry_rule(item.get("error_code", "")) == "final"
 
 
 def _rerunnable(item: BulkFile) -> bool:

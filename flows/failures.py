@@ -1,11 +1,32 @@
-"""Turning an adapter error into a trip to the recovery node."""
+"""Turning an adapter error into a trip to the recovery node, and the one retry rule."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from flows.state import ErrorRecord, JourneyState, WorkflowStatus
-from integrations.errors import SatyaError
+from integrations.errors import SatyaError, error_class
+
+RetryRule = Literal["automatic", "on_request", "final"]
+
+
+def retry_rule(code: str) -> RetryRule:
+    """How a failure with ``code`` is retried, decided by its error class alone.
+
+    ``automatic``: retried with a notice, up to ``max_auto_retries`` (a timeout, a
+    node or enclave that did not answer); ``final``: never run again as it is (the
+    enclave's verdict on the file); ``on_request``: after the user fixes the cause
+    and says 'retry'. Single and bulk publication both ask here.
+    """
+    cls = error_class(code)
+    if cls.retryable:
+        return "automatic"
+    return "final" if cls.final else "on_request"
+
+
+def retries_automatically(code: str, attempts: int, limit: int) -> bool:
+    """True if failure number ``attempts`` (from 1) with ``code`` is retried by itself."""
+    return retry_rule(code) == "automatic" and attempts <= limit
 
 
 def failure_update(

@@ -47,7 +47,6 @@ _TERMINAL = (
     "settings",
     "browse",
     "download_verify",
-    "bulk_upload",
     "bulk_list",
     "abandon",
 )
@@ -93,6 +92,7 @@ def build_graph(
     g.add_node("bulk_plan", bulk.bulk_plan)
     g.add_node("bulk_gate", bulk.bulk_gate)
     g.add_node("bulk_upload", bulk.bulk_upload)
+    g.add_node("bulk_verify", bulk.bulk_verify)
     g.add_node("bulk_retry", bulk.bulk_retry)
     g.add_node("bulk_listing_prep", bulk_listing.bulk_listing_prep)
     g.add_node("bulk_listing_gate", bulk_listing.bulk_listing_gate)

@@ -32,6 +32,7 @@ Route = Literal[
     "list_model",
     "bulk_plan",
     "bulk_retry",
+    "bulk_verify",
     "bulk_listing_prep",
     "abandon",
 ]
@@ -87,6 +88,8 @@ def route(state: JourneyState) -> Route:
     kind = intent["kind"]
     ctx = state.get("context") or {}
     if kind == "verification_update":  # the monitor's completion event
+        if any(f.get("status") == "verifying" for f in ctx.get("bulk", [])):
+            return "bulk_verify"
         verifying = ctx.get("job_id") and not ctx.get("verification_id")
         return "verify_monitor" if verifying else "status"
     if kind == "abandon":  # a stopped step the user cancelled

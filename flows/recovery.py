@@ -1,6 +1,7 @@
 """Recovery with graduated escalation.
 
-1. automatic retry with a notice (retryable errors, up to ``max_auto_retries``);
+1. automatic retry with a notice (errors whose class is ``retryable``, up to
+   ``max_auto_retries``: ``flows.failures.retry_rule``, the rule bulk uses too);
 2. guided troubleshooting specific to the error (conversion guide, cleanup, top-up…);
 3. an alternative approach;
 4. escalation with a support bundle that preserves the whole context, secrets redacted.
@@ -19,6 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import say
+from flows.failures import retry_rule
 from flows.services import Services
 from flows.state import END, JourneyState, WorkflowStatus, progress
 
@@ -88,8 +90,7 @@ async def recovery(
         say(runtime, "nothing_to_retry")
         return Command(goto=END)
     code, attempts = error["code"], error["attempts"]
-    retryable = code in ("network_timeout", "service_unavailable", "enclave_unavailable")
-    auto = cfg.max_auto_retries if retryable else 0
+    auto = cfg.max_auto_retries if retry_rule(code) == "automatic" else 0
     if attempts <= auto:
         say(
             runtime,

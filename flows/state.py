@@ -103,7 +103,8 @@ class ErrorRecord(TypedDict):
 
 
 class BulkFile(TypedDict, total=False):
-    """One file of a bulk upload: its plan, then its outcome (``status``: planned/done/failed/skipped)."""
+    """One file of a bulk upload: its plan, then its outcome
+    (``status``: planned, verifying, done, failed or skipped)."""
 
     path: str
     file_name: str
@@ -123,6 +124,8 @@ class BulkFile(TypedDict, total=False):
     bytes_skipped: int
     model_id: str
     job_id: str
+    verify_attempt: int  # the enclave job's number: a job the enclave died in is started anew
+    failures: int  # failures in a row of this file's current run (the automatic-retry count)
     verification_id: str
     quality_score: int
     error_code: str
@@ -189,6 +192,7 @@ class ModelContext(TypedDict, total=False):
     download_path: str
     # bulk upload: one entry per file, largest first
     bulk: list[BulkFile]
+    bulk_started_at: float  # when the last bulk run started (epoch seconds), for its summary
 
 
 class JourneyState(TypedDict):

@@ -7,30 +7,22 @@ edits to them ("title: …", "price 2 SUI"), and ``register`` registers them.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from flows.events import report_progress, say
+from flows.events import say
 from flows.failures import failure_update
 from flows.gates import ask, auto_storage_approved, decide
 from flows.listing import apply_edits, draft_upload_terms
+from flows.publication import chunks_text, model_draft, register_model, store_file, upload_progress
 from flows.services import Services
 from flows.state import END, JourneyState, Phase, Step, WorkflowStatus, complete
-from integrations.chain.port import ModelDraft
 from integrations.errors import FileProblem, SatyaError
-from integrations.storage.chunked import upload_file
-from integrations.storage.progress import TransferProgress
 
-
-def chunks_text(p: TransferProgress, concurrency: int) -> str:
-    """'chunk 12/40, 4 in parallel': how the chunked upload is going, for progress rows."""
-    in_flight = min(concurrency, p.chunks_total - p.chunks_done)
-    text = f"chunk {p.chunks_done}/{p.chunks_total}"
-    return f"{text}, {in_flight} in parallel" if in_flight > 1 else text
+__all__ = ["chunks_text", "register", "upload", "upload_gate"]
 
 
 async def upload_gate(
@@ -115,36 +107,15 @@ async def upload(
         chunk_count=ctx.get("chunk_count", 0),
         concurrency=cfg.upload_concurrency,
     )
-    last = [0.0]
-
-    def on_progress(p: TransferProgress) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.1 or p.bytes_done >= p.bytes_total:
-            last[0] = now
-            report_progress(
-                runtime,
-                "upload",
-                done=p.bytes_done,
-                total=p.bytes_total,
-                rate=p.bytes_per_s,
-                eta_s=p.eta_s,
-                message=chunks_text(p, cfg.upload_concurrency),
-            )
-
     try:
         if not path.is_file():
             raise FileProblem(f"{ctx.get('file_name', path)} is no longer at {path}.")
-        result = await upload_file(
-            services.storage,
+        result = await store_file(
+            services,
             path,
-            journal_dir=cfg.journal_dir,
-            session_key=state["workflow_id"],
+            prefix=state["workflow_id"],
             chunk_size=ctx.get("chunk_size", cfg.chunk_size),
-            concurrency=cfg.upload_concurrency,
-            epochs=cfg.epochs,
-            retries=cfg.upload_retries,
-            backoff_s=cfg.upload_backoff_s,
-            on_progress=on_progress,
+            on_progress=upload_progress(runtime, "upload"),
         )
     except SatyaError as error:
         return Command(
@@ -190,20 +161,8 @@ async def register(
         ctx = {**ctx, **await draft_upload_terms(services.ledger, ctx)}
     try:
         wallet = await services.wallet_for(state["user_id"])
-        draft = ModelDraft(
-            title=ctx.get("title") or Path(ctx.get("file_name", "model")).stem,
-            description=ctx.get("description")
-            or f"{ctx.get('format', '')} model, verified in a TEE",
-            category=ctx.get("category", "general"),
-            tags=tuple(ctx.get("tags") or [ctx.get("format", ""), ctx.get("category", "general")]),
-            model_blob_id=ctx["manifest_blob_id"],
-            model_digest=ctx["sha256"],
-            size_bytes=ctx.get("size_bytes", 0),
-            file_format=ctx.get("format", ""),
-            price_mist=ctx.get("price_mist", 0),
-        )
-        receipt = await services.ledger.upload_model(
-            wallet, draft, request_id=f"{state['workflow_id']}:register"
+        receipt = await register_model(
+            services, wallet, model_draft(ctx), prefix=state["workflow_id"]
         )
     except SatyaError as error:
         return Command(goto="recovery", update=failure_update(state, "register", error))

@@ -11,12 +11,10 @@ from langgraph.types import Command
 
 from flows.events import report_progress, say
 from flows.failures import failure_update
+from flows.publication import job_finished, record_verification, start_verification
 from flows.services import Services
 from flows.state import JourneyState, Phase, Step, WorkflowStatus, complete
-from integrations.errors import EnclaveUnavailable, SatyaError, VerificationFailed
-from integrations.tee.attestation import verify_result
-from integrations.tee.port import VerificationRequest
-from integrations.tee.quality import PASS_SCORE
+from integrations.errors import SatyaError
 
 
 def _attempt(state: JourneyState) -> int:
@@ -35,14 +33,14 @@ async def verify_submit(
     wf = state["workflow_id"]
     try:
         wallet = await services.wallet_for(state["user_id"])
-        await services.ledger.submit_for_verification(
-            wallet, ctx["model_id"], request_id=f"{wf}:submit"
-        )
-        job_id = await services.verifier.submit(
-            VerificationRequest(
-                model_blob_id=ctx["manifest_blob_id"], model_type_hint=ctx.get("format")
-            ),
-            idempotency_key=f"{wf}:verify:{_attempt(state)}",
+        job_id = await start_verification(
+            services,
+            wallet,
+            ctx["model_id"],
+            blob_id=ctx["manifest_blob_id"],
+            file_format=ctx.get("format"),
+            prefix=wf,
+            attempt=_attempt(state),
         )
     except SatyaError as error:
         return Command(goto="recovery", update=failure_update(state, "verify_submit", error))
@@ -89,15 +87,7 @@ async def verify_monitor(
                 eta_s=st.eta_s,
                 message=st.message,
             )
-            if st.state == "failed" and st.failure_code == EnclaveUnavailable.code:
-                # the enclave died mid-job (a restart, a crash): worth a fresh job, not a verdict
-                raise EnclaveUnavailable(st.message or "The enclave stopped during the job.")
-            if st.state == "failed":
-                raise VerificationFailed(
-                    "Verification failed: "
-                    + ("; ".join(st.findings) or st.message or "no reason given"),
-                )
-            if st.state == "succeeded":
+            if job_finished(st):
                 break
             if time.monotonic() >= deadline:
                 say(
@@ -116,22 +106,15 @@ async def verify_monitor(
                     },
                 )
             await asyncio.sleep(cfg.verify_poll_s)
-        signed = await services.verifier.result(ctx["job_id"])
-        verified = verify_result(
-            signed,
-            trusted=services.trusted_enclaves,
-            expected_model_digest=ctx["sha256"],
-            expected_blob_id=ctx["manifest_blob_id"],
-            max_age_s=cfg.result_max_age_s,
-            now_ms=int(time.time() * 1000),
-        )
-        if verified.quality_score < PASS_SCORE:
-            raise VerificationFailed(
-                f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
-            )
         wallet = await services.wallet_for(state["user_id"])
-        receipt = await services.ledger.complete_verification(
-            wallet, ctx["model_id"], signed, request_id=f"{state['workflow_id']}:complete"
+        recorded = await record_verification(
+            services,
+            wallet,
+            ctx["job_id"],
+            model_id=ctx["model_id"],
+            sha256=ctx["sha256"],
+            blob_id=ctx["manifest_blob_id"],
+            prefix=state["workflow_id"],
         )
     except SatyaError as error:
         return Command(
@@ -140,24 +123,23 @@ async def verify_monitor(
                 state, "verify_monitor", error, current_phase=Phase.VERIFICATION_MONITORING
             ),
         )
-    security = str(signed.data.get("security_assessment", ""))
     say(
         runtime,
         "verification_passed",
-        quality_score=verified.quality_score,
-        security=security,
-        enclave_key=signed.public_key[:16],
+        quality_score=recorded.quality_score,
+        security=recorded.security_assessment,
+        enclave_key=recorded.enclave_key,
         expertise=state["expertise"],
-        data=dict(signed.data),
+        data=recorded.data,
     )
     return Command(
         goto="listing_prep",
         update={
             "context": {
                 **ctx,
-                "verification_id": receipt.created[0],
-                "quality_score": verified.quality_score,
-                "security_assessment": security,
+                "verification_id": recorded.verification_id,
+                "quality_score": recorded.quality_score,
+                "security_assessment": recorded.security_assessment,
             },
             "status": WorkflowStatus.ACTIVE,
             "error": None,

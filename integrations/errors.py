@@ -5,12 +5,20 @@ journey maps them to recovery branches by their ``code``; the user sees
 ``str(error)`` (a plain sentence) and ``error.hint`` (what to do next), never a
 traceback.
 
+Whether another attempt is worth making is decided here, once, by the class:
+``retryable`` errors (a timeout, a service or node that did not answer, an
+enclave that died mid-job) are retried automatically; ``final`` ones (the
+enclave's verdict on the file, a file that cannot be published as it is) are
+never run again as they are, since the same input gets the same answer; the
+rest wait for the user to fix the cause and say 'retry'. ``error_class(code)``
+finds the class of a recorded error.
+
     SatyaError
     ├── ConfigurationError          settings are missing or contradictory
     ├── UserInputError              the user's input cannot be used as given
     │   ├── FileProblem             path missing, unreadable, not a file
-    │   ├── InvalidModelFormat      code "invalid_format"
-    │   └── DangerousModel          code "dangerous_model" (would run code when loaded)
+    │   ├── InvalidModelFormat      code "invalid_format"; final
+    │   └── DangerousModel          code "dangerous_model" (would run code when loaded); final
     ├── StorageError                blob storage (Walrus or the local store)
     │   ├── NetworkTimeout          code "network_timeout"; retryable
     │   ├── ServiceUnavailable      code "service_unavailable"; retryable
@@ -28,7 +36,7 @@ traceback.
     │   ├── ChainUnavailable        code "chain_unavailable"; retryable (node unreachable)
     │   └── SpendingCapExceeded     code "spending_cap"
     ├── VerificationError           the TEE side
-    │   ├── VerificationFailed      code "verification_failed" (the model failed)
+    │   ├── VerificationFailed      code "verification_failed" (the model failed); final
     │   ├── EnclaveUnavailable      code "enclave_unavailable"; retryable
     │   └── ResultRejected          code "result_rejected" (bad signature, stale, ...)
     └── LanguageModelError          the optional LLM; always recovered by the rules
@@ -44,7 +52,8 @@ class SatyaError(Exception):
     """Base class. ``code`` names the recovery branch; ``hint`` says what to do next."""
 
     code: str = "error"
-    retryable: bool = False
+    retryable: bool = False  # another attempt as it is may succeed: retried automatically
+    final: bool = False  # the same input gets the same answer: never run again as it is
     default_hint: str = "Try again; if it keeps happening, say 'support bundle'."
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -73,11 +82,13 @@ class FileProblem(UserInputError):
 
 class InvalidModelFormat(UserInputError):
     code = "invalid_format"
+    final = True
     default_hint = "Convert the model to safetensors or ONNX; say 'conversion guide' for steps."
 
 
 class DangerousModel(UserInputError):
     code = "dangerous_model"
+    final = True
     default_hint = (
         "Export the weights to safetensors (it cannot carry code) and upload that file; "
         "say 'conversion guide' for steps."
@@ -178,6 +189,7 @@ class VerificationError(SatyaError):
 
 class VerificationFailed(VerificationError):
     code = "verification_failed"
+    final = True
     default_hint = "Read the findings; fix the model (e.g. export to safetensors) and upload again."
 
 
@@ -199,6 +211,22 @@ class LanguageModelError(SatyaError):
     code = "language_model"
     retryable = True
     default_hint = "The rule-based interpreter is used instead."
+
+
+def error_classes() -> list[type[SatyaError]]:
+    """Every class of the tree, ``SatyaError`` first."""
+    found: list[type[SatyaError]] = [SatyaError]
+    for cls in found:
+        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
+    return found
+
+
+def error_class(code: str) -> type[SatyaError]:
+    """The most general class whose ``code`` this is (``SatyaError`` for a code of no class)."""
+    for cls in error_classes():
+        if cls.code == code:
+            return cls
+    return SatyaError
 
 
 __all__ = [
@@ -228,4 +256,6 @@ __all__ = [
     "UserInputError",
     "VerificationError",
     "VerificationFailed",
+    "error_class",
+    "error_classes",
 ]

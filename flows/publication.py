@@ -1,0 +1,217 @@
+"""The one publication pipeline: store -> register -> verify -> record.
+
+The single-file journey (``flows.upload``, ``flows.verification``) and bulk
+publication (``flows.bulk``) both call these functions, so one file goes the
+same way whichever door it came through: the same idempotency keys, the same
+reading of an enclave job's end, the same checks on its signed result.
+
+Every external write is keyed by ``prefix`` (the workflow id for one file, the
+workflow id plus the file for bulk) and the step, and an enclave job also by its
+attempt number, so a re-run after a crash repeats no write and a retry after
+the enclave died gets a fresh job::
+
+    {prefix}:register   {prefix}:submit   {prefix}:verify:{attempt}   {prefix}:complete
+
+Example::
+
+    result = await store_file(services, path, prefix=wf, on_progress=print)
+    receipt = await register_model(services, wallet, model_draft(fields), prefix=wf)
+    job_id = await start_verification(services, wallet, receipt.created[0],
+                                      blob_id=result.manifest_blob_id, file_format="onnx",
+                                      prefix=wf, attempt=0)
+    while not job_finished(await services.verifier.status(job_id)):
+        await asyncio.sleep(0.1)
+    recorded = await record_verification(services, wallet, job_id, model_id=..., ...)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from langgraph.runtime import Runtime
+
+from flows.events import ProgressTask, report_progress
+from flows.services import Services
+from integrations.chain.port import ModelDraft, Signer, TxReceipt
+from integrations.errors import EnclaveUnavailable, VerificationFailed
+from integrations.storage.chunked import UploadResult, upload_file
+from integrations.storage.progress import TransferProgress
+from integrations.tee.attestation import verify_result
+from integrations.tee.port import JobStatus, VerificationRequest
+from integrations.tee.quality import PASS_SCORE
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A verification result that checked out and is recorded on chain."""
+
+    verification_id: str
+    quality_score: int
+    security_assessment: str
+    enclave_key: str
+    data: dict[str, object]
+
+
+def chunks_text(p: TransferProgress, concurrency: int) -> str:
+    """'chunk 12/40, 4 in parallel': how the chunked upload is going, for progress rows."""
+    in_flight = min(concurrency, p.chunks_total - p.chunks_done)
+    text = f"chunk {p.chunks_done}/{p.chunks_total}"
+    return f"{text}, {in_flight} in parallel" if in_flight > 1 else text
+
+
+def upload_progress(
+    runtime: Runtime[Services], task: ProgressTask
+) -> Callable[[TransferProgress], None]:
+    """A progress callback that reports the upload as ``task``, at most ten times a second."""
+    concurrency = runtime.context.config.upload_concurrency
+    last = [0.0]
+
+    def on_progress(p: TransferProgress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1 or p.bytes_done >= p.bytes_total:
+            last[0] = now
+            report_progress(
+                runtime,
+                task,
+                done=p.bytes_done,
+                total=p.bytes_total,
+                rate=p.bytes_per_s,
+                eta_s=p.eta_s,
+                message=chunks_text(p, concurrency),
+            )
+
+    return on_progress
+
+
+def request_id(prefix: str, step: str, attempt: int | None = None) -> str:
+    """The idempotency key of one external write (see the module docstring)."""
+    return f"{prefix}:{step}" if attempt is None else f"{prefix}:{step}:{attempt}"
+
+
+async def store_file(
+    services: Services,
+    path: Path,
+    *,
+    prefix: str,
+    chunk_size: int | None = None,
+    on_progress: Callable[[TransferProgress], None] | None = None,
+) -> UploadResult:
+    """Upload ``path`` in chunks; a second call with the same ``prefix`` resumes it."""
+    cfg = services.config
+    return await upload_file(
+        services.storage,
+        path,
+        journal_dir=cfg.journal_dir,
+        session_key=prefix,
+        chunk_size=chunk_size or cfg.chunk_size,
+        concurrency=cfg.upload_concurrency,
+        epochs=cfg.epochs,
+        retries=cfg.upload_retries,
+        backoff_s=cfg.upload_backoff_s,
+        on_progress=on_progress,
+    )
+
+
+def model_draft(fields: Mapping[str, object]) -> ModelDraft:
+    """The PendingModel to register from a file's context (its terms, or plain defaults)."""
+    fmt = str(fields.get("format") or "")
+    category = str(fields.get("category") or "general")
+    tags = fields.get("tags")
+    return ModelDraft(
+        title=str(fields.get("title") or Path(str(fields.get("file_name") or "model")).stem),
+        description=str(fields.get("description") or f"{fmt} model, verified in a TEE"),
+        category=category,
+        tags=tuple(str(t) for t in tags)
+        if isinstance(tags, Sequence) and tags
+        else (fmt, category),
+        model_blob_id=str(fields["manifest_blob_id"]),
+        model_digest=str(fields["sha256"]),
+        size_bytes=int(str(fields.get("size_bytes") or 0)),
+        file_format=fmt,
+        price_mist=int(str(fields.get("price_mist") or 0)),
+    )
+
+
+async def register_model(
+    services: Services, wallet: Signer, draft: ModelDraft, *, prefix: str
+) -> TxReceipt:
+    """Create the PendingModel on chain (once per ``prefix``)."""
+    return await services.ledger.upload_model(
+        wallet, draft, request_id=request_id(prefix, "register")
+    )
+
+
+async def start_verification(
+    services: Services,
+    wallet: Signer,
+    model_id: str,
+    *,
+    blob_id: str,
+    file_format: str | None,
+    prefix: str,
+    attempt: int,
+) -> str:
+    """Mark the model as verifying on chain and start enclave job number ``attempt``."""
+    await services.ledger.submit_for_verification(
+        wallet, model_id, request_id=request_id(prefix, "submit")
+    )
+    return await services.verifier.submit(
+        VerificationRequest(model_blob_id=blob_id, model_type_hint=file_format),
+        idempotency_key=request_id(prefix, "verify", attempt),
+    )
+
+
+def job_finished(st: JobStatus) -> bool:
+    """True once a job succeeded, False while it runs; a failed job raises.
+
+    The one reading of a failed job: the enclave dying mid-job (a restart, a
+    crash) is ``EnclaveUnavailable``, worth a fresh job; anything else is the
+    enclave's verdict on the file, ``VerificationFailed``.
+    """
+    if st.state == "failed" and st.failure_code == EnclaveUnavailable.code:
+        raise EnclaveUnavailable(st.message or "The enclave stopped during the job.")
+    if st.state == "failed":
+        raise VerificationFailed(
+            "Verification failed: " + ("; ".join(st.findings) or st.message or "no reason given")
+        )
+    return st.state == "succeeded"
+
+
+async def record_verification(
+    services: Services,
+    wallet: Signer,
+    job_id: str,
+    *,
+    model_id: str,
+    sha256: str,
+    blob_id: str,
+    prefix: str,
+) -> Recorded:
+    """Check the finished job's signed result against the file, then record it on chain."""
+    cfg = services.config
+    signed = await services.verifier.result(job_id)
+    verified = verify_result(
+        signed,
+        trusted=services.trusted_enclaves,
+        expected_model_digest=sha256,
+        expected_blob_id=blob_id,
+        max_age_s=cfg.result_max_age_s,
+        now_ms=int(time.time() * 1000),
+    )
+    if verified.quality_score < PASS_SCORE:
+        raise VerificationFailed(
+            f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
+        )
+    receipt = await services.ledger.complete_verification(
+        wallet, model_id, signed, request_id=request_id(prefix, "complete")
+    )
+    return Recorded(
+        verification_id=receipt.created[0],
+        quality_score=verified.quality_score,
+        security_assessment=str(signed.data.get("security_assessment", "")),
+        enclave_key=signed.public_key[:16],
+        data=dict(signed.data),
+    )
