@@ -264,6 +264,10 @@ class Understanding:
                 out["kind"] = "bulk_upload"
             elif kind == "bulk_upload" and len(paths) == 1 and not (several or _BULK.search(text)):
                 out["kind"] = "upload"  # one file named: one upload, whatever the phrasing
+            if "price_mist" not in out and _LIST_WORDS.search(text):
+                price = price_in_words(text)  # "upload these and list them at two SUI"
+                if price is not None:
+                    out["price_mist"] = price
         elif kind == "set_price":
             price = _price_said(text, d)
             if price is None and d.gate == "listing":
@@ -367,6 +371,7 @@ _UPLOAD_VERB = re.compile(
     r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?))\b",
     re.I,
 )
+_LIST_WORDS = re.compile(r"\b(list|sell|price|at|for|each|charge)\b", re.I)
 _IS_QUESTION = re.compile(r"\?\s*$|^\s*(?:how|what|why|is|does|do|can|should|would)\b", re.I)
 _PRICE_VERB = re.compile(
     r"\b(price|charge|ask|make it|set it|for|sell|cheaper|lower|at|like|want|go with)\b", re.I

@@ -296,6 +296,9 @@ def extract_paths(text: str) -> list[str]:
     return out
 
 
+_UPLOAD_KINDS = ("upload", "quick_upload", "bulk_upload")
+
+
 class RuleInterpreter:
     """Deterministic text -> ``Intent``; never raises on any input."""
 
@@ -353,7 +356,7 @@ class RuleInterpreter:
             slots["epochs"] = int(epochs.group(1)) if epochs else None
             if len(paths) > 1 or any(set(p) & set("*?[") for p in paths) or _BULK.search(stripped):
                 kind = "bulk_upload"
-        if kind in ("set_price", "browse", "upload", "quick_upload") and price is not None:
+        if kind in ("set_price", "browse", *_UPLOAD_KINDS) and price is not None:
             slots["price_mist"] = price
         if kind == "set_price":  # "price tiny.onnx 3 SUI": one model of a bulk listing
             slots["paths"] = extract_paths(stripped) or None
