@@ -14,7 +14,7 @@ from flows.purchase import check_enclave_signature, listing_summary
 from flows.services import Services
 from flows.state import JourneyState
 from integrations.chain.market import market_analysis
-from integrations.chain.port import PLATFORM_FEE_BPS
+from integrations.chain.port import PLATFORM_FEE_BPS, STATUS_VERIFIED
 from integrations.errors import SatyaError
 
 
@@ -46,6 +46,11 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
 
     async def pending() -> object:
         objs = await ledger.owned_objects(wallet.address, "PendingModel")
+        if any(o.fields.get("status") == STATUS_VERIFIED for o in objs):
+            # Listing hands the PendingModel back to its creator (as the contract does):
+            # a verified one that is already listed is not pending any more.
+            listed = {o.fields.get("pending_model_id") for o in await ledger.listings()}
+            objs = [o for o in objs if o.object_id not in listed]
         return [
             {"id": o.object_id, "title": o.fields.get("title"), "status": o.fields.get("status")}
             for o in objs

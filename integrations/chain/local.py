@@ -9,7 +9,8 @@ repeated ``(sender, request_id)`` returns the first receipt with
 ``replayed=True`` and charges nothing, and several processes may share one file.
 
 Money: integer MIST; each transaction burns ``gas_mist`` from its sender; a
-sale sends ``price * 250 // 10000`` to the platform and the rest to the seller.
+sale sends ``price * 250 // 10000`` to the contract's platform address (0x0 as
+published, so the fee is burned) and the rest of the payment to the seller.
 Faucet: an address is credited ``faucet_mist`` once, the first time the ledger
 sees it (its first ``balance`` query or transaction); ``fund`` adds more.
 Set ``faucet_mist=0`` to turn automatic funding off.
@@ -92,7 +93,7 @@ class PlatformStats:
     platform_fee_bps: int
     gas_burnt_mist: int
     minted_mist: int
-    circulating_mist: int  # the sum of all account balances
+    circulating_mist: int  # all account balances but the fees burned at PLATFORM_ADDRESS
 
     def as_dict(self) -> dict[str, int]:
         """Plain numbers, e.g. for a raw-data view."""
@@ -528,7 +529,10 @@ class LocalLedger:
 
         def read(conn: sqlite3.Connection) -> PlatformStats:
             reg = load_object(conn, self._registry_id, "MarketplaceRegistry").fields
-            total = conn.execute("SELECT COALESCE(SUM(mist), 0) FROM accounts").fetchone()[0]
+            total = conn.execute(
+                "SELECT COALESCE(SUM(mist), 0) FROM accounts WHERE address != ?",
+                (rules.PLATFORM_ADDRESS,),
+            ).fetchone()[0]
             return PlatformStats(
                 listed_models=int(str(reg["listed_count"])),
                 pending_models=int(str(reg["pending_count"])),

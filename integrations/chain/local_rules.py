@@ -5,9 +5,20 @@ Each function is one Move entry point of ``satya::marketplace`` (plus
 ``ChainError`` (or ``ResultRejected``) before writing anything it must not.
 The surrounding SQLite transaction makes every call all-or-nothing.
 
-Rules beyond the original contract: only the owner may submit or list;
-``complete_verification`` needs a fresh result signed by a registered
-enclave over the pending model's digest; a creator cannot buy their own model.
+Observable behaviour follows the deployed contract: the same events with the
+same fields (``ModelUploaded`` at upload, none at submit,
+``VerificationSubmitted`` at ``complete_verification``, ``ModelListed`` naming
+the pending model with the listing as ``marketplace_id``, ``ModelPurchased``);
+listing hands the ``PendingModel`` and ``VerificationResult`` back to the
+creator; a purchase sends the whole payment less the fee to the creator and the
+fee to the contract's ``@satya`` address, which is 0x0 in the published bytecode
+(``PLATFORM_ADDRESS``: the fee is burned); a purchase record's ``access_key`` is
+empty. ``PendingModel`` is an owned object, so only its owner can submit,
+complete or list it.
+
+The one rule beyond the contract: ``complete_verification`` needs a fresh
+result signed by a registered enclave over the pending model's digest (the
+contract accepts any bytes as ``verifier_signature``).
 """
 
 from __future__ import annotations
@@ -38,6 +49,8 @@ from integrations.errors import (
 from integrations.tee.port import EnclaveInfo, SignedResult
 
 U64_MAX = (1 << 64) - 1
+# ``@satya`` in the published bytecode: named addresses are not rewritten at publish.
+PLATFORM_ADDRESS = "0x" + "00" * 32
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 BPS_DENOMINATOR = 10_000
 
@@ -132,16 +145,14 @@ def upload_model(ctx: TxContext, registry_id: str, draft: ModelDraft) -> None:
             "model_id": model_id,
             "creator": ctx.sender,
             "title": draft.title,
-            "category": draft.category,
-            "price": draft.price_mist,
-            "model_blob_id": draft.model_blob_id,
-            "timestamp": ctx.now_ms,
+            "blob_id": draft.model_blob_id,
+            "status": STATUS_PENDING,
         },
     )
 
 
 def submit_for_verification(ctx: TxContext, pending_id: str) -> None:
-    """Status 0 -> 1; owner only."""
+    """Status 0 -> 1; owner only; no event (as in the contract)."""
     model = _owned(ctx, pending_id, "PendingModel")
     if _int(model, "status") != STATUS_PENDING:
         raise InvalidStatus(f"Model {pending_id} is not pending (status {model.fields['status']}).")
@@ -149,10 +160,6 @@ def submit_for_verification(ctx: TxContext, pending_id: str) -> None:
     model.fields["verification_attempts"] = _int(model, "verification_attempts") + 1
     model.fields["updated_at"] = ctx.now_ms
     ctx.save(model)
-    ctx.emit(
-        "VerificationSubmitted",
-        {"model_id": pending_id, "creator": model.owner, "timestamp": ctx.now_ms},
-    )
 
 
 def find_enclave(ctx: TxContext, public_key: str) -> ChainObject | None:
@@ -170,9 +177,10 @@ def complete_verification(
 ) -> None:
     """Status 1 -> 2 with a ``VerificationResult`` owned by the creator.
 
-    Any sender may deliver the result: the authority is the enclave signature.
+    Only the owner can pass the (owned) ``PendingModel``; the result must also
+    carry a valid enclave signature, which the contract does not check.
     """
-    model = load_object(ctx.conn, pending_id, "PendingModel")
+    model = _owned(ctx, pending_id, "PendingModel")
     if _int(model, "status") != STATUS_VERIFYING:
         raise InvalidStatus(
             f"Model {pending_id} is not awaiting verification (status {model.fields['status']})."
@@ -212,13 +220,12 @@ def complete_verification(
     ctx.save(model)
     _bump(ctx, registry_id, pending_count=-1, verified_count=1)
     ctx.emit(
-        "VerificationCompleted",
+        "VerificationSubmitted",
         {
             "model_id": pending_id,
             "verification_id": verification_id,
-            "enclave_id": enclave.object_id,
             "quality_score": score,
-            "timestamp": ctx.now_ms,
+            "verified": True,
         },
     )
 
@@ -231,8 +238,9 @@ def list_on_marketplace(
     price_mist: int | None = None,
     metadata: ListingMetadata | None = None,
 ) -> None:
-    """Consumes the ``PendingModel`` and its ``VerificationResult``; creates a shared listing.
+    """A shared listing; the ``PendingModel`` and ``VerificationResult`` go back to the creator.
 
+    A pending model is listed once (the contract aborts on a second listing).
     ``price_mist`` and ``metadata``, when given, replace the price and text set at upload.
     """
     if price_mist is not None:
@@ -247,6 +255,13 @@ def list_on_marketplace(
     verification = _owned(ctx, verification_id, "VerificationResult")
     if verification.fields["model_id"] != pending_id:
         raise InvalidStatus(f"Verification {verification_id} belongs to another model.")
+    listed = ctx.conn.execute(
+        "SELECT id FROM objects WHERE short_type = 'MarketplaceModel' AND deleted_by IS NULL "
+        "AND json_extract(fields, '$.pending_model_id') = ?",
+        (pending_id,),
+    ).fetchone()
+    if listed is not None:
+        raise InvalidStatus(f"Model {pending_id} is already listed as {listed[0]}.")
     f = model.fields
     listing_id = ctx.new_object(
         "marketplace",
@@ -287,25 +302,27 @@ def list_on_marketplace(
             "featured": False,
         },
     )
-    ctx.consume(pending_id)
-    ctx.consume(verification_id)
+    # Transferred back to the creator (the same owner): they stay readable, with status 2.
+    ctx.save(model)
+    ctx.save(verification)
     _bump(ctx, registry_id, verified_count=-1, listed_count=1)
     ctx.emit(
         "ModelListed",
         {
-            "model_id": listing_id,
-            "pending_model_id": pending_id,
+            "model_id": pending_id,
+            "marketplace_id": listing_id,
             "creator": f["creator"],
-            "category": f["category"],
             "price": f["price"] if price_mist is None else price_mist,
-            "quality_score": verification.fields["quality_score"],
-            "timestamp": ctx.now_ms,
+            "verified": True,
         },
     )
 
 
 def purchase(ctx: TxContext, registry_id: str, listing_id: str, payment_mist: int) -> None:
-    """Pays the price from the buyer: ``fee`` to the platform, the rest to the seller."""
+    """Takes the whole payment: ``fee`` (on the price) to ``PLATFORM_ADDRESS``, the rest to the seller.
+
+    As in the contract, paying more than the price gives the excess to the seller.
+    """
     listing = load_object(ctx.conn, listing_id, "MarketplaceModel")
     price = _int(listing, "price")
     seller = str(listing.fields["creator"])
@@ -326,16 +343,14 @@ def purchase(ctx: TxContext, registry_id: str, listing_id: str, payment_mist: in
             f"The wallet holds {held} MIST; paying {payment_mist} MIST plus "
             f"{ctx.gas_mist} MIST gas needs more."
         )
-    debit(ctx.conn, ctx.sender, price, "the purchase")
-    credit(ctx.conn, seller, price - fee)
+    debit(ctx.conn, ctx.sender, payment_mist, "the purchase")
+    credit(ctx.conn, seller, payment_mist - fee)
+    credit(ctx.conn, PLATFORM_ADDRESS, fee)
     listing.fields["current_downloads"] = _int(listing, "current_downloads") + 1
     listing.fields["total_earnings"] = _int(listing, "total_earnings") + price - fee
     listing.fields["last_purchased_at"] = ctx.now_ms
     ctx.save(listing)
     _bump(ctx, registry_id, purchase_count=1, total_volume=price, fees_collected=fee)
-    access_key = hashlib.blake2b(
-        f"{ctx.digest}:{listing_id}:{ctx.sender}".encode(), digest_size=32
-    ).hexdigest()
     record_id = ctx.new_object(
         "marketplace",
         "PurchaseRecord",
@@ -350,20 +365,17 @@ def purchase(ctx: TxContext, registry_id: str, listing_id: str, payment_mist: in
             "expires_at": None,
             "access_granted": True,
             "download_count": 0,
-            "access_key": access_key,
+            "access_key": [],  # empty on chain: "set by the SEAL service"
         },
     )
     ctx.emit(
         "ModelPurchased",
         {
-            "model_id": listing_id,
             "purchase_id": record_id,
             "buyer": ctx.sender,
-            "seller": seller,
-            "price": price,
-            "platform_fee": fee,
-            "seller_amount": price - fee,
-            "timestamp": ctx.now_ms,
+            "model_id": listing_id,
+            "amount": price,
+            "access_granted": True,
         },
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import socket
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from pysui.sui.sui_grpc.pgrpc_clients import GrpcProtocolClient
 from integrations.chain.fixed_terms import FixedTermsLedger
 from integrations.chain.keys import SuiKeypair, verify_transaction_signature
 from integrations.chain.local import LocalLedger
+from integrations.chain.local_rules import PLATFORM_ADDRESS
 from integrations.chain.local_tx import canonical_tx_bytes
 from integrations.chain.port import (
     STATUS_PENDING,
@@ -29,6 +31,7 @@ from integrations.chain.port import (
     STATUS_VERIFYING,
     Ledger,
     ModelDraft,
+    TxReceipt,
 )
 from integrations.chain.sui import SuiLedger
 from integrations.chain.sui_node import PysuiNode, write_pysui_config
@@ -95,7 +98,22 @@ async def ledger(
     await adapter.aclose()
 
 
+@dataclass
+class _Journey:
+    creator: SuiKeypair
+    buyer: SuiKeypair
+    pending_id: str
+    verification_id: str
+    listing_id: str
+    receipts: dict[str, TxReceipt]
+
+
 async def _journey(ledger: Ledger, clock: ManualClock) -> tuple[SuiKeypair, SuiKeypair, str]:
+    run = await _full_journey(ledger, clock)
+    return run.creator, run.buyer, run.listing_id
+
+
+async def _full_journey(ledger: Ledger, clock: ManualClock) -> _Journey:
     creator, buyer, operator = SuiKeypair.generate(), SuiKeypair.generate(), SuiKeypair.generate()
     enclave = Ed25519PrivateKey.generate()
     reg = await ledger.register_enclave(operator, debug_enclave_info(enclave), request_id="e")
@@ -111,10 +129,96 @@ async def _journey(ledger: Ledger, clock: ManualClock) -> tuple[SuiKeypair, SuiK
         timestamp_ms=clock(),
         enclave_id=reg.created[0],
     )
+    with pytest.raises(PermissionDenied):  # on chain only the owner can pass a PendingModel
+        await ledger.complete_verification(buyer, pid, result, request_id="cv-stranger")
     cv = await ledger.complete_verification(creator, pid, result, request_id="cv")
     assert (await ledger.get_object(pid)).fields["status"] == STATUS_VERIFIED
     lst = await ledger.list_on_marketplace(creator, pid, cv.created[0], request_id="list")
-    return creator, buyer, lst.created[0]
+    receipts = {"upload": up, "complete": cv, "list": lst}
+    return _Journey(creator, buyer, pid, cv.created[0], lst.created[0], receipts)
+
+
+def _events(receipt: TxReceipt) -> list[tuple[str, dict[str, object]]]:
+    return [(e.type.rsplit("::", 1)[1], e.fields) for e in receipt.events]
+
+
+async def test_events_objects_and_money_are_the_contracts(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    """What ``satya::marketplace`` does, observed in the Move test runner (reference/move)."""
+    run = await _full_journey(ledger, clock)
+    creator, buyer = run.creator.address, run.buyer.address
+    assert _events(run.receipts["upload"]) == [
+        (
+            "ModelUploaded",
+            {
+                "model_id": run.pending_id,
+                "creator": creator,
+                "title": DRAFT.title,
+                "blob_id": DRAFT.model_blob_id,
+                "status": STATUS_PENDING,
+            },
+        )
+    ]
+    assert _events(run.receipts["complete"]) == [
+        (
+            "VerificationSubmitted",
+            {
+                "model_id": run.pending_id,
+                "verification_id": run.verification_id,
+                "quality_score": 77,
+                "verified": True,
+            },
+        )
+    ]
+    assert _events(run.receipts["list"]) == [
+        (
+            "ModelListed",
+            {
+                "model_id": run.pending_id,
+                "marketplace_id": run.listing_id,
+                "creator": creator,
+                "price": DRAFT.price_mist,
+                "verified": True,
+            },
+        )
+    ]
+    # Listing returns the pending model and the verification to the creator; once only.
+    pending = await ledger.get_object(run.pending_id)
+    verification = await ledger.get_object(run.verification_id)
+    assert (pending.owner, pending.fields["status"]) == (creator, STATUS_VERIFIED)
+    assert verification.owner == creator
+    listing = await ledger.get_object(run.listing_id)
+    assert listing.fields["pending_model_id"] == run.pending_id
+    assert listing.fields["verification_id"] == run.verification_id
+
+    # An overpayment goes wholly to the creator; the fee (on the price) to 0x0.
+    creator_before = await ledger.balance(creator)
+    burned_before = await ledger.balance(PLATFORM_ADDRESS)
+    payment = DRAFT.price_mist + 1_000
+    fee = DRAFT.price_mist * 250 // 10_000
+    buy = await ledger.purchase(run.buyer, run.listing_id, payment_mist=payment, request_id="b")
+    assert await ledger.balance(creator) == creator_before + payment - fee
+    assert await ledger.balance(PLATFORM_ADDRESS) == burned_before + fee
+    record = await ledger.get_object(buy.created[0])
+    assert record.owner == buyer
+    assert record.fields["access_key"] == []
+    assert (record.fields["amount_paid"], record.fields["platform_fee"]) == (DRAFT.price_mist, fee)
+    assert _events(buy) == [
+        (
+            "ModelPurchased",
+            {
+                "purchase_id": buy.created[0],
+                "buyer": buyer,
+                "model_id": run.listing_id,
+                "amount": DRAFT.price_mist,
+                "access_granted": True,
+            },
+        )
+    ]
+    listing = await ledger.get_object(run.listing_id)
+    assert listing.fields["total_earnings"] == DRAFT.price_mist - fee
+    assert listing.fields["current_downloads"] == 1
 
 
 async def test_adapter_is_a_ledger(ledger: Ledger) -> None:
@@ -143,12 +247,7 @@ async def test_events_are_ordered_and_typed(ledger: Ledger, clock: ManualClock) 
     await _journey(ledger, clock)
     events = await ledger.events()
     names = [e.type.rsplit("::", 1)[1] for e in events if "::marketplace::" in e.type]
-    assert names == [
-        "ModelUploaded",
-        "VerificationSubmitted",
-        "VerificationCompleted",
-        "ModelListed",
-    ]
+    assert names == ["ModelUploaded", "VerificationSubmitted", "ModelListed"]
     assert [e.seq for e in events] == sorted({e.seq for e in events})
 
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from integrations.chain.keys import SuiKeypair
 from integrations.chain.local import LocalLedger
-from integrations.chain.local_rules import platform_fee
+from integrations.chain.local_rules import PLATFORM_ADDRESS, platform_fee
 from integrations.chain.port import ChainObject, Ledger, ListingMetadata, ModelDraft
 from integrations.chain.testing import (
     ManualClock,
@@ -181,16 +181,28 @@ async def test_full_journey_walks_the_statuses_and_emits_events(world: World) ->
     listing = await world.ledger.get_object(lr.created[0])
     assert listing.owner == "shared" and listing.fields["tee_verified"] is True
     assert listing.fields["quality_score"] == 91
-    with pytest.raises(ObjectNotFound, match="consumed"):
-        await world.ledger.get_object(pid)
-    names = [e.type.rsplit("::", 1)[1] for e in await world.ledger.events()]
-    assert names == [
-        "EnclaveRegistered",
-        "ModelUploaded",
-        "VerificationSubmitted",
-        "VerificationCompleted",
-        "ModelListed",
-    ]
+    # As in the contract: both objects go back to the creator, and a second listing aborts.
+    back = await world.ledger.get_object(pid)
+    assert (back.owner, back.fields["status"]) == (world.alice.address, 2)
+    assert (await world.ledger.get_object(vid)).owner == world.alice.address
+    with pytest.raises(InvalidStatus, match="already listed"):
+        await world.ledger.list_on_marketplace(world.alice, pid, vid, request_id="l2")
+    events = await world.ledger.events()
+    names = [e.type.rsplit("::", 1)[1] for e in events]
+    assert names == ["EnclaveRegistered", "ModelUploaded", "VerificationSubmitted", "ModelListed"]
+    assert events[2].fields == {
+        "model_id": pid,
+        "verification_id": vid,
+        "quality_score": 91,
+        "verified": True,
+    }
+    assert events[3].fields == {
+        "model_id": pid,
+        "marketplace_id": lr.created[0],
+        "creator": world.alice.address,
+        "price": listing.fields["price"],
+        "verified": True,
+    }
     seqs = [e.seq for e in await world.ledger.events()]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert [e.seq for e in await world.ledger.events(after_seq=seqs[2])] == seqs[3:]
@@ -391,7 +403,43 @@ async def test_purchase_moves_money_to_the_mist(world: World) -> None:
     )
     event = receipt.events[-1]
     assert event.type.endswith("::ModelPurchased")
-    assert event.fields["seller_amount"] == price - fee
+    assert event.fields == {
+        "purchase_id": receipt.created[0],
+        "buyer": world.bob.address,
+        "model_id": lid,
+        "amount": price,
+        "access_granted": True,
+    }
+    assert record.fields["access_key"] == []  # empty on chain
+    # The fee goes to the contract's @satya, 0x0 as published: burned.
+    assert await world.ledger.balance(PLATFORM_ADDRESS) == fee
+
+
+async def test_overpayment_goes_wholly_to_the_creator(world: World) -> None:
+    price = 2_000_000_000
+    lid = await listed(world, price=price)
+    alice_before = await world.ledger.balance(world.alice.address)
+    bob_before = await world.ledger.balance(world.bob.address)
+    receipt = await world.ledger.purchase(
+        world.bob, lid, payment_mist=price + 500, request_id="buy"
+    )
+    assert await world.ledger.balance(world.bob.address) == bob_before - price - 500 - GAS
+    assert (
+        await world.ledger.balance(world.alice.address) == alice_before + price + 500 - 50_000_000
+    )
+    record = await world.ledger.get_object(receipt.created[0])
+    assert record.fields["amount_paid"] == price
+
+
+async def test_only_the_owner_can_complete_a_verification(world: World) -> None:
+    pid = await uploaded(world)
+    await world.ledger.submit_for_verification(world.alice, pid, request_id="s")
+    result = signed_quality_result(
+        world.enclave, model_hash=DIGEST, quality_score=91, timestamp_ms=world.clock()
+    )
+    with pytest.raises(PermissionDenied):
+        await world.ledger.complete_verification(world.bob, pid, result, request_id="c")
+    assert (await world.ledger.get_object(pid)).fields["status"] == 1
 
 
 async def test_gas_is_charged_on_every_transaction(world: World) -> None:
