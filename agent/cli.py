@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     es = esub.add_parser("serve", help="serve /, /health_check, /get_attestation, /process_data")
     es.add_argument("--host", default="127.0.0.1")
     es.add_argument("--port", type=int, default=3000)
+    es.add_argument(
+        "--schema",
+        choices=("satya-agent", "satya"),
+        default="satya-agent",
+        help="what /process_data signs: the product's MLQualityResponse (default) or "
+        "Satya's ml-marketplace one (figures it cannot express are sent as 0)",
+    )
 
     llm = sub.add_parser("llm", help="a small local language model (after: make local-model)")
     lsub = llm.add_subparsers(dest="llm_command", required=True)
@@ -263,6 +270,7 @@ def _enclave(args: argparse.Namespace) -> int:
     from agent.wiring import build_storage
     from integrations.storage.chunked import download_file
     from integrations.tee.enclave import Enclave
+    from integrations.tee.schemas import PRODUCT, SATYA
     from integrations.tee.server import run_server
 
     settings = _settings(args)
@@ -271,7 +279,8 @@ def _enclave(args: argparse.Namespace) -> int:
     async def fetch(blob_id: str, dest: Path) -> None:
         await download_file(storage, blob_id, dest)
 
-    enclave = Enclave(fetch, workdir=settings.home / "enclave-server")
+    schema = SATYA if args.schema == "satya" else PRODUCT
+    enclave = Enclave(fetch, workdir=settings.home / "enclave-server", response_schema=schema)
     run_server(host=args.host, port=args.port, enclave=enclave)
     return 0
 

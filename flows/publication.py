@@ -42,6 +42,7 @@ from integrations.storage.progress import TransferProgress
 from integrations.tee.attestation import verify_result
 from integrations.tee.port import JobStatus, VerificationRequest
 from integrations.tee.quality import PASS_SCORE
+from integrations.tee.schemas import security_assessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,7 @@ async def record_verification(
     return Recorded(
         verification_id=receipt.created[0],
         quality_score=verified.quality_score,
-        security_assessment=str(signed.data.get("security_assessment", "")),
+        security_assessment=security_assessment(signed),
         enclave_key=signed.public_key[:16],
         data=dict(signed.data),
     )

@@ -221,6 +221,7 @@ async def check_enclave_signature(
         data=dict(v.get("data") or {}),
         signature=str(v["signature"]),
         public_key=info.public_key,
+        schema=str(v.get("schema", "")),
     )
     # Freshness was checked when the result was recorded; at download only authenticity matters.
     return verify_result(

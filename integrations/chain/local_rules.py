@@ -47,6 +47,7 @@ from integrations.errors import (
     UserInputError,
 )
 from integrations.tee.port import EnclaveInfo, SignedResult
+from integrations.tee.schemas import schema_for, security_assessment
 
 U64_MAX = (1 << 64) - 1
 # ``@satya`` in the published bytecode: named addresses are not rewritten at publish.
@@ -205,13 +206,14 @@ def complete_verification(
             "model_id": pending_id,
             "enclave_id": enclave.object_id,
             "quality_score": score,
-            "security_assessment": str(result.data.get("security_assessment", "")),
+            "security_assessment": security_assessment(result),
             "attestation_hash": enclave.fields["attestation_hash"],
             "verified_at": ctx.now_ms,
             "verifier_signature": result.signature.lower(),
             "signed_timestamp_ms": result.timestamp_ms,
             "signed_intent": result.intent,
             "signed_data": dict(result.data),
+            "signed_schema": schema_for(result).id,
             "model_hash": model.fields["model_digest"],
         },
     )
@@ -290,6 +292,7 @@ def list_on_marketplace(
                 "intent": verification.fields.get("signed_intent", 0),
                 "timestamp_ms": verification.fields["signed_timestamp_ms"],
                 "data": verification.fields.get("signed_data", {}),
+                "schema": verification.fields.get("signed_schema", ""),
                 "signature": verification.fields["verifier_signature"],
             },
             "tee_verified": True,

@@ -1,7 +1,8 @@
 """Checks a Nautilus-signed verification result before the ledger accepts it.
 
 A result is accepted only if it was signed by the given enclave key over
-``IntentMessage{intent, timestamp_ms, MLQualityResponse}``, is fresh, and
+``IntentMessage{intent, timestamp_ms, MLQualityResponse}`` (the product's or
+Satya's, ``integrations.tee.schemas``), is fresh, and
 attests the expected model digest. Failures raise ``SignatureRejected`` (the
 signature does not verify) or ``ResultRejected`` (anything else), each with
 the reason.
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 from integrations.errors import ResultRejected, SignatureRejected
 from integrations.tee.port import SignedResult
+from integrations.tee.schemas import schema_for
 from integrations.tee.signing import (
     INTENT_PROCESS_DATA,
-    ML_QUALITY_RESPONSE,
     intent_message_bytes,
     verify_intent_signature,
 )
@@ -41,7 +42,7 @@ def check_signed_result(
         raise ResultRejected(f"The result has intent {result.intent}, expected process-data (0).")
     try:
         message = intent_message_bytes(
-            result.intent, result.timestamp_ms, result.data, ML_QUALITY_RESPONSE
+            result.intent, result.timestamp_ms, result.data, schema_for(result).bcs
         )
     except ValueError as exc:
         raise ResultRejected(f"The signed data is not an MLQualityResponse ({exc}).") from None

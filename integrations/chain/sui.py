@@ -48,6 +48,7 @@ from integrations.chain.sui_tx import (
 )
 from integrations.errors import ChainError, ConfigurationError, ResultRejected, SignatureRejected
 from integrations.tee.port import EnclaveInfo, SignedResult
+from integrations.tee.schemas import security_assessment
 
 
 class SuiNode(Protocol):
@@ -261,7 +262,7 @@ class SuiLedger:
             await node.object_ref(pending_id),
             enclave_id=result.enclave_id or result.public_key,
             quality_score=score,
-            security_assessment=str(result.data.get("security_assessment", "")),
+            security_assessment=security_assessment(result),
             attestation_hash=bytes.fromhex(result.public_key),
             verifier_signature=bytes.fromhex(result.signature),
             recipient=signer.address,

@@ -18,9 +18,9 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from integrations.tee.port import EnclaveInfo, SignedResult
+from integrations.tee.schemas import PRODUCT, SATYA, ResultSchema, to_satya
 from integrations.tee.signing import (
     INTENT_PROCESS_DATA,
-    ML_QUALITY_RESPONSE,
     public_key_hex,
     sign_intent,
 )
@@ -87,10 +87,13 @@ def signed_quality_result(
     quality_score: int,
     timestamp_ms: int,
     enclave_id: str = "",
+    schema: ResultSchema = PRODUCT,
 ) -> SignedResult:
-    """A result signed exactly as a Nautilus enclave signs it."""
+    """A result signed exactly as a Nautilus enclave signs it, in the product's or Satya's schema."""
     data = quality_response(model_hash=model_hash, quality_score=quality_score)
-    signature = sign_intent(key, INTENT_PROCESS_DATA, timestamp_ms, data, ML_QUALITY_RESPONSE)
+    if schema is SATYA:
+        data = to_satya(data)
+    signature = sign_intent(key, INTENT_PROCESS_DATA, timestamp_ms, data, schema.bcs)
     return SignedResult(
         intent=INTENT_PROCESS_DATA,
         timestamp_ms=timestamp_ms,
@@ -98,4 +101,5 @@ def signed_quality_result(
         signature=signature,
         public_key=public_key_hex(key),
         enclave_id=enclave_id,
+        schema=schema.id,
     )

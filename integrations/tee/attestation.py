@@ -3,7 +3,8 @@
 A result is accepted only when all of these hold, checked in this order:
 the signing key is registered; the PCRs it was registered with are still
 allowed; the Ed25519 signature verifies over BCS(IntentMessage) with the
-``MLQualityResponse`` schema; the intent is ``process data``; the timestamp is
+result's schema (the product's or Satya's ``MLQualityResponse``,
+``integrations.tee.schemas``); the intent is ``process data``; the timestamp is
 neither older than ``max_age_s`` nor in the future (beyond a small skew); the
 signed model digest (and blob id, when given) are the ones expected.
 
@@ -22,9 +23,9 @@ from dataclasses import dataclass, field
 
 from integrations.errors import ResultRejected
 from integrations.tee.port import EnclaveInfo, SignedResult
+from integrations.tee.schemas import schema_for
 from integrations.tee.signing import (
     INTENT_PROCESS_DATA,
-    ML_QUALITY_RESPONSE,
     intent_message_bytes,
     verify_intent_signature,
 )
@@ -110,10 +111,9 @@ def verify_result(
         raise ResultRejected("The result was signed by an unknown enclave key.")
     if pcrs not in trusted.allowed_pcrs:
         raise ResultRejected("The signing enclave's PCRs are no longer allowed.")
+    schema = schema_for(result)
     try:
-        message = intent_message_bytes(
-            result.intent, result.timestamp_ms, result.data, ML_QUALITY_RESPONSE
-        )
+        message = intent_message_bytes(result.intent, result.timestamp_ms, result.data, schema.bcs)
     except ValueError as exc:
         raise ResultRejected(f"The signed data does not fit the response schema ({exc}).") from exc
     if not verify_intent_signature(key, message, result.signature):
@@ -128,7 +128,12 @@ def verify_result(
     model_hash = str(result.data["model_hash"])
     if model_hash != expected_model_digest.lower():
         raise ResultRejected("The result is for a different model digest (replayed).")
-    if expected_blob_id is not None and result.data["model_blob_id"] != expected_blob_id:
+    # Satya's schema does not name the blob: the signed model digest binds it to the file.
+    if (
+        expected_blob_id is not None
+        and schema.names_blob
+        and result.data["model_blob_id"] != expected_blob_id
+    ):
         raise ResultRejected("The result is for a different blob id (replayed).")
     score = result.data["quality_score"]
     if not isinstance(score, int) or not 0 <= score <= 100:

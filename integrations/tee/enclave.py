@@ -24,9 +24,9 @@ from integrations.tee.inspect import InspectionReport, inspect_model
 from integrations.tee.inspect.digest import sha256_file
 from integrations.tee.port import EnclaveInfo, SignedResult, VerificationRequest
 from integrations.tee.quality import AccuracyMetrics, QualityScore, score_quality
+from integrations.tee.schemas import PRODUCT, SATYA, ResultSchema, to_satya
 from integrations.tee.signing import (
     INTENT_PROCESS_DATA,
-    ML_QUALITY_RESPONSE,
     public_key_hex,
     sign_intent,
 )
@@ -46,7 +46,9 @@ class Enclave:
     """Verifies one model per ``process`` call and signs the result the Nautilus way.
 
     ``fetch_model(blob_id, path)`` must write the blob's bytes to ``path``.
-    A fresh Ed25519 key is generated unless ``key`` is given.
+    A fresh Ed25519 key is generated unless ``key`` is given. ``response_schema``
+    chooses what is signed: the product's ``MLQualityResponse`` (default) or
+    Satya's (``schemas.SATYA``, figures it cannot express sent as 0).
 
     Example::
 
@@ -63,8 +65,10 @@ class Enclave:
         workdir: Path,
         clock_ms: Callable[[], int] = _now_ms,
         max_tensor_stats_bytes: int | None = None,
+        response_schema: ResultSchema = PRODUCT,
     ) -> None:
         self._fetch = fetch_model
+        self._schema = response_schema
         self._key = key if key is not None else Ed25519PrivateKey.generate()
         self._workdir = workdir
         self._clock_ms = clock_ms
@@ -134,9 +138,12 @@ class Enclave:
                 )
             quality = score_quality(inspection, accuracy)
             data = self._response(request, inspection, quality, accuracy, dataset_hash)
+            if self._schema is SATYA:
+                size = dataset_path.stat().st_size if request.dataset_blob_id else 0
+                data = to_satya(data, dataset_size_bytes=size)
             timestamp_ms = self._clock_ms()
             signature = sign_intent(
-                self._key, INTENT_PROCESS_DATA, timestamp_ms, data, ML_QUALITY_RESPONSE
+                self._key, INTENT_PROCESS_DATA, timestamp_ms, data, self._schema.bcs
             )
             report(1.0, "signed")
             return SignedResult(
@@ -145,6 +152,7 @@ class Enclave:
                 data=data,
                 signature=signature,
                 public_key=self.public_key,
+                schema=self._schema.id,
             )
         finally:
             model_path.unlink(missing_ok=True)

@@ -64,6 +64,9 @@ class SignedResult:
     signature: str  # hex, 64 bytes
     public_key: str  # hex, 32 bytes
     enclave_id: str = ""
+    # The declared schema of ``data`` (``integrations.tee.schemas``: ``name@version``);
+    # empty when the response declared none, then it is recognised by its fields.
+    schema: str = ""
 
 
 @dataclass(frozen=True, slots=True)

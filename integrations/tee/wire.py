@@ -55,6 +55,7 @@ def payload_of(request: VerificationRequest) -> dict[str, object]:
 
 def response_of(result: SignedResult) -> dict[str, object]:
     """A signed result as the ``ProcessedDataResponse`` JSON of Nautilus."""
+    # Exactly Nautilus's shape: the schema is recognised by the data's fields.
     return {
         "response": {
             "intent": result.intent,
@@ -75,6 +76,12 @@ def result_of(body: object, public_key: str) -> SignedResult:
     intent, ts, data = response.get("intent"), response.get("timestamp_ms"), response.get("data")
     if not isinstance(intent, int) or not isinstance(ts, int) or not isinstance(data, dict):
         raise ValueError("the response has no intent, timestamp_ms or data")
+    schema = body.get("schema", "")
     return SignedResult(
-        intent=intent, timestamp_ms=ts, data=data, signature=signature, public_key=public_key
+        intent=intent,
+        timestamp_ms=ts,
+        data=data,
+        signature=signature,
+        public_key=public_key,
+        schema=schema if isinstance(schema, str) else "",
     )
