@@ -50,6 +50,10 @@ class LedgerFaults(Strict):
     unavailable: list[Literal["balance", "get_object", "owned_objects", "listings", "events"]] = (
         Field(default_factory=list)
     )
+    # writes whose first N calls find the node down (ChainUnavailable, nothing executed)
+    writes_down: dict[Literal["upload_model", "list_on_marketplace"], int] = Field(
+        default_factory=dict
+    )
     # listings keep the upload's price and text, as on a live Sui network
     terms_fixed_at_upload: bool = False
 
@@ -161,7 +165,11 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
         ledger: Ledger = services.ledger
         if faults.ledger.terms_fixed_at_upload:
             ledger = FixedTermsLedger(ledger)
-        if faults.ledger.unavailable:
-            ledger = FaultyLedger(ledger, unavailable=faults.ledger.unavailable)
+        if faults.ledger.unavailable or faults.ledger.writes_down:
+            ledger = FaultyLedger(
+                ledger,
+                unavailable=faults.ledger.unavailable,
+                writes_down=faults.ledger.writes_down,
+            )
         services = dataclasses.replace(services, ledger=ledger)
     return services

@@ -28,6 +28,13 @@ _CODE_TEXT = {
     "enclave_unavailable": "enclave outage",
     "chain_unavailable": "Sui node outage",
 }
+_NODE_TEXT = {
+    "assess": "assessment",
+    "register": "registration",
+    "verify_submit": "verification",
+    "verify_monitor": "verification",
+    "list_model": "listing",
+}
 _ALTERNATIVE = {
     "network_timeout": "use a smaller chunk size and fewer parallel uploads "
     "(SATYA_CHUNK_SIZE_MIB=2 SATYA_UPLOAD_CONCURRENCY=1), or another publisher.",
@@ -159,6 +166,12 @@ def _derive(data: Mapping[str, object]) -> _Fields:
         out["order_text"] = ", ".join(str(o) for o in order)
     if "mode" in data:
         out["mode_text"] = _MODE_TEXT.get(str(data["mode"]), "")
+    if "delay_s" in data:
+        delay = float(str(data["delay_s"]))
+        out["delay_text"] = f"{delay:.1f} s" if delay < 10 else human_duration(delay)
+    out |= _reached(data)
+    if "node" in data:
+        out["node_text"] = _NODE_TEXT.get(str(data["node"]), str(data["node"]))
     code = str(data.get("code", ""))
     out["code_text"] = _CODE_TEXT.get(code, code.replace("_", " "))
     out["alternative_text"] = _ALTERNATIVE.get(code, "try again later.")
@@ -170,6 +183,30 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             else ""
         )
     return out
+
+
+def _reached(data: Mapping[str, object]) -> dict[str, str]:
+    """How far a stopped step got, in words (empty when nothing is known)."""
+    step = str(data.get("step") or data.get("stage") or "")
+    percent = data.get("percent", data.get("stopped_percent"))
+    stored = int(str(data.get("stored_bytes", data.get("stopped_bytes")) or 0))
+    size = int(str(data.get("size_bytes") or 0))
+    if step == "upload" and percent is not None:
+        kept = f"{human_bytes(stored)} of {human_bytes(size)} stored" if size else "nothing stored"
+        if stored:
+            kept += ", kept for a resume"
+        return {
+            "reached_text": f"The upload got to {percent}% ({kept}). ",
+            "reached_text_short": f" at {percent}% ({human_bytes(stored)} stored)",
+            "resume_text": " (it resumes where it stopped)" if stored else "",
+        }
+    if step == "verification" and percent is not None:
+        return {
+            "reached_text": f"Verification got to {percent}%. ",
+            "reached_text_short": f" at {percent}%",
+            "resume_text": " (a fresh enclave job)",
+        }
+    return {"reached_text": "", "reached_text_short": "", "resume_text": ""}
 
 
 def _plan_line(n: int, f: object) -> str:

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="Automatic retries of a step that failed for a passing reason (a timeout, "
         "an outage), before the user is asked.",
     )
+    retry_backoff_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="The wait before the first automatic retry of a step; it doubles after.",
+    )
     auto_cap_wal: float = Field(
         default=5.0, ge=0, description="auto mode: storage spend cap (WAL)."
     )

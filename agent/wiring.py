@@ -73,6 +73,7 @@ def flow_config(settings: Settings) -> FlowConfig:
         bulk_concurrency=settings.bulk_concurrency,
         upload_retries=settings.upload_retries,
         max_auto_retries=settings.max_auto_retries,
+        retry_backoff_s=settings.retry_backoff_s,
         epochs=settings.epochs,
         price_frost_per_mib_epoch=settings.price_frost_per_mib_epoch,
         auto_cap_frost=int(settings.auto_cap_wal * 10**9),

@@ -36,17 +36,18 @@ from langgraph.types import Command
 from flows.assessment import check_model_file
 from flows.bulk_listing import as_context, listable_indexes
 from flows.events import say
-from flows.failures import retries_automatically, retry_rule
+from flows.failures import retries_automatically, retry_delay_s, retry_rule
 from flows.gates import ask, auto_storage_approved, decide
 from flows.listing import draft_upload_terms
 from flows.publication import (
+    UploadProgress,
+    announce_retries,
     job_finished,
     model_draft,
     record_verification,
     register_model,
     start_verification,
     store_file,
-    upload_progress,
 )
 from flows.services import Services
 from flows.state import (
@@ -274,9 +275,10 @@ class _Pipeline:
         out["failures"] = 0
         while True:
             stage = "upload"
+            progress = UploadProgress(self.runtime, f"upload:{out.get('file_name', '')}")
             try:
                 if not out.get("manifest_blob_id"):
-                    await self._upload(out)
+                    await self._upload(out, progress)
                 stage = "register"
                 if not out.get("model_id"):
                     await self._register(out)
@@ -286,11 +288,14 @@ class _Pipeline:
                 await self._follow(out)  # a job still running is left to the background monitor
                 return out
             except SatyaError as error:
-                if not self.failed(out, stage, error):
+                if stage == "upload":
+                    out |= progress.reached()  # type: ignore[typeddict-item]
+                if not await self.failed(out, stage, error):
                     return out
 
-    def failed(self, item: BulkFile, stage: str, error: SatyaError) -> bool:
-        """Count a failure of ``item`` at ``stage``; True if it is retried automatically."""
+    async def failed(self, item: BulkFile, stage: str, error: SatyaError) -> bool:
+        """Count a failure of ``item`` at ``stage``; True once it may be retried automatically
+        (announced, after the backoff)."""
         cfg = self.services.config
         failures = item.get("failures", 0) + 1
         item["failures"] = failures
@@ -298,6 +303,7 @@ class _Pipeline:
             item["verify_attempt"] = item.get("verify_attempt", 0) + 1
             item["status"] = "failed"
         if retries_automatically(error.code, failures, cfg.max_auto_retries):
+            delay = retry_delay_s(failures, cfg.retry_backoff_s)
             say(
                 self.runtime,
                 "bulk_auto_retry",
@@ -307,7 +313,9 @@ class _Pipeline:
                 attempt=failures,
                 of=cfg.max_auto_retries,
                 node=stage,
+                delay_s=delay,
             )
+            await asyncio.sleep(delay)
             return True
         item |= BulkFile(
             status="failed",
@@ -330,16 +338,16 @@ class _Pipeline:
                 await self._follow(out)
                 return out
             except SatyaError as error:
-                if not self.failed(out, "verification", error):
+                if not await self.failed(out, "verification", error):
                     return out
 
-    async def _upload(self, item: BulkFile) -> None:
-        name = item.get("file_name", "")
+    async def _upload(self, item: BulkFile, progress: UploadProgress) -> None:
         result = await store_file(
             self.services,
             Path(item.get("path", "")),
             prefix=item.get("key", ""),
-            on_progress=upload_progress(self.runtime, f"upload:{name}"),
+            on_progress=progress,
+            on_retry=announce_retries(self.runtime, item.get("file_name", "")),
         )
         item |= BulkFile(
             manifest_blob_id=result.manifest_blob_id,

@@ -29,6 +29,14 @@ def retries_automatically(code: str, attempts: int, limit: int) -> bool:
     return retry_rule(code) == "automatic" and attempts <= limit
 
 
+MAX_RETRY_DELAY_S = 60.0
+
+
+def retry_delay_s(attempt: int, base_s: float) -> float:
+    """The wait before automatic retry ``attempt`` (from 1): ``base_s`` doubling, capped."""
+    return min(base_s * 2.0 ** (attempt - 1), MAX_RETRY_DELAY_S)
+
+
 def failure_update(
     state: JourneyState, node: str, error: SatyaError, **extra: object
 ) -> dict[str, Any]:

@@ -94,6 +94,9 @@ def route(state: JourneyState) -> Route:
         return "verify_monitor" if verifying else "status"
     if kind == "abandon":  # a stopped step the user cancelled
         return "abandon"
+    error = state.get("error")
+    if kind == "decline" and error and state.get("status") == WorkflowStatus.FAILED:
+        return "abandon"  # 'cancel' after a failure: stop here, say what exists
     if kind == "greet":
         return "onboarding"
     if kind in ("upload", "quick_upload"):
@@ -121,7 +124,6 @@ def route(state: JourneyState) -> Route:
     if kind in ("purchase", "download"):
         return "purchase_prep"
     if kind == "retry":
-        error = state.get("error")
         if error and error["node"] in RETRYABLE_NODES:
             return retry_target(error["node"])
         if ctx.get("bulk"):  # the failed files of the last bulk upload

@@ -33,12 +33,13 @@ from pathlib import Path
 
 from langgraph.runtime import Runtime
 
-from flows.events import ProgressTask, report_progress
+from flows.events import ProgressTask, report_progress, say
 from flows.services import Services
 from integrations.chain.port import ModelDraft, Signer, TxReceipt
 from integrations.errors import EnclaveUnavailable, VerificationFailed
 from integrations.storage.chunked import UploadResult, upload_file
 from integrations.storage.progress import TransferProgress
+from integrations.storage.retry import RetryNotice
 from integrations.tee.attestation import verify_result
 from integrations.tee.port import JobStatus, VerificationRequest
 from integrations.tee.quality import PASS_SCORE
@@ -63,28 +64,40 @@ def chunks_text(p: TransferProgress, concurrency: int) -> str:
     return f"{text}, {in_flight} in parallel" if in_flight > 1 else text
 
 
-def upload_progress(
-    runtime: Runtime[Services], task: ProgressTask
-) -> Callable[[TransferProgress], None]:
-    """A progress callback that reports the upload as ``task``, at most ten times a second."""
-    concurrency = runtime.context.config.upload_concurrency
-    last = [0.0]
+class UploadProgress:
+    """Reports an upload as ``task`` at most ten times a second; remembers how far it got."""
 
-    def on_progress(p: TransferProgress) -> None:
+    def __init__(self, runtime: Runtime[Services], task: ProgressTask) -> None:
+        self.runtime = runtime
+        self.task = task
+        self.concurrency = runtime.context.config.upload_concurrency
+        self.last: TransferProgress | None = None
+        self._reported = 0.0
+
+    def __call__(self, p: TransferProgress) -> None:
+        self.last = p
         now = time.monotonic()
-        if now - last[0] >= 0.1 or p.bytes_done >= p.bytes_total:
-            last[0] = now
+        if now - self._reported >= 0.1 or p.bytes_done >= p.bytes_total:
+            self._reported = now
             report_progress(
-                runtime,
-                task,
+                self.runtime,
+                self.task,
                 done=p.bytes_done,
                 total=p.bytes_total,
                 rate=p.bytes_per_s,
                 eta_s=p.eta_s,
-                message=chunks_text(p, concurrency),
+                message=chunks_text(p, self.concurrency),
             )
 
-    return on_progress
+    def reached(self) -> dict[str, int]:
+        """How far it got: ``stopped_percent`` and ``stopped_bytes``; empty before any progress."""
+        p = self.last
+        if p is None or not p.bytes_total:
+            return {}
+        return {
+            "stopped_percent": int(100 * p.bytes_done / p.bytes_total),
+            "stopped_bytes": p.bytes_done,
+        }
 
 
 def request_id(prefix: str, step: str, attempt: int | None = None) -> str:
@@ -99,6 +112,7 @@ async def store_file(
     prefix: str,
     chunk_size: int | None = None,
     on_progress: Callable[[TransferProgress], None] | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> UploadResult:
     """Upload ``path`` in chunks; a second call with the same ``prefix`` resumes it."""
     cfg = services.config
@@ -113,7 +127,27 @@ async def store_file(
         retries=cfg.upload_retries,
         backoff_s=cfg.upload_backoff_s,
         on_progress=on_progress,
+        on_retry=on_retry,
     )
+
+
+def announce_retries(runtime: Runtime[Services], file_name: str) -> Callable[[RetryNotice], None]:
+    """A callback that tells the user of every retried chunk: what, why, when, which attempt."""
+
+    def on_retry(n: RetryNotice) -> None:
+        say(
+            runtime,
+            "chunk_retry",
+            file_name=file_name,
+            label=n.label,
+            code=n.code,
+            message=n.message,
+            attempt=n.attempt,
+            of=n.of,
+            delay_s=n.delay_s,
+        )
+
+    return on_retry
 
 
 def model_draft(fields: Mapping[str, object]) -> ModelDraft:

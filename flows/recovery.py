@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.events import say
-from flows.failures import retry_rule
+from flows.failures import retry_delay_s, retry_rule
 from flows.services import Services
 from flows.state import END, JourneyState, WorkflowStatus, progress
 
@@ -92,6 +93,7 @@ async def recovery(
     code, attempts = error["code"], error["attempts"]
     auto = cfg.max_auto_retries if retry_rule(code) == "automatic" else 0
     if attempts <= auto:
+        delay = retry_delay_s(attempts, cfg.retry_backoff_s)
         say(
             runtime,
             "auto_retry",
@@ -100,7 +102,9 @@ async def recovery(
             attempt=attempts,
             of=auto,
             node=error["node"],
+            delay_s=delay,
         )
+        await asyncio.sleep(delay)
         return Command(goto=retry_target(error["node"]))
     level = min(4, 2 + (attempts - auto - 1))
     if level == 2:
@@ -118,7 +122,24 @@ async def recovery(
     else:
         path = write_support_bundle(state, cfg.support_dir, level=4)
         say(runtime, "support_bundle", path=str(path), error=dict(error))
+    say(runtime, "step_stopped", **_how_far(state, error["node"]))
     return Command(goto=END, update={"status": WorkflowStatus.FAILED})
+
+
+def _how_far(state: JourneyState, node: str) -> dict[str, object]:
+    """How far the failed step got, for the final failure message and its choices."""
+    ctx = state["context"]
+    step = {"verify_submit": "verification", "verify_monitor": "verification"}.get(node, node)
+    data: dict[str, object] = {"step": step, "file_name": ctx.get("file_name", "")}
+    if step == "upload" and "stopped_percent" in ctx:
+        data |= {
+            "percent": ctx["stopped_percent"],
+            "stored_bytes": ctx.get("stopped_bytes", 0),
+            "size_bytes": ctx.get("size_bytes", 0),
+        }
+    elif step == "verification" and "stopped_percent" in ctx:
+        data["percent"] = ctx["stopped_percent"]
+    return data
 
 
 def spent_so_far(state: JourneyState) -> dict[str, object]:

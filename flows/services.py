@@ -33,6 +33,7 @@ class FlowConfig:
     auto_cap_frost: int = 5 * 10**9
     auto_cap_mist: int = 5 * 10**9
     max_auto_retries: int = 1
+    retry_backoff_s: float = 2.0  # the wait before the first automatic retry; doubles after
     result_max_age_s: float = 600.0
     verify_poll_s: float = 0.05
     verify_foreground_s: float = 10.0

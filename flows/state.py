@@ -124,6 +124,8 @@ class BulkFile(TypedDict, total=False):
     bytes_skipped: int
     model_id: str
     job_id: str
+    stopped_percent: int  # how far the step that failed got
+    stopped_bytes: int  # bytes stored when its upload stopped (kept for a resume)
     verify_attempt: int  # the enclave job's number: a job the enclave died in is started anew
     failures: int  # failures in a row of this file's current run (the automatic-retry count)
     verification_id: str
@@ -170,6 +172,8 @@ class ModelContext(TypedDict, total=False):
     model_id: str  # the PendingModel object id
     register_digest: str
     job_id: str
+    stopped_percent: int  # how far the step that failed got (upload: of the bytes)
+    stopped_bytes: int  # bytes stored when the upload stopped (kept for a resume)
     verification_id: str
     quality_score: int
     security_assessment: str

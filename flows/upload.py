@@ -17,9 +17,16 @@ from flows.events import say
 from flows.failures import failure_update
 from flows.gates import ask, auto_storage_approved, decide
 from flows.listing import apply_edits, draft_upload_terms
-from flows.publication import chunks_text, model_draft, register_model, store_file, upload_progress
+from flows.publication import (
+    UploadProgress,
+    announce_retries,
+    chunks_text,
+    model_draft,
+    register_model,
+    store_file,
+)
 from flows.services import Services
-from flows.state import END, JourneyState, Phase, Step, WorkflowStatus, complete
+from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
 from integrations.errors import FileProblem, SatyaError
 
 __all__ = ["chunks_text", "register", "upload", "upload_gate"]
@@ -107,6 +114,7 @@ async def upload(
         chunk_count=ctx.get("chunk_count", 0),
         concurrency=cfg.upload_concurrency,
     )
+    progress = UploadProgress(runtime, "upload")
     try:
         if not path.is_file():
             raise FileProblem(f"{ctx.get('file_name', path)} is no longer at {path}.")
@@ -115,12 +123,19 @@ async def upload(
             path,
             prefix=state["workflow_id"],
             chunk_size=ctx.get("chunk_size", cfg.chunk_size),
-            on_progress=upload_progress(runtime, "upload"),
+            on_progress=progress,
+            on_retry=announce_retries(runtime, ctx.get("file_name", "")),
         )
     except SatyaError as error:
+        reached: ModelContext = {**ctx}
+        reached.pop("stopped_percent", None)  # an earlier attempt's figures are not this one's
+        reached.pop("stopped_bytes", None)
+        reached |= progress.reached()  # type: ignore[typeddict-item]
         return Command(
             goto="recovery",
-            update=failure_update(state, "upload", error, current_phase=Phase.UPLOAD),
+            update=failure_update(
+                state, "upload", error, current_phase=Phase.UPLOAD, context=reached
+            ),
         )
     new_ctx = {
         **ctx,

@@ -76,9 +76,11 @@ async def verify_monitor(
     cfg = services.config
     ctx = state["context"]
     deadline = time.monotonic() + cfg.verify_foreground_s
+    percent = 0
     try:
         while True:
             st = await services.verifier.status(ctx["job_id"])
+            percent = int(st.fraction * 100)
             report_progress(
                 runtime,
                 "verification",
@@ -120,7 +122,11 @@ async def verify_monitor(
         return Command(
             goto="recovery",
             update=failure_update(
-                state, "verify_monitor", error, current_phase=Phase.VERIFICATION_MONITORING
+                state,
+                "verify_monitor",
+                error,
+                current_phase=Phase.VERIFICATION_MONITORING,
+                context={**ctx, "stopped_percent": percent},
             ),
         )
     say(

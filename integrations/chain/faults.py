@@ -1,9 +1,12 @@
-"""A ``Ledger`` wrapper that makes chosen queries fail, for scripted journeys and tests.
+"""A ``Ledger`` wrapper that makes chosen calls fail, for scripted journeys and tests.
 
 It forwards every call to a real ledger, except the queries named in
 ``unavailable``, which raise ``ChainUnavailable`` as a node that stopped
-answering them would (an indexer down, a rate limit). Writes are never
-failed here: a journey that needs a failed write uses the real ledger's rules.
+answering them would (an indexer down, a rate limit), and the first
+``writes_down[name]`` calls of the writes named there, which raise
+``ChainUnavailable`` before reaching the ledger (the transaction never got to a
+node, so nothing was executed). A write refused for its content uses the real
+ledger's rules.
 
 Example::
 
@@ -14,24 +17,75 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from integrations.chain.port import ChainEvent, ChainObject, Ledger
+from integrations.chain.port import (
+    ChainEvent,
+    ChainObject,
+    Ledger,
+    ListingMetadata,
+    ModelDraft,
+    Signer,
+    TxReceipt,
+)
 from integrations.chain.wrapper import LedgerWrapper
 from integrations.errors import ChainUnavailable
 
 Query = Literal["balance", "get_object", "owned_objects", "listings", "events"]
 QUERIES: tuple[Query, ...] = ("balance", "get_object", "owned_objects", "listings", "events")
+Write = Literal["upload_model", "list_on_marketplace"]
 
 
 class FaultyLedger(LedgerWrapper):
     """A real ledger whose named queries raise ``ChainUnavailable`` (see the module docstring)."""
 
-    def __init__(self, inner: Ledger, *, unavailable: Iterable[Query]) -> None:
+    def __init__(
+        self,
+        inner: Ledger,
+        *,
+        unavailable: Iterable[Query] = (),
+        writes_down: Mapping[Write, int] | None = None,
+    ) -> None:
         super().__init__(inner)
         self.unavailable = frozenset(unavailable)
-        self.refused: list[str] = []  # queries refused so far, in order
+        self.writes_down: dict[str, int] = dict(writes_down or {})
+        self.refused: list[str] = []  # calls refused so far, in order
+
+    def _check_write(self, write: Write) -> None:
+        if self.writes_down.get(write, 0) > 0:
+            self.writes_down[write] -= 1
+            self.refused.append(write)
+            raise ChainUnavailable(
+                f"The {self.inner.network} node did not answer the {write} transaction "
+                "(connection refused); nothing was executed."
+            )
+
+    async def upload_model(
+        self, signer: Signer, draft: ModelDraft, *, request_id: str
+    ) -> TxReceipt:
+        self._check_write("upload_model")
+        return await super().upload_model(signer, draft, request_id=request_id)
+
+    async def list_on_marketplace(
+        self,
+        signer: Signer,
+        pending_id: str,
+        verification_id: str,
+        *,
+        request_id: str,
+        price_mist: int | None = None,
+        metadata: ListingMetadata | None = None,
+    ) -> TxReceipt:
+        self._check_write("list_on_marketplace")
+        return await super().list_on_marketplace(
+            signer,
+            pending_id,
+            verification_id,
+            request_id=request_id,
+            price_mist=price_mist,
+            metadata=metadata,
+        )
 
     def _check(self, query: Query) -> None:
         if query in self.unavailable:

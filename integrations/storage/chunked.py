@@ -52,7 +52,7 @@ from integrations.storage.journal import JournalChunk, UploadJournal
 from integrations.storage.manifest import ChunkRecord, Manifest, parse_manifest
 from integrations.storage.port import BlobData, BlobStore, StoredBlob
 from integrations.storage.progress import ProgressCallback, ProgressMeter, TransferProgress
-from integrations.storage.retry import with_retries
+from integrations.storage.retry import RetryNotice, with_retries
 from integrations.storage.sizes import human_size
 
 __all__ = [
@@ -133,8 +133,11 @@ async def upload_file(
     retries: int = 3,
     backoff_s: float = 0.2,
     on_progress: Callable[[TransferProgress], None] | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> UploadResult:
     """Upload ``path`` as chunks plus a manifest; resumable under ``session_key``.
+
+    ``on_retry`` hears of every retried chunk (``RetryNotice``) before its backoff.
 
     Raises ``FileProblem`` if the file is missing or changed since the session
     started, ``BlobTooLarge`` if ``chunk_size`` exceeds what the store takes, and
@@ -174,9 +177,13 @@ async def upload_file(
         free.put_nowait(bytearray(chunk_size))
     loop = asyncio.get_running_loop()
 
-    async def put(data: BlobData) -> StoredBlob:
+    async def put(data: BlobData, label: str) -> StoredBlob:
         return await with_retries(
-            lambda: store.put_blob(data, epochs=epochs), retries=retries, backoff_s=backoff_s
+            lambda: store.put_blob(data, epochs=epochs),
+            retries=retries,
+            backoff_s=backoff_s,
+            on_retry=on_retry,
+            label=label,
         )
 
     async def produce(reader: _FileReader) -> None:
@@ -206,7 +213,7 @@ async def upload_file(
 
     async def work() -> None:
         while (chunk := await queue.get()) is not None:
-            stored = await put(chunk.data)
+            stored = await put(chunk.data, f"chunk {chunk.index + 1}/{len(sizes)}")
             if stored.size != len(chunk.data):
                 raise IntegrityError(
                     f"The store reports {stored.size} bytes for chunk {chunk.index} "
@@ -253,7 +260,7 @@ async def upload_file(
         chunk_size=chunk_size,
         chunks=records,
     )
-    stored_manifest = await put(manifest.to_bytes())
+    stored_manifest = await put(manifest.to_bytes(), "manifest")
     journal.record_manifest(stored_manifest.blob_id)
     await journal.flush()
     costs = [journal.state.chunks[i].cost_frost for i in range(len(sizes))]

@@ -55,9 +55,11 @@ class ProgressMeter:
         self.chunks_done = 0
 
     def skipped(self, size: int) -> None:
-        """A chunk an earlier run already stored."""
+        """A chunk an earlier run already stored (reported too: a resumed upload shows where
+        it starts from, and one that fails before sending anything shows how far it got)."""
         self.resumed_bytes += size
         self.chunks_done += 1
+        self.report()
 
     def moved(self, size: int) -> None:
         """A chunk this run transferred."""
