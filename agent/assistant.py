@@ -516,6 +516,7 @@ class Assistant:
             title=ctx.get("title"),
             last_price_mist=last_price if isinstance(last_price, int) else None,
             file_name=ctx.get("file_name"),
+            listing_id=_listing_of(ctx),
             base_dir=Path.cwd(),
         )
 
@@ -865,3 +866,12 @@ Collector = Callable[[Event], Awaitable[None]]
 async def collect(events: AsyncIterator[Event]) -> list[Event]:
     """All events of a turn, in order (for tests and scripts)."""
     return [event async for event in events]
+
+
+def _listing_of(ctx: dict[str, Any]) -> str | None:
+    """The listing a thread is about: the one bought, else the one listed ("download it")."""
+    for key in ("purchase_listing_id", "listing_id"):
+        value = ctx.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -28,6 +28,7 @@ class Dialogue:
     title: str | None = None  # the draft title
     last_price_mist: int | None = None  # the price of the user's last listing
     file_name: str | None = None  # the model the journey is about
+    listing_id: str | None = None  # the listing the journey is about (bought, listed, shown)
     base_dir: Path | None = None  # where relative paths are looked up
     recent: tuple[str, ...] = field(default=())  # the user's last messages, newest last
 

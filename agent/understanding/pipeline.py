@@ -307,6 +307,9 @@ class Understanding:
             ref = _model_ref(text)
             if ref and (not out.get("model_ref") or title_ref(text)):
                 out["model_ref"] = ref
+            said = str(out.get("model_ref") or "")
+            if d.listing_id and (not said or _ANAPHOR.fullmatch(said.strip(" .!?"))):
+                out["model_ref"] = d.listing_id  # "can I get the files for it now?"
         elif kind == "browse" and kind != ruled["kind"]:
             filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
             out.update({s: v for s, v in filters.items() if v is not None})  # type: ignore[typeddict-item]
@@ -369,6 +372,15 @@ _UPLOAD_VERB = re.compile(
     r"\b(upload|publish|put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
     r"monetise|sell|"
     r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?))\b",
+    re.I,
+)
+# words that point back at the model the conversation is about
+_ANAPHOR = re.compile(
+    r"(?:(?:the\s+)?(?:files?|weights|model|copy)\s+(?:for|of)\s+)?"
+    r"(?:it|that|this|that one|this one|the one i (?:just )?(?:bought|purchased|got)|"
+    r"what i (?:just )?(?:bought|purchased)|my purchase|the model|the files?|it now|"
+    r"it for me|that model|this model)"
+    r"(?:\s+(?:now|please|for me|again))*",
     re.I,
 )
 _LIST_WORDS = re.compile(r"\b(list|sell|price|at|for|each|charge)\b", re.I)

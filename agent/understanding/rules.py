@@ -160,6 +160,16 @@ _LISTING_DETAIL = re.compile(
 )
 
 
+# How a buyer asks, not what for: "got anything for sentiment analysis?" -> "sentiment analysis"
+_REQUEST_WORDS = re.compile(
+    r"\b(?:got|have you got|do you have|you have|is there|are there|any(?:thing)?|some(?:thing)?|"
+    r"looking for|i(?:'m| am)? (?:need|want|looking for)|need|want|for sale|to buy|"
+    r"on the market(?:place)?|out there|around|available|good|cheap|please|for|a|an|the|"
+    r"that (?:does|can do|can)|stuff|type|i could buy|i can buy)\b",
+    re.I,
+)
+
+
 def parse_browse_filters(text: str) -> dict[str, object]:
     """Category, minimum quality and the remaining search words of a browse request."""
     slots: dict[str, object] = {}
@@ -171,7 +181,7 @@ def parse_browse_filters(text: str) -> dict[str, object]:
             slots["category"] = category
             text = text[: m.start()] + text[m.end() :]
             break
-    q = re.sub(r"\b(models?|listings?|with|and)\b", " ", text, flags=re.I)
+    q = re.sub(r"\b(models?|listings?|with|and)\b", " ", _REQUEST_WORDS.sub(" ", text), flags=re.I)
     q = " ".join(q.split()).strip(" .!?,")
     slots["query"] = q or None
     return slots
@@ -261,7 +271,7 @@ _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(walrus|storage|blob|store)\b", re.I), "storage"),
     (re.compile(r"\b(verif\w*|tee|nautilus|enclave|attestation)\b", re.I), "verification"),
     (re.compile(r"\b(price|pricing|fee|earn)\w*", re.I), "pricing"),
-    (re.compile(r"\b(cost|wal|frost|epoch)\w*", re.I), "cost"),
+    (re.compile(r"\b(cost|wal|frost|epoch|pay|paying|paid|spend|spending)\w*", re.I), "cost"),
     (re.compile(r"\b(list|listing|marketplace|sell)\w*", re.I), "marketplace"),
     (re.compile(r"\b(format|safetensors|onnx|gguf|pickle|convert)\w*", re.I), "formats"),
     (re.compile(r"\b(sui|wallet|address|key)\b", re.I), "wallet"),

@@ -32,9 +32,33 @@ def listing_matches(
         tags = f.get("tags")
         haystack = [str(f.get("title", "")), str(f.get("description", ""))]
         haystack += [str(t) for t in tags] if isinstance(tags, list) else []
-        if not any(needle in _words(h) for h in haystack):
+        found = " ".join(_words(h) for h in haystack)
+        wanted = [w for w in needle.split() if w not in _GENERIC]
+        if needle not in found and not (wanted and all(w in found.split() for w in wanted)):
             return False
     return True
+
+
+# Words of a search that name a kind of task, not a model: "sentiment analysis" finds
+# "Sentiment Tiny" by its one telling word.
+_GENERIC = frozenset(
+    [
+        "analysis",
+        "detection",
+        "classification",
+        "classifier",
+        "recognition",
+        "generation",
+        "model",
+        "models",
+        "stuff",
+        "thing",
+        "things",
+        "something",
+        "type",
+        "kind",
+    ]
+)
 
 
 def _words(text: str) -> str:

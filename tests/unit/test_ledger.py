@@ -590,7 +590,11 @@ async def test_listing_filters(world: World) -> None:
     assert await world.ledger.listings(text="resnet", min_quality=90) == []
     assert ids(await world.ledger.listings(text="cheap-resnet")) == [cheap]  # a file's name
     assert ids(await world.ledger.listings(text="cheap_ResNet")) == [cheap]
-    assert await world.ledger.listings(text="resnet cheap") == []
+    # every telling word, in any order; words naming a task ("analysis") are not required
+    assert ids(await world.ledger.listings(text="resnet cheap")) == [cheap]
+    assert ids(await world.ledger.listings(text="resnet image classification")) == []
+    assert ids(await world.ledger.listings(text="resnet classification")) == [cheap]
+    assert await world.ledger.listings(text="resnet llama") == []
 
 
 async def test_two_ledgers_on_one_file_see_each_others_writes(tmp_path: Path) -> None:

@@ -97,6 +97,11 @@ async def test_the_held_out_set_is_understood_and_no_consent_is_invented(
                     "resnet50_v2.pt"]}),
         ("publish both sentiment models please", {}, "bulk_upload",
          {"paths": ["models/sentiment-bert.safetensors", "sentiment-tiny.safetensors"]}),
+        # "it" is the model the conversation is about
+        ("can I get the files for it now?", {"listing_id": "0xab12"}, "download",
+         {"model_ref": "0xab12"}),
+        ("download it again please", {"listing_id": "0xab12"}, "download", {"model_ref": "0xab12"}),
+        ("got anything for sentiment analysis?", {}, "browse", {"query": "sentiment analysis"}),
         # an apostrophe is not a quote: no path "ve got a model, it"
         ("I've got a sentiment model, it's the bert one, can we put it up for sale", {},
          "upload", {"paths": ["models/sentiment-bert.safetensors"]}),
