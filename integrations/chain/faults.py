@@ -49,7 +49,7 @@ class FaultyLedger(LedgerWrapper):
     ) -> None:
         super().__init__(inner)
         self.unavailable = frozenset(unavailable)
-        self.writes_down: dict[str, int] = dict(writes_down or {})
+        self.writes_down: dict[Write, int] = dict(writes_down or {})
         self.refused: list[str] = []  # calls refused so far, in order
 
     def _check_write(self, write: Write) -> None:
