@@ -47,6 +47,7 @@ from agent.monitor import VERIFYING_NAMESPACE, Lease, SqliteLease, VerificationM
 from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
+from agent.understanding.bounds import MAX_MESSAGE_CHARS
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import mentions_last_price
 from flows.graph import build_graph
@@ -399,6 +400,12 @@ class Assistant:
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
         values: dict[str, Any] = dict(snap.values or {})
+        if len(text) > MAX_MESSAGE_CHARS:  # refused whole: nothing of it is read or kept
+            data: dict[str, object] = {"length": len(text), "limit": MAX_MESSAGE_CHARS}
+            yield TextEvent(
+                render("message_too_long", data, "intermediate"), "message_too_long", data
+            )
+            return
         clean = scrub_secrets(text)
         if clean != text:  # a pasted key never reaches the state, the checkpoints or a log
             text = clean

@@ -5,6 +5,7 @@ Live clients are constructed only when selected (the Sui client never at import)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent.settings import Settings
+from agent.understanding.bounds import head
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.llm import LLMInterpreter
 from agent.understanding.pipeline import Understanding, load_understanding
@@ -43,7 +45,8 @@ class AsyncRules:
         self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
     ) -> Intent:
         gate = context.gate if context is not None else None
-        return self.rules.interpret(text, at_gate=at_gate or gate is not None, gate=gate)
+        at_gate = at_gate or gate is not None
+        return await asyncio.to_thread(self.rules.interpret, head(text), at_gate=at_gate, gate=gate)
 
 
 def build_interpreter(settings: Settings) -> Understanding | LLMInterpreter:

@@ -271,7 +271,8 @@ _NOT_PLAIN = re.compile(
     r"actually|instead|first|later|after|before|cheaper|price|title|tag|tags|sui|mist|wal)\b",
     re.I,
 )
-_CLAUSE = re.compile(r"\s*(?:[,;:]|\.{2,}|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b)\s*", re.I)
+# (no whitespace around the separator: "\s*" there was tried again at every space of a run)
+_CLAUSE = re.compile(r"[,;:]|\.{2,}|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b", re.I)
 _EMOJI = {"👍": " yes ", "✅": " yes ", "👌": " ok ", "🙆": " yes ", "👎": " no ", "❌": " no "}
 
 
@@ -330,7 +331,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
     if not norm:
         return None
-    clauses = [c for c in _CLAUSE.split(norm) if c and c.strip(" .!")]
+    clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
     if not clauses:
         return None
     last = _words(clauses[-1])

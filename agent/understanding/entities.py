@@ -50,7 +50,7 @@ _HALF_ONLY = re.compile(r"\bhalf\s+(?:a\s+)?sui\b", re.I)
 # a bare amount: "0.8", "like 0.8", "for 3.25", "3,5" (a decimal comma, as in much of Europe)
 _BARE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d{1,9})?)(?![\w.,%]|\.\d)")
 _SUI_SUFFIX = re.compile(r"(?<![\w.])(\d+(?:[.,]\d{1,9})?)\s*(sui|mist)\b", re.I)
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", re.I)
+_PERCENT = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", re.I)
 _CHEAPER = re.compile(
     r"\b(cheaper|lower|less|reduce|drop|cut|decrease|discount|down|off|bajar|baisse|günstiger|billiger|kam)\b",
     re.I,
@@ -215,17 +215,61 @@ def model_files(base: Path, *, limit: int = 500) -> list[Path]:
     return out
 
 
+_NAME_MAX = 255  # the longest file name a file system accepts (bytes; checked in characters)
+# A name with spaces that ends in a model extension ("my model v2.safetensors"): runs of the
+# characters a name may hold, cut at each extension (one pass: linear in the text)
+_NAME_RUN = re.compile(r"[\w ~./-]+")
+_NAME_END = re.compile(r"\.(?:safetensors|onnx|gguf|h5|pt|pth|bin)")
+
+
+def _is_file(path: Path) -> bool:
+    """``path`` is a file; a name no file system accepts (too long, a NUL) is simply not one."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def path_exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def user_path(raw: str) -> Path:
+    """``raw`` with ``~`` expanded; ``~nobody/x`` (no such user) stays as written."""
+    try:
+        return Path(raw).expanduser()
+    except RuntimeError:
+        return Path(raw)
+
+
 def _with_spaces(text: str, raw: str, base: Path) -> str | None:
     """'publish my model v2.safetensors' -> 'my model v2.safetensors' when that file exists."""
     at = text.find(raw)
     if at <= 0:
         return None
-    words = text[:at].split()
+    window = text[max(0, at - _NAME_MAX) : at]  # a longer name is no file name
+    words = window.split()
     for n in range(1, min(len(words), 6) + 1):
         name = " ".join([*words[-n:], raw]) if text[at - 1] == " " else raw
-        if (base / name).is_file():
+        if len(name) <= _NAME_MAX and _is_file(base / name):
             return name
     return None
+
+
+def _spaced_names(text: str) -> list[str]:
+    """Candidate names with spaces: each run of name characters up to a model extension."""
+    out: list[str] = []
+    for run in _NAME_RUN.finditer(text):
+        start = run.start()
+        for end in _NAME_END.finditer(text, run.start(), run.end()):
+            piece = text[start : end.end()].lstrip(" ")
+            if len(piece) > len(end.group(0)):  # a name before the extension
+                out.append(piece)
+                start = end.end()
+    return out
 
 
 def _tokens(text: str) -> set[str]:
@@ -258,16 +302,14 @@ def find_files(text: str, base: Path | None) -> list[str]:
     """The files a message names: as written when they exist or look like paths, else the
     one existing model file whose name the words match ("the sentiment bert one")."""
     written = extract_paths(text)
-    quoted_spaces = re.findall(
-        r"([\w~./-][\w ~./-]*?\.(?:safetensors|onnx|gguf|h5|pt|pth|bin))", text
-    )
     if base is None:
         return written
     out: list[str] = []
+    known: list[Path] | None = None  # the model files under base, listed once
     for raw in written:
-        candidate = Path(raw).expanduser()
+        candidate = user_path(raw)
         full = candidate if candidate.is_absolute() else base / candidate
-        if full.exists():
+        if path_exists(full):
             out.append(raw)
             continue
         spaced = _with_spaces(text, raw, base)
@@ -275,16 +317,18 @@ def find_files(text: str, base: Path | None) -> list[str]:
             out.append(spaced)
             continue
         # "it's in sentiment-tiny.safetensors" where the file is under models/
-        matches = [f for f in model_files(base) if f.name == candidate.name]
+        known = model_files(base) if known is None else known
+        matches = [f for f in known if f.name == candidate.name]
         out.append(str(matches[0]) if len(matches) == 1 else raw)
     if out:
         return out
-    for raw in quoted_spaces:  # an unquoted name with spaces: 'my model v2.safetensors'
-        for start in range(len(raw)):
+    for raw in _spaced_names(text):  # an unquoted name with spaces: 'my model v2.safetensors'
+        first = max(0, len(raw) - _NAME_MAX)
+        for start in range(first, len(raw)):
             if start and raw[start - 1] != " ":
                 continue
             piece = raw[start:].strip()
-            if (base / piece).is_file():
+            if _is_file(base / piece):
                 return [piece]
     files = model_files(base)
     if _SEGMENT.search(text):  # "the bert one, the tiny one and resnet"

@@ -27,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, Field
 
+from agent.understanding.bounds import head
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.pipeline import Understanding
 from agent.understanding.rules import MIST_PER_SUI, RuleInterpreter, parse_price_mist
@@ -155,10 +157,11 @@ class LLMInterpreter:
         gate = context.gate if context is not None else None
         at_gate = at_gate or gate is not None
         if self.embedded is not None:
-            await self.embedded.ready()
-            ruled = self.embedded.read(text, context or Dialogue(), at_gate=at_gate).intent
+            ruled = await self.embedded.interpret(text, at_gate=at_gate, context=context)
         else:
-            ruled = self.rules.interpret(text, at_gate=at_gate, gate=gate)
+            rules = self.rules.interpret
+            ruled = await asyncio.to_thread(rules, head(text), at_gate=at_gate, gate=gate)
+        text = head(text)  # the model reads what the rules read
         if not _model_may_help(ruled):
             return ruled
         try:

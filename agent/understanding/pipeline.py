@@ -18,10 +18,13 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
+from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.classifier import BackgroundClassifier, IntentClassifier
 from agent.understanding.consent import read_consent
 from agent.understanding.dialogue import Dialogue
@@ -30,6 +33,7 @@ from agent.understanding.entities import (
     expertise_in,
     find_files,
     mode_in,
+    path_exists,
     price_in_words,
     relative_price,
     removed_tags,
@@ -38,6 +42,7 @@ from agent.understanding.entities import (
     tags_in,
     title_in,
     title_ref,
+    user_path,
     wants_cheaper_or_dearer,
     wants_quick,
 )
@@ -50,6 +55,7 @@ from agent.understanding.rules import (
     RuleInterpreter,
     extract_paths,
     parse_browse_filters,
+    with_whole_description,
 )
 from flows.intents import Intent, IntentKind, intent
 
@@ -116,7 +122,9 @@ class Understanding:
         self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
     ) -> Intent:
         await self.ready()
-        return self.read(text, context or Dialogue(), at_gate=at_gate).intent
+        # off the event loop: other users' turns and /health go on while this one is read
+        reading = await asyncio.to_thread(self.read, text, context or Dialogue(), at_gate=at_gate)
+        return reading.intent
 
     async def ready(self) -> None:
         """Wait for the classifier (loading since start-up; rarely still going)."""
@@ -125,10 +133,22 @@ class Understanding:
 
     def resolve(self, kind: str, text: str, d: Dialogue) -> Intent:
         """``text`` read as ``kind`` (the reading the user picked), with its slots."""
+        text = head(text)
         ruled = self.rules.interpret(text, at_gate=d.gate is not None, gate=d.gate)
         return self._slots(kind, text, d, ruled)
 
     def read(self, text: str, d: Dialogue, *, at_gate: bool = False) -> Reading:
+        """How ``text`` reads in dialogue ``d``; a long message is read by its first
+        ``READ_CHARS`` characters, a description it sets kept whole."""
+        if len(text) <= READ_CHARS:
+            return self._read(text, d, at_gate=at_gate)
+        reading = self._read(head(text), d, at_gate=at_gate)
+        if "description" in reading.intent:
+            found = with_whole_description(dict(reading.intent), text)
+            reading.intent = cast(Intent, {**reading.intent, **found})
+        return reading
+
+    def _read(self, text: str, d: Dialogue, *, at_gate: bool = False) -> Reading:
         gate = d.gate
         stripped = text.strip()
         ruled = self.rules.interpret(text, at_gate=at_gate or gate is not None, gate=gate)
@@ -360,7 +380,7 @@ def certain(ruled: Intent) -> bool:
 def _existing(paths: list[str], base: Path | None) -> bool:
     if base is None:  # no folder to look in (the HTTP API maps paths itself)
         return False
-    return any((base / Path(p).expanduser()).exists() for p in paths)
+    return any(path_exists(base / user_path(p)) for p in paths)
 
 
 # "can you get it out there?" asks for something to be done, not for information

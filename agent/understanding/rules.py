@@ -12,16 +12,17 @@ import re
 import shlex
 from decimal import Decimal, InvalidOperation
 
+from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.consent import read_consent
 from flows.intents import Expertise, Intent, IntentKind, intent
 
 MIST_PER_SUI = 10**9
 _MODEL_EXT = r"(?:safetensors|onnx|pt|pth|bin|ckpt|h5|keras|gguf|pb|zip|pkl|pickle|npz|tflite)"
 _PATH = re.compile(
-    rf"""(?:"([^"]+)"|(?<!\w)'([^']+)'(?!\w)|((?:~|\.{{1,2}})?/[^\s,;]+|[^\s,;/]+\.{_MODEL_EXT}\b|[^\s,;]+/[^\s,;]+))""",
+    rf"""(?:"([^"]+)"|(?<!\w)'([^']+)'(?!\w)|(?<![^\s,;])((?:~|\.{{1,2}})?/[^\s,;]+|[^\s,;/]+\.{_MODEL_EXT}\b|[^\s,;]+/[^\s,;]+))""",
     re.I,
 )
-_PRICE = re.compile(r"(\d+(?:\.\d+)?)\s*(sui|mist)\b", re.I)
+_PRICE = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(sui|mist)\b", re.I)
 U64_MAX = 2**64 - 1
 # A price someone meant to give but that is not a valid amount: "-3 SUI", "1e30 SUI",
 # "1,000 SUI", "abc SUI", "price abc". Answered with how to write a price.
@@ -31,7 +32,7 @@ _PRICE_ATTEMPT = re.compile(
     r"|^\s*(?:(?:set|change)\s+(?:the\s+)?)?price\s+(?:(?:to|at|it)\s+)?\S+\s*$",
     re.I,
 )
-_EPOCHS = re.compile(r"(\d+)\s*epochs?\b", re.I)
+_EPOCHS = re.compile(r"(?<!\d)(\d+)\s*epochs?\b", re.I)
 _OBJECT_ID = re.compile(r"\b0x[0-9a-fA-F]{1,64}\b")
 
 _BEGINNER = re.compile(
@@ -65,7 +66,8 @@ _SET_TAGS = re.compile(
 # The same edits for one model of a bulk listing, named by its file ("title tiny.onnx: …",
 # "set description of tiny.onnx to …", "add tag vision to tiny.onnx", "tags tiny.onnx: a, b",
 # "remove tag x from tiny.onnx"). Elsewhere a file is quoted or looks like one (a dot or a slash).
-_FILE = r"""(?P<file>"[^"]+"|'[^']+'|[^\s"':=,]*[./][^\s"':=,]*\w)"""
+# (up to its first dot or slash, then to its last word character: one way to split a word)
+_FILE = r"""(?P<file>"[^"]+"|'[^']+'|[^\s"':=,./]*[./][^\s"':=,]*\w)"""
 # Before a colon a bare name will do too ("title tiny: …"): the flow says if it is ambiguous.
 _NAME = r"""(?P<file>"[^"]+"|'[^']+'|(?!(?:it|this|that|them|all|of|for)\b)[^\s"':=,]+)"""
 _OF_FILE = rf"(?:(?:of|for)\s+)?{_NAME}\s*[:=]\s*(?P<value>.*)$"  # empty: refused, with why
@@ -112,6 +114,14 @@ def _tag_words(text: str) -> list[str]:
 
 def _text_value(text: str) -> str:
     return text.strip().strip("\"'").strip()
+
+
+def with_whole_description(edit: dict[str, object], whole: str) -> dict[str, object]:
+    """``edit`` read from the head of ``whole``, its description (the one long value) read
+    from all of it (the edit patterns are anchored: linear in the text)."""
+    if "description" not in edit or len(whole) <= READ_CHARS:
+        return edit
+    return parse_listing_edit(whole.strip().removeprefix("/")) or edit
 
 
 def parse_listing_edit(text: str) -> dict[str, object] | None:
@@ -316,13 +326,15 @@ class RuleInterpreter:
 
     def interpret(self, text: str, *, at_gate: bool = False, gate: str | None = None) -> Intent:
         """Interpret one message. Only a plain yes approves (see ``consent``); ``gate``
-        names the gate waiting, whose own action words ("list it") approve it."""
+        names the gate waiting, whose own action words ("list it") approve it. A long
+        message is read by its first ``READ_CHARS`` characters, a description it sets whole."""
+        whole, text = text, head(text)
         stripped = text.strip()
         if stripped.startswith("/"):
             stripped = stripped[1:]
         edit = parse_listing_edit(stripped)
         if edit is not None:
-            return intent("edit_listing", text, **edit)
+            return intent("edit_listing", text, **with_whole_description(edit, whole))
         if detail := _LISTING_DETAIL.match(stripped):
             ref = next(g for g in detail.groups() if g).strip(" .!?\"'")
             return intent("browse", text, model_ref=ref)
