@@ -208,6 +208,8 @@ async def bulk_plan(
         **totals,
     )
     ctx: ModelContext = {"bulk": files}
+    if intent.get("price_mist") is not None:  # "upload these and list them at 2 SUI"
+        ctx["requested_price_mist"] = intent["price_mist"]
     update: dict[str, object] = {
         "context": ctx,
         "workflow_id": workflow_id,
@@ -422,7 +424,7 @@ class _Pipeline:
 
 async def bulk_upload(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["__end__"]]:
+) -> Command[Literal["bulk_listing_prep", "__end__"]]:
     """Run the queue, largest file first, ``bulk_concurrency`` at a time; then the summary,
     or, while verifications still run, hand them to the background."""
     services = runtime.context
@@ -459,7 +461,7 @@ async def bulk_upload(
 
 async def bulk_verify(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["__end__"]]:
+) -> Command[Literal["bulk_listing_prep", "__end__"]]:
     """The completion event of a bulk upload's background verification: record and announce
     every job that ended (an enclave that died gets a fresh job), then the summary once none
     is left running."""
@@ -476,7 +478,7 @@ async def bulk_verify(
 
 def _after_run(
     state: JourneyState, runtime: Runtime[Services], files: list[BulkFile], started_at: float
-) -> Command[Literal["__end__"]]:
+) -> Command[Literal["bulk_listing_prep", "__end__"]]:
     """The summary once every file has its outcome; else the background hand-over."""
     running = [f.get("file_name", "") for f in files if f.get("status") == "verifying"]
     ctx: ModelContext = {**state["context"], "bulk": files, "bulk_started_at": started_at}
@@ -503,7 +505,9 @@ def _after_run(
         elapsed_s=round(time.time() - started_at, 1),
         bytes_sent=sum(f.get("bytes_sent", 0) for f in done),
     )
-    _say_next(runtime, files)
+    listing_asked = done and ctx.get("requested_price_mist") is not None
+    if not listing_asked:  # else the listing the user asked for with the upload comes next
+        _say_next(runtime, files)
     steps = complete(
         state,
         Step.CHUNKED_UPLOAD,
@@ -513,7 +517,7 @@ def _after_run(
         Step.REPORT_QUALITY,
     )
     return Command(
-        goto=END,
+        goto="bulk_listing_prep" if listing_asked else END,
         update={
             "context": ctx,
             "current_phase": Phase.COMPLETED if done else Phase.UPLOAD,

@@ -21,6 +21,7 @@ from langgraph.types import Command
 from flows.events import say
 from flows.gates import ask, decide
 from flows.intents import Intent
+from flows.intents import intent as intent_of
 from flows.listing import apply_edits, read_inspection, say_terms_fixed, terms_on_chain
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
@@ -251,6 +252,9 @@ async def bulk_listing_prep(
         else:
             files[i] = await _draft_terms(services, f, listings, unreadable)
     intent = state["intent"]
+    requested = ctx.get("requested_price_mist")
+    if requested is not None and not fixed and intent["kind"] not in ("set_price", "edit_listing"):
+        files, _, _ = apply_bulk_prices(files, intent_of("set_price", "", price_mist=requested))
     if intent["kind"] in ("set_price", "edit_listing"):  # "list them at 2 SUI"
         if fixed:
             say_terms_fixed(runtime, intent)
