@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -123,13 +124,25 @@ def run_node(script: str, *args: str, stdin: str | None = None, timeout: float =
     return json.loads(result.stdout)
 
 
-def move_test(package_dir: Path, *, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Unit-test a Move package with the real Sui Move test runner (``move.mjs test``)."""
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def move_test(package_dir: Path, *, timeout: float = 600) -> tuple[bool, str]:
+    """Unit-test a Move package with the real Sui Move test runner (``move.mjs test``).
+
+    Returns (every test passed, the runner's output without colour codes). The
+    runner's own summary decides: ``move.mjs`` exits 1 on a coloured "OK".
+    """
     tool = reference_dir() / "move" / "tools" / "move.mjs"
-    return subprocess.run(
+    done = subprocess.run(
         [node(), str(tool), "test", str(package_dir)],
         cwd=npm_prefix(),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+    output = _ANSI.sub("", done.stdout + done.stderr)
+    passed = bool(
+        re.search(r"Test result: OK\. Total tests: [1-9]\d*; passed: \d+; failed: 0", output)
+    )
+    return passed, output
