@@ -214,8 +214,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _settings_problem(error: Any) -> str:
     """A settings validation error as one paragraph: which variable, what is wrong, what to do."""
+    prefix = "SATYA_SERVER_" if error.title == "ServerSettings" else "SATYA_"
     problems = "; ".join(
-        f"SATYA_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
     )
     return (
         f"A setting is not valid ({problems}).\n"

@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,9 +26,11 @@ Backend = Literal["sqlite", "postgres"]
 _SETUP_LOCK = 0x5A7A_0001  # pg advisory lock id: one worker migrates at a time
 
 
-def database_url(explicit: str | None = None) -> str | None:
-    """The configured PostgreSQL URL (``DATABASE_URL`` or ``SATYA_DATABASE_URL``), if any."""
-    url = explicit or os.environ.get("SATYA_DATABASE_URL") or os.environ.get("DATABASE_URL")
+def database_url(settings: Settings, explicit: str | None = None) -> str | None:
+    """The PostgreSQL URL to use: ``explicit``, else the settings' (``DATABASE_URL`` or
+    ``SATYA_DATABASE_URL``); None for SQLite."""
+    configured = settings.database_url.get_secret_value() if settings.database_url else None
+    url = explicit or configured
     if not url:
         return None
     if not url.startswith(("postgresql://", "postgres://")):
@@ -69,7 +70,7 @@ async def open_persistence(
     settings: Settings, *, url: str | None = None, pool_size: int = 10
 ) -> AsyncIterator[Persistence]:
     """Open SQLite files under ``settings.home`` or, with a URL, PostgreSQL; close them after."""
-    url = database_url(url)
+    url = database_url(settings, url)
     if url is None:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
         from langgraph.store.sqlite.aio import AsyncSqliteStore

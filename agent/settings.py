@@ -1,7 +1,10 @@
 """Settings: environment variables (prefix ``SATYA_``) and a ``.env`` file.
 
 Every backend is chosen here, never by editing code. With nothing set, every
-backend is the embedded one and the product runs offline.
+backend is the embedded one and the product runs offline. One object holds all of
+it, the database (``DATABASE_URL``) and the HTTP API (``settings.server``, variables
+``SATYA_SERVER_*``) included; it is read once and handed on, to ``satya serve``'s
+worker processes too.
 
 Example::
 
@@ -16,6 +19,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.server.config import ServerSettings
 
 MIB = 1024 * 1024
 
@@ -34,6 +39,15 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("~/.satya"), description="Checkpoints, ledger, blobs, keys.")
     user: str = Field(default="local", description="The user id the chat speaks for.")
     mode: Literal["supervised", "auto", "debug"] = "supervised"
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SATYA_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="PostgreSQL (postgresql://…) for threads shared by several workers or "
+        "hosts; unset: SQLite under home.",
+    )
+    server: ServerSettings = Field(
+        default_factory=ServerSettings, description="The HTTP API (SATYA_SERVER_*)."
+    )
 
     storage_backend: Literal["local", "walrus"] = "local"
     walrus_publisher_url: str = "https://publisher.walrus-testnet.walrus.space"

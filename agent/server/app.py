@@ -69,7 +69,7 @@ async def open_backend(
     await asyncio.to_thread(access.sweep)
     interpreter = GuardedInterpreter(build_interpreter(settings), access)
     factory = assistant_factory or _default_factory
-    url = database_url()
+    url = database_url(settings)
     async with contextlib.AsyncExitStack() as stack:
         assistant = await stack.enter_async_context(factory(settings, interpreter))
         if url is None:
@@ -110,11 +110,12 @@ def create_app(
     *,
     assistant_factory: AssistantFactory | None = None,
 ) -> FastAPI:
-    """The HTTP API as an ASGI app; storage opens in its lifespan."""
+    """The HTTP API as an ASGI app; storage opens in its lifespan. ``config`` replaces
+    ``settings.server`` when given."""
     from agent.server.routes import page, runs, system, threads, uploads
 
     settings = settings or Settings()
-    config = config or ServerSettings()
+    config = config or settings.server
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -213,5 +214,6 @@ def validation_error(error: RequestValidationError) -> JSONResponse:
 
 
 def app_from_env() -> FastAPI:
-    """``uvicorn --factory agent.server.app:app_from_env`` (what ``satya serve`` runs)."""
+    """``uvicorn --factory agent.server.app:app_from_env``: settings from the environment
+    (``satya serve`` hands its workers the settings it read instead)."""
     return create_app()

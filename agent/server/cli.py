@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+from uvicorn.supervisors import Multiprocess
 
 from agent.persistence import database_url, redact
+from agent.server.config import ServerSettings
 from agent.settings import Settings
+from integrations.errors import SatyaError
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -17,13 +23,20 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_keys(args, settings))
     if getattr(args, "serve_command", None) == "build-page":
         return _build_page()
-    if args.upload_ttl is not None:  # workers are fresh processes: they read it from there
-        os.environ["SATYA_SERVER_UPLOAD_TTL_H"] = args.upload_ttl
-    problem = _config_problem()
-    if problem:
-        print(problem, file=sys.stderr)
+    if args.upload_ttl is not None:
+        try:
+            server = ServerSettings(
+                **{**settings.server.model_dump(), "upload_ttl_h": args.upload_ttl}
+            )
+        except ValidationError as error:
+            print(_config_problem(error), file=sys.stderr)
+            return 2
+        settings = settings.model_copy(update={"server": server})
+    try:
+        url = database_url(settings)
+    except SatyaError as error:
+        print(f"{error.message}\n{error.hint}", file=sys.stderr)
         return 2
-    url = database_url()
     if args.workers > 1 and url is None:
         print(
             "Several workers need a shared database: SQLite serves one process.\n"
@@ -42,23 +55,59 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
-    import uvicorn
-
-    os.environ["SATYA_HOME"] = str(settings.home)  # workers are fresh processes
     where = redact(url) if url else f"SQLite under {settings.home}"
     print(f"Satya Agent API on http://{args.host}:{args.port} ({where}); docs at /docs", flush=True)
-    uvicorn.run(
-        "agent.server.app:app_from_env",
-        factory=True,
+    return _run_workers(
+        settings,
         host=args.host,
         port=args.port,
         workers=args.workers,
         log_level="info" if args.verbose else "warning",
+    )
+
+
+class WorkerConfig(uvicorn.Config):
+    """uvicorn's configuration, carrying the Settings every worker builds its app from.
+
+    uvicorn hands this object to each worker process (pickled): the settings travel
+    with it, and nothing is written to the environment for the workers to read back.
+    """
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__("agent.server.app:create_app", **kwargs)
+        self.satya_settings = settings
+
+    def load(self) -> None:
+        if not self.loaded:
+            from agent.server.app import create_app
+
+            self.app = create_app(self.satya_settings)
+        super().load()
+
+
+def _run_workers(settings: Settings, *, host: str, port: int, workers: int, log_level: str) -> int:
+    """uvicorn with ``workers`` processes, each building its app from ``settings``."""
+    config = WorkerConfig(
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
         timeout_graceful_shutdown=10,
         # longer than clients keep idle connections (httpx: 5 s), so the client closes first
         # and never sends on a connection the server is just closing
         timeout_keep_alive=30,
     )
+    server = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    if config.workers == 1 and not server.started:
+        return 3  # uvicorn's own code for a server that did not start
     return 0
 
 
@@ -74,21 +123,13 @@ def _build_page() -> int:
     return 0
 
 
-def _config_problem() -> str | None:
-    """A server setting's bad value as one paragraph (None when all are fine)."""
-    from pydantic import ValidationError
-
-    from agent.server.config import ServerSettings
-
-    try:
-        ServerSettings()
-    except ValidationError as error:
-        where = "; ".join(
-            f"SATYA_SERVER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-            for e in error.errors()
-        )
-        return f"{where}\nFix the value or unset it for the default (see 'satya serve --help')."
-    return None
+def _config_problem(error: ValidationError) -> str:
+    """A server setting's bad value as one paragraph."""
+    where = "; ".join(
+        f"SATYA_SERVER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+        for e in error.errors()
+    )
+    return f"{where}\nFix the value or unset it for the default (see 'satya serve --help')."
 
 
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
 import socket
 import threading
 import time
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+from pydantic import SecretStr
 
 from agent.assistant import Assistant
 from agent.journey_faults import SlowVerifier
@@ -27,7 +27,6 @@ from agent.wiring import build_services
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
 
 T = TypeVar("T")
-DB_VARS = ("DATABASE_URL", "SATYA_DATABASE_URL")
 
 
 def free_port() -> int:
@@ -83,7 +82,10 @@ class ServerThread:
         self.home = home
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.settings = settings or Settings(home=home)
+        # the database is the one named here (None: SQLite under home), whatever the environment
+        chosen = SecretStr(database_url) if database_url else None
+        base = settings or Settings(home=home)
+        self.settings = base.model_copy(update={"database_url": chosen})
         self.app = create_app(
             self.settings,
             config or ServerSettings(),
@@ -120,21 +122,12 @@ class ServerThread:
         self.loop.close()
 
     def start(self) -> ServerThread:
-        saved = {name: os.environ.pop(name, None) for name in DB_VARS}
-        if self.database_url:
-            os.environ["DATABASE_URL"] = self.database_url
-        try:
-            self.thread.start()
-            deadline = time.monotonic() + 30
-            while not self.server.started:
-                if not self.thread.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError("the API server did not start (see the log above)")
-                time.sleep(0.02)
-        finally:
-            for name, value in saved.items():
-                os.environ.pop(name, None)
-                if value is not None:
-                    os.environ[name] = value
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start (see the log above)")
+            time.sleep(0.02)
         return self
 
     def stop(self) -> None:

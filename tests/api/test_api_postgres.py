@@ -177,6 +177,25 @@ def test_two_servers_share_threads(database_url: str, tmp_path: Path) -> None:
         w2.stop()
 
 
+def test_workers_get_the_settings_satya_serve_read(database_url: str, tmp_path: Path) -> None:
+    """``--workers 2``: each worker builds its app from the settings the command read and
+    was handed (here ``--upload-ttl never``, a flag no worker could read from anywhere)."""
+    env = _env(tmp_path / "home", database_url)
+    key = _quick_key(env, "ana")
+    port = free_port()
+    argv = [SATYA, "serve", "--port", str(port), "--workers", "2", "--upload-ttl", "never"]
+    server = Worker(argv, env, port)
+    try:
+        model = make_model_file(tmp_path / "m.safetensors", "safetensors", size_mb=0.2)
+        for _ in range(6):  # a new connection each: both workers answer some of them
+            with server.client(key) as c, model.open("rb") as fh:
+                upload = c.post("/uploads", files={"file": (model.name, fh)})
+            assert upload.status_code == 201, upload.text
+            assert upload.json()["expires_at"] is None
+    finally:
+        server.stop()
+
+
 def test_verification_in_flight_survives_a_killed_worker_and_completes_once(
     database_url: str, tmp_path: Path
 ) -> None:
