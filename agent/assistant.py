@@ -100,11 +100,11 @@ _ASKS_ONLY = frozenset(
     {
         "status", "raw_data", "help", "greet", "unknown", "clarify", "market_analysis",
         "dashboard", "browse", "set_expertise", "set_mode", "support_bundle",
-        "conversion_guide", "abandon",
+        "conversion_guide", "abandon", "tour", "verbosity", "optimise",
     }
 )  # fmt: skip
 # Reply kinds that ask the user for one slot: the next message is read as its value.
-_ASKS = {"ask_for_path": "path", "ask_for_title": "title"}
+_ASKS = {"ask_for_path": "path", "ask_for_title": "title", "tour_nav": "tour"}
 # The stopped step, in the user's words.
 _STEP_WORDS = {
     "upload": "upload",
@@ -505,9 +505,12 @@ class Assistant:
         values: dict[str, Any] = dict(snap.values or {})
         ctx = values.get("context") or {}
         gate: Any = None
+        question: str | None = None
         if snap.interrupts:
             value = snap.interrupts[0].value
             gate = value.get("gate") if isinstance(value, dict) else None
+            if gate == "question":  # a checkpoint question: the next words are its answer
+                question = str((value.get("data") or {}).get("question") or "") or None
         expecting = offered.get("expecting") if not gate else None
         price = ctx.get("price_mist")
         last_price = None
@@ -516,7 +519,8 @@ class Assistant:
             last_price = (profile.value if profile is not None else {}).get("last_price_mist")
         return Dialogue(
             gate=gate if gate in ("upload", "listing", "purchase") else None,
-            expecting=expecting if expecting in ("path", "title") else None,
+            expecting=expecting if expecting in ("path", "title", "tour") else None,
+            question=question,
             paused=bool(stopped_at(snap)),
             phase=str(values.get("current_phase") or "idle"),
             price_mist=int(price) if isinstance(price, int) and gate == "listing" else None,

@@ -333,8 +333,9 @@ class Chat:
             if self.offer_resume:
                 await self._turn(self.assistant.resume_pending(self.thread, user_id=self.user))
             elif self.interactive and self.view is not None and self.view.gate:
-                self.out.info("(no — the default answer)")
-                await self._turn(self.assistant.send(self.thread, "no", user_id=self.user))
+                default = "skip" if self.view.gate.get("gate") == "question" else "no"
+                self.out.info(f"({default} — the default answer)")
+                await self._turn(self.assistant.send(self.thread, default, user_id=self.user))
             return True
         if text.startswith("/"):
             return await self._command(text)

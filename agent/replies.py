@@ -55,6 +55,13 @@ _SUGGESTION_TEXT = {
     "quantize_fp16": "quantize to fp16 (about half the size)",
     "prune_unused": "drop optimizer state and unused tensors",
     "onnx_simplify": "simplify the ONNX graph (onnxsim)",
+    "export_onnx": "export it to ONNX (runs anywhere, and the enclave can check it)",
+}
+_QUESTION_TEXT = {
+    "model_type": "What kind of model is it?",
+    "task": "What does it do (its task)?",
+    "buyers": "Who is it for (the buyers you have in mind)?",
+    "licence": "Under which licence may buyers use it?",
 }
 
 
@@ -129,6 +136,36 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             + "."
             if suggestions
             else "No changes needed."
+        )
+    if "fp16_command" in data or "onnx_command" in data:
+        out.update(optimisation_fields(data))
+    out["optimise_text"] = (
+        " Or say 'optimise first' for the steps to shrink it before paying."
+        if data.get("optimise")
+        else ""
+    )
+    if "default" in data and "question" in data:
+        default = str(data.get("default") or "")
+        out["default_text"] = (
+            f" (last time: \"{default}\"; say 'same' to keep it)" if default else ""
+        )
+        out["question_text"] = _QUESTION_TEXT.get(str(data["question"]), "")
+    if "before_bytes" in data:
+        out["comparison_text"] = (
+            f"{data.get('saving_pct')}% smaller"
+            if int(str(data.get("saving_pct") or 0)) > 0
+            else "not smaller"
+        )
+        out["still_large_text"] = (
+            " It is still over the size threshold, so the optimisation options follow again."
+            if data.get("still_large")
+            else ""
+        )
+    if "why" in data:
+        out["why_text"] = (
+            f"you have published {data.get('published')} models"
+            if data["why"] == "published"
+            else "you have asked for details a few times"
         )
     tags = data.get("tags")
     if isinstance(tags, list):
@@ -207,6 +244,77 @@ def _reached(data: Mapping[str, object]) -> dict[str, str]:
             "resume_text": " (a fresh enclave job)",
         }
     return {"reached_text": "", "reached_text_short": "", "resume_text": ""}
+
+
+def _count(n: int) -> str:
+    for unit, size in (("billion", 10**9), ("million", 10**6), ("thousand", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return str(n)
+
+
+def optimisation_fields(data: Mapping[str, object]) -> dict[str, str]:
+    """The optimisation figures and commands in words (every field always filled)."""
+    size = int(str(data.get("size_bytes") or 0))
+    dtype = str(data.get("float_dtype") or "")
+    params = data.get("parameter_count")
+    out: dict[str, str] = {}
+    if params is None:
+        out["params_text"] = "its tensor declarations could not be read"
+    elif not dtype:
+        out["params_text"] = "it has no floating-point weights"
+    else:
+        out["params_text"] = f"{_count(int(str(params)))} weights in {dtype}"
+    fp16, int8 = data.get("fp16_bytes"), data.get("int8_bytes")
+    if fp16 is None or int8 is None:
+        out["fp16_text"] = "no smaller in fp16/bf16 (nothing to narrow)"
+        out["int8_text"] = "no smaller in int8"
+    else:
+        f16, i8 = int(str(fp16)), int(str(int8))
+        out["fp16_text"] = (
+            f"about {human_bytes(f16)} in fp16 or bf16 ({data.get('fp16_saving_pct')}% smaller)"
+            if f16 < size
+            else "no smaller in fp16/bf16 (its weights are half precision already)"
+        )
+        out["int8_text"] = (
+            f"about {human_bytes(i8)} in int8 ({data.get('int8_saving_pct')}% smaller)"
+            if i8 < size
+            else "no smaller in int8"
+        )
+    chunks = int(str(data.get("chunk_count") or 1))
+    out["shards_text"] = (
+        f"{chunks} chunk{'s' * (chunks != 1)} of at most "
+        f"{human_bytes(int(str(data.get('chunk_size_bytes') or 0)))}, under the publisher's "
+        f"limit of {human_bytes(int(str(data.get('body_limit_bytes') or 0)))} per request "
+        "(done for you)"
+    )
+    framework = str(data.get("onnx_framework") or "")
+    onnx = str(data.get("onnx_command") or "")
+    out["onnx_text"] = (
+        f" ONNX export ({framework.capitalize()} -> ONNX): the enclave can then check it, and "
+        "buyers run it with onnxruntime."
+        if onnx
+        else ""
+    )
+    steps: list[str] = []
+    if onnx:
+        steps.append(f"Export to ONNX: {onnx}")
+    if data.get("fp16_command"):
+        steps.append(f"Halve it (fp16): {data['fp16_command']}")
+    if data.get("int8_command"):
+        steps.append(f"Or quantise to int8: {data['int8_command']}")
+    out["steps_text"] = (
+        "\n".join(f"  {n}. {step}" for n, step in enumerate(steps, 1))
+        or "  No conversion applies to this format: upload it as is."
+    )
+    out["onnx_line"] = f"\n  For {data.get('file_name', 'this file')}: {onnx}" if onnx else ""
+    name = str(data.get("optimised_name") or "")
+    out["then_text"] = (
+        f"Then say 'upload {name}': I'll assess the optimised file and compare it with this one."
+        if name
+        else "Then upload the optimised file: I'll compare it with this one."
+    )
+    return out
 
 
 def _plan_line(n: int, f: object) -> str:

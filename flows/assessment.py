@@ -14,6 +14,7 @@ from langgraph.types import Command
 from flows.events import say
 from flows.failures import failure_update
 from flows.listing import draft_upload_terms
+from flows.optimise import optimisation_plan
 from flows.services import Services
 from flows.state import (
     JourneyState,
@@ -96,6 +97,8 @@ def _suggestions(fmt: str, size: int, large: bool) -> list[str]:
     out: list[str] = []
     if fmt in ("pickle", "pytorch_legacy_pickle", "pytorch_zip"):
         out.append("export_safetensors")
+    if large and fmt in ("keras_h5", "tf_savedmodel", "pytorch_legacy_pickle", "pytorch_zip"):
+        out.append("export_onnx")
     if large:
         out += ["quantize_fp16", "prune_unused"]
     if fmt == "onnx":
@@ -147,6 +150,19 @@ async def assess(
         "verify_eta_s": round(size / cfg.assumed_verify_bytes_per_s, 1),
         "suggestions": _suggestions(str(fmt), size, large),
     }
+    if large:  # the choice: optimise first, or upload as is; figures from the file itself
+        ctx["optimisation"] = (
+            await asyncio.to_thread(optimisation_plan, path, fmt, chunk_size=cfg.chunk_size)
+        )
+    before = state.get("context") or {}
+    if before.get("optimising") and before.get("file_name") != path.name:
+        # back with the optimised file: what changed against the one that was assessed
+        ctx["optimised_from"] = {
+            "file_name": before.get("file_name", ""),
+            "size_bytes": before.get("size_bytes", 0),
+            "format": before.get("format", ""),
+            "cost_frost": before.get("cost_frost", 0),
+        }
     if state["intent"].get("price_mist") is not None:  # "upload X and list it at 2 SUI"
         ctx["requested_price_mist"] = state["intent"]["price_mist"]
     if services.ledger.listing_terms_fixed_at_upload:  # decided now, shown at the upload gate
@@ -161,6 +177,25 @@ async def assess(
         blobs=estimate.blobs,
         **ctx,
     )
+    was = ctx.get("optimised_from")
+    if was:
+        say(
+            runtime,
+            "optimised_comparison",
+            expertise=state["expertise"],
+            file_name=path.name,
+            format=str(fmt),
+            size_bytes=size,
+            cost_frost=estimate.cost_frost,
+            before_name=was["file_name"],
+            before_format=was["format"],
+            before_bytes=was["size_bytes"],
+            before_cost_frost=was["cost_frost"],
+            saving_pct=round(100 * (was["size_bytes"] - size) / was["size_bytes"])
+            if was["size_bytes"]
+            else 0,
+            still_large=large,
+        )
     plan_state: JourneyState = {
         **state,
         "completed_steps": [],
@@ -185,17 +220,15 @@ async def assess(
 async def compression_recommendation(
     state: JourneyState, runtime: Runtime[Services]
 ) -> dict[str, object]:
-    """For a file over the size threshold: how much smaller it could be, and how."""
+    """For a file over the size threshold: how much smaller it could be, from its own weights."""
     ctx = state["context"]
-    size = ctx.get("size_bytes", 0)
+    plan = ctx.get("optimisation", {})
     say(
         runtime,
         "compression_recommendation",
         expertise=state["expertise"],
-        size_bytes=size,
-        fp16_bytes=size // 2,
-        int8_bytes=size // 4,
-        format=ctx.get("format", ""),
+        threshold=runtime.context.config.size_threshold_bytes,
+        **{"size_bytes": ctx.get("size_bytes", 0), "format": ctx.get("format", ""), **plan},
     )
     return dict(complete(state, Step.COMPRESSION_RECOMMENDATION))
 
@@ -203,11 +236,13 @@ async def compression_recommendation(
 async def optimization_guidance(
     state: JourneyState, runtime: Runtime[Services]
 ) -> dict[str, object]:
-    """Concrete steps for the suggestions, before the upload gate."""
+    """The choice before the upload gate: optimise first (with the commands) or upload as is."""
+    ctx = state["context"]
     say(
         runtime,
         "optimization_guidance",
         expertise=state["expertise"],
-        suggestions=state["context"].get("suggestions", []),
+        suggestions=ctx.get("suggestions", []),
+        **ctx.get("optimisation", {}),
     )
     return dict(complete(state, Step.OPTIMIZATION_GUIDANCE))

@@ -8,6 +8,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 
 from flows.events import say
+from flows.expertise import graduate, graduation, shifted
 from flows.intents import Intent
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
@@ -87,7 +88,15 @@ async def emit_answer(intent: Intent, state: JourneyState, runtime: Runtime[Serv
     elif kind == "clarify":
         say(runtime, "clarify", choices=list(intent.get("choices") or []))
     elif kind == "conversion_guide":
-        say(runtime, "faq", topic="conversion", expertise=expertise)
+        say(runtime, "conversion_guide", expertise=expertise, **_conversion_data(state))
+    elif kind == "optimise":
+        ctx = state.get("context") or {}
+        if ctx.get("optimisation"):
+            say(runtime, "optimisation_steps", expertise=expertise, **ctx["optimisation"])
+        else:
+            say(runtime, "optimise_what", expertise=expertise)
+    elif kind == "answer":
+        say(runtime, "not_understood", text=intent.get("text", ""), expertise=expertise)
     elif kind == "help":
         say(runtime, "faq", topic=intent.get("topic", "overview"), expertise=expertise)
     else:
@@ -107,10 +116,32 @@ async def answer_aside(intent: Intent, state: JourneyState, runtime: Runtime[Ser
         say(runtime, "gate_reminder")
 
 
+def _conversion_data(state: JourneyState) -> dict[str, object]:
+    """The conversion guide for the file of this conversation, if there is one."""
+    ctx = state.get("context") or {}
+    plan = ctx.get("optimisation") or {}
+    return {
+        "file_name": ctx.get("file_name", "model.h5"),
+        "format": ctx.get("format", ""),
+        "onnx_command": plan.get("onnx_command", ""),
+    }
+
+
 async def answer(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
-    """Node: answer a question or an unclear message."""
+    """Node: answer a question or an unclear message; an expert who keeps asking gets more detail."""
     await emit_answer(state["intent"], state, runtime)
-    return {}
+    if state["intent"]["kind"] not in ("help", "conversion_guide"):
+        return {}
+    profile = await load_profile(runtime, state["user_id"]) or {"published": 0}
+    profile = {**profile, "questions": int(profile.get("questions", 0)) + 1}
+    level = state.get("expertise", "intermediate")
+    update: dict[str, object] = {}
+    if graduation(profile, level) is not None:
+        profile, level, why = graduate(profile, level)
+        say(runtime, "graduated", expertise=level, why=why, questions=profile["questions"])
+        update["expertise"] = level
+    await save_profile(runtime, state["user_id"], profile)
+    return update
 
 
 async def status(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
@@ -131,8 +162,19 @@ async def settings(state: JourneyState, runtime: Runtime[Services]) -> dict[str,
     if intent["kind"] == "set_expertise" and "expertise" in intent:
         level = intent["expertise"]
         profile = await load_profile(runtime, state["user_id"]) or {"published": 0}
-        await save_profile(runtime, state["user_id"], {**profile, "expertise": level})
+        await save_profile(
+            runtime, state["user_id"], {**profile, "expertise": level, "questions": 0}
+        )
         say(runtime, "expertise_set", expertise=level)
+        return {"expertise": level}
+    if intent["kind"] == "verbosity":
+        direction = intent.get("direction", "more")
+        current = state.get("expertise", "intermediate")
+        level = shifted(current, direction)
+        profile = await load_profile(runtime, state["user_id"]) or {"published": 0}
+        await save_profile(runtime, state["user_id"], {**profile, "expertise": level})
+        kind = "verbosity_set" if level != current else "verbosity_limit"
+        say(runtime, kind, expertise=level, direction=direction)
         return {"expertise": level}
     if intent["kind"] == "set_mode" and "mode" in intent:
         mode: Literal["supervised", "auto", "debug"] = intent["mode"]

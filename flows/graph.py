@@ -23,12 +23,14 @@ from flows import (
     assessment,
     bulk,
     bulk_listing,
+    checkpoints,
     conversation,
     dashboard,
     listing,
     onboarding,
     purchase,
     recovery,
+    sample,
     upload,
     verification,
 )
@@ -65,6 +67,7 @@ def build_graph(
     )
     g.add_node("intake", intake_mod.intake)
     g.add_node("onboarding", onboarding.onboarding)
+    g.add_node("sample", sample.sample)
     g.add_node("answer", conversation.answer)
     g.add_node("status", conversation.status)
     g.add_node("raw_data", conversation.raw_data)
@@ -81,6 +84,7 @@ def build_graph(
     g.add_node("verify_submit", verification.verify_submit)
     g.add_node("verify_monitor", verification.verify_monitor)
     g.add_node("listing_prep", listing.listing_prep)
+    g.add_node("checkpoint", checkpoints.checkpoint)
     g.add_node("listing_gate", listing.listing_gate)
     g.add_node("list_model", listing.list_model)
     g.add_node("recovery", recovery.recovery)

@@ -14,6 +14,7 @@ from flows.state import JourneyState, Phase, WorkflowStatus
 
 Route = Literal[
     "onboarding",
+    "sample",
     "answer",
     "assess",
     "status",
@@ -97,8 +98,10 @@ def route(state: JourneyState) -> Route:
     error = state.get("error")
     if kind == "decline" and error and state.get("status") == WorkflowStatus.FAILED:
         return "abandon"  # 'cancel' after a failure: stop here, say what exists
-    if kind == "greet":
+    if kind in ("greet", "tour"):
         return "onboarding"
+    if kind == "try_sample":
+        return "sample"
     if kind in ("upload", "quick_upload"):
         return "assess" if intent.get("paths") else "answer"
     if kind == "bulk_upload":
@@ -111,7 +114,7 @@ def route(state: JourneyState) -> Route:
         return "market"
     if kind == "dashboard":
         return "dashboard"
-    if kind in ("set_expertise", "set_mode"):
+    if kind in ("set_expertise", "set_mode", "verbosity"):
         return "settings"
     if kind in ("list", "set_price", "edit_listing"):
         if ctx.get("bulk"):  # "list them" after a bulk upload

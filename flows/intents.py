@@ -32,6 +32,11 @@ IntentKind = Literal[
     "retry",
     "support_bundle",
     "conversion_guide",
+    "tour",  # the step-by-step tour: ``move`` next / back / skip / resume
+    "verbosity",  # "more detail" / "shorter": ``direction`` more / less
+    "optimise",  # "optimise first": the optimisation plan instead of uploading as is
+    "try_sample",  # no model yet: run a journey on a generated sample model file
+    "answer",  # not from the classifier: free words answering the question just asked
     "verification_update",  # not from text: the monitor's completion event
     "abandon",  # not from text alone: a refusal while a stopped step waits (Ctrl-C, a lost worker)
     "clarify",  # unsure: the likeliest readings (``choices``) are offered to pick from
@@ -49,6 +54,8 @@ USER_KINDS: tuple[IntentKind, ...] = tuple(
 
 Expertise = Literal["beginner", "intermediate", "expert"]
 Mode = Literal["supervised", "auto", "debug"]
+TourMove = Literal["next", "back", "skip", "resume"]
+Direction = Literal["more", "less"]
 
 
 class Intent(TypedDict):
@@ -73,6 +80,10 @@ class Intent(TypedDict):
     remove_tags: NotRequired[list[str]]
     tags: NotRequired[list[str]]  # the tags replaced by these
     choices: NotRequired[list[str]]  # clarify: the intent kinds offered, likeliest first
+    move: NotRequired[TourMove]  # tour
+    direction: NotRequired[Direction]  # verbosity
+    skip: NotRequired[Literal["one", "all"]]  # answer: skip this question, or all that are left
+    keep: NotRequired[bool]  # answer: "same as last time": keep the remembered answer
 
 
 def intent(kind: IntentKind, text: str = "", **slots: object) -> Intent:

@@ -21,7 +21,9 @@ from typing import Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from flows.checkpoints import answered_category, wants_questions, with_answers
 from flows.events import say
+from flows.expertise import graduate, graduation
 from flows.failures import failure_update
 from flows.gates import ask, decide
 from flows.intents import Intent
@@ -250,21 +252,28 @@ async def _prep_fixed_terms(
 
 async def listing_prep(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["listing_gate"]]:
-    """Suggest a price from comparable listings and generate the listing text."""
+) -> Command[Literal["listing_gate", "checkpoint"]]:
+    """Suggest a price from comparable listings and generate the listing text (after the
+    checkpoint questions, where they are asked: their answers shape both)."""
     services = runtime.context
     if services.ledger.listing_terms_fixed_at_upload:
         return await _prep_fixed_terms(state, runtime)
+    if wants_questions(state, runtime):
+        return Command(goto="checkpoint")
     ctx = state["context"]
+    category = answered_category(ctx) or ctx.get("category", "general")
+    ctx = {**ctx, "category": category}
     intent = state["intent"]
-    listings = await services.ledger.listings(category=ctx.get("category"))
+    listings = await services.ledger.listings(category=category)
     suggestion = suggest_price(
         listings,
-        category=ctx.get("category", "general"),
+        category=category,
         size_bytes=ctx.get("size_bytes", 0),
         quality_score=ctx.get("quality_score", 0),
     )
     meta = _metadata(ctx, await read_inspection(services, ctx))
+    if not ctx.get("title"):  # a first draft: the author's answers shape it
+        meta = with_answers(meta, ctx, category)
     new_ctx: ModelContext = {
         **ctx,
         "price_mist": suggestion.price_mist,
@@ -407,17 +416,18 @@ async def list_model(
     listed = list(profile.get("listings", []))
     if listing_id not in listed:
         listed.append(listing_id)
-    await save_profile(
-        runtime,
-        state["user_id"],
-        # the last price: "the same price as last time" in a later conversation
-        {
-            **profile,
-            "listings": listed,
-            "published": len(listed),
-            "last_price_mist": ctx.get("price_mist"),
-        },
-    )
+    # the last price: "the same price as last time" in a later conversation
+    profile = {
+        **profile,
+        "listings": listed,
+        "published": len(listed),
+        "last_price_mist": ctx.get("price_mist"),
+    }
+    level = state["expertise"]
+    graduated: str | None = None
+    if graduation(profile, level) is not None:  # three publications: less hand-holding
+        profile, level, graduated = graduate(profile, level)
+    await save_profile(runtime, state["user_id"], profile)
     say(
         runtime,
         "listed",
@@ -428,9 +438,12 @@ async def list_model(
         tags=list(ctx.get("tags", [])),
         expertise=state["expertise"],
     )
+    if graduated is not None:
+        say(runtime, "graduated", expertise=level, why=graduated, published=len(listed))
     return Command(
         goto=END,
         update={
+            "expertise": level,
             "context": {**ctx, "listing_id": listing_id, "listing_digest": receipt.digest},
             "current_phase": Phase.COMPLETED,
             "status": WorkflowStatus.COMPLETED,

@@ -149,6 +149,37 @@ class BulkFile(TypedDict, total=False):
     list_error_hint: str
 
 
+class OptimisationPlan(TypedDict, total=False):
+    """What optimising a file would give, all computed from the file (JSON values only)."""
+
+    file_name: str
+    format: str
+    size_bytes: int
+    float_dtype: str  # the widest float dtype of the weights ("float32"), "" without floats
+    parameter_count: int
+    fp16_bytes: int
+    int8_bytes: int
+    fp16_saving_pct: int
+    int8_saving_pct: int
+    chunk_count: int
+    chunk_size_bytes: int
+    body_limit_bytes: int
+    onnx_framework: str  # "keras", "tensorflow", "pytorch"; "" when not applicable
+    onnx_command: str
+    fp16_command: str
+    int8_command: str
+    optimised_name: str
+
+
+class OptimisedFrom(TypedDict):
+    """The file assessed before the user went to optimise it."""
+
+    file_name: str
+    size_bytes: int
+    format: str
+    cost_frost: int
+
+
 class ModelContext(TypedDict, total=False):
     """What the journey knows about the model being published or bought."""
 
@@ -166,6 +197,10 @@ class ModelContext(TypedDict, total=False):
     upload_eta_s: float
     verify_eta_s: float
     suggestions: list[str]
+    optimisation: OptimisationPlan  # a large file: what optimising it would give
+    optimising: bool  # the user chose to optimise first; the next file is compared with this one
+    optimised_from: OptimisedFrom
+    answers: dict[str, str]  # the checkpoint questions' answers (model_type, task, buyers, licence)
     manifest_blob_id: str
     upload_bytes_sent: int
     upload_bytes_skipped: int

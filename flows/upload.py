@@ -69,8 +69,17 @@ async def upload_gate(
         epochs=cfg.epochs,
         upload_eta_s=ctx.get("upload_eta_s"),
         verify_eta_s=ctx.get("verify_eta_s"),
+        optimise=bool(ctx.get("optimisation")),
         **terms,
     )
+    if answer["kind"] == "optimise" and ctx.get("optimisation"):
+        # "optimise first": the steps with their commands; nothing is paid; the optimised
+        # file is compared with this one when the user uploads it
+        say(runtime, "optimisation_steps", expertise=state["expertise"], **ctx["optimisation"])
+        return Command(
+            goto=END,
+            update={"context": {**ctx, "optimising": True}, "status": WorkflowStatus.ACTIVE},
+        )
     decision = await decide(answer, state, runtime)
     if decision == "approve":
         return Command(

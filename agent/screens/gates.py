@@ -78,7 +78,15 @@ def _upload(data: Data) -> _Screen:
         ("Verification", about(data.get("verify_eta_s"))),
     ]
     if not data.get("terms_fixed"):
-        return _Screen("Approve the upload?", f"Upload {name} and pay the storage cost?", rows)
+        notes = (
+            ["A large file: say 'optimise first' for the steps to shrink it before paying, "
+             "or 'upload as is' (yes)."]
+            if data.get("optimise")
+            else []
+        )
+        return _Screen(
+            "Approve the upload?", f"Upload {name} and pay the storage cost?", rows, notes=notes
+        )
     network = data.get("network", "this")
     return _Screen(
         "Approve the upload and its listing terms?",
@@ -191,8 +199,29 @@ def _answers(edits: tuple[str, ...]) -> Text:
     return answers
 
 
+def question(event: GateEvent) -> RenderableType:
+    """A checkpoint question: answered in words, skipped, or kept as last time."""
+    answers = Text.assemble(
+        ("your own words", "bold"), " · ", ("'skip'", "bold"), " · ", ("'skip all'", "bold")
+    )
+    if event.data.get("default"):
+        answers.append(" · ")
+        answers.append("'same'", style="bold")
+    number, of = event.data.get("number"), event.data.get("of")
+    return Panel(
+        Group(Text(event.text), answers),
+        title=f"About your model ({number} of {of})",
+        title_align="left",
+        border_style="cyan",
+        box=box.ROUNDED,
+        expand=False,
+    )
+
+
 def gate(event: GateEvent) -> RenderableType:
     """An approval question: what it is about, what it costs, the answers and the default."""
+    if event.gate == "question":
+        return question(event)
     screen = _screen(event)
     body: list[RenderableType] = []
     if screen is None:

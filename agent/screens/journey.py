@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.events import ProgressEvent
-from agent.replies import human_bytes, human_duration, sui, wal
+from agent.replies import human_bytes, human_duration, optimisation_fields, sui, wal
 from agent.screens.layout import (
     Data,
     about,
@@ -77,11 +77,19 @@ def plan(data: Data, text: str = "") -> RenderableType:
 
 
 def compression(data: Data, text: str = "") -> RenderableType:
-    """Sizes before and after the compression a large file could get."""
-    table = headed_table("This file is large; compressing it first would save storage:", "", "size")
-    add_row(table, "as it is", human_bytes(as_int(data.get("size_bytes"))))
-    add_row(table, "fp16", f"about {human_bytes(as_int(data.get('fp16_bytes')))}")
-    add_row(table, "int8", f"about {human_bytes(as_int(data.get('int8_bytes')))}")
+    """What optimising a large file would give, computed from its weights."""
+    fields = optimisation_fields(data)
+    table = headed_table(
+        f"Over {human_bytes(as_int(data.get('threshold')))}: what optimising it would give",
+        "",
+        "",
+    )
+    add_row(table, "as it is", f"{human_bytes(as_int(data.get('size_bytes')))}, {fields['params_text']}")
+    add_row(table, "fp16 / bf16", fields["fp16_text"])
+    add_row(table, "int8", fields["int8_text"])
+    add_row(table, "upload", fields["shards_text"])
+    if data.get("onnx_command"):
+        add_row(table, "ONNX", f"export from {str(data.get('onnx_framework', '')).capitalize()}")
     return table
 
 

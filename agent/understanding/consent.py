@@ -152,6 +152,15 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "start it",
         "start the upload",
         "start uploading",
+        # the answer to "optimise first or upload as is?"
+        "upload as is",
+        "upload it as is",
+        "upload as it is",
+        "upload it as it is",
+        "as is",
+        "as it is",
+        "upload anyway",
+        "upload it anyway",
     ),
     "listing": (
         "list",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 GateName = Literal["upload", "listing", "purchase"]
-Expecting = Literal["path", "title"]
+Expecting = Literal["path", "title", "tour"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,8 @@ class Dialogue:
     """The conversation around a message: the pending gate, the slot asked for, the drafts."""
 
     gate: GateName | None = None  # a gate waits for an answer
-    expecting: Expecting | None = None  # the slot the agent just asked for
+    expecting: Expecting | None = None  # the slot the agent just asked for ("tour": a tour step)
+    question: str | None = None  # a checkpoint question waits ("model_type", "task", …)
     paused: bool = False  # a step was stopped (Ctrl-C, a lost worker) and waits for resume/cancel
     phase: str = "idle"
     price_mist: int | None = None  # the draft price at a listing gate (relative changes)

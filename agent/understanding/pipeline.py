@@ -29,7 +29,9 @@ from agent.understanding.classifier import BackgroundClassifier, IntentClassifie
 from agent.understanding.consent import read_consent
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import (
+    answer_to_question,
     bare_amount,
+    detail_direction,
     expertise_in,
     find_files,
     mode_in,
@@ -40,6 +42,8 @@ from agent.understanding.entities import (
     replaced_tags,
     same_price_as_last,
     tags_in,
+    tour_move,
+    tour_move_in,
     title_in,
     title_ref,
     user_path,
@@ -87,6 +91,10 @@ _LABELS: dict[str, str] = {
     "edit_listing": "edit the listing's title, description or tags",
     "raw_data": "show the raw on-chain data",
     "decline": "cancel",
+    "tour": "go on with the tour",
+    "verbosity": "change how much detail I give",
+    "optimise": "show how to optimise the file first",
+    "try_sample": "try the journey on a sample model",
 }
 
 
@@ -152,6 +160,11 @@ class Understanding:
         gate = d.gate
         stripped = text.strip()
         ruled = self.rules.interpret(text, at_gate=at_gate or gate is not None, gate=gate)
+        if d.question is not None and not stripped.startswith("/"):
+            # a checkpoint question waits: its answer, unless the words ask something else
+            return Reading(self._answer(text, ruled), 1.0, "context")
+        if d.expecting == "tour" and (move := tour_move(text)) is not None:
+            return Reading(intent("tour", text, move=move), 1.0, "context")
         if stripped.startswith("/") or ruled["kind"] in ("approve", "decline"):
             return Reading(ruled, 1.0, "rules")
         if gate is not None and read_consent(stripped, gate) is None:
@@ -234,6 +247,24 @@ class Understanding:
         if score >= CLARIFY and choices:
             return Reading(self._slots(choices[0], text, d, ruled), score, "classifier", ranked)
         return Reading(ruled, 0.0, "rules", ranked)
+
+    # -- a checkpoint question ----------------------------------------------------
+
+    def _answer(self, text: str, ruled: Intent) -> Intent:
+        """Free words answering the question asked; "skip", "skip all", "same"; or an
+        aside ("check status", a question back) that is answered before asking again."""
+        said = answer_to_question(text)
+        if said == "skip_all":
+            return intent("answer", text, skip="all")
+        if said == "skip":
+            return intent("answer", text, skip="one")
+        if said == "keep" or ruled["kind"] == "approve":
+            return intent("answer", text, keep=True)
+        if ruled["kind"] in _ASIDES:
+            return ruled
+        if _IS_QUESTION.search(text) and text.strip().endswith("?"):
+            return intent("help", text, topic="checkpoint")
+        return intent("answer", text)
 
     # -- the listing gate -------------------------------------------------------
 
@@ -333,6 +364,12 @@ class Understanding:
         elif kind == "browse" and kind != ruled["kind"]:
             filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
             out.update({s: v for s, v in filters.items() if v is not None})  # type: ignore[typeddict-item]
+        elif kind == "tour":
+            out["move"] = tour_move_in(text)
+        elif kind == "verbosity":
+            out["direction"] = detail_direction(text) or "more"
+        elif kind == "greet" and _TOUR.search(text):
+            out["topic"] = "tour"  # "give me the tour", "back to the tour": the tour itself
         elif kind in ("help", "greet") and "topic" not in out:
             topic = next((t for p, t in _TOPICS if p.search(text)), None)
             out["topic"] = topic or ("onboarding" if kind == "greet" else "overview")
@@ -340,6 +377,9 @@ class Understanding:
 
 
 _UPLOADS = frozenset({"upload", "quick_upload", "bulk_upload"})
+_TOUR = re.compile(r"\btour\b", re.I)
+# Requests that interrupt a checkpoint question without answering it.
+_ASIDES = frozenset({"status", "raw_data", "market_analysis", "dashboard", "support_bundle"})
 
 
 _INFO_QUESTION = re.compile(

@@ -382,3 +382,86 @@ def architecture_words(text: str) -> list[str]:
     """
     lowered = text.lower()
     return [w for _, words in _RULES for w in words if _mentions(lowered, w)]
+
+
+# What an author says about their model, in their words -> a category (first match wins:
+# "image generation" before "image", "language model" before "language").
+_SAID: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "image-generation",
+        re.compile(
+            r"\b(diffusion|text[- ]to[- ]image|image generat\w*|generat\w* (?:images?|pictures?|art)"
+            r"|gan)\b"
+        ),
+    ),
+    (
+        "llm",
+        re.compile(
+            r"\b(llms?|large language|language models?|chat ?bots?|chat|text generat\w*|gpt|"
+            r"llama|mistral|assistant|instruct)\b"
+        ),
+    ),
+    (
+        "audio",
+        re.compile(r"\b(audio|speech|voice|sound|music|transcri\w*|asr|tts|speaker)\b"),
+    ),
+    (
+        "computer-vision",
+        re.compile(
+            r"\b(image|images|vision|photos?|pictures?|detect\w*|segment\w*|objects?|faces?|"
+            r"ocr|video|camera|x-?rays?|scans?|cv)\b"
+        ),
+    ),
+    (
+        "nlp",
+        re.compile(
+            r"\b(text|texts|sentiment|nlp|language|reviews?|tweets?|emails?|documents?|"
+            r"ner|entit\w*|translat\w*|summari\w*|questions?|bert|tokens?|spam|toxic\w*|intent)\b"
+        ),
+    ),
+    (
+        "tabular",
+        re.compile(
+            r"\b(tabular|tables?|csv|fraud|churn|forecast\w*|regression|time[- ]series|credit|"
+            r"xgboost|tree|trees)\b"
+        ),
+    ),
+)
+_TASK_TAGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bsentiment\b"), "sentiment-analysis"),
+    (re.compile(r"\bclassif\w*"), "classification"),
+    (re.compile(r"\bdetect\w*"), "detection"),
+    (re.compile(r"\bsegment\w*"), "segmentation"),
+    (re.compile(r"\btranslat\w*"), "translation"),
+    (re.compile(r"\bsummari\w*"), "summarization"),
+    (re.compile(r"\btranscri\w*|\bspeech recognition\b"), "speech-recognition"),
+    (re.compile(r"\bquestion[- ]answering\b|\banswer\w* questions\b"), "question-answering"),
+    (re.compile(r"\bgenerat\w*"), "generation"),
+    (re.compile(r"\bforecast\w*"), "forecasting"),
+    (re.compile(r"\bfraud\b"), "fraud-detection"),
+    (re.compile(r"\bspam\b"), "spam-filtering"),
+    (re.compile(r"\breviews?\b"), "reviews"),
+    (re.compile(r"\bembedd\w*"), "embeddings"),
+)
+
+
+def category_from_words(text: str) -> str | None:
+    """The category an author's own description names, or None.
+
+    Example::
+
+        assert category_from_words("a sentiment classifier for product reviews") == "nlp"
+        assert category_from_words("it finds cracks in x-ray images") == "computer-vision"
+    """
+    lowered = text.lower()
+    for category, pattern in _SAID:
+        if pattern.search(lowered):
+            return category
+    return None
+
+
+def task_tags(text: str) -> list[str]:
+    """Tags for the task an author describes: 'sentiment analysis of reviews' ->
+    ['sentiment-analysis', 'reviews']."""
+    lowered = text.lower()
+    return [tag for pattern, tag in _TASK_TAGS if pattern.search(lowered)]
