@@ -14,7 +14,13 @@ from typing import Literal
 
 import numpy as np
 
-FileKind = Literal["safetensors", "onnx", "malicious_pickle", "garbage", "truncated_safetensors"]
+FileKind = Literal[
+    "safetensors", "onnx", "keras_h5", "malicious_pickle", "garbage", "truncated_safetensors"
+]
+_KERAS_CONFIG = (
+    '{"class_name": "Sequential", "config": {"name": "sequential", "layers": ['
+    '{"class_name": "Dense", "config": {"name": "dense", "units": %d, "activation": "relu"}}]}}'
+)
 
 
 class _Exploit:
@@ -57,6 +63,8 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
             initializer=[weight],
         )
         onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    elif kind == "keras_h5":
+        _write_keras_h5(path, n)
     elif kind == "malicious_pickle":
         weights = {"w": rng.standard_normal(min(n, 4096)).tolist()}
         with path.open("wb") as fh:
@@ -66,3 +74,24 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
     else:  # pragma: no cover - Literal exhausts the kinds
         raise ValueError(f"unknown file kind {kind!r}")
     return path
+
+
+def _write_keras_h5(path: Path, elements: int) -> None:
+    """A Keras HDF5 model file (Sequential, one Dense layer) written by h5py: attributes and
+    groups as Keras writes them, the kernel filled with zeros in slices (memory stays small)."""
+    import h5py
+
+    cols = max(4, int(elements**0.5))
+    rows = max(4, elements // cols)
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = "2.15.0"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = _KERAS_CONFIG % cols
+        layer = f.create_group("model_weights/dense/dense")
+        kernel = layer.create_dataset("kernel:0", shape=(rows, cols), dtype="float32")
+        step = max(1, (4 * 1024 * 1024) // cols)
+        block = np.zeros((step, cols), dtype=np.float32)
+        for start in range(0, rows, step):
+            stop = min(rows, start + step)
+            kernel[start:stop] = block[: stop - start]
+        layer.create_dataset("bias:0", data=np.zeros(cols, dtype=np.float32))

@@ -1,5 +1,5 @@
-"""Checkpoint questions before the listing draft: what the model is, what it does, who it
-is for, and its licence.
+"""Checkpoint questions before the upload question: what the model is, what it does, who
+it is for, and its licence.
 
 Asked one per turn (each is an interrupt named ``question``; nothing is paid or
 signed here, so no consent is involved), answered in free words, skipped with
@@ -8,8 +8,11 @@ before. The answers fill the listing: the category (and so the comparable listin
 the price comes from), the description, the tags. They are remembered per user and
 offered as the defaults next time.
 
-They are asked of beginners in supervised mode, before the first draft of a
-listing whose terms are not fixed at upload; anyone can edit the draft at the gate.
+They are asked of beginners in supervised mode after the assessment, before the
+upload question: the category is registered on chain with the model, so it is
+decided before the upload; the listing is drafted from the answers after
+verification (where the terms are fixed at upload they are drafted before the
+questions, so they are not asked there). Anyone can edit the draft at the gate.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from flows.events import say
 from flows.intents import Intent
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
-from flows.state import JourneyState, ModelContext, Phase, WorkflowStatus
+from flows.state import JourneyState, ModelContext, WorkflowStatus
 from integrations.chain.listing_text import MAX_TAGS, normalize_tag
 from integrations.chain.market import category_from_words, task_tags
 from integrations.chain.port import ListingMetadata
@@ -42,7 +45,7 @@ def wants_questions(state: JourneyState, runtime: Runtime[Services]) -> bool:
     if state.get("mode") != "supervised" or state.get("expertise") != "beginner":
         return False
     if runtime.context.ledger.listing_terms_fixed_at_upload or ctx.get("title"):
-        return False  # the terms are decided already
+        return False  # the terms are drafted already
     answers = ctx.get("answers") or {}
     return any(q not in answers for q in QUESTIONS)
 
@@ -53,13 +56,14 @@ def _clean(text: str) -> str:
 
 async def checkpoint(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["checkpoint", "listing_prep"]]:
-    """Ask the next checkpoint question; record the answer; on to the draft after the last."""
+) -> Command[Literal["checkpoint", "upload_gate"]]:
+    """Ask the next checkpoint question; record the answer; on to the upload question after
+    the last."""
     ctx = state["context"]
     answers = dict(ctx.get("answers") or {})
     todo = [q for q in QUESTIONS if q not in answers]
     if not todo:
-        return Command(goto="listing_prep")
+        return Command(goto="upload_gate")
     key = todo[0]
     profile = await load_profile(runtime, state["user_id"]) or {}
     remembered = str((profile.get("answers") or {}).get(key, ""))
@@ -97,20 +101,24 @@ async def checkpoint(
         answers[key] = _clean(reply.get("text", ""))
     new_ctx: ModelContext = {**ctx, "answers": answers}
     if all(q in answers for q in QUESTIONS):
+        new_ctx["category"] = answered_category(new_ctx) or ctx.get("category", "general")
         given = {q: a for q, a in answers.items() if a}
         await save_profile(
             runtime,
             state["user_id"],
             {**profile, "answers": {**(profile.get("answers") or {}), **given}},
         )
-        say(runtime, "checkpoint_done", expertise=state["expertise"], answered=len(given))
-        return Command(
-            goto="listing_prep", update={"context": new_ctx, "status": WorkflowStatus.ACTIVE}
+        say(
+            runtime,
+            "checkpoint_done",
+            expertise=state["expertise"],
+            answered=len(given),
+            category=new_ctx["category"],
         )
-    return Command(
-        goto="checkpoint",
-        update={"context": new_ctx, "current_phase": Phase.MARKETPLACE_LISTING},
-    )
+        return Command(
+            goto="upload_gate", update={"context": new_ctx, "status": WorkflowStatus.ACTIVE}
+        )
+    return Command(goto="checkpoint", update={"context": new_ctx})
 
 
 def answered_category(ctx: ModelContext) -> str | None:

@@ -21,7 +21,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from flows.checkpoints import answered_category, wants_questions, with_answers
+from flows.checkpoints import answered_category, with_answers
 from flows.events import say
 from flows.expertise import graduate, graduation
 from flows.failures import failure_update
@@ -252,14 +252,12 @@ async def _prep_fixed_terms(
 
 async def listing_prep(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["listing_gate", "checkpoint"]]:
-    """Suggest a price from comparable listings and generate the listing text (after the
-    checkpoint questions, where they are asked: their answers shape both)."""
+) -> Command[Literal["listing_gate"]]:
+    """Suggest a price from comparable listings and generate the listing text (the answers
+    to the checkpoint questions, where they were asked, shape both)."""
     services = runtime.context
     if services.ledger.listing_terms_fixed_at_upload:
         return await _prep_fixed_terms(state, runtime)
-    if wants_questions(state, runtime):
-        return Command(goto="checkpoint")
     ctx = state["context"]
     category = answered_category(ctx) or ctx.get("category", "general")
     ctx = {**ctx, "category": category}

@@ -42,9 +42,15 @@ def _commands(name: str, fmt: str) -> tuple[str, str, str, str]:
     stem = _stem(name)
     onnx = ""
     if fmt == "keras_h5":
-        onnx = f"python -m tf2onnx.convert --keras {name} --output {stem}.onnx --opset 17"
+        onnx = (
+            f"pip install tf2onnx && python -m tf2onnx.convert --keras {name} "
+            f"--output {stem}.onnx --opset 17"
+        )
     elif fmt == "tf_savedmodel":
-        onnx = f"python -m tf2onnx.convert --saved-model {name} --output {stem}.onnx --opset 17"
+        onnx = (
+            f"pip install tf2onnx && python -m tf2onnx.convert --saved-model {name} "
+            f"--output {stem}.onnx --opset 17"
+        )
     elif fmt in ("pytorch_zip", "pytorch_legacy_pickle"):
         onnx = (
             f'python -c "import torch; m = torch.load(\'{name}\', weights_only=False).eval(); '
@@ -60,20 +66,20 @@ def _commands(name: str, fmt: str) -> tuple[str, str, str, str]:
         return onnx, fp16, "", f"{stem}-fp16.safetensors"
     if fmt == "gguf":
         return onnx, "", f"llama-quantize {name} {stem}-q8_0.gguf Q8_0", f"{stem}-q8_0.gguf"
-    source = f"{stem}.onnx" if onnx or fmt != "onnx" else name
-    if fmt == "onnx":
-        source = name
+    if fmt not in ("onnx", *_ONNX_EXPORTABLE):
+        return onnx, "", "", ""
+    source = name if fmt == "onnx" else f"{stem}.onnx"  # the exported file, for the others
     fp16 = (
-        f'python -c "import onnx; from onnxconverter_common import float16; '
+        "pip install onnxconverter-common && python -c \"import onnx; "
+        "from onnxconverter_common import float16; "
         f"onnx.save(float16.convert_float_to_float16(onnx.load('{source}')), "
         f"'{stem}-fp16.onnx')\""
     )
     int8 = (
-        f'python -c "from onnxruntime.quantization import quantize_dynamic, QuantType; '
-        f"quantize_dynamic('{source}', '{stem}-int8.onnx', weight_type=QuantType.QInt8)\""
+        "pip install onnxruntime && python -c \"from onnxruntime.quantization import "
+        f"quantize_dynamic, QuantType; quantize_dynamic('{source}', '{stem}-int8.onnx', "
+        "weight_type=QuantType.QInt8)\""
     )
-    if fmt not in ("onnx", *_ONNX_EXPORTABLE):
-        return onnx, "", "", ""
     return onnx, fp16, int8, f"{stem}-fp16.onnx"
 
 

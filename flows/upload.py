@@ -13,6 +13,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from flows.checkpoints import wants_questions
 from flows.events import say
 from flows.failures import failure_update
 from flows.gates import ask, auto_storage_approved, decide
@@ -34,8 +35,11 @@ __all__ = ["chunks_text", "register", "upload", "upload_gate"]
 
 async def upload_gate(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["upload", "upload_gate", "__end__"]]:
-    """Ask before paying for storage (supervised), or check the cap (auto)."""
+) -> Command[Literal["upload", "upload_gate", "checkpoint", "__end__"]]:
+    """Ask before paying for storage (supervised), or check the cap (auto); a beginner is
+    first asked about the model (``checkpoints``)."""
+    if wants_questions(state, runtime):
+        return Command(goto="checkpoint")
     ctx = state["context"]
     cfg = runtime.context.config
     if auto_storage_approved(state, runtime, ctx.get("cost_frost", 0)):

@@ -31,6 +31,10 @@ _SLOTS = (
     "remove_tags",
     "tags",
     "category",
+    "move",
+    "direction",
+    "skip",
+    "keep",
 )
 
 
@@ -79,6 +83,7 @@ def dialogue_for(case: dict[str, Any], base: Path) -> Dialogue:
         expecting=ctx.get("expecting"),
         paused=bool(ctx.get("paused")),
         price_mist=ctx.get("price_mist"),
+        question=ctx.get("question"),
         base_dir=base,
     )
 

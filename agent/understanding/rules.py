@@ -41,6 +41,11 @@ _BEGINNER = re.compile(
 _EXPERT = re.compile(
     r"\b(i'?m an? expert|expert mode|experienced|i know what i'?m doing|power user)\b", re.I
 )
+_IN_BETWEEN = re.compile(
+    r"\bnot (?:a |an )?(?:total |complete |real )?(?:beginner|newbie|noob)\b|"
+    r"\b(?:no|not an?) expert\b|\bin between\b|\bintermediate\b",
+    re.I,
+)
 _LEVEL_WORD = re.compile(r"\b(beginner|intermediate|expert)\b", re.I)
 _MODE_WORD = re.compile(r"\b(supervised|auto|debug)\b", re.I)
 # "bulk upload ...", "upload these 5 models": several files at once.
@@ -353,7 +358,9 @@ class RuleInterpreter:
                 kind = k
                 break
         self_desc: Expertise | None = None
-        if _BEGINNER.search(stripped):
+        if _IN_BETWEEN.search(stripped):  # "not a total beginner but no expert either"
+            self_desc = "intermediate"
+        elif _BEGINNER.search(stripped):
             self_desc = "beginner"
         elif _EXPERT.search(stripped):
             self_desc = "expert"
