@@ -162,10 +162,18 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             else ""
         )
     if "why" in data:
-        out["why_text"] = (
-            f"you have published {data.get('published')} models"
-            if data["why"] == "published"
-            else "you have asked for details a few times"
+        published = data["why"] == "published"
+        out["graduated_text"] = (
+            f"Since you have published {data.get('published')} models, I'll keep replies "
+            "shorter from now on. Say 'more detail' any time to get the full explanations back."
+            if published
+            else "You have asked for details a few times, so I'll explain more from now on. "
+            "Say 'shorter' any time to go back to short replies."
+        )
+        out["graduated_short"] = (
+            "Shorter replies from now on; 'more detail' any time."
+            if published
+            else "More detail from now on; 'shorter' any time."
         )
     tags = data.get("tags")
     if isinstance(tags, list):

@@ -151,8 +151,8 @@ async def assess(
         "suggestions": _suggestions(str(fmt), size, large),
     }
     if large:  # the choice: optimise first, or upload as is; figures from the file itself
-        ctx["optimisation"] = (
-            await asyncio.to_thread(optimisation_plan, path, fmt, chunk_size=cfg.chunk_size)
+        ctx["optimisation"] = await asyncio.to_thread(
+            optimisation_plan, path, fmt, chunk_size=cfg.chunk_size
         )
     before = state.get("context") or {}
     if before.get("optimising") and before.get("file_name") != path.name:

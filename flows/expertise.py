@@ -28,13 +28,19 @@ def graduation(profile: dict[str, Any], level: Expertise) -> tuple[Expertise, st
     """The level the user's behaviour earns and why ('published' or 'questions'), once."""
     announced = set(profile.get("announced") or [])
     published = int(profile.get("published", 0))
-    if level == "beginner" and published >= GRADUATE_AFTER_PUBLISHED:
-        if "published" not in announced:
-            return "intermediate", "published"
+    if (
+        level == "beginner"
+        and published >= GRADUATE_AFTER_PUBLISHED
+        and "published" not in announced
+    ):
+        return "intermediate", "published"
     questions = int(profile.get("questions", 0))
-    if level == "expert" and questions >= MORE_DETAIL_AFTER_QUESTIONS:
-        if "questions" not in announced:
-            return "intermediate", "questions"
+    if (
+        level == "expert"
+        and questions >= MORE_DETAIL_AFTER_QUESTIONS
+        and "questions" not in announced
+    ):
+        return "intermediate", "questions"
     return None
 
 

@@ -96,9 +96,7 @@ def _show(
 async def _save_tour(
     runtime: Runtime[Services], user_id: str, profile: dict[str, Any], **tour: object
 ) -> None:
-    await save_profile(
-        runtime, user_id, {**profile, TOUR_KEY: {**tour_state(profile), **tour}}
-    )
+    await save_profile(runtime, user_id, {**profile, TOUR_KEY: {**tour_state(profile), **tour}})
 
 
 def _is_planning(state: JourneyState) -> bool:
@@ -125,7 +123,8 @@ async def onboarding(state: JourneyState, runtime: Runtime[Services]) -> dict[st
         if published or tour["done"] or tour["skipped"]:
             say(runtime, "welcome_back", expertise=expertise, published=published)
             return {} if _is_planning(state) else {"current_phase": Phase.IDLE}
-        if expertise == "expert" and tour["step"] < 0:
+        if expertise == "expert" and tour["step"] < 0:  # offered ('tour'), not given
+            await _save_tour(runtime, user_id, profile, skipped=True)
             say(runtime, "onboarding_welcome", expertise=expertise, step=1, of=last + 1)
             say(runtime, "onboarding_next", expertise=expertise)
             return {"current_phase": Phase.IDLE}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+
 from flows.state import OptimisationPlan
 from integrations.errors import SatyaError
 from integrations.storage.walrus import DEFAULT_MAX_BLOB_SIZE
@@ -53,7 +54,7 @@ def _commands(name: str, fmt: str) -> tuple[str, str, str, str]:
         )
     elif fmt in ("pytorch_zip", "pytorch_legacy_pickle"):
         onnx = (
-            f'python -c "import torch; m = torch.load(\'{name}\', weights_only=False).eval(); '
+            f"python -c \"import torch; m = torch.load('{name}', weights_only=False).eval(); "
             f"torch.onnx.export(m, torch.randn(1, 3, 224, 224), '{stem}.onnx', opset_version=17)\""
             "  (use an example input of your model's shape)"
         )
@@ -70,15 +71,15 @@ def _commands(name: str, fmt: str) -> tuple[str, str, str, str]:
         return onnx, "", "", ""
     source = name if fmt == "onnx" else f"{stem}.onnx"  # the exported file, for the others
     fp16 = (
-        "pip install onnxconverter-common && python -c \"import onnx; "
+        'pip install onnxconverter-common && python -c "import onnx; '
         "from onnxconverter_common import float16; "
         f"onnx.save(float16.convert_float_to_float16(onnx.load('{source}')), "
         f"'{stem}-fp16.onnx')\""
     )
     int8 = (
-        "pip install onnxruntime && python -c \"from onnxruntime.quantization import "
+        'pip install onnxruntime && python -c "from onnxruntime.quantization import '
         f"quantize_dynamic, QuantType; quantize_dynamic('{source}', '{stem}-int8.onnx', "
-        "weight_type=QuantType.QInt8)\""
+        'weight_type=QuantType.QInt8)"'
     )
     return onnx, fp16, int8, f"{stem}-fp16.onnx"
 

@@ -59,5 +59,6 @@ async def sample(state: JourneyState, runtime: Runtime[Services]) -> Command[Lit
         size_bytes=path.stat().st_size,
     )
     return Command(
-        goto="assess", update={"intent": intent("upload", state["intent"]["text"], paths=[str(path)])}
+        goto="assess",
+        update={"intent": intent("upload", state["intent"]["text"], paths=[str(path)])},
     )

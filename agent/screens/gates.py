@@ -79,8 +79,10 @@ def _upload(data: Data) -> _Screen:
     ]
     if not data.get("terms_fixed"):
         notes = (
-            ["A large file: say 'optimise first' for the steps to shrink it before paying, "
-             "or 'upload as is' (yes)."]
+            [
+                "A large file: say 'optimise first' for the steps to shrink it before paying, "
+                "or 'upload as is' (yes)."
+            ]
             if data.get("optimise")
             else []
         )

@@ -77,19 +77,23 @@ def plan(data: Data, text: str = "") -> RenderableType:
 
 
 def compression(data: Data, text: str = "") -> RenderableType:
-    """What optimising a large file would give, computed from its weights."""
+    """What optimising a large file would give, computed from its weights (a beginner also
+    gets the why, in words)."""
     fields = optimisation_fields(data)
     table = headed_table(
         f"Over {human_bytes(as_int(data.get('threshold')))}: what optimising it would give",
         "",
-        "",
+        "size",
     )
-    add_row(table, "as it is", f"{human_bytes(as_int(data.get('size_bytes')))}, {fields['params_text']}")
+    size = human_bytes(as_int(data.get("size_bytes")))
+    add_row(table, "as it is", f"{size}, {fields['params_text']}")
     add_row(table, "fp16 / bf16", fields["fp16_text"])
     add_row(table, "int8", fields["int8_text"])
     add_row(table, "upload", fields["shards_text"])
     if data.get("onnx_command"):
         add_row(table, "ONNX", f"export from {str(data.get('onnx_framework', '')).capitalize()}")
+    if data.get("expertise") == "beginner" and text:
+        return Group(Text(text), table)
     return table
 
 

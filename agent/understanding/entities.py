@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 from agent.understanding.rules import MIST_PER_SUI, U64_MAX, extract_paths, parse_price_mist
 from flows.intents import Expertise, Mode

@@ -255,8 +255,12 @@ def test_onboarding_help_completion_paste_history_and_the_default_answer(
     _prompt(term, "idle")
     term.enter("I'm new here, how does this work?")
     term.wait_for("Welcome to Satya!")
-    term.wait_for("How it works:")
+    term.wait_for("Step 1 of 5")  # the tour, one step per turn
     _prompt(term, "onboarding")
+    term.enter("next")
+    term.wait_for("How it works:")
+    term.enter("skip")
+    term.wait_for("Tour skipped")
 
     term.child.send("/he\t")  # Tab completes slash commands
     term.wait(lambda: "› /help" in term.text, "/help completed")
@@ -275,6 +279,8 @@ def test_onboarding_help_completion_paste_history_and_the_default_answer(
     term.enter()
     term.wait_for("Plan for small.safetensors")
     term.wait_for("Estimated cost")
+    term.wait_for("About your model (1 of 4)")  # a beginner is asked about the model first
+    term.enter("skip all")
     term.wait_for("Approve the upload?")
     term.wait_for("default: no (Enter)")
     term.enter()  # Enter alone takes the default answer: no

@@ -110,6 +110,7 @@ UPLOAD_GATE = _gate(
     epochs=2,
     upload_eta_s=87.6,
     verify_eta_s=14.2,
+    optimise=True,  # over the size threshold: optimise first, or upload as is
 )
 
 LISTING_GATE = _gate(
