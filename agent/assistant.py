@@ -55,6 +55,7 @@ from flows.intents import SYSTEM_KINDS, Intent, intent
 from flows.onboarding import PROFILE_KEY, profile_namespace
 from flows.services import Services
 from flows.state import JourneyState, WorkflowStatus, progress
+from flows.users import check_user_id, user_label
 from integrations.errors import SatyaError
 
 log = logging.getLogger("satya.assistant")
@@ -301,14 +302,18 @@ class Assistant:
     # -- threads -----------------------------------------------------------------
 
     async def new_thread(self, user_id: str | None = None) -> str:
-        """Create a thread owned by ``user_id``; later turns on it run as that user."""
-        user = user_id or self.settings.user
+        """Create a thread owned by ``user_id``; later turns on it run as that user.
+
+        An id that is not valid (see ``flows.users``) raises ``UserInputError``."""
+        user = check_user_id(user_id or self.settings.user)
         thread_id = uuid.uuid4().hex[:12]
         await self._bind(thread_id, user)
         return thread_id
 
     async def _bind(self, thread_id: str, user: str) -> None:
-        await self.store.aput((*THREADS_NAMESPACE, user), thread_id, {"thread_id": thread_id})
+        await self.store.aput(
+            (*THREADS_NAMESPACE, user_label(user)), thread_id, {"thread_id": thread_id}
+        )
         await self.store.aput(OWNERS_NAMESPACE, thread_id, {"user_id": user})
 
     async def delete_thread(self, thread_id: str, user_id: str) -> None:
@@ -316,8 +321,8 @@ class Assistant:
         metadata and what the agent last asked on it."""
         if self.monitor is not None:  # background verification stops following it
             await self.monitor.forget(thread_id)
-        await self.store.adelete((*METADATA_NAMESPACE, user_id), thread_id)
-        await self.store.adelete((*THREADS_NAMESPACE, user_id), thread_id)
+        await self.store.adelete((*METADATA_NAMESPACE, user_label(user_id)), thread_id)
+        await self.store.adelete((*THREADS_NAMESPACE, user_label(user_id)), thread_id)
         await self.store.adelete(OWNERS_NAMESPACE, thread_id)
         await self.store.adelete(DIALOGUE_NAMESPACE, thread_id)
         checkpointer = self.graph.checkpointer
@@ -326,35 +331,41 @@ class Assistant:
 
     async def owns(self, user_id: str, thread_id: str) -> bool:
         """Whether ``thread_id`` is one of ``user_id``'s threads."""
-        return await self.store.aget((*THREADS_NAMESPACE, user_id), thread_id) is not None
+        return (
+            await self.store.aget((*THREADS_NAMESPACE, user_label(user_id)), thread_id) is not None
+        )
 
     async def thread_record(self, user_id: str, thread_id: str) -> ThreadRecord | None:
         """One of the user's threads (None when it is not theirs)."""
-        item = await self.store.aget((*THREADS_NAMESPACE, user_id), thread_id)
+        item = await self.store.aget((*THREADS_NAMESPACE, user_label(user_id)), thread_id)
         if item is None:
             return None
-        meta = await self.store.aget((*METADATA_NAMESPACE, user_id), thread_id)
+        meta = await self.store.aget((*METADATA_NAMESPACE, user_label(user_id)), thread_id)
         return _record(item, meta.value.get("metadata") if meta is not None else None)
 
     async def thread_records(self, user_id: str, *, limit: int = 10_000) -> list[ThreadRecord]:
         """The user's threads, most recently updated first, with their metadata."""
-        items = await self.store.asearch((*THREADS_NAMESPACE, user_id), limit=limit)
+        items = await self.store.asearch((*THREADS_NAMESPACE, user_label(user_id)), limit=limit)
         items.sort(key=lambda item: item.updated_at, reverse=True)
         metas = {
             m.key: m.value.get("metadata")
-            for m in await self.store.asearch((*METADATA_NAMESPACE, user_id), limit=limit)
+            for m in await self.store.asearch(
+                (*METADATA_NAMESPACE, user_label(user_id)), limit=limit
+            )
         }
         return [_record(item, metas.get(item.key)) for item in items]
 
     async def set_metadata(self, user_id: str, thread_id: str, metadata: dict[str, Any]) -> None:
         """Keep metadata with a thread (plain JSON; kept apart from the thread list, which
         every turn rewrites)."""
-        await self.store.aput((*METADATA_NAMESPACE, user_id), thread_id, {"metadata": metadata})
+        await self.store.aput(
+            (*METADATA_NAMESPACE, user_label(user_id)), thread_id, {"metadata": metadata}
+        )
 
     async def threads(self, user_id: str | None = None) -> list[str]:
         """Thread ids of a user, most recently updated first."""
         user = user_id or self.settings.user
-        items = await self.store.asearch((*THREADS_NAMESPACE, user), limit=1000)
+        items = await self.store.asearch((*THREADS_NAMESPACE, user_label(user)), limit=1000)
         items.sort(key=lambda item: item.updated_at, reverse=True)
         return [item.key for item in items]
 
@@ -370,7 +381,7 @@ class Assistant:
         """Who runs this turn: the thread's owner. None when ``user_id`` is someone else."""
         owner = await self.owner(thread_id)
         if owner is None:
-            user = user_id or self.settings.user
+            user = check_user_id(user_id or self.settings.user)
             await self._bind(thread_id, user)  # first turn of a thread created elsewhere
             return user
         if user_id is not None and user_id != owner:
@@ -556,11 +567,11 @@ class Assistant:
             if kind is not None:
                 original = str(offered.get("text") or text)
                 await self.store.aput(
-                    (*LEARNED_NAMESPACE, user), _learn_key(original), {"kind": kind}
+                    (*LEARNED_NAMESPACE, user_label(user)), _learn_key(original), {"kind": kind}
                 )
                 return self._resolve(kind, original, dialogue)
         if key:
-            learned = await self.store.aget((*LEARNED_NAMESPACE, user), key)
+            learned = await self.store.aget((*LEARNED_NAMESPACE, user_label(user)), key)
             if learned is not None:
                 return self._resolve(str(learned.value["kind"]), text, dialogue)
         return None

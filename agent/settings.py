@@ -21,6 +21,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.server.config import ServerSettings
+from flows.users import RULE as USER_RULE
+from flows.users import valid_user_id
 
 MIB = 1024 * 1024
 
@@ -122,6 +124,13 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @field_validator("user")
+    @classmethod
+    def _user_id(cls, v: str) -> str:
+        if not valid_user_id(v):
+            raise ValueError(f"{v!r} is not a valid user id: use {USER_RULE}")
+        return v
 
     @property
     def llm_enabled(self) -> bool:

@@ -20,6 +20,7 @@ from flows.events import say
 from flows.intents import Expertise
 from flows.services import Services
 from flows.state import ONBOARDING_STEPS, JourneyState, Phase
+from flows.users import user_label
 
 PROFILE_KEY = "profile"
 TOUR_KEY = "tour"  # profile key: {"step": index shown last, "done": bool, "skipped": bool}
@@ -34,7 +35,7 @@ _TITLES = {
 
 def profile_namespace(user_id: str) -> tuple[str, ...]:
     """Where a user's profile lives in the LangGraph store."""
-    return ("users", user_id)
+    return ("users", user_label(user_id))
 
 
 async def load_profile(runtime: Runtime[Services], user_id: str) -> dict[str, Any] | None:

@@ -14,24 +14,19 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import time
 from typing import Any
 
+from flows.users import valid_user_id
+
 KEYS_NAMESPACE = ("api_keys",)
 PREFIX = "sk-satya-"
-USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
 def digest(key: str) -> str:
     """The stored form of a key."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def valid_user_id(user_id: str) -> bool:
-    """User ids: letters, digits and ``_.@-``, up to 64 characters."""
-    return bool(USER_ID.match(user_id))
 
 
 async def add_key(store: Any, user_id: str, *, label: str = "") -> str:
