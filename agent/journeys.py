@@ -53,11 +53,11 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from agent.assistant import Assistant
 from agent.events import ErrorEvent, Event, GateEvent, ProgressEvent, TextEvent
@@ -65,11 +65,33 @@ from agent.journey_faults import Faults, apply_faults
 from agent.journey_faults import Strict as _Strict
 from agent.journey_files import FileKind, make_model_file
 from agent.settings import Settings
+from flows.users import RULE as USER_RULE
+from flows.users import valid_user_id
 from integrations.errors import UserInputError
 
 
+def _user_id(value: str) -> str:
+    if not valid_user_id(value):
+        raise ValueError(f"{value!r} is not a valid user id: use {USER_RULE}")
+    return value
+
+
+def _inside(name: str) -> str:
+    """A file name relative to the journey's work directory that stays inside it."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if not name or name.startswith(("/", "~")) or ".." in parts or ":" in name:
+        raise ValueError(
+            f"{name!r} is not a file name inside the journey's work directory "
+            "(no absolute path, no '..', no '~')"
+        )
+    return name
+
+
+UserId = Annotated[str, AfterValidator(_user_id)]
+
+
 class FileSpec(_Strict):
-    name: str
+    name: Annotated[str, AfterValidator(_inside)]
     kind: FileKind
     size_mb: float = 1.0
 
@@ -104,8 +126,8 @@ class Expect(_Strict):
 
 class Turn(_Strict):
     say: str | None = None
-    user: str | None = None
-    thread_of: str | None = None  # speak on this user's conversation (as ``user``)
+    user: UserId | None = None
+    thread_of: UserId | None = None  # speak on this user's conversation (as ``user``)
     stop_at: float | None = Field(default=None, gt=0, le=1)  # Ctrl-C once progress reaches it
     restart: bool = False
     wait: Literal["verification"] | None = None  # what background work did, until it ends
@@ -116,7 +138,7 @@ class Turn(_Strict):
 class Journey(_Strict):
     name: str
     description: str = ""
-    user: str = "author"
+    user: UserId = "author"
     settings: dict[str, Any] = Field(default_factory=dict)
     files: list[FileSpec] = Field(default_factory=list)
     faults: Faults = Field(default_factory=Faults)
@@ -168,6 +190,8 @@ def load_journey(path: Path) -> Journey:
         ) from None
     except UnicodeDecodeError:
         raise UserInputError(f"{path} is not a text file.", hint=hint) from None
+    except RecursionError:
+        raise UserInputError(f"{path} is nested too deeply to be a journey.", hint=hint) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -180,6 +204,8 @@ def load_journey(path: Path) -> Journey:
         )
     try:
         return Journey.model_validate(data)
+    except RecursionError:
+        raise UserInputError(f"{path} is nested too deeply to be a journey.", hint=hint) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -225,7 +251,13 @@ async def run_journey(journey: Journey, *, workdir: Path | None = None) -> Journ
             )
         home = workdir / "home"
         for spec in journey.files:
-            make_model_file(workdir / spec.name, spec.kind, size_mb=spec.size_mb)
+            target = workdir / spec.name
+            if not target.parent.resolve().is_relative_to(workdir.resolve()):  # via a symlink
+                raise UserInputError(
+                    f"The journey file {spec.name!r} would be written outside its work directory.",
+                    hint="Name files relative to the journey's directory, without '..'.",
+                )
+            make_model_file(target, spec.kind, size_mb=spec.size_mb)
         overrides = dict(journey.settings)
         if journey.walrus_server is not None:
             overrides |= _start_walrus(stack, workdir, journey.walrus_server)
