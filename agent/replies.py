@@ -13,7 +13,7 @@ import string
 from collections.abc import Mapping
 from decimal import Decimal
 
-from integrations.chain.market import MarketAnalysis
+from flows.market.analysis import MarketAnalysis
 from prompts import load_yaml
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")

@@ -14,6 +14,7 @@ from langgraph.types import Command
 from flows.events import say
 from flows.failures import failure_update
 from flows.listing import draft_upload_terms
+from flows.market.analysis import infer_category
 from flows.optimise import optimisation_plan
 from flows.services import Services
 from flows.state import (
@@ -25,7 +26,6 @@ from flows.state import (
     complete,
     publish_plan,
 )
-from integrations.chain.market import infer_category
 from integrations.errors import DangerousModel, FileProblem, InvalidModelFormat, SatyaError
 from integrations.storage.cost import estimate_storage_cost
 from integrations.tee.inspect import check_layout, inspect_model, sniff_format

@@ -39,6 +39,7 @@ from flows.events import say
 from flows.failures import retries_automatically, retry_delay_s, retry_rule
 from flows.gates import ask, auto_storage_approved, decide
 from flows.listing import draft_upload_terms
+from flows.market.analysis import infer_category
 from flows.publication import (
     UploadProgress,
     announce_retries,
@@ -60,7 +61,6 @@ from flows.state import (
     WorkflowStatus,
     complete,
 )
-from integrations.chain.market import infer_category
 from integrations.chain.port import Signer
 from integrations.errors import SatyaError
 from integrations.storage.cost import estimate_storage_cost

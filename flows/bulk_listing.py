@@ -23,6 +23,8 @@ from flows.gates import ask, decide
 from flows.intents import Intent
 from flows.intents import intent as intent_of
 from flows.listing import apply_edits, read_inspection, say_terms_fixed, terms_on_chain
+from flows.market.analysis import suggest_price
+from flows.market.listing_text import draft_listing
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
 from flows.state import (
@@ -35,8 +37,6 @@ from flows.state import (
     WorkflowStatus,
     complete,
 )
-from integrations.chain.listing_text import draft_listing
-from integrations.chain.market import suggest_price
 from integrations.chain.port import ChainObject, ListingMetadata
 from integrations.errors import SatyaError
 

@@ -25,11 +25,11 @@ from langgraph.types import Command, interrupt
 from flows.conversation import answer_aside
 from flows.events import say
 from flows.intents import Intent
+from flows.market.analysis import category_from_words, task_tags
+from flows.market.listing_text import MAX_TAGS, normalize_tag
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
 from flows.state import JourneyState, ModelContext, WorkflowStatus
-from integrations.chain.listing_text import MAX_TAGS, normalize_tag
-from integrations.chain.market import category_from_words, task_tags
 from integrations.chain.port import ListingMetadata
 
 QUESTIONS: tuple[str, ...] = ("model_type", "task", "buyers", "licence")

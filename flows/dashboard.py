@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from langgraph.runtime import Runtime
 
 from flows.events import say
+from flows.market.analysis import market_analysis
 from flows.purchase import check_enclave_signature, listing_summary
 from flows.services import Services
 from flows.state import JourneyState
-from integrations.chain.market import market_analysis
 from integrations.chain.port import PLATFORM_FEE_BPS, STATUS_VERIFIED
 from integrations.errors import SatyaError
 

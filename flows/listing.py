@@ -27,11 +27,11 @@ from flows.expertise import graduate, graduation
 from flows.failures import failure_update
 from flows.gates import ask, decide
 from flows.intents import Intent
+from flows.market.analysis import suggest_price
+from flows.market.listing_text import MAX_TAGS, MAX_TITLE, draft_listing, normalize_tag
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
-from integrations.chain.listing_text import MAX_TAGS, MAX_TITLE, draft_listing, normalize_tag
-from integrations.chain.market import suggest_price
 from integrations.chain.port import Ledger, ListingMetadata
 from integrations.errors import SatyaError
 

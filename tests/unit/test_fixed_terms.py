@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent.understanding.rules import RuleInterpreter
 from flows.listing import draft_upload_terms, fixed_term_fields
+from flows.market.analysis import GIB, base_price_mist, suggest_price
 from flows.state import ModelContext
 from integrations.chain.faults import FaultyLedger
 from integrations.chain.fixed_terms import FixedTermsLedger, changed_terms
 from integrations.chain.keys import SuiKeypair
 from integrations.chain.local import LocalLedger
-from integrations.chain.market import GIB, base_price_mist, suggest_price
 from integrations.chain.port import (
     MIST_PER_SUI,
     ChainObject,

@@ -7,9 +7,9 @@ import pytest
 from agent.understanding.rules import RuleInterpreter
 from flows.intents import Intent, intent
 from flows.listing import apply_edits
+from flows.market.analysis import architecture_words
+from flows.market.listing_text import MAX_TAGS, draft_listing, normalize_tag
 from flows.state import ModelContext
-from integrations.chain.listing_text import MAX_TAGS, draft_listing, normalize_tag
-from integrations.chain.market import architecture_words
 
 INSPECTION: dict[str, object] = {
     "performance_metrics": {"parameter_count": 25_557_032, "tensor_count": 320},

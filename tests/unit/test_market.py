@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.chain.market import (
+from flows.market.analysis import (
     GIB,
     base_price_mist,
     infer_category,

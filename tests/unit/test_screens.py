@@ -24,8 +24,8 @@ from agent.journey_files import make_model_file
 from agent.replies import render
 from agent.settings import Settings
 from agent.wiring import build_services
+from flows.market.analysis import CategoryStats, MarketAnalysis, OwnerPosition, QualityBucket
 from integrations.chain.fixed_terms import FixedTermsLedger
-from integrations.chain.market import CategoryStats, MarketAnalysis, OwnerPosition, QualityBucket
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 MIB = 1024 * 1024

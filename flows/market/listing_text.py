@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from pathlib import PurePath
 
-from integrations.chain.market import architecture_words
+from flows.market.analysis import architecture_words
 from integrations.chain.port import ListingMetadata
 
 MAX_TITLE = 80
