@@ -221,6 +221,7 @@ class NotificationStream:
 @dataclass(slots=True)
 class _TurnOutcome:
     verifying: bool = False
+    status: str | None = None  # the last status the turn set
     kinds: list[str] = field(default_factory=list)
 
 
@@ -232,6 +233,23 @@ def _running_jobs(ctx: dict[str, Any]) -> dict[str, str]:
     if ctx.get("job_id") and not ctx.get("verification_id"):
         return {str(ctx["job_id"]): "verification"}
     return {}
+
+
+def _job_deadlines(ctx: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The running jobs' deadlines, with what the 'taking longer than expected' notice says."""
+    bulk = [f for f in ctx.get("bulk") or [] if f.get("status") == "verifying"]
+    items = bulk or ([ctx] if ctx.get("job_id") and not ctx.get("verification_id") else [])
+    return {
+        str(f["job_id"]): {
+            "deadline_at": f["verify_deadline_at"],
+            "started_at": f.get("verify_started_at"),
+            "eta_s": f.get("verify_eta_s"),
+            "file_name": f.get("file_name", ""),
+            "bulk": bool(bulk),
+        }
+        for f in items
+        if f.get("verify_deadline_at")
+    }
 
 
 class Assistant:
@@ -450,6 +468,12 @@ class Assistant:
         await self._remember_question(thread_id, outcome.kinds, intent, offered)
         if outcome.verifying:
             await self._follow_verification(thread_id, user)
+        elif (
+            self.monitor is not None
+            and values.get("status") == WorkflowStatus.VERIFYING
+            and outcome.status is not None
+        ):  # cancelled while verifying: nothing left to follow
+            await self.monitor.forget(thread_id)
 
     async def _paused_turn(
         self, thread_id: str, text: str, snap: Any, user: str
@@ -586,9 +610,12 @@ class Assistant:
     async def _follow_verification(self, thread_id: str, user: str) -> None:
         """The turn left a verification job running: hand it to the background monitor."""
         snap = await self.graph.aget_state(self._config(thread_id))
-        tasks = _running_jobs(dict((snap.values or {}).get("context") or {}))
+        ctx = dict((snap.values or {}).get("context") or {})
+        tasks = _running_jobs(ctx)
         if self.monitor is not None and tasks:
-            await self.monitor.register(thread_id, next(iter(tasks)), user, tasks=tasks)
+            await self.monitor.register(
+                thread_id, next(iter(tasks)), user, tasks=tasks, deadlines=_job_deadlines(ctx)
+            )
 
     # -- background work ---------------------------------------------------------
 
@@ -714,6 +741,7 @@ class Assistant:
                         expertise = str(update["expertise"])
                     if outcome is not None and "status" in update:
                         outcome.verifying = update["status"] == WorkflowStatus.VERIFYING
+                        outcome.status = str(update["status"])
                     new_phase = update.get("current_phase")
                     if new_phase and new_phase != phase:
                         phase = new_phase

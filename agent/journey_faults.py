@@ -43,6 +43,7 @@ class VerifierFaults(Strict):
     # enclave_down: the first submission is refused; crash: the first job dies mid-way
     fail: Literal["enclave_down", "crash"] | None = None
     slow_s: float = Field(default=0.0, ge=0, le=120)  # each job takes at least this long
+    hang: bool = False  # every job stops progressing at 30% and never ends (a hung enclave)
 
 
 class LedgerFaults(Strict):
@@ -136,6 +137,21 @@ class SlowVerifier(VerifierWrapper):
         )
 
 
+class HungVerifier(VerifierWrapper):
+    """A real verifier whose jobs are reported running at 30% forever (a hung enclave)."""
+
+    async def status(self, job_id: str) -> JobStatus:
+        real = await self.inner.status(job_id)
+        return dataclasses.replace(
+            real,
+            state="running",
+            fraction=min(real.fraction, 0.3),
+            eta_s=None,
+            message="inspecting",
+            failure_code=None,
+        )
+
+
 def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Services:
     """Wrap the adapters named by ``faults``; the rest stay as they are."""
     if faults.storage is not None:
@@ -158,6 +174,8 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
             if not isinstance(services.verifier, LocalVerifier):
                 raise ConfigurationError("The 'crash' fault needs the local verifier.")
             services.verifier.fail_next = "crash"  # the real enclave's own fault switch
+        if v.hang:
+            services = dataclasses.replace(services, verifier=HungVerifier(services.verifier))
         if v.slow_s:
             slow = SlowVerifier(services.verifier, v.slow_s)
             services = dataclasses.replace(services, verifier=slow)

@@ -40,6 +40,7 @@ Format::
         thread_of: kim                  # lee speaks on kim's conversation (refused)
       - restart: true                   # close and reopen on the same home, new thread
       - wait: verification              # the background verification's events, once it ends
+      - wait: overdue                   # until a late step is announced ("taking longer than expected")
         expect: {gate: listing}
 """
 
@@ -51,6 +52,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -59,7 +61,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, Field, ValidationError
 
-from agent.assistant import Assistant
+from agent.assistant import Assistant, NotificationStream
 from agent.events import ErrorEvent, Event, GateEvent, ProgressEvent, TextEvent
 from agent.journey_faults import Faults, apply_faults
 from agent.journey_faults import Strict as _Strict
@@ -130,7 +132,9 @@ class Turn(_Strict):
     thread_of: UserId | None = None  # speak on this user's conversation (as ``user``)
     stop_at: float | None = Field(default=None, gt=0, le=1)  # Ctrl-C once progress reaches it
     restart: bool = False
-    wait: Literal["verification"] | None = None  # what background work did, until it ends
+    # verification: what background work did, until it ends; overdue: until a late step is
+    # announced ("taking longer than expected")
+    wait: Literal["verification", "overdue"] | None = None
     wait_s: float = Field(default=60.0, gt=0)
     expect: Expect = Field(default_factory=Expect)
 
@@ -290,11 +294,18 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
                     threads[turn.thread_of] = await assistant.new_thread(turn.thread_of)
                 thread = threads[turn.thread_of]
             if turn.wait is not None:
-                done = await assistant.wait_idle(thread, turn.wait_s)
-                events = [note.event for note in notes.drain(thread)]
+                if turn.wait == "overdue":
+                    done, events = await _wait_overdue(notes, thread, turn.wait_s)
+                else:
+                    done = await assistant.wait_idle(thread, turn.wait_s)
+                    events = [note.event for note in notes.drain(thread)]
                 report = TurnReport(index, f"(wait for {turn.wait})", _texts(events))
                 if not done:
-                    report.failures.append(f"{turn.wait} still running after {turn.wait_s:g} s")
+                    report.failures.append(
+                        "no late step announced"
+                        if turn.wait == "overdue"
+                        else f"{turn.wait} still running after {turn.wait_s:g} s"
+                    )
                 report.failures += await _check(turn.expect, events, assistant, thread)
                 reports.append(report)
                 continue
@@ -311,6 +322,20 @@ async def _run_turns(journey: Journey, settings: Settings) -> JourneyReport:
             report.failures = await _check(turn.expect, events, assistant, thread)
             reports.append(report)
     return JourneyReport(journey.name, reports)
+
+
+async def _wait_overdue(
+    notes: NotificationStream, thread: str, wait_s: float
+) -> tuple[bool, list[Event]]:
+    """Collect the thread's notifications until a late step is announced (or ``wait_s``)."""
+    events: list[Event] = []
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        events += [note.event for note in notes.drain(thread)]
+        if any(isinstance(e, TextEvent) and e.kind.endswith("_overdue") for e in events):
+            return True, events
+        await asyncio.sleep(0.05)
+    return False, events
 
 
 async def _say(

@@ -37,7 +37,9 @@ from typing import Any, Protocol
 import aiosqlite
 from langgraph.store.base import BaseStore
 
-from agent.events import Event, ProgressEvent
+from agent.events import Event, ProgressEvent, TextEvent
+from agent.replies import render
+from flows.publication import job_status
 from flows.services import Services
 from integrations.errors import SatyaError
 
@@ -150,12 +152,21 @@ class VerificationMonitor:
         self._tasks.clear()
 
     async def register(
-        self, thread_id: str, job_id: str, user_id: str, *, tasks: dict[str, str] | None = None
+        self,
+        thread_id: str,
+        job_id: str,
+        user_id: str,
+        *,
+        tasks: dict[str, str] | None = None,
+        deadlines: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """Record jobs that outlived their turn, and follow them.
 
         ``tasks`` maps each job of the thread (a bulk upload has several) to the
         progress task it is shown as; by default ``job_id`` alone, as ``verification``.
+        ``deadlines`` maps a job to ``deadline_at`` (epoch seconds), ``eta_s`` and
+        ``file_name``: a job still running then is announced once as taking longer
+        than expected, with the choices.
         """
         await self.assistant.store.aput(
             VERIFYING_NAMESPACE,
@@ -165,6 +176,7 @@ class VerificationMonitor:
                 "job_id": job_id,
                 "user_id": user_id,
                 "tasks": tasks or {job_id: "verification"},
+                "deadlines": deadlines or {},
             },
         )
         self.watch(thread_id)
@@ -222,13 +234,32 @@ class VerificationMonitor:
                 log.warning("could not list background verifications", exc_info=True)
 
     async def _ended(
-        self, thread_id: str, tasks: dict[str, str], last: dict[str, tuple[str, int]]
+        self,
+        thread_id: str,
+        record: dict[str, Any],
+        last: dict[str, tuple[str, int]],
+        told: dict[str, float],
     ) -> str | None:
-        """Publish the progress of the thread's running jobs; the first job that ended, if any."""
+        """Publish the progress of the thread's running jobs, and once per deadline that a job
+        is late; the first job that ended, if any."""
+        services = self.assistant.services
+        tasks = dict(record.get("tasks") or {record["job_id"]: "verification"})
+        deadlines = dict(record.get("deadlines") or {})
         for job_id, task in tasks.items():
-            st = await self.assistant.services.verifier.status(job_id)
+            st = await job_status(services, job_id)
             if st.state not in ("queued", "running"):
-                return job_id
+                return str(job_id)
+            late = deadlines.get(job_id)
+            if late and time.time() >= late["deadline_at"] != told.get(job_id):
+                told[job_id] = late["deadline_at"]  # said once per deadline ('wait' sets a new one)
+                data = {
+                    "file_name": late.get("file_name", ""),
+                    "eta_s": late.get("eta_s"),
+                    "elapsed_s": round(time.time() - late.get("started_at", time.time())),
+                    "percent": int(st.fraction * 100),
+                }
+                kind = "bulk_verification_overdue" if late.get("bulk") else "verification_overdue"
+                self.assistant.publish(thread_id, TextEvent(render(kind, data), kind, data))
             now = (st.state, int(st.fraction * 100))
             if last.get(job_id) != now:
                 last[job_id] = now
@@ -250,6 +281,7 @@ class VerificationMonitor:
         held = False
         errors = 0
         last: dict[str, tuple[str, int]] = {}  # job -> the progress last published
+        told: dict[str, float] = {}  # job -> the deadline it was announced late for
         store = self.assistant.store
         try:
             while True:
@@ -264,7 +296,7 @@ class VerificationMonitor:
                 user_id = str(item.value["user_id"])
                 tasks = dict(item.value.get("tasks") or {item.value["job_id"]: "verification"})
                 try:
-                    ended = await self._ended(thread_id, tasks, last)
+                    ended = await self._ended(thread_id, dict(item.value), last, told)
                 except SatyaError as error:
                     errors += 1
                     log.warning("verification of %s: %s", thread_id, error.message)

@@ -104,6 +104,21 @@ class Settings(BaseSettings):
         le=60,
         description="The wait before the first automatic retry of a step; it doubles after.",
     )
+    deadline_factor: float = Field(
+        default=3.0,
+        ge=1,
+        description="A long step (upload, verification) is 'taking longer than expected' past "
+        "this many times its estimate.",
+    )
+    deadline_min_s: float = Field(
+        default=30.0, gt=0, description="No long step is called late before this many seconds."
+    )
+    call_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="One call to the enclave or the chain that does not answer in this time "
+        "counts as the service being unavailable.",
+    )
     auto_cap_wal: float = Field(
         default=5.0, ge=0, description="auto mode: storage spend cap (WAL)."
     )

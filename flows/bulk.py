@@ -35,6 +35,7 @@ from langgraph.types import Command
 
 from flows.assessment import check_model_file
 from flows.bulk_listing import as_context, listable_indexes
+from flows.deadlines import step_deadline_s
 from flows.events import say
 from flows.failures import retries_automatically, retry_delay_s, retry_rule
 from flows.gates import ask, auto_storage_approved, decide
@@ -44,6 +45,7 @@ from flows.publication import (
     UploadProgress,
     announce_retries,
     job_finished,
+    job_status,
     model_draft,
     record_verification,
     register_model,
@@ -277,7 +279,10 @@ class _Pipeline:
         out["failures"] = 0
         while True:
             stage = "upload"
-            progress = UploadProgress(self.runtime, f"upload:{out.get('file_name', '')}")
+            name = out.get("file_name", "")
+            progress = UploadProgress(
+                self.runtime, f"upload:{name}", file_name=name, estimate_s=out.get("upload_eta_s")
+            )
             try:
                 if not out.get("manifest_blob_id"):
                     await self._upload(out, progress)
@@ -390,6 +395,11 @@ class _Pipeline:
                 attempt=item.get("verify_attempt", 0),
             )
         item["status"] = "verifying"
+        started = time.time()
+        item["verify_started_at"] = started
+        item["verify_deadline_at"] = started + step_deadline_s(
+            item.get("verify_eta_s"), self.services.config
+        )
         if self.wait_until is None:
             self.wait_until = time.monotonic() + self.services.config.verify_foreground_s
 
@@ -397,7 +407,7 @@ class _Pipeline:
         """Wait for the file's job while the turn may; True once it ended and is recorded."""
         cfg = self.services.config
         while True:
-            st = await self.services.verifier.status(item.get("job_id", ""))
+            st = await job_status(self.services, item.get("job_id", ""))
             if job_finished(st):
                 break
             if self.wait_until is not None and time.monotonic() >= self.wait_until:

@@ -51,6 +51,7 @@ _TERMINAL = (
     "download_verify",
     "bulk_list",
     "abandon",
+    "keep_waiting",
 )
 
 
@@ -83,6 +84,8 @@ def build_graph(
     g.add_node("register", upload.register)
     g.add_node("verify_submit", verification.verify_submit)
     g.add_node("verify_monitor", verification.verify_monitor)
+    g.add_node("verify_restart", verification.verify_restart)
+    g.add_node("keep_waiting", verification.keep_waiting)
     g.add_node("listing_prep", listing.listing_prep)
     g.add_node("checkpoint", checkpoints.checkpoint)
     g.add_node("listing_gate", listing.listing_gate)

@@ -36,6 +36,8 @@ Route = Literal[
     "bulk_verify",
     "bulk_listing_prep",
     "abandon",
+    "verify_restart",
+    "keep_waiting",
 ]
 
 # Nodes that a 'retry' may go back to (the ones that record errors).
@@ -96,8 +98,16 @@ def route(state: JourneyState) -> Route:
     if kind == "abandon":  # a stopped step the user cancelled
         return "abandon"
     error = state.get("error")
-    if kind == "decline" and error and state.get("status") == WorkflowStatus.FAILED:
+    status = state.get("status")
+    if kind == "decline" and error and status == WorkflowStatus.FAILED:
         return "abandon"  # 'cancel' after a failure: stop here, say what exists
+    if status == WorkflowStatus.VERIFYING:  # the choices offered for a late verification
+        if kind == "decline":
+            return "abandon"
+        if kind == "wait":
+            return "keep_waiting"
+        if kind == "retry" and not ctx.get("bulk"):
+            return "verify_restart"
     if kind in ("greet", "tour"):
         return "onboarding"
     if kind == "try_sample":

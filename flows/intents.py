@@ -30,6 +30,7 @@ IntentKind = Literal[
     "set_expertise",
     "set_mode",
     "retry",
+    "wait",  # keep waiting for a step that takes longer than expected
     "support_bundle",
     "conversion_guide",
     "tour",  # the step-by-step tour: ``move`` next / back / skip / resume

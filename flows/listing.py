@@ -30,6 +30,7 @@ from flows.intents import Intent
 from flows.market.analysis import suggest_price
 from flows.market.listing_text import MAX_TAGS, MAX_TITLE, draft_listing, normalize_tag
 from flows.onboarding import load_profile, save_profile
+from flows.publication import on_chain
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
 from integrations.chain.port import Ledger, ListingMetadata
@@ -397,14 +398,17 @@ async def list_model(
     ctx = state["context"]
     try:
         wallet = await services.wallet_for(state["user_id"])
-        receipt = await services.ledger.list_on_marketplace(
-            wallet,
-            ctx["model_id"],
-            ctx["verification_id"],
-            request_id=f"{state['workflow_id']}:list",
-            price_mist=ctx.get("price_mist"),
-            metadata=ListingMetadata(
-                ctx.get("title", ""), ctx.get("description", ""), tuple(ctx.get("tags", []))
+        receipt = await on_chain(
+            services,
+            services.ledger.list_on_marketplace(
+                wallet,
+                ctx["model_id"],
+                ctx["verification_id"],
+                request_id=f"{state['workflow_id']}:list",
+                price_mist=ctx.get("price_mist"),
+                metadata=ListingMetadata(
+                    ctx.get("title", ""), ctx.get("description", ""), tuple(ctx.get("tags", []))
+                ),
             ),
         )
     except SatyaError as error:

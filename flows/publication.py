@@ -27,16 +27,18 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from langgraph.runtime import Runtime
 
+from flows.deadlines import step_deadline_s, within
 from flows.events import ProgressTask, report_progress, say
 from flows.services import Services
 from integrations.chain.port import ModelDraft, Signer, TxReceipt
-from integrations.errors import EnclaveUnavailable, VerificationFailed
+from integrations.errors import ChainUnavailable, EnclaveUnavailable, VerificationFailed
 from integrations.storage.chunked import UploadResult, upload_file
 from integrations.storage.progress import TransferProgress
 from integrations.storage.retry import RetryNotice
@@ -44,6 +46,8 @@ from integrations.tee.attestation import verify_result
 from integrations.tee.port import JobStatus, VerificationRequest
 from integrations.tee.quality import PASS_SCORE
 from integrations.tee.schemas import security_assessment
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +69,40 @@ def chunks_text(p: TransferProgress, concurrency: int) -> str:
 
 
 class UploadProgress:
-    """Reports an upload as ``task`` at most ten times a second; remembers how far it got."""
+    """Reports an upload as ``task`` at most ten times a second; remembers how far it got;
+    says once when it runs past the deadline its estimate gives (``flows.deadlines``)."""
 
-    def __init__(self, runtime: Runtime[Services], task: ProgressTask) -> None:
+    def __init__(
+        self,
+        runtime: Runtime[Services],
+        task: ProgressTask,
+        *,
+        file_name: str = "",
+        estimate_s: float | None = None,
+    ) -> None:
         self.runtime = runtime
         self.task = task
+        self.file_name = file_name
+        self.estimate_s = estimate_s
         self.concurrency = runtime.context.config.upload_concurrency
         self.last: TransferProgress | None = None
         self._reported = 0.0
+        self._started = time.monotonic()
+        self._deadline = self._started + step_deadline_s(estimate_s, runtime.context.config)
 
     def __call__(self, p: TransferProgress) -> None:
         self.last = p
         now = time.monotonic()
+        if now >= self._deadline:
+            self._deadline = float("inf")  # said once
+            say(
+                self.runtime,
+                "upload_overdue",
+                file_name=self.file_name,
+                eta_s=self.estimate_s,
+                elapsed_s=round(now - self._started),
+                percent=int(100 * p.bytes_done / p.bytes_total) if p.bytes_total else 0,
+            )
         if now - self._reported >= 0.1 or p.bytes_done >= p.bytes_total:
             self._reported = now
             report_progress(
@@ -170,12 +196,41 @@ def model_draft(fields: Mapping[str, object]) -> ModelDraft:
     )
 
 
+async def on_chain(services: Services, call: Awaitable[T]) -> T:
+    """A ledger call, at most ``call_timeout_s`` (a node that does not answer is unavailable;
+    every write is keyed, so the retry that follows executes nothing twice)."""
+    seconds = services.config.call_timeout_s
+    return await within(
+        call,
+        seconds,
+        lambda: ChainUnavailable(
+            f"The {services.ledger.network} ledger did not answer within {seconds:g} s."
+        ),
+    )
+
+
+async def at_enclave(services: Services, call: Awaitable[T]) -> T:
+    """A call to the enclave, at most ``call_timeout_s`` (a hung enclave is unavailable)."""
+    seconds = services.config.call_timeout_s
+    return await within(
+        call,
+        seconds,
+        lambda: EnclaveUnavailable(f"The enclave did not answer within {seconds:g} s."),
+    )
+
+
+async def job_status(services: Services, job_id: str) -> JobStatus:
+    """Where an enclave job stands (a hung enclave raises, it never hangs the caller)."""
+    return await at_enclave(services, services.verifier.status(job_id))
+
+
 async def register_model(
     services: Services, wallet: Signer, draft: ModelDraft, *, prefix: str
 ) -> TxReceipt:
     """Create the PendingModel on chain (once per ``prefix``)."""
-    return await services.ledger.upload_model(
-        wallet, draft, request_id=request_id(prefix, "register")
+    return await on_chain(
+        services,
+        services.ledger.upload_model(wallet, draft, request_id=request_id(prefix, "register")),
     )
 
 
@@ -190,12 +245,18 @@ async def start_verification(
     attempt: int,
 ) -> str:
     """Mark the model as verifying on chain and start enclave job number ``attempt``."""
-    await services.ledger.submit_for_verification(
-        wallet, model_id, request_id=request_id(prefix, "submit")
+    await on_chain(
+        services,
+        services.ledger.submit_for_verification(
+            wallet, model_id, request_id=request_id(prefix, "submit")
+        ),
     )
-    return await services.verifier.submit(
-        VerificationRequest(model_blob_id=blob_id, model_type_hint=file_format),
-        idempotency_key=request_id(prefix, "verify", attempt),
+    return await at_enclave(
+        services,
+        services.verifier.submit(
+            VerificationRequest(model_blob_id=blob_id, model_type_hint=file_format),
+            idempotency_key=request_id(prefix, "verify", attempt),
+        ),
     )
 
 
@@ -227,7 +288,7 @@ async def record_verification(
 ) -> Recorded:
     """Check the finished job's signed result against the file, then record it on chain."""
     cfg = services.config
-    signed = await services.verifier.result(job_id)
+    signed = await at_enclave(services, services.verifier.result(job_id))
     verified = verify_result(
         signed,
         trusted=services.trusted_enclaves,
@@ -240,8 +301,11 @@ async def record_verification(
         raise VerificationFailed(
             f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
         )
-    receipt = await services.ledger.complete_verification(
-        wallet, model_id, signed, request_id=request_id(prefix, "complete")
+    receipt = await on_chain(
+        services,
+        services.ledger.complete_verification(
+            wallet, model_id, signed, request_id=request_id(prefix, "complete")
+        ),
     )
     return Recorded(
         verification_id=receipt.created[0],

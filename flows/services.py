@@ -34,6 +34,9 @@ class FlowConfig:
     auto_cap_mist: int = 5 * 10**9
     max_auto_retries: int = 1
     retry_backoff_s: float = 2.0  # the wait before the first automatic retry; doubles after
+    deadline_factor: float = 3.0  # a long step is overdue past this many times its estimate
+    deadline_min_s: float = 30.0  # ... and never before this
+    call_timeout_s: float = 30.0  # one call to the enclave or the chain, at most
     result_max_age_s: float = 600.0
     verify_poll_s: float = 0.05
     verify_foreground_s: float = 10.0

@@ -126,6 +126,8 @@ class BulkFile(TypedDict, total=False):
     job_id: str
     stopped_percent: int  # how far the step that failed got
     stopped_bytes: int  # bytes stored when its upload stopped (kept for a resume)
+    verify_started_at: float
+    verify_deadline_at: float
     verify_attempt: int  # the enclave job's number: a job the enclave died in is started anew
     failures: int  # failures in a row of this file's current run (the automatic-retry count)
     verification_id: str
@@ -207,6 +209,9 @@ class ModelContext(TypedDict, total=False):
     model_id: str  # the PendingModel object id
     register_digest: str
     job_id: str
+    verify_started_at: float  # epoch seconds the current enclave job started
+    verify_deadline_at: float  # past it, the job is announced as taking longer than expected
+    verify_attempt: int  # fresh jobs asked for ('retry' of a late job): part of the job's key
     stopped_percent: int  # how far the step that failed got (upload: of the bytes)
     stopped_bytes: int  # bytes stored when the upload stopped (kept for a resume)
     verification_id: str

@@ -127,7 +127,9 @@ async def upload(
         chunk_count=ctx.get("chunk_count", 0),
         concurrency=cfg.upload_concurrency,
     )
-    progress = UploadProgress(runtime, "upload")
+    progress = UploadProgress(
+        runtime, "upload", file_name=ctx.get("file_name", ""), estimate_s=ctx.get("upload_eta_s")
+    )
     try:
         if not path.is_file():
             raise FileProblem(f"{ctx.get('file_name', path)} is no longer at {path}.")

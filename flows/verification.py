@@ -9,19 +9,22 @@ from typing import Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from flows.deadlines import step_deadline_s
 from flows.events import report_progress, say
 from flows.failures import failure_update
-from flows.publication import job_finished, record_verification, start_verification
+from flows.publication import job_finished, job_status, record_verification, start_verification
 from flows.services import Services
-from flows.state import JourneyState, Phase, Step, WorkflowStatus, complete
+from flows.state import BulkFile, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
 from integrations.errors import SatyaError
 
 
 def _attempt(state: JourneyState) -> int:
+    """The enclave job's number: fresh jobs asked for, plus failures of this verification."""
     error = state.get("error")
-    return (
+    failures = (
         error["attempts"] if error and error["node"] in ("verify_submit", "verify_monitor") else 0
     )
+    return state["context"].get("verify_attempt", 0) + failures
 
 
 async def verify_submit(
@@ -51,10 +54,17 @@ async def verify_submit(
         eta_s=ctx.get("verify_eta_s"),
         expertise=state["expertise"],
     )
+    started = time.time()
+    deadline = started + step_deadline_s(ctx.get("verify_eta_s"), services.config)
     return Command(
         goto="verify_monitor",
         update={
-            "context": {**ctx, "job_id": job_id},
+            "context": {
+                **ctx,
+                "job_id": job_id,
+                "verify_started_at": started,
+                "verify_deadline_at": deadline,
+            },
             "current_phase": Phase.VERIFICATION_MONITORING,
             **complete(state, Step.SUBMIT_VERIFICATION),
         },
@@ -79,7 +89,7 @@ async def verify_monitor(
     percent = 0
     try:
         while True:
-            st = await services.verifier.status(ctx["job_id"])
+            st = await job_status(services, ctx["job_id"])
             percent = int(st.fraction * 100)
             report_progress(
                 runtime,
@@ -152,3 +162,37 @@ async def verify_monitor(
             **complete(state, Step.MONITOR_VERIFICATION, Step.REPORT_QUALITY),
         },
     )
+
+
+async def verify_restart(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["verify_submit"]]:
+    """'retry' while a job is late: start a fresh enclave job (the late one is left alone)."""
+    ctx = state["context"]
+    say(runtime, "verification_restarted", file_name=ctx.get("file_name", ""))
+    fresh = _attempt(state) + 1
+    return Command(
+        goto="verify_submit",
+        update={"context": {**ctx, "verify_attempt": fresh}, "error": None},
+    )
+
+
+async def keep_waiting(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
+    """'wait' while a job is late: follow it for another deadline's worth of time."""
+    services = runtime.context
+    ctx = state["context"]
+    now = time.time()
+    more = step_deadline_s(ctx.get("verify_eta_s"), services.config)
+    bulk = [
+        BulkFile(
+            **f, verify_deadline_at=now + step_deadline_s(f.get("verify_eta_s"), services.config)
+        )
+        if f.get("status") == "verifying"
+        else f
+        for f in ctx.get("bulk", [])
+    ]
+    say(runtime, "keep_waiting", wait_s=round(more))
+    new_ctx: ModelContext = {**ctx, "verify_deadline_at": now + more}
+    if bulk:
+        new_ctx["bulk"] = bulk
+    return {"context": new_ctx, "status": WorkflowStatus.VERIFYING}

@@ -82,6 +82,7 @@ _LABELS: dict[str, str] = {
     "help": "answer a question",
     "greet": "give you a tour",
     "retry": "retry the failed step",
+    "wait": "keep waiting for the step in progress",
     "set_expertise": "change how much I explain",
     "set_mode": "change the mode (supervised, auto, debug)",
     "support_bundle": "write a support bundle",

@@ -268,6 +268,14 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
     (re.compile(r"^\s*(retry|resume|try again|continue)\b", re.I), "retry"),
     (
         re.compile(
+            r"^\s*(ok,? |fine,? )?(just )?(wait|keep waiting|wait (a bit )?longer|let it (run|finish)"
+            r"|i('ll| will) wait|give it (some )?more time|leave it running)\s*[.!]*\s*$",
+            re.I,
+        ),
+        "wait",
+    ),
+    (
+        re.compile(
             r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|greetings)\b|\bget started\b|"
             r"\bhow does (this|it) work\b|\bnew here\b|\bonboard",
             re.I,
