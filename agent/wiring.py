@@ -254,7 +254,7 @@ async def trust_enclave(ledger: Ledger, verifier: Verifier, operator: Signer) ->
         from integrations.chain.sui import SuiLedger
 
         if isinstance(ledger, SuiLedger):
-            ledger.trust_enclave_key(info.public_key)
+            ledger.trust_enclave_key(info.public_key, info.attestation)
     trusted = TrustedEnclaves(allowed_pcrs={info.pcrs})
     trusted.register(info)
     return trusted

@@ -23,7 +23,6 @@ contract accepts any bytes as ``verifier_signature``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Collection
 
@@ -37,7 +36,7 @@ from integrations.chain.port import (
     ListingMetadata,
     ModelDraft,
 )
-from integrations.chain.result_check import check_signed_result
+from integrations.chain.result_check import attestation_hash, check_signed_result
 from integrations.errors import (
     ChainError,
     InsufficientFunds,
@@ -114,6 +113,22 @@ def upload_model(ctx: TxContext, registry_id: str, draft: ModelDraft) -> None:
     _u64("size_bytes", draft.size_bytes)
     if draft.max_downloads is not None:
         _u64("max_downloads", draft.max_downloads)
+    contract_upload(
+        ctx,
+        registry_id,
+        draft,
+        extras={
+            "model_digest": draft.model_digest,
+            "size_bytes": draft.size_bytes,
+            "file_format": draft.file_format,
+        },
+    )
+
+
+def contract_upload(
+    ctx: TxContext, registry_id: str, draft: ModelDraft, *, extras: dict[str, object]
+) -> str:
+    """What ``upload_model_entry`` itself does: the contract's fields (plus ``extras``)."""
     model_id = ctx.new_object(
         "marketplace",
         "PendingModel",
@@ -134,9 +149,7 @@ def upload_model(ctx: TxContext, registry_id: str, draft: ModelDraft) -> None:
             "created_at": ctx.now_ms,
             "updated_at": ctx.now_ms,
             "verification_attempts": 0,
-            "model_digest": draft.model_digest,
-            "size_bytes": draft.size_bytes,
-            "file_format": draft.file_format,
+            **extras,
         },
     )
     _bump(ctx, registry_id, pending_count=1)
@@ -150,6 +163,7 @@ def upload_model(ctx: TxContext, registry_id: str, draft: ModelDraft) -> None:
             "status": STATUS_PENDING,
         },
     )
+    return model_id
 
 
 def submit_for_verification(ctx: TxContext, pending_id: str) -> None:
@@ -198,23 +212,59 @@ def complete_verification(
         now_ms=ctx.now_ms,
         max_age_ms=max_age_ms,
     )
+    contract_complete(
+        ctx,
+        registry_id,
+        pending_id,
+        enclave_id=enclave.object_id,
+        quality_score=score,
+        security=security_assessment(result),
+        attestation_hash=str(enclave.fields["attestation_hash"]),
+        verifier_signature=result.signature.lower(),
+        extras={
+            "signed_timestamp_ms": result.timestamp_ms,
+            "signed_intent": result.intent,
+            "signed_data": dict(result.data),
+            "signed_schema": schema_for(result).id,
+            "model_hash": model.fields["model_digest"],
+        },
+    )
+
+
+def contract_complete(
+    ctx: TxContext,
+    registry_id: str,
+    pending_id: str,
+    *,
+    enclave_id: str,
+    quality_score: int,
+    security: str,
+    attestation_hash: str,
+    verifier_signature: str,
+    extras: dict[str, object],
+) -> str:
+    """What ``complete_verification`` itself does (no check of score or signature).
+
+    ``attestation_hash`` and ``verifier_signature`` are hex (``vector<u8>`` on chain).
+    """
+    model = _owned(ctx, pending_id, "PendingModel")
+    if _int(model, "status") != STATUS_VERIFYING:
+        raise InvalidStatus(
+            f"Model {pending_id} is not awaiting verification (status {model.fields['status']})."
+        )
     verification_id = ctx.new_object(
         "marketplace",
         "VerificationResult",
         model.owner,
         {
             "model_id": pending_id,
-            "enclave_id": enclave.object_id,
-            "quality_score": score,
-            "security_assessment": security_assessment(result),
-            "attestation_hash": enclave.fields["attestation_hash"],
+            "enclave_id": enclave_id,
+            "quality_score": quality_score,
+            "security_assessment": security,
+            "attestation_hash": attestation_hash,
             "verified_at": ctx.now_ms,
-            "verifier_signature": result.signature.lower(),
-            "signed_timestamp_ms": result.timestamp_ms,
-            "signed_intent": result.intent,
-            "signed_data": dict(result.data),
-            "signed_schema": schema_for(result).id,
-            "model_hash": model.fields["model_digest"],
+            "verifier_signature": verifier_signature,
+            **extras,
         },
     )
     model.fields["status"] = STATUS_VERIFIED
@@ -226,10 +276,11 @@ def complete_verification(
         {
             "model_id": pending_id,
             "verification_id": verification_id,
-            "quality_score": score,
+            "quality_score": quality_score,
             "verified": True,
         },
     )
+    return verification_id
 
 
 def list_on_marketplace(
@@ -281,20 +332,8 @@ def list_on_marketplace(
             "dataset_blob_id": f["dataset_blob_id"],
             "encryption_policy_id": f["encryption_policy_id"],
             "seal_metadata": f["seal_metadata"],
-            "model_digest": f["model_digest"],
-            "size_bytes": f["size_bytes"],
-            "file_format": f["file_format"],
             "quality_score": verification.fields["quality_score"],
-            "security_assessment": verification.fields["security_assessment"],
-            "enclave_id": verification.fields["enclave_id"],
-            # The enclave's signed result travels with the listing so a buyer can check it.
-            "verification": {
-                "intent": verification.fields.get("signed_intent", 0),
-                "timestamp_ms": verification.fields["signed_timestamp_ms"],
-                "data": verification.fields.get("signed_data", {}),
-                "schema": verification.fields.get("signed_schema", ""),
-                "signature": verification.fields["verifier_signature"],
-            },
+            **_listing_extras(f, verification.fields),
             "tee_verified": True,
             "price": f["price"] if price_mist is None else price_mist,
             "max_downloads": f["max_downloads"],
@@ -319,6 +358,29 @@ def list_on_marketplace(
             "verified": True,
         },
     )
+
+
+def _listing_extras(
+    pending: dict[str, object], verification: dict[str, object]
+) -> dict[str, object]:
+    """What the embedded ledger adds to a listing beyond the contract's fields, when it has it:
+    the file's digest, size and format, and the enclave's signed result (a buyer checks it)."""
+    extras: dict[str, object] = {}
+    if "model_digest" in pending:
+        extras |= {k: pending[k] for k in ("model_digest", "size_bytes", "file_format")}
+    if "signed_timestamp_ms" in verification:
+        extras |= {
+            "security_assessment": verification["security_assessment"],
+            "enclave_id": verification["enclave_id"],
+            "verification": {
+                "intent": verification.get("signed_intent", 0),
+                "timestamp_ms": verification["signed_timestamp_ms"],
+                "data": verification.get("signed_data", {}),
+                "schema": verification.get("signed_schema", ""),
+                "signature": verification["verifier_signature"],
+            },
+        }
+    return extras
 
 
 def purchase(ctx: TxContext, registry_id: str, listing_id: str, payment_mist: int) -> None:
@@ -403,7 +465,7 @@ def register_enclave(
     existing = find_enclave(ctx, pk)
     if existing is not None:
         raise ChainError(f"This enclave key is already registered as {existing.object_id}.")
-    attestation_hash = hashlib.sha256(info.attestation.encode()).hexdigest()
+    attestation = attestation_hash(info.attestation).hex()
     enclave_id = ctx.new_object(
         "enclave",
         "Enclave",
@@ -414,7 +476,7 @@ def register_enclave(
             "debug": info.debug,
             "config_version": 1,
             "owner": ctx.sender,
-            "attestation_hash": attestation_hash,
+            "attestation_hash": attestation,
         },
     )
     ctx.emit(

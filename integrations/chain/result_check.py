@@ -15,6 +15,8 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
+
 from integrations.errors import ResultRejected, SignatureRejected
 from integrations.tee.port import SignedResult
 from integrations.tee.schemas import schema_for
@@ -25,6 +27,12 @@ from integrations.tee.signing import (
 )
 
 FUTURE_SKEW_MS = 60_000  # tolerated clock difference between enclave and ledger
+
+
+def attestation_hash(attestation: str) -> bytes:
+    """The ``attestation_hash`` recorded with a verification: sha256 of the enclave's
+    attestation document as it returned it (the hex text of ``/get_attestation``)."""
+    return hashlib.sha256(attestation.encode()).digest()
 
 
 def check_signed_result(

@@ -37,7 +37,7 @@ from integrations.chain.port import (
     Signer,
     TxReceipt,
 )
-from integrations.chain.result_check import check_signed_result
+from integrations.chain.result_check import attestation_hash, check_signed_result
 from integrations.chain.sui_tx import (
     GasConfig,
     MarketplaceTxBuilder,
@@ -133,6 +133,7 @@ class SuiLedger:
             else MarketplaceTxBuilder(package_id=package_id, registry=registry)
         )
         self._trusted = {k.lower() for k in trusted_enclave_keys}
+        self._attestations: dict[str, bytes] = {}  # key -> sha256 of its attestation document
         self._gas_budget = gas_budget_mist
         self._max_age_ms = max_result_age_ms
         self._clock_ms = clock_ms
@@ -263,7 +264,7 @@ class SuiLedger:
             enclave_id=result.enclave_id or result.public_key,
             quality_score=score,
             security_assessment=security_assessment(result),
-            attestation_hash=bytes.fromhex(result.public_key),
+            attestation_hash=self._attestations[result.public_key.lower()],
             verifier_signature=bytes.fromhex(result.signature),
             recipient=signer.address,
         )
@@ -295,23 +296,33 @@ class SuiLedger:
     async def purchase(
         self, signer: Signer, listing_id: str, *, payment_mist: int, request_id: str
     ) -> TxReceipt:
-        """Pays exactly the listing price from the gas coin; ``payment_mist`` must cover it."""
+        """Pays ``payment_mist`` (at least the price) from the gas coin.
+
+        As the contract does with the coin it is given, the whole payment less
+        the fee goes to the seller, exactly as on the embedded ledger.
+        """
         node = self._require_node()
         listing = await node.get_object(listing_id)
         price = int(str(listing.fields["price"]))
         if payment_mist < price:
             raise ChainError(f"The payment of {payment_mist} MIST is below the price {price}.")
         ref = await node.shared_ref(listing_id, mutable=True)
-        kind = (await self.builder()).purchase_model(ref, price_mist=price, buyer=signer.address)
+        kind = (await self.builder()).purchase_model(
+            ref, price_mist=payment_mist, buyer=signer.address
+        )
         return await self._submit(signer, kind, request_id)
 
-    def trust_enclave_key(self, public_key: str) -> None:
+    def trust_enclave_key(self, public_key: str, attestation: str = "") -> None:
         """Accept results signed by ``public_key`` (hex) in ``complete_verification``.
 
         The deployed contract keeps no enclave registry, so trust is held here,
-        by the caller who checked the enclave's attestation and PCRs.
+        by the caller who checked the enclave's attestation and PCRs. The sha256
+        of ``attestation`` (the document as ``/get_attestation`` returned it) is
+        what ``complete_verification`` records as ``attestation_hash``, as the
+        embedded ledger records it.
         """
         self._trusted.add(public_key.lower())
+        self._attestations[public_key.lower()] = attestation_hash(attestation)
 
     async def register_enclave(
         self, signer: Signer, info: EnclaveInfo, *, request_id: str

@@ -1,10 +1,11 @@
 """The chain-port contract: every Ledger adapter behaves the same way.
 
-The full journey runs against each adapter that can execute offline (the
-LocalLedger, as it is and wrapped so that listings keep the upload terms as on
-the live network). The live SuiLedger cannot execute without a node, so its part of
-the contract here is what runs offline: transaction building (what it would
-send is signed by the sender and nothing else verifies), the port's shape, and
+The full journey runs against each adapter: the LocalLedger, as it is and
+wrapped so that listings keep the upload terms as on the live network, and the
+live SuiLedger on ``ContractNode`` (a ``SuiNode`` double that executes its
+pysui-built, signed transactions with the contract's rules). The contract's own
+semantics (events, objects returned at listing, the fee at 0x0, an empty
+access key) are asserted for all three. Offline, the live adapter also shows
 typed errors with a hint when its node (pysui's gRPC client) cannot be reached.
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import socket
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from contract_node import ContractNode
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pysui.sui.sui_grpc.pgrpc_clients import GrpcProtocolClient
 
@@ -31,6 +33,7 @@ from integrations.chain.port import (
     STATUS_VERIFYING,
     Ledger,
     ModelDraft,
+    Signer,
     TxReceipt,
 )
 from integrations.chain.sui import SuiLedger
@@ -53,8 +56,10 @@ from integrations.errors import (
     PermissionDenied,
     ResultRejected,
 )
+from integrations.tee.port import EnclaveInfo
 
 T0 = 1_744_041_600_000
+ATTESTATION = b'{"kind": "test attestation document"}'.hex()
 DIGEST = hashlib.sha256(b"contract model").hexdigest()
 DRAFT = ModelDraft(
     title="Contract model",
@@ -73,6 +78,38 @@ def _local(tmp: Path, clock: ManualClock) -> LocalLedger:
     return LocalLedger(tmp / "ledger.sqlite3", clock_ms=clock)
 
 
+class _LiveOnContractNode(SuiLedger):
+    """The live adapter over ``ContractNode``: its pysui transactions built, signed and run.
+
+    Enclaves register as through the Nautilus package (an ``Enclave`` object on the
+    node's store); the adapter then trusts the key, as the wiring does on a live network.
+    """
+
+    def __init__(self, node: ContractNode, clock: ManualClock) -> None:
+        super().__init__(
+            network="testnet",
+            package_id=node.package_id,
+            registry=node.ledger.registry_id,
+            node=node,
+            clock_ms=clock,
+        )
+        self.contract_node = node
+
+    async def register_enclave(
+        self, signer: Signer, info: EnclaveInfo, *, request_id: str
+    ) -> TxReceipt:
+        receipt = await self.contract_node.ledger.register_enclave(
+            signer, info, request_id=request_id
+        )
+        self.trust_enclave_key(info.public_key, info.attestation)
+        return receipt
+
+
+def _live(tmp: Path, clock: ManualClock) -> Ledger:
+    """The live SuiLedger, on a node double executing the contract rules."""
+    return _LiveOnContractNode(ContractNode(_local(tmp, clock)), clock)
+
+
 def _local_fixed_terms(tmp: Path, clock: ManualClock) -> Ledger:
     """The embedded ledger with the live network's rule: listings keep the upload terms."""
     return FixedTermsLedger(_local(tmp, clock))
@@ -81,6 +118,7 @@ def _local_fixed_terms(tmp: Path, clock: ManualClock) -> Ledger:
 ADAPTERS: dict[str, Callable[[Path, ManualClock], Ledger]] = {
     "local": _local,
     "local-fixed-terms": _local_fixed_terms,
+    "live-sui-on-contract-node": _live,
 }
 
 
@@ -116,7 +154,8 @@ async def _journey(ledger: Ledger, clock: ManualClock) -> tuple[SuiKeypair, SuiK
 async def _full_journey(ledger: Ledger, clock: ManualClock) -> _Journey:
     creator, buyer, operator = SuiKeypair.generate(), SuiKeypair.generate(), SuiKeypair.generate()
     enclave = Ed25519PrivateKey.generate()
-    reg = await ledger.register_enclave(operator, debug_enclave_info(enclave), request_id="e")
+    info = replace(debug_enclave_info(enclave), attestation=ATTESTATION)
+    reg = await ledger.register_enclave(operator, info, request_id="e")
     up = await ledger.upload_model(creator, DRAFT, request_id="up")
     pid = up.created[0]
     assert (await ledger.get_object(pid)).fields["status"] == STATUS_PENDING
@@ -188,6 +227,11 @@ async def test_events_objects_and_money_are_the_contracts(
     verification = await ledger.get_object(run.verification_id)
     assert (pending.owner, pending.fields["status"]) == (creator, STATUS_VERIFIED)
     assert verification.owner == creator
+    # attestation_hash: the sha256 of the enclave's attestation document (not its key)
+    assert (
+        verification.fields["attestation_hash"] == hashlib.sha256(ATTESTATION.encode()).hexdigest()
+    )
+    assert verification.fields["quality_score"] == 77
     listing = await ledger.get_object(run.listing_id)
     assert listing.fields["pending_model_id"] == run.pending_id
     assert listing.fields["verification_id"] == run.verification_id
