@@ -162,17 +162,21 @@ def _derive(data: Mapping[str, object]) -> _Fields:
             else ""
         )
     if "why" in data:
-        published = data["why"] == "published"
+        why = data["why"]
+        shorter = why in ("published", "shortcuts")
         out["graduated_text"] = (
             f"Since you have published {data.get('published')} models, I'll keep replies "
             "shorter from now on. Say 'more detail' any time to get the full explanations back."
-            if published
+            if why == "published"
+            else "You used a shortcut, so I'll keep replies short from now on. Say 'more "
+            "detail' any time to get the full explanations back."
+            if why == "shortcuts"
             else "You have asked for details a few times, so I'll explain more from now on. "
             "Say 'shorter' any time to go back to short replies."
         )
         out["graduated_short"] = (
             "Shorter replies from now on; 'more detail' any time."
-            if published
+            if shorter
             else "More detail from now on; 'shorter' any time."
         )
     tags = data.get("tags")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from langgraph.runtime import Runtime
 
+from flows.events import say
 from flows.intents import Expertise, Intent
 from flows.onboarding import load_profile, save_profile
 from flows.recovery import retry_target
@@ -73,13 +74,19 @@ async def intake(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
         state.get("expertise") or (profile or {}).get("expertise") or "intermediate"
     )
     inferred = _infer_expertise(state["intent"])
+    shortcut = False  # a shortcut moved the level: said once, with how to undo it
     if inferred and (profile is None or inferred != expertise):
+        shortcut = "self_description" not in state["intent"] and expertise != inferred
         expertise = inferred
     update["expertise"] = expertise
     if state["intent"]["kind"] in ("upload", "quick_upload", "bulk_upload") and state.get("error"):
         update["error"] = None  # a new request starts a new escalation, not the old one's next step
     new_profile = dict(profile or {"published": 0, "threads": 0})
-    if profile is None or profile.get("expertise") != expertise:
+    announced = list(new_profile.get("announced") or [])
+    if shortcut and "shortcuts" not in announced:
+        say(runtime, "graduated", expertise=expertise, why="shortcuts")
+        new_profile["announced"] = [*announced, "shortcuts"]
+    if profile is None or profile.get("expertise") != expertise or new_profile != profile:
         new_profile["expertise"] = expertise
         await save_profile(runtime, user_id, new_profile)
     return update
