@@ -1,4 +1,5 @@
-"""Server-sent events: ``event:``, ``data:`` and ``id:`` lines, with keep-alive comments."""
+"""Server-sent events: ``id:``, ``event:`` and ``data:`` lines, with keep-alive comments
+(framed by sse-starlette)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sse_starlette import ServerSentEvent
+
 ALWAYS = frozenset({"metadata", "error", "end"})
 # stream modes whose events carry another name: "messages-tuple" (what LangGraph chat
 # clients ask for) is served as ``messages`` events, data ``[message, metadata]``
@@ -16,7 +19,10 @@ EVENT_OF_MODE = {"messages-tuple": "messages", "messages": "messages"}
 
 def frame(seq: int, event: str, data: Any) -> bytes:
     """One SSE message; ``id`` is the run's event sequence number."""
-    return f"event: {event}\ndata: {json.dumps(data)}\nid: {seq}\n\n".encode()
+    return ServerSentEvent(data=json.dumps(data), event=event, id=str(seq), sep="\n").encode()
+
+
+KEEPALIVE = ServerSentEvent(comment="keep-alive", sep="\n").encode()
 
 
 def parse_last_event_id(value: str | None) -> int:
@@ -40,7 +46,7 @@ async def sse_stream(
                 pending = asyncio.ensure_future(iterator.__anext__())
             done, _ = await asyncio.wait({pending}, timeout=keepalive_s)
             if not done:
-                yield b": keep-alive\n\n"
+                yield KEEPALIVE
                 continue
             try:
                 seq, name, data = pending.result()

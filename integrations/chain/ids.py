@@ -11,32 +11,19 @@ from __future__ import annotations
 import hashlib
 import re
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+import base58
+
 _HEX_ID = re.compile(r"^0x[0-9a-f]{64}$")
 
 
 def b58encode(data: bytes) -> str:
     """Bitcoin-alphabet base58, as Sui prints transaction digests."""
-    n = int.from_bytes(data, "big")
-    out = ""
-    while n:
-        n, rem = divmod(n, 58)
-        out = _B58[rem] + out
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + out
+    return base58.b58encode(data).decode("ascii")
 
 
 def b58decode(text: str) -> bytes:
     """Inverse of ``b58encode``; ``ValueError`` on a character outside the alphabet."""
-    n = 0
-    for ch in text:
-        idx = _B58.find(ch)
-        if idx < 0:
-            raise ValueError("invalid base58 character")
-        n = n * 58 + idx
-    pad = len(text) - len(text.lstrip("1"))
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    return b"\0" * pad + body
+    return base58.b58decode(text)
 
 
 def blake2b256(data: bytes) -> bytes:

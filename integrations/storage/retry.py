@@ -1,4 +1,4 @@
-"""Retrying storage calls: jittered exponential backoff, retryable errors only.
+"""Retrying storage calls: jittered exponential backoff, retryable errors only (tenacity).
 
 Every retry can be announced: ``on_retry`` receives a ``RetryNotice`` (what is
 retried, the attempt and how many there may be, the delay, the error) before
@@ -7,11 +7,12 @@ the wait starts.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from integrations.errors import StorageError
 
@@ -54,15 +55,25 @@ async def with_retries(
 ) -> T:
     """Run ``op``; on a ``StorageError`` that ``should_retry`` accepts, try again up to
     ``retries`` more times, telling ``on_retry`` first. The last error is raised as is."""
-    attempt = 0
-    while True:
-        try:
+
+    def wait(state: RetryCallState) -> float:
+        return backoff_delay(state.attempt_number - 1, backoff_s)
+
+    def announce(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        delay = state.upcoming_sleep
+        if on_retry is not None and isinstance(error, StorageError):
+            on_retry(
+                RetryNotice(label, state.attempt_number, retries, delay, error.code, error.message)
+            )
+
+    async for attempt in AsyncRetrying(
+        stop=stop_after_attempt(retries + 1),
+        wait=wait,
+        retry=retry_if_exception(lambda e: isinstance(e, StorageError) and should_retry(e)),
+        before_sleep=announce,
+        reraise=True,
+    ):
+        with attempt:
             return await op()
-        except StorageError as exc:
-            if attempt >= retries or not should_retry(exc):
-                raise
-            delay = backoff_delay(attempt, backoff_s)
-            attempt += 1
-            if on_retry is not None:
-                on_retry(RetryNotice(label, attempt, retries, delay, exc.code, exc.message))
-            await asyncio.sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
