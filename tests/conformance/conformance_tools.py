@@ -8,7 +8,10 @@ one install. The first install takes about 20 s on a fast network (about
 
 A test that needs node or the reference folder (``../shared/reference`` seen
 from the repository, or ``SATYA_REFERENCE_DIR``) skips with a one-line reason
-when it is missing, except in CI (``CI`` set): there a missing tool fails.
+when it is missing; the reason is printed in the run's summary (``-ra``). In CI
+(``CI`` set; ``.ci/run`` installs node) a missing node fails, as for the other
+JavaScript tests; ``SATYA_REQUIRE_CONFORMANCE=1`` makes a missing reference folder
+fail too. A failed npm install always fails.
 """
 
 from __future__ import annotations
@@ -32,14 +35,15 @@ PACKAGES = {
     "@mysten/sui": "2.33.1",
     "@zktx.io/sui-move-builder": "0.5.1",
 }
+REQUIRED = os.environ.get("SATYA_REQUIRE_CONFORMANCE") == "1"
 IN_CI = bool(os.environ.get("CI"))
 _REFERENCE_ENV = os.environ.get("SATYA_REFERENCE_DIR")
 _NPM_ENV = os.environ.get("SATYA_CONFORMANCE_NPM_DIR")
 
 
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI runs the conformance tests: install it)", pytrace=False)
+def _missing(reason: str, *, required: bool) -> None:
+    if required:
+        pytest.fail(f"{reason} (required here: CI or SATYA_REQUIRE_CONFORMANCE=1)", pytrace=False)
     pytest.skip(reason)
 
 
@@ -53,7 +57,9 @@ def reference_dir() -> Path:
     for path in candidates:
         if (path / "move" / "tools" / "move.mjs").is_file():
             return path.resolve()
-    _missing("no reference folder ../shared/reference/move (set SATYA_REFERENCE_DIR)")
+    _missing(
+        "no reference folder ../shared/reference/move (set SATYA_REFERENCE_DIR)", required=REQUIRED
+    )
     raise AssertionError("unreachable")
 
 
@@ -61,7 +67,7 @@ def node() -> str:
     """The ``node`` executable (version 20 or later)."""
     found = shutil.which("node")
     if found is None or shutil.which("npm") is None:
-        _missing("node/npm not installed")
+        _missing("node/npm not installed", required=REQUIRED or IN_CI)
         raise AssertionError("unreachable")
     return found
 
