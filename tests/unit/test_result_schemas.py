@@ -6,11 +6,13 @@ BCS encoder, from its Rust definition (``apps/ml-marketplace/mod.rs``).
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import struct
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,6 +23,7 @@ from integrations.errors import ResultRejected
 from integrations.tee.attestation import TrustedEnclaves, verify_result
 from integrations.tee.enclave import Enclave
 from integrations.tee.inspect import inspect_model
+from integrations.tee.nautilus import NautilusVerifier
 from integrations.tee.port import SignedResult, VerificationRequest
 from integrations.tee.schemas import (
     NOT_MEASURED,
@@ -31,6 +34,7 @@ from integrations.tee.schemas import (
     security_assessment,
     shown_figures,
 )
+from integrations.tee.server import create_app
 from integrations.tee.signing import intent_message_bytes
 from integrations.tee.wire import RequestPayload, payload_of
 
@@ -213,3 +217,35 @@ def test_satyas_request_is_understood_both_ways() -> None:
     request = RequestPayload.model_validate(satya_request).to_request()
     assert payload_of(request) == satya_request
     assert set(payload_of(VerificationRequest(model_blob_id="b"))) == set(satya_request)
+
+
+async def test_the_nautilus_verifier_takes_a_satya_schema_enclave_over_http(tmp_path: Path) -> None:
+    """``SATYA_VERIFIER_BACKEND=nautilus`` against an enclave answering in Satya's schema."""
+    model = tmp_path / "m.safetensors"
+    save_file({"w": np.linspace(-1, 1, 100, dtype=np.float32)}, str(model), {"format": "np"})
+
+    async def fetch(blob_id: str, dest: Path) -> None:
+        shutil.copyfile(model, dest)
+
+    enclave = Enclave(fetch, workdir=tmp_path / "w", response_schema=SATYA)
+    transport = httpx.ASGITransport(app=create_app(enclave))
+    async with httpx.AsyncClient(transport=transport, base_url="http://enclave") as client:
+        verifier = NautilusVerifier("http://enclave", client=client)
+        info = await verifier.info()
+        job = await verifier.submit(VerificationRequest("b1"), idempotency_key="k")
+        for _ in range(500):
+            if (await verifier.status(job)).state in ("succeeded", "failed"):
+                break
+            await asyncio.sleep(0.01)
+        signed = await verifier.result(job)
+        await verifier.aclose()
+    assert signed.schema == "" and schema_for(signed) is SATYA  # Nautilus's wire: no declaration
+    verified = verify_result(
+        signed,
+        trusted=TrustedEnclaves.of(info),
+        expected_model_digest=inspect_model(model).sha256,
+        expected_blob_id="b1",
+        max_age_s=600,
+        now_ms=signed.timestamp_ms,
+    )
+    assert verified.quality_score == signed.data["quality_score"]
