@@ -43,6 +43,7 @@ from agent.events import (
     ProgressEvent,
     TextEvent,
 )
+from agent.home import prepare_home
 from agent.monitor import VERIFYING_NAMESPACE, Lease, SqliteLease, VerificationMonitor
 from agent.redaction import scrub_secrets
 from agent.replies import render
@@ -287,7 +288,7 @@ class Assistant:
         from agent.wiring import build_interpreter, build_services
 
         home = settings.home
-        home.mkdir(parents=True, exist_ok=True)
+        prepare_home(home)  # private; a path that is no usable folder is named
         async with contextlib.AsyncExitStack() as stack:
             # SQLite under home, or PostgreSQL when DATABASE_URL is set (several workers)
             persistence = await stack.enter_async_context(open_persistence(settings))

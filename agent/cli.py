@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.home import private_umask
 from integrations.errors import SatyaError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     wsub = walrus.add_subparsers(dest="walrus_command", required=True)
     ws = wsub.add_parser("serve", help="serve PUT/GET /v1/blobs on loopback")
     ws.add_argument("--host", default="127.0.0.1")
-    ws.add_argument("--port", type=int, default=31415)
+    ws.add_argument("--port", type=_port, default=31415)
     ws.add_argument("--data", type=Path, help="blob directory (default: $SATYA_HOME/walrus)")
     ws.add_argument(
         "--max-body-size", type=int, default=10 * 1024 * 1024, help="bytes per PUT (413 above)"
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     esub = enclave.add_subparsers(dest="enclave_command", required=True)
     es = esub.add_parser("serve", help="serve /, /health_check, /get_attestation, /process_data")
     es.add_argument("--host", default="127.0.0.1")
-    es.add_argument("--port", type=int, default=3000)
+    es.add_argument("--port", type=_port, default=3000)
     es.add_argument(
         "--schema",
         choices=("satya-agent", "satya"),
@@ -97,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         "OPENAI_BASE_URL=http://HOST:PORT/v1 OPENAI_MODEL=local. Needs: make local-model.",
     )
     ls.add_argument("--host", default="127.0.0.1")
-    ls.add_argument("--port", type=int, default=8080)
+    ls.add_argument("--port", type=_port, default=8080)
 
     faucet = sub.add_parser(
         "faucet", help="SUI for a wallet on the local ledger (50 SUI unless --sui)"
@@ -108,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="the HTTP API (threads, runs, SSE); DATABASE_URL=postgresql://… to share"
     )
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8123)
+    serve.add_argument("--port", type=_port, default=8123)
     serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL for > 1)")
     serve.add_argument(
         "--upload-ttl",
@@ -132,6 +133,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _port(text: str) -> int:
+    """A TCP port number, refused by argparse (one line, no traceback) when out of range."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from agent.settings import Settings
 
@@ -153,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nStart with: satya chat", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
+    private_umask()  # what satya writes (checkpoints, models, downloads) is its user's alone
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -55,6 +55,7 @@ from agent.events import (
     PhaseEvent,
     TextEvent,
 )
+from agent.home import prepare_home
 from integrations.errors import SatyaError
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ class Terminal:
         self._ctrl_c = False
         self._side_tasks: set[asyncio.Future[bool]] = set()
         home = Path(settings.home)
-        home.mkdir(parents=True, exist_ok=True)
+        prepare_home(home)
         keys = KeyBindings()
 
         @keys.add("escape", "enter")

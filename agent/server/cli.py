@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 from uvicorn.supervisors import Multiprocess
 
+from agent.home import prepare_home
 from agent.persistence import database_url, redact
 from agent.server.config import ServerSettings
 from agent.settings import Settings
@@ -55,6 +56,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
+    prepare_home(settings.home)  # private, and named in one paragraph when it cannot be used
     where = redact(url) if url else f"SQLite under {settings.home}"
     print(f"Satya Agent API on http://{args.host}:{args.port} ({where}); docs at /docs", flush=True)
     return _run_workers(
