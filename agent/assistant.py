@@ -410,18 +410,29 @@ class Assistant:
     # -- turns -------------------------------------------------------------------
 
     async def send(
-        self, thread_id: str, text: str, *, user_id: str | None = None
+        self,
+        thread_id: str,
+        text: str,
+        *,
+        user_id: str | None = None,
+        mode: Literal["supervised", "auto", "debug"] | None = None,
     ) -> AsyncIterator[Event]:
         """Handle one user message and yield what happens, as typed events.
 
         The turn runs as the thread's owner; a ``user_id`` that is not the owner runs nothing.
+        ``mode`` sets the thread's mode from this message on (not with a gate's answer).
         """
         async with self._lock_for(thread_id):
-            async for event in self._send(thread_id, text, user_id=user_id):
+            async for event in self._send(thread_id, text, user_id=user_id, mode=mode):
                 yield event
 
     async def _send(
-        self, thread_id: str, text: str, *, user_id: str | None = None
+        self,
+        thread_id: str,
+        text: str,
+        *,
+        user_id: str | None = None,
+        mode: Literal["supervised", "auto", "debug"] | None = None,
     ) -> AsyncIterator[Event]:
         user = await self._speaker(thread_id, user_id)
         if user is None:
@@ -462,6 +473,8 @@ class Assistant:
             if not values.get("workflow_id"):
                 payload["workflow_id"] = thread_id
                 payload["mode"] = self.settings.mode
+            if mode is not None:
+                payload["mode"] = mode
         outcome = _TurnOutcome()
         async for event in self._run(payload, cfg, values, outcome=outcome):
             outcome.kinds.append(getattr(event, "kind", ""))

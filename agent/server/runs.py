@@ -110,6 +110,7 @@ class RunManager:
         text: str,
         metadata: dict[str, Any],
         modes: list[str],
+        mode: str | None = None,
     ) -> RunRecord:
         """Record a run and start it in the background (ThreadBusy if one is going)."""
         now = time.time()
@@ -130,7 +131,7 @@ class RunManager:
             await self.settle(earlier)
         await self.db.insert(record)
         self._open_log(record.run_id, tuples="messages-tuple" in modes)
-        self._tasks[record.run_id] = asyncio.create_task(self._drive(record, text))
+        self._tasks[record.run_id] = asyncio.create_task(self._drive(record, text, mode))
         return record
 
     def _open_log(self, run_id: str, *, tuples: bool) -> None:
@@ -145,7 +146,7 @@ class RunManager:
         finally:
             self._tuples.discard(run_id)
 
-    async def _drive(self, record: RunRecord, text: str) -> None:
+    async def _drive(self, record: RunRecord, text: str, mode: str | None = None) -> None:
         run_id = record.run_id
         current_user.set(record.user_id)
         status = "success"
@@ -153,7 +154,8 @@ class RunManager:
             await self.db.set_status(run_id, "running")
             await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": 1})
             self.chat.say(run_id, record.thread_id, chat_message("human", text, f"{run_id}:human"))
-            async for event in self.assistant.send(record.thread_id, text, user_id=record.user_id):
+            turn = self.assistant.send(record.thread_id, text, user_id=record.user_id, mode=mode)
+            async for event in turn:
                 await self.emit(run_id, record.thread_id, event)
                 if isinstance(event, ErrorEvent) and event.code == "internal_error":
                     status = "error"

@@ -164,10 +164,17 @@ class RunCreate(BaseModel):
     """A run on a thread: a user message (``input``) or a gate answer (``command``)."""
 
     model_config = ConfigDict(extra="ignore")
-    assistant_id: str = Field(default="satya", max_length=200)
+    assistant_id: str = Field(
+        default="satya", max_length=200, description="An assistant from POST /assistants/search."
+    )
     input: RunInput | None = None
     command: RunCommand | None = None
     metadata: Json = Field(default_factory=dict)
+    config: Json | None = Field(
+        default=None,
+        description='{"configurable": {"mode": "supervised" | "auto"}}: the assistant\'s config '
+        "schema (GET /assistants/{id}/schemas).",
+    )
     stream_mode: StreamModeName | list[StreamModeName] = Field(
         default_factory=lambda: list(DEFAULT_MODES)
     )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
+import httpx
+import pytest
 from api_harness import ServerThread
 from langgraph_sdk import get_client
 
@@ -99,5 +103,69 @@ def test_messages_tuple_streams_each_reply_as_an_ai_message(server: ServerThread
         assert {p.event for p in only} <= {"messages", "end"}
         assert [p.data[0]["id"] for p in only if p.event == "messages"] == ids
         assert only[-1].event == "end"
+
+    asyncio.run(scenario())
+
+
+def _code(error: httpx.HTTPStatusError) -> tuple[int, str]:
+    body = error.response.json()
+    assert set(body) == {"detail", "code", "hint"} and body["hint"]
+    return error.response.status_code, str(body["code"])
+
+
+def test_sdk_assistants_are_listed_with_their_config_schema(server: ServerThread) -> None:
+    key = server.key("sdk-assistants")
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        found = await client.assistants.search()
+        assert {a["assistant_id"] for a in found} == {"satya", "satya-auto"}
+        assert all(a["graph_id"] == "satya" for a in found)
+        assert await client.assistants.count() == 2
+        auto = await client.assistants.search(metadata={"mode": "auto"})
+        assert [a["assistant_id"] for a in auto] == ["satya-auto"]
+        assert await client.assistants.search(graph_id="other") == []
+        one = await client.assistants.get("satya")
+        assert one["config"]["configurable"]["mode"] == "supervised" and one["name"]
+        schemas: Any = await client.assistants.get_schemas("satya-auto")
+        assert schemas["config_schema"]["properties"]["mode"]["enum"] == ["supervised", "auto"]
+        assert "message" in schemas["input_schema"]["properties"]
+        graph = await client.assistants.get_graph("satya")
+        assert len(graph["nodes"]) > 5 and graph["edges"]
+        assert await client.assistants.get_subgraphs("satya") == {}
+        assert len(await client.assistants.get_versions("satya")) == 1
+
+        missing: list[Coroutine[Any, Any, Any]] = [
+            client.assistants.get("nobody"),
+            client.assistants.get_schemas("nobody"),
+        ]
+        for call in missing:
+            with pytest.raises(httpx.HTTPStatusError) as caught:
+                await call
+            assert _code(caught.value) == (404, "assistant_not_found")
+        fixed: list[Coroutine[Any, Any, Any]] = [
+            client.assistants.create("satya"),
+            client.assistants.update("satya", name="mine"),
+            client.assistants.delete("satya"),
+        ]
+        for call in fixed:
+            with pytest.raises(httpx.HTTPStatusError) as caught:
+                await call
+            assert _code(caught.value) == (403, "assistants_fixed")
+
+        tid = (await client.threads.create())["thread_id"]
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await client.runs.wait(tid, "nobody", input={"message": "help"})
+        assert _code(caught.value) == (404, "assistant_not_found")
+        assert await client.runs.list(tid) == []  # nothing ran
+
+        values: Any = await client.runs.wait(tid, "satya-auto", input={"message": "check status"})
+        assert values["mode"] == "auto"
+        values = await client.runs.wait(
+            tid, "satya", input={"message": "help"}, config={"configurable": {"mode": "supervised"}}
+        )
+        assert values["mode"] == "supervised"
+        values = await client.runs.wait(tid, "satya", input={"message": "help"})
+        assert values["mode"] == "supervised"  # the default assistant keeps the thread's mode
 
     asyncio.run(scenario())

@@ -11,8 +11,10 @@ from fastapi.responses import StreamingResponse
 
 from agent.assistant import stopped_at
 from agent.redaction import scrub_secrets
+from agent.server.assistants import mode_for
 from agent.server.deps import ApiError, Backend, BackendDep, ThreadDep, UserDep, not_found
 from agent.server.files import UploadRefused, path_refused, upload_expired
+from agent.server.routes.assistants import named
 from agent.server.rundb import RunRecord, ThreadBusy
 from agent.server.schemas import ErrorOut, RunCreate, RunOut
 from agent.server.sse import parse_last_event_id, sse_stream
@@ -130,13 +132,19 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
 
 
 async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -> RunRecord:
+    mode = mode_for(named(body.assistant_id), body.config)
     text = await _text_for(backend, user, thread_id, body)
     modes: list[str] = (
         [body.stream_mode] if isinstance(body.stream_mode, str) else list(body.stream_mode)
     )
     try:
         return await backend.runs.start(
-            user=user, thread_id=thread_id, text=text, metadata=body.metadata, modes=modes
+            user=user,
+            thread_id=thread_id,
+            text=text,
+            metadata=body.metadata,
+            modes=modes,
+            mode=mode,
         )
     except ThreadBusy:
         active = await backend.runs.live_run(thread_id)
