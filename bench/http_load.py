@@ -136,32 +136,109 @@ async def in_process(home: Path, clients: int, turns: int) -> Result:
     return result
 
 
-async def over_http(name: str, url: str, keys: list[str], turns: int, pids: list[int]) -> Result:
+class LeanConnection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: a load generator that costs
+    little CPU (httpx spends about as much CPU per request as the server's HTTP layer, and
+    the clients share the machine with the server). ``--client httpx`` uses httpx instead."""
+
+    def __init__(self, url: str) -> None:
+        host_port = url.split("://", 1)[1]
+        self.host, _, port = host_port.partition(":")
+        self.port = int(port or 80)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: object, key: str) -> tuple[int, bytes]:
+        data = json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(head + data)
+        status_line = await self.reader.readline()
+        if not status_line:
+            self.writer = None
+            raise ConnectionError("the server closed the connection")
+        status = int(status_line.split()[1])
+        length, chunked, close = 0, False, False
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+            elif name == "connection" and value.lower() == "close":
+                close = True
+        if chunked:
+            parts = []
+            while True:
+                size = int((await self.reader.readline()).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readline()
+                    break
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readline()
+            payload = b"".join(parts)
+        else:
+            payload = await self.reader.readexactly(length)
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status, payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def over_http(
+    name: str, url: str, keys: list[str], turns: int, pids: list[int], client_kind: str = "lean"
+) -> Result:
     result = Result(name)
     limits = httpx.Limits(max_connections=len(keys) + 10, max_keepalive_connections=len(keys))
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
 
+        async def post(
+            conn: LeanConnection, path: str, body: object, key: str
+        ) -> tuple[int, bytes]:
+            if client_kind == "lean":
+                return await conn.post(path, body, key)
+            r = await client.post(path, json=body, headers={"Authorization": f"Bearer {key}"})
+            return r.status_code, r.content
+
         async def journey(key: str) -> None:
-            headers = {"Authorization": f"Bearer {key}"}
-            r = await client.post("/threads", json={}, headers=headers)
-            if r.status_code != 200:
-                for _ in range(turns):
-                    result.error(f"create thread: {r.status_code}")
-                return
-            tid = r.json()["thread_id"]
-            for text in _turns(turns):
-                started = time.perf_counter()
-                try:
-                    r = await client.post(
-                        f"/threads/{tid}/runs/wait",
-                        json={"input": {"message": text}},
-                        headers=headers,
-                    )
-                    if r.status_code != 200:
-                        result.error(f"{r.status_code} {r.text[:120]}")
-                except httpx.HTTPError as error:
-                    result.error(type(error).__name__)
-                result.latencies.append(time.perf_counter() - started)
+            conn = LeanConnection(url)
+            try:
+                status, body = await post(conn, "/threads", {}, key)
+                if status != 200:
+                    for _ in range(turns):
+                        result.error(f"create thread: {status}")
+                    return
+                tid = json.loads(body)["thread_id"]
+                for text in _turns(turns):
+                    started = time.perf_counter()
+                    try:
+                        status, body = await post(
+                            conn, f"/threads/{tid}/runs/wait", {"input": {"message": text}}, key
+                        )
+                        if status != 200:
+                            result.error(f"{status} {body[:120]!r}")
+                        elif b'"__error__"' in body:
+                            result.error("run error")
+                    except (httpx.HTTPError, OSError, ValueError) as error:
+                        result.error(type(error).__name__)
+                        conn.close()
+                        conn = LeanConnection(url)
+                    result.latencies.append(time.perf_counter() - started)
+            finally:
+                conn.close()
 
         server_cpu = sum(_cpu_s(pid) for pid in _tree(pids))
         client_cpu = time.process_time()
@@ -310,6 +387,12 @@ async def main() -> None:
     )
     p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL set-up")
     p.add_argument("--no-sqlite", action="store_true", help="skip the SQLite server set-up")
+    p.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="load generator: keep-alive HTTP/1.1 on asyncio streams (lean), or httpx",
+    )
     args = p.parse_args()
     print(f"{args.clients} clients x {args.turns} turns: {', '.join(_turns(args.turns))}")
     out: dict[str, object] = {"clients": args.clients, "turns_per_journey": args.turns}
@@ -323,7 +406,7 @@ async def main() -> None:
             keys = await _make_keys(home, None, args.clients)
             with serve(home, None, 1) as (base, pid):
                 sqlite = await over_http(
-                    "satya serve, 1 worker, SQLite", base, keys, args.turns, [pid]
+                    "satya serve, 1 worker, SQLite", base, keys, args.turns, [pid], args.client
                 )
             _print(sqlite, baseline)
             out["http_sqlite"] = _versus(sqlite, baseline)
@@ -333,7 +416,12 @@ async def main() -> None:
                 keys = await _make_keys(home, url, args.clients)
                 with serve(home, url, 2) as (base, pid):
                     pg = await over_http(
-                        "satya serve, 2 workers, PostgreSQL", base, keys, args.turns, [pid]
+                        "satya serve, 2 workers, PostgreSQL",
+                        base,
+                        keys,
+                        args.turns,
+                        [pid],
+                        args.client,
                     )
             _print(pg, baseline)
             out["http_postgres_2_workers"] = _versus(pg, baseline)

@@ -56,7 +56,8 @@ class Backend:
     storage: str
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
+    # async: FastAPI runs a plain ``def`` dependency on its thread pool, a hop per request
     backend: Backend | None = getattr(request.app.state, "satya", None)
     if backend is None:
         raise ApiError(503, "not_ready", "The server is starting.", "Try again in a moment.")

@@ -86,10 +86,9 @@ class BodyLimit:
             return
         path = str(scope.get("path", ""))
         limit = self.limit_for(path)
-        refusal = _upload_error_body(self.uploads) if self.is_upload(path) else _error_body(limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, refusal)
+            await _send_413(send, self._refusal(path, limit))
             return
         seen = 0
         started = False
@@ -113,7 +112,10 @@ class BodyLimit:
             await self.app(scope, counted, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _send_413(send, refusal)
+                await _send_413(send, self._refusal(path, limit))
+
+    def _refusal(self, path: str, limit: int) -> bytes:
+        return _upload_error_body(self.uploads) if self.is_upload(path) else _error_body(limit)
 
 
 async def _send_413(send: Send, body: bytes) -> None:

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from agent.assistant import stopped_at
 from agent.redaction import scrub_secrets
@@ -222,13 +223,18 @@ async def stream_run(
     )
 
 
+def values_response(values: dict[str, Any]) -> Response:
+    """A thread's values as JSON, encoded once (they are plain JSON already: no validation)."""
+    return Response(orjson.dumps(values), media_type="application/json")
+
+
 @router.post("/wait", response_model=dict[str, Any], responses=ERRORS)
 async def wait_run(
     thread_id: ThreadDep, body: RunCreate, user: UserDep, backend: BackendDep
-) -> dict[str, Any]:
+) -> Response:
     """Start a run, wait for it, and return the thread's values (``__interrupt__`` at a gate)."""
     record = await _start(backend, user, thread_id, body)
-    return await backend.runs.wait_values(record)
+    return values_response(await backend.runs.wait_values(record))
 
 
 @router.get("", response_model=list[RunOut])
@@ -269,10 +275,10 @@ async def cancel_run(
 
 
 @router.get("/{run_id}/join", response_model=dict[str, Any])
-async def join_run(thread_id: ThreadDep, run_id: str, backend: BackendDep) -> dict[str, Any]:
+async def join_run(thread_id: ThreadDep, run_id: str, backend: BackendDep) -> Response:
     """Wait for a run to end; the thread's values then."""
     record = await _run_of(backend, thread_id, run_id)
-    return await backend.runs.wait_values(record)
+    return values_response(await backend.runs.wait_values(record))
 
 
 @router.get("/{run_id}/stream", response_class=StreamingResponse, responses=SSE_RESPONSE)
