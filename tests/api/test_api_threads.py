@@ -61,6 +61,15 @@ def test_openapi_lists_every_endpoint(server: ServerThread) -> None:
         doc = c.get("/openapi.json").json()
     paths = doc["paths"]
     expected = {
+        "/assistants": {"post"},
+        "/assistants/search": {"post"},
+        "/assistants/count": {"post"},
+        "/assistants/{assistant_id}": {"get", "patch", "delete"},
+        "/assistants/{assistant_id}/schemas": {"get"},
+        "/assistants/{assistant_id}/graph": {"get"},
+        "/assistants/{assistant_id}/subgraphs": {"get"},
+        "/assistants/{assistant_id}/versions": {"post"},
+        "/assistants/{assistant_id}/latest": {"post"},
         "/threads": {"post"},
         "/threads/search": {"post"},
         "/threads/{thread_id}": {"get", "delete"},
