@@ -908,6 +908,31 @@ class Assistant:
         """Switch a thread's mode without a turn (used by /mode)."""
         await self.graph.aupdate_state(self._config(thread_id), {"mode": mode})
 
+    async def copy_thread(self, thread_id: str, user_id: str) -> str:
+        """A new thread of ``user_id`` with a copy of this one's checkpoints (its whole
+        history, a pending question included) and what the agent last asked on it."""
+        copy = await self.new_thread(user_id)
+        saver = self.graph.checkpointer
+        tuples = [t async for t in saver.alist(self._config(thread_id))]
+        for t in reversed(tuples):  # oldest first: each parent exists before its children
+            ns = t.config["configurable"].get("checkpoint_ns", "")
+            parent = (t.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            target: dict[str, Any] = {"configurable": {"thread_id": copy, "checkpoint_ns": ns}}
+            if parent:
+                target["configurable"]["checkpoint_id"] = parent
+            saved = await saver.aput(
+                target, t.checkpoint, t.metadata, dict(t.checkpoint["channel_versions"])
+            )
+            by_task: dict[str, list[tuple[str, Any]]] = {}
+            for task_id, channel, value in t.pending_writes or []:
+                by_task.setdefault(task_id, []).append((channel, value))
+            for task_id, writes in by_task.items():
+                await saver.aput_writes(saved, writes, task_id)
+        asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)
+        if asked is not None:
+            await self.store.aput(DIALOGUE_NAMESPACE, copy, dict(asked.value))
+        return copy
+
     @staticmethod
     def _config(thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}

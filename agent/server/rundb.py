@@ -324,6 +324,15 @@ class RunDb:
         )
         return [json.loads(r["data"]) for r in reversed(rows)]
 
+    async def copy_messages(self, source: str, target: str) -> None:
+        """A copied thread's conversation: the source's messages, in the same order."""
+        await self.sql.execute(
+            "INSERT INTO satya_messages (thread_id, message_id, run_id, seq, created_at, data)"
+            " SELECT %s, message_id, run_id, seq, created_at, data FROM satya_messages"
+            " WHERE thread_id = %s",
+            (target, source),
+        )
+
     async def delete_thread(self, thread_id: str) -> None:
         await self.sql.execute("DELETE FROM satya_messages WHERE thread_id = %s", (thread_id,))
         await self.sql.execute(

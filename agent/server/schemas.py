@@ -95,6 +95,21 @@ class ThreadSearch(BaseModel):
     offset: int = Field(default=0, ge=0, le=100_000)
 
 
+class ThreadUpdate(BaseModel):
+    """New metadata for a thread: merged into what it has (a key set to null is removed)."""
+
+    model_config = ConfigDict(extra="ignore")
+    metadata: Json = Field(default_factory=dict)
+
+
+class ThreadCount(BaseModel):
+    """Count a user's threads by metadata (exact match) and status."""
+
+    model_config = ConfigDict(extra="ignore")
+    metadata: Json = Field(default_factory=dict)
+    status: ThreadStatus | None = None
+
+
 class Checkpoint(BaseModel):
     thread_id: str
     checkpoint_ns: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -167,5 +168,59 @@ def test_sdk_assistants_are_listed_with_their_config_schema(server: ServerThread
         assert values["mode"] == "supervised"
         values = await client.runs.wait(tid, "satya", input={"message": "help"})
         assert values["mode"] == "supervised"  # the default assistant keeps the thread's mode
+
+    asyncio.run(scenario())
+
+
+def test_sdk_threads_update_count_and_copy(server: ServerThread, model_file: Path) -> None:
+    key = server.key("sdk-threads")
+    with server.client(key=key) as c, model_file.open("rb") as fh:
+        upload = c.post("/uploads", files={"file": (model_file.name, fh)}).json()
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        first = await client.threads.create(metadata={"team": "vision", "stage": "draft"})
+        tid = first["thread_id"]
+        await client.threads.create(metadata={"team": "nlp"})
+        assert await client.threads.count() == 2
+        assert await client.threads.count(metadata={"team": "vision"}) == 1
+        assert await client.threads.count(status="interrupted") == 0
+
+        updated = await client.threads.update(tid, metadata={"stage": "review", "owner": "ana"})
+        assert updated["metadata"] == {"team": "vision", "stage": "review", "owner": "ana"}
+        cleared: Any = await client.threads.update(tid, metadata={"owner": None})
+        assert cleared["metadata"] == {"team": "vision", "stage": "review"}
+        found = await client.threads.search(metadata={"stage": "review"})
+        assert [t["thread_id"] for t in found] == [tid]
+
+        values: Any = await client.runs.wait(
+            tid, "satya", input={"message": "upload", "upload_id": upload["upload_id"]}
+        )
+        assert values["__interrupt__"][0]["value"]["gate"] == "upload"
+        copy: Any = await client.threads.copy(tid)
+        cid = copy["thread_id"]
+        assert cid != tid and copy["status"] == "interrupted"
+        assert copy["metadata"] == {"team": "vision", "stage": "review"}
+        assert copy["values"]["messages"] == values["messages"]
+        history = await client.threads.get_history(cid, limit=100)
+        assert len(history) == len(await client.threads.get_history(tid, limit=100))
+        assert await client.threads.count(status="interrupted") == 2
+
+        # the copy goes on by itself: its answer does not touch the original
+        answered: Any = await client.runs.wait(cid, "satya", command={"resume": "no"})
+        assert "__interrupt__" not in answered
+        assert (await client.threads.get(tid))["status"] == "interrupted"
+        assert (await client.threads.get(cid))["status"] == "idle"
+
+        other = get_client(url=server.url, api_key=server.key("sdk-stranger"))
+        strangers: list[Coroutine[Any, Any, Any]] = [
+            other.threads.copy(tid),
+            other.threads.update(tid, metadata={"x": 1}),
+        ]
+        for call in strangers:
+            with pytest.raises(httpx.HTTPStatusError) as caught:
+                await call
+            assert _code(caught.value) == (404, "not_found")
+        assert await other.threads.count() == 0
 
     asyncio.run(scenario())

@@ -19,11 +19,13 @@ from agent.server.schemas import (
     HistoryQuery,
     Interrupt,
     JourneyView,
+    ThreadCount,
     ThreadCreate,
     ThreadOut,
     ThreadSearch,
     ThreadStateOut,
     ThreadTask,
+    ThreadUpdate,
 )
 from flows.state import WorkflowStatus
 
@@ -247,3 +249,51 @@ async def post_history(
     """Past states of the thread, newest first, before a checkpoint if given; only the newest
     (the current state, when no ``before``) has the conversation in ``values.messages``."""
     return await _history(backend, thread_id, body.limit, body.before)
+
+
+async def _metadata(backend: Backend, user: str, thread_id: str) -> dict[str, Any]:
+    item = await backend.assistant.store.aget((*META_NAMESPACE, user), thread_id)
+    return dict(item.value.get("metadata") or {}) if item else {}
+
+
+@router.patch("/{thread_id}", response_model=ThreadOut)
+async def update_thread(
+    thread_id: ThreadDep, body: ThreadUpdate, user: UserDep, backend: BackendDep
+) -> ThreadOut:
+    """Merge new metadata into the thread's (a key set to null is removed)."""
+    merged = {**await _metadata(backend, user, thread_id), **json_safe(body.metadata)}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    await backend.assistant.store.aput((*META_NAMESPACE, user), thread_id, {"metadata": merged})
+    return await thread_out(backend, user, thread_id)
+
+
+@router.post("/count", response_model=int)
+async def count_threads(body: ThreadCount, user: UserDep, backend: BackendDep) -> int:
+    """How many of the caller's threads match the metadata and status."""
+    found = await search_threads(
+        ThreadSearch(metadata=body.metadata, status=body.status, limit=1000), user, backend
+    )
+    return len(found)
+
+
+@router.post(
+    "/{thread_id}/copy",
+    response_model=ThreadOut,
+    responses={409: {"model": ErrorOut, "description": "A run is going on the thread."}},
+)
+async def copy_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> ThreadOut:
+    """A new thread of the caller with this one's history, conversation and metadata; the
+    copy goes on independently (a pending question can be answered on either)."""
+    if await backend.runs.live_run(thread_id) is not None:
+        raise ApiError(
+            409,
+            "thread_busy",
+            "This thread is running a turn: a copy taken now would miss its end.",
+            f"Wait for it (GET /threads/{thread_id}/runs), then copy it.",
+        )
+    copy = await backend.assistant.copy_thread(thread_id, user)
+    await backend.runs.db.copy_messages(thread_id, copy)
+    metadata = await _metadata(backend, user, thread_id)
+    if metadata:
+        await backend.assistant.store.aput((*META_NAMESPACE, user), copy, {"metadata": metadata})
+    return await thread_out(backend, user, copy)
