@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -27,7 +27,7 @@ def test_langgraph_sdk_client_runs_a_journey(server: ServerThread) -> None:
             async for p in client.runs.stream(
                 tid,
                 "satya",
-                input={"messages": [{"role": "user", "content": "I'm new here"}]},
+                input=cast(Any, {"messages": [{"role": "user", "content": "I'm new here"}]}),
                 stream_mode=["custom", "values"],
             )
         ]
@@ -77,7 +77,7 @@ def test_messages_tuple_streams_each_reply_as_an_ai_message(server: ServerThread
             async for p in client.runs.stream(
                 tid,
                 "satya",
-                input={"messages": [{"role": "user", "content": "market analysis"}]},
+                input=cast(Any, {"messages": [{"role": "user", "content": "market analysis"}]}),
                 stream_mode=["messages-tuple", "values", "custom"],
             )
         ]
@@ -197,7 +197,7 @@ def test_sdk_threads_update_count_and_copy(server: ServerThread, model_file: Pat
             tid, "satya", input={"message": "upload", "upload_id": upload["upload_id"]}
         )
         assert values["__interrupt__"][0]["value"]["gate"] == "upload"
-        copy: Any = await client.threads.copy(tid)
+        copy: Any = await cast(Any, client.threads.copy)(tid)  # typed None, returns the thread
         cid = copy["thread_id"]
         assert cid != tid and copy["status"] == "interrupted"
         assert copy["metadata"] == {"team": "vision", "stage": "review"}
