@@ -908,16 +908,33 @@ class Assistant:
         """Switch a thread's mode without a turn (used by /mode)."""
         await self.graph.aupdate_state(self._config(thread_id), {"mode": mode})
 
+    def _saver(self) -> BaseCheckpointSaver[Any]:
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            raise TypeError("this journey graph keeps no checkpoints")
+        return saver
+
+    async def rollback(self, thread_id: str, before: float) -> None:
+        """Put the thread back to its last checkpoint from before ``before`` (a Unix time),
+        as the newest one; a thread that had none before then is emptied."""
+        config = self._config(thread_id)
+        async for snap in self.graph.aget_state_history(config):
+            made = datetime.fromisoformat(snap.created_at).timestamp() if snap.created_at else 0
+            if made < before:
+                await self.graph.aupdate_state(snap.config, None, as_node="__copy__")
+                return
+        await self._saver().adelete_thread(thread_id)
+
     async def copy_thread(self, thread_id: str, user_id: str) -> str:
         """A new thread of ``user_id`` with a copy of this one's checkpoints (its whole
         history, a pending question included) and what the agent last asked on it."""
         copy = await self.new_thread(user_id)
-        saver = self.graph.checkpointer
+        saver = self._saver()
         tuples = [t async for t in saver.alist(self._config(thread_id))]
         for t in reversed(tuples):  # oldest first: each parent exists before its children
             ns = t.config["configurable"].get("checkpoint_ns", "")
             parent = (t.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            target: dict[str, Any] = {"configurable": {"thread_id": copy, "checkpoint_ns": ns}}
+            target: RunnableConfig = {"configurable": {"thread_id": copy, "checkpoint_ns": ns}}
             if parent:
                 target["configurable"]["checkpoint_id"] = parent
             saved = await saver.aput(

@@ -21,6 +21,7 @@ from typing import Any
 
 from agent.assistant import Assistant
 from agent.events import ErrorEvent, Event, GateEvent, TextEvent
+from agent.server.assistants import Mode
 from agent.server.background import BackgroundRuns
 from agent.server.conversation import CONVERSATION_LIMIT, chat_message
 from agent.server.eventlog import Entry, EventLog
@@ -110,7 +111,7 @@ class RunManager:
         text: str,
         metadata: dict[str, Any],
         modes: list[str],
-        mode: str | None = None,
+        mode: Mode | None = None,
     ) -> RunRecord:
         """Record a run and start it in the background (ThreadBusy if one is going)."""
         now = time.time()
@@ -146,7 +147,7 @@ class RunManager:
         finally:
             self._tuples.discard(run_id)
 
-    async def _drive(self, record: RunRecord, text: str, mode: str | None = None) -> None:
+    async def _drive(self, record: RunRecord, text: str, mode: Mode | None = None) -> None:
         run_id = record.run_id
         current_user.set(record.user_id)
         status = "success"

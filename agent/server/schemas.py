@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+MultitaskStrategy = Literal["reject", "enqueue", "interrupt", "rollback"]
 StreamModeName = Literal["values", "updates", "custom", "messages-tuple"]
 DEFAULT_MODES: tuple[StreamModeName, ...] = ("values", "updates", "custom")
 
@@ -193,7 +194,17 @@ class RunCreate(BaseModel):
     stream_mode: StreamModeName | list[StreamModeName] = Field(
         default_factory=lambda: list(DEFAULT_MODES)
     )
-    multitask_strategy: Literal["reject"] = "reject"
+    multitask_strategy: MultitaskStrategy = Field(
+        default="reject",
+        description="When a run is already going on the thread: reject (409), enqueue (wait "
+        "for it, then run), interrupt (stop it, keeping its finished steps, then run), "
+        "rollback (stop it and return the thread to where it was before it, then run).",
+    )
+    on_completion: Literal["delete", "keep"] = Field(
+        default="delete",
+        description="Stateless runs (POST /runs…): delete the temporary thread afterwards, "
+        "or keep it (its id is in the run's thread_id).",
+    )
     on_disconnect: Literal["continue", "cancel"] = "continue"
     stream_resumable: bool = True
 
@@ -206,7 +217,7 @@ class RunOut(BaseModel):
     updated_at: datetime
     status: RunStatus
     metadata: dict[str, Any]
-    multitask_strategy: Literal["reject"] = "reject"
+    multitask_strategy: MultitaskStrategy = "reject"
     kind: Literal["user", "background"] = "user"
 
 

@@ -21,6 +21,7 @@ from agent.server.schemas import ErrorOut, RunCreate, RunOut
 from agent.server.sse import parse_last_event_id, sse_stream
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["runs"])
+MULTITASK_TRIES = 5
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: metadata, values, updates, custom, messages "
@@ -138,24 +139,46 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
     modes: list[str] = (
         [body.stream_mode] if isinstance(body.stream_mode, str) else list(body.stream_mode)
     )
-    try:
-        return await backend.runs.start(
-            user=user,
-            thread_id=thread_id,
-            text=text,
-            metadata=body.metadata,
-            modes=modes,
-            mode=mode,
-        )
-    except ThreadBusy:
-        active = await backend.runs.live_run(thread_id)
-        run = f"/threads/{thread_id}/runs/{active.run_id}" if active else "…/runs/{run_id}"
-        raise ApiError(
-            409,
-            "thread_busy",
-            "This thread is already running a turn.",
-            f"Wait for it (GET {run}/join) or cancel it (POST {run}/cancel), then send again.",
-        ) from None
+    for _ in range(MULTITASK_TRIES):
+        try:
+            return await backend.runs.start(
+                user=user,
+                thread_id=thread_id,
+                text=text,
+                metadata=body.metadata,
+                modes=modes,
+                mode=mode,
+            )
+        except ThreadBusy:
+            active = await backend.runs.live_run(thread_id)
+            if active is None:
+                continue  # it ended meanwhile
+            if body.multitask_strategy == "reject":
+                run = f"/threads/{thread_id}/runs/{active.run_id}"
+                raise ApiError(
+                    409,
+                    "thread_busy",
+                    "This thread is already running a turn.",
+                    f"Wait for it (GET {run}/join) or cancel it (POST {run}/cancel), then "
+                    "send again; or send with multitask_strategy enqueue, interrupt or rollback.",
+                ) from None
+            await settle_active(backend, thread_id, active, body.multitask_strategy)
+    raise ApiError(
+        409,
+        "thread_busy",
+        "This thread kept starting other runs while this one waited.",
+        "Send it again.",
+    )
+
+
+async def settle_active(backend: Backend, thread_id: str, active: RunRecord, strategy: str) -> None:
+    """Make way for a new run: wait for the active one (enqueue), stop it (interrupt), or
+    stop it and put the thread back to its state before that run (rollback)."""
+    if strategy != "enqueue":
+        await backend.runs.cancel(active)
+    await backend.runs.join(active)
+    if strategy == "rollback":
+        await backend.assistant.rollback(thread_id, active.created_at)
 
 
 async def _run_of(backend: Backend, thread_id: str, run_id: str) -> RunRecord:

@@ -156,9 +156,14 @@ async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep
                 "This thread's turn is still stopping on another server process.",
                 "Send the delete again in a few seconds.",
             ) from None
+    await forget_thread(backend, user, thread_id)
+    return Response(status_code=204)
+
+
+async def forget_thread(backend: Backend, user: str, thread_id: str) -> None:
+    """Delete a thread that runs nothing: checkpoints, metadata, runs and messages."""
     await backend.assistant.delete_thread(thread_id, user)
     await backend.runs.db.delete_thread(thread_id)
-    return Response(status_code=204)
 
 
 def _checkpoint(config: RunnableConfig | None, thread_id: str) -> Checkpoint | None:
@@ -252,8 +257,8 @@ async def post_history(
 
 
 async def _metadata(backend: Backend, user: str, thread_id: str) -> dict[str, Any]:
-    item = await backend.assistant.store.aget((*META_NAMESPACE, user), thread_id)
-    return dict(item.value.get("metadata") or {}) if item else {}
+    record = await backend.assistant.thread_record(user, thread_id)
+    return dict(record.metadata) if record is not None else {}
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
@@ -263,7 +268,7 @@ async def update_thread(
     """Merge new metadata into the thread's (a key set to null is removed)."""
     merged = {**await _metadata(backend, user, thread_id), **json_safe(body.metadata)}
     merged = {k: v for k, v in merged.items() if v is not None}
-    await backend.assistant.store.aput((*META_NAMESPACE, user), thread_id, {"metadata": merged})
+    await backend.assistant.set_metadata(user, thread_id, merged)
     return await thread_out(backend, user, thread_id)
 
 
@@ -295,5 +300,5 @@ async def copy_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) 
     await backend.runs.db.copy_messages(thread_id, copy)
     metadata = await _metadata(backend, user, thread_id)
     if metadata:
-        await backend.assistant.store.aput((*META_NAMESPACE, user), copy, {"metadata": metadata})
+        await backend.assistant.set_metadata(user, copy, metadata)
     return await thread_out(backend, user, copy)

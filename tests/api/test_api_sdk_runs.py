@@ -1,0 +1,165 @@
+"""LangGraph's client (langgraph-sdk) for runs beyond one at a time: stateless runs on a
+temporary thread, and ``multitask_strategy`` enqueue, interrupt and rollback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+from api_harness import ServerThread, slowed
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from agent.journey_files import make_model_file
+from agent.server import ServerSettings
+from agent.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    home = tmp_path_factory.mktemp("sdk-slow")
+    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)
+    srv = ServerThread(
+        home,
+        ServerSettings(),
+        settings=settings,
+        assistant_factory=slowed(storage_delay_s=0.2, verify_min_s=4.0),
+    ).start()
+    yield srv
+    srv.stop()
+
+
+async def _until(check: Any, what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+def test_stateless_runs_use_a_temporary_thread(server: ServerThread) -> None:
+    key = server.key("sdk-stateless")
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+
+        async def no_threads() -> bool:
+            return await client.threads.count() == 0
+
+        values: Any = await client.runs.wait(None, "satya", input={"message": "market analysis"})
+        assert values["messages"][0]["content"] == "market analysis"
+        assert len(values["messages"]) >= 2
+        await _until(no_threads, "the temporary thread is deleted")
+
+        parts = [
+            p
+            async for p in client.runs.stream(
+                None, "satya", input={"message": "help"}, stream_mode="custom"
+            )
+        ]
+        assert parts[0].event == "metadata" and parts[-1].event == "end"
+        assert any(p.event == "custom" for p in parts)
+        await _until(no_threads, "the streamed run's thread is deleted")
+
+        run = await client.runs.create(None, "satya", input={"message": "check status"})
+        assert run["status"] in ("pending", "running", "success")
+        await _until(no_threads, "the background run's thread is deleted")
+
+        kept: Any = await client.runs.wait(
+            None, "satya-auto", input={"message": "hello"}, on_completion="keep"
+        )
+        assert kept["mode"] == "auto"
+        [thread]: list[Any] = await client.threads.search()
+        assert thread["values"]["mode"] == "auto"
+
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await client.runs.wait(None, "nobody", input={"message": "hello"})
+        assert caught.value.response.json()["code"] == "assistant_not_found"
+        assert await client.threads.count() == 1  # no thread left behind by the refusal
+
+    asyncio.run(scenario())
+
+
+async def _at_upload_gate(client: LangGraphClient, srv: ServerThread, key: str, model: Path) -> str:
+    with srv.client(key=key) as c, model.open("rb") as fh:
+        upload = c.post("/uploads", files={"file": (model.name, fh)}).json()
+    tid = (await client.threads.create())["thread_id"]
+    values: Any = await client.runs.wait(
+        tid, "satya", input={"message": "upload", "upload_id": upload["upload_id"]}
+    )
+    assert values["__interrupt__"][0]["value"]["gate"] == "upload"
+    return str(tid)
+
+
+async def _when_verifying(client: LangGraphClient, tid: str, run_id: str) -> None:
+    """Follow the run until the upload step is done and verification is under way."""
+    async for part in client.runs.join_stream(tid, run_id, stream_mode="custom"):
+        data = cast(Any, part.data)
+        if part.event == "custom" and data.get("kind") == "verification_submitted":
+            return
+    raise AssertionError("the run ended before verification started")
+
+
+def test_multitask_enqueue_interrupt_and_rollback(
+    slow_server: ServerThread, tmp_path: Path
+) -> None:
+    key = slow_server.key("sdk-multitask")
+    model = make_model_file(tmp_path / "slow.safetensors", "safetensors", size_mb=0.3)
+
+    async def scenario() -> None:
+        client = get_client(url=slow_server.url, api_key=key)
+
+        # reject (the default): 409
+        tid = await _at_upload_gate(client, slow_server, key, model)
+        first = await client.runs.create(tid, "satya", command={"resume": "yes"})
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await client.runs.create(tid, "satya", input={"message": "check status"})
+        assert caught.value.response.status_code == 409
+        assert "multitask_strategy" in caught.value.response.json()["hint"]
+
+        # enqueue: runs after the first one, which finishes
+        queued = await client.runs.create(
+            tid, "satya", input={"message": "check status"}, multitask_strategy="enqueue"
+        )
+        assert (await client.runs.get(tid, first["run_id"]))["status"] == "success"
+        await client.runs.join(tid, queued["run_id"])
+        assert (await client.runs.get(tid, queued["run_id"]))["status"] == "success"
+
+        # interrupt: the running one stops (its finished steps kept), the new one runs
+        tid = await _at_upload_gate(client, slow_server, key, model)
+        running = await client.runs.create(
+            tid, "satya", command={"resume": "yes"}, stream_mode=["custom", "values"]
+        )
+        await _when_verifying(client, tid, running["run_id"])
+        after: Any = await client.runs.wait(
+            tid, "satya", input={"message": "check status"}, multitask_strategy="interrupt"
+        )
+        assert (await client.runs.get(tid, running["run_id"]))["status"] == "interrupted"
+        assert "chunked_upload" in after["completed_steps"]  # kept
+
+        # rollback: the running one stops and the thread returns to before it
+        tid = await _at_upload_gate(client, slow_server, key, model)
+        before: Any = await client.threads.get_state(tid)
+        running = await client.runs.create(
+            tid, "satya", command={"resume": "yes"}, stream_mode=["custom", "values"]
+        )
+        await _when_verifying(client, tid, running["run_id"])
+        during: Any = await client.threads.get_state(tid)
+        assert "chunked_upload" in during["values"]["completed_steps"]
+        await client.runs.wait(
+            tid, "satya", input={"message": "check status"}, multitask_strategy="rollback"
+        )
+        assert (await client.runs.get(tid, running["run_id"]))["status"] == "interrupted"
+        history: Any = await client.threads.get_history(tid, limit=50)
+        forks = [h for h in history if h["metadata"].get("source") == "fork"]
+        assert forks, "the thread was put back to a copy of its earlier checkpoint"
+        assert forks[0]["values"]["completed_steps"] == before["values"]["completed_steps"]
+        assert "chunked_upload" not in forks[0]["values"]["completed_steps"]
+        now: Any = await client.threads.get_state(tid)
+        assert "chunked_upload" not in now["values"]["completed_steps"]
+
+    asyncio.run(scenario())
