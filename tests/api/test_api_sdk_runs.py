@@ -73,8 +73,8 @@ def test_stateless_runs_use_a_temporary_thread(server: ServerThread) -> None:
             None, "satya-auto", input={"message": "hello"}, on_completion="keep"
         )
         assert kept["mode"] == "auto"
-        [thread]: list[Any] = await client.threads.search()
-        assert thread["values"]["mode"] == "auto"
+        threads: list[Any] = await client.threads.search()
+        assert [t["values"]["mode"] for t in threads] == ["auto"]
 
         with pytest.raises(httpx.HTTPStatusError) as caught:
             await client.runs.wait(None, "nobody", input={"message": "hello"})
