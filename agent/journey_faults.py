@@ -12,7 +12,7 @@ from flows.services import Services
 from integrations.chain.faults import FaultyLedger
 from integrations.chain.fixed_terms import FixedTermsLedger
 from integrations.chain.port import Ledger
-from integrations.errors import ConfigurationError, EnclaveUnavailable
+from integrations.errors import ConfigurationError, EnclaveUnavailable, VerificationFailed
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
 from integrations.tee.local import LocalVerifier
 from integrations.tee.port import (
@@ -40,8 +40,9 @@ class StorageFaults(Strict):
 
 class VerifierFaults(Strict):
     tamper: bool = False
-    # enclave_down: the first submission is refused; crash: the first job dies mid-way
-    fail: Literal["enclave_down", "crash"] | None = None
+    # enclave_down: the first submission is refused; crash: the first job dies mid-way;
+    # verdict: every job ends with the enclave rejecting the file (its verdict on the content)
+    fail: Literal["enclave_down", "crash", "verdict"] | None = None
     slow_s: float = Field(default=0.0, ge=0, le=120)  # each job takes at least this long
     hang: bool = False  # every job stops progressing at 30% and never ends (a hung enclave)
 
@@ -137,6 +138,23 @@ class SlowVerifier(VerifierWrapper):
         )
 
 
+class RejectingVerifier(VerifierWrapper):
+    """A real verifier whose finished jobs read as the enclave's rejection of the file."""
+
+    async def status(self, job_id: str) -> JobStatus:
+        real = await self.inner.status(job_id)
+        if real.state != "succeeded":
+            return real
+        finding = "numeric health: 100% of the weights are NaN (injected verdict)"
+        return dataclasses.replace(
+            real,
+            state="failed",
+            failure_code=VerificationFailed.code,
+            message=finding,
+            findings=(finding,),
+        )
+
+
 class HungVerifier(VerifierWrapper):
     """A real verifier whose jobs are reported running at 30% forever (a hung enclave)."""
 
@@ -170,6 +188,8 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
             services = dataclasses.replace(services, verifier=TamperingVerifier(services.verifier))
         elif v.fail == "enclave_down":
             services = dataclasses.replace(services, verifier=DownVerifier(services.verifier))
+        elif v.fail == "verdict":
+            services = dataclasses.replace(services, verifier=RejectingVerifier(services.verifier))
         elif v.fail == "crash":
             if not isinstance(services.verifier, LocalVerifier):
                 raise ConfigurationError("The 'crash' fault needs the local verifier.")

@@ -219,6 +219,15 @@ def _derive(data: Mapping[str, object]) -> _Fields:
         delay = float(str(data["delay_s"]))
         out["delay_text"] = f"{delay:.1f} s" if delay < 10 else human_duration(delay)
     out |= _reached(data)
+    if data.get("action") == "reprice":
+        out["change_text"] = (
+            f"Change the price of listing {data.get('listing_id')} from "
+            f"{sui(data.get('old_price_mist') or 0)} to {sui(data.get('price_mist') or 0)}?"
+        )
+    elif data.get("action") == "delist":
+        out["change_text"] = (
+            f'Take listing {data.get("listing_id")} ("{data.get("title")}") off the market?'
+        )
     if "node" in data:
         out["node_text"] = _NODE_TEXT.get(str(data["node"]), str(data["node"]))
     code = str(data.get("code", ""))
@@ -521,6 +530,67 @@ def _abandoned(data: Mapping[str, object], expertise: str) -> str:
     return " ".join(lines)
 
 
+def _exists_lines(data: Mapping[str, object]) -> list[str]:
+    lines = []
+    name = str(data.get("file_name") or "the model")
+    if data.get("blobs"):
+        lines.append(
+            f"  stored: {data['blobs']} blob(s) for {name} (manifest {data.get('manifest_blob_id')})"
+        )
+    elif data.get("partial_upload"):
+        lines.append(f"  stored: part of {name} (the finished chunks, kept for a resume)")
+    if data.get("model_id"):
+        lines.append(
+            f"  on the ledger: pending model {data['model_id']}, "
+            f"status {data.get('model_status', 'unknown')}"
+        )
+    if data.get("listing_id"):
+        lines.append(f"  on the market: listing {data['listing_id']}")
+    return lines
+
+
+def _not_refunded(data: Mapping[str, object]) -> str:
+    paid = int(str(data.get("cost_frost") or 0))
+    storage = f"the storage (about {wal(paid)}) and " if paid else ""
+    return f"Not refundable: {storage}the gas of the transactions already made."
+
+
+def _what_exists(data: Mapping[str, object], expertise: str) -> str:
+    lines = _exists_lines(data)
+    if not lines:
+        return "Nothing of this journey is stored or on the ledger."
+    return "\n".join(["What exists now:", *lines, _not_refunded(data)])
+
+
+def _cleanup_gate(data: Mapping[str, object], expertise: str) -> str:
+    undo = []
+    if data.get("withdrawable"):
+        undo.append(f"withdraw pending model {data['model_id']} (marked withdrawn on the ledger)")
+    if data.get("blobs") and data.get("deletable"):
+        undo.append(f"delete the {data['blobs']} stored blob(s)")
+    return f"Undo what can be undone: {' and '.join(undo)}? {_not_refunded(data)} (yes/no) [no]"
+
+
+def _cleaned_up(data: Mapping[str, object], expertise: str) -> str:
+    lines = []
+    if data.get("withdrawn"):
+        lines.append(f"Withdrawn: pending model {data['model_id']} now reads 'withdrawn'.")
+    elif data.get("withdraw_error"):
+        lines.append(f"Not withdrawn: {data['withdraw_error']} {data.get('withdraw_hint', '')}")
+    if data.get("deleted") is not None:
+        lines.append(f"Deleted {data['deleted']} of {data.get('blobs')} stored blob(s).")
+    if data.get("delete_error"):
+        lines.append(f"Blobs not deleted: {data['delete_error']}")
+    lines.append(_not_refunded(data))
+    return " ".join(lines)
+
+
+def _cleanup_declined(data: Mapping[str, object], expertise: str) -> str:
+    return "OK, everything stays as it is: " + "; ".join(
+        line.strip() for line in _exists_lines(data)
+    )
+
+
 def _clarify(data: Mapping[str, object], expertise: str) -> str:
     from agent.understanding.pipeline import describe
 
@@ -550,6 +620,10 @@ def _paused(data: Mapping[str, object], expertise: str) -> str:
 
 _SPECIAL = {
     "journey_abandoned": _abandoned,
+    "what_exists": _what_exists,
+    "cleanup_gate": _cleanup_gate,
+    "cleaned_up": _cleaned_up,
+    "cleanup_declined": _cleanup_declined,
     "paused": _paused,
     "clarify": _clarify,
     "faq": _faq,

@@ -14,7 +14,7 @@ from flows.market.analysis import market_analysis
 from flows.purchase import check_enclave_signature, listing_summary
 from flows.services import Services
 from flows.state import JourneyState
-from integrations.chain.port import PLATFORM_FEE_BPS, STATUS_VERIFIED
+from integrations.chain.port import PLATFORM_FEE_BPS, STATUS_VERIFIED, STATUS_WITHDRAWN
 from integrations.errors import SatyaError
 
 
@@ -38,6 +38,9 @@ async def _timed(name: str, fetch: Callable[[], Awaitable[object]]) -> dict[str,
         }
 
 
+_STATE = {0: "pending", 1: "verifying", 2: "verified", STATUS_WITHDRAWN: "withdrawn"}
+
+
 async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
     """Fetch pending models, marketplace, user stats and platform metrics concurrently."""
     services = runtime.context
@@ -52,7 +55,17 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
             listed = {o.fields.get("pending_model_id") for o in await ledger.listings()}
             objs = [o for o in objs if o.object_id not in listed]
         return [
-            {"id": o.object_id, "title": o.fields.get("title"), "status": o.fields.get("status")}
+            {
+                "id": o.object_id,
+                "title": o.fields.get("title"),
+                "status": o.fields.get("status"),
+                "state": _STATE.get(int(str(o.fields.get("status", 0))), "unknown"),
+                **(
+                    {"description": o.fields.get("description")}
+                    if o.fields.get("status") == STATUS_WITHDRAWN
+                    else {}
+                ),
+            }
             for o in objs
         ]
 

@@ -19,7 +19,7 @@ from flows.intents import Intent
 from flows.services import Services
 from flows.state import JourneyState
 
-GateName = Literal["upload", "listing", "purchase"]
+GateName = Literal["upload", "listing", "purchase", "cleanup", "change"]
 Decision = Literal["approve", "decline", "edit", "aside"]
 
 

@@ -24,9 +24,11 @@ from flows import (
     bulk,
     bulk_listing,
     checkpoints,
+    compensation,
     conversation,
     dashboard,
     listing,
+    listing_changes,
     onboarding,
     purchase,
     recovery,
@@ -50,8 +52,9 @@ _TERMINAL = (
     "browse",
     "download_verify",
     "bulk_list",
-    "abandon",
     "keep_waiting",
+    "cleanup",
+    "listing_change",
 )
 
 
@@ -92,6 +95,11 @@ def build_graph(
     g.add_node("list_model", listing.list_model)
     g.add_node("recovery", recovery.recovery)
     g.add_node("abandon", recovery.abandon)
+    g.add_node("listing_change_gate", listing_changes.listing_change_gate)
+    g.add_node("listing_change", listing_changes.listing_change)
+    g.add_node("what_exists", compensation.what_exists)
+    g.add_node("cleanup_gate", compensation.cleanup_gate)
+    g.add_node("cleanup", compensation.cleanup)
     g.add_node("purchase_prep", purchase.purchase_prep)
     g.add_node("purchase_gate", purchase.purchase_gate)
     g.add_node("purchase_execute", purchase.purchase_execute)

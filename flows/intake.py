@@ -39,6 +39,7 @@ Route = Literal[
     "abandon",
     "verify_restart",
     "keep_waiting",
+    "listing_change_gate",
 ]
 
 # Nodes that a 'retry' may go back to (the ones that record errors).
@@ -133,6 +134,9 @@ def route(state: JourneyState) -> Route:
         return "dashboard"
     if kind in ("set_expertise", "set_mode", "verbosity"):
         return "settings"
+    listed = ctx.get("listing_id") and not ctx.get("bulk")
+    if kind == "delist" or (kind == "set_price" and listed and intent.get("price_mist")):
+        return "listing_change_gate" if listed else "answer"  # after listing: change it
     if kind in ("list", "set_price", "edit_listing"):
         if ctx.get("bulk"):  # "list them" after a bulk upload
             return "bulk_listing_prep"

@@ -31,6 +31,7 @@ IntentKind = Literal[
     "set_mode",
     "retry",
     "wait",  # keep waiting for a step that takes longer than expected
+    "delist",  # take the user's listing off the market
     "support_bundle",
     "conversion_guide",
     "tour",  # the step-by-step tour: ``move`` next / back / skip / resume

@@ -390,6 +390,14 @@ async def _gate_fixed_terms(
     return Command(goto="listing_gate", update={"status": WorkflowStatus.WAITING_APPROVAL})
 
 
+def _list_request(state: JourneyState) -> str:
+    """The listing's idempotency key; a model listed again after a delist gets a new one."""
+    ctx = state["context"]
+    if ctx.get("delisted_listing_id"):
+        return f"{state['workflow_id']}:list:{len(ctx.get('listing_changes', []))}"
+    return f"{state['workflow_id']}:list"
+
+
 async def list_model(
     state: JourneyState, runtime: Runtime[Services]
 ) -> Command[Literal["__end__", "recovery"]]:
@@ -404,7 +412,7 @@ async def list_model(
                 wallet,
                 ctx["model_id"],
                 ctx["verification_id"],
-                request_id=f"{state['workflow_id']}:list",
+                request_id=_list_request(state),
                 price_mist=ctx.get("price_mist"),
                 metadata=ListingMetadata(
                     ctx.get("title", ""), ctx.get("description", ""), tuple(ctx.get("tags", []))

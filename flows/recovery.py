@@ -79,7 +79,9 @@ def write_support_bundle(state: JourneyState, directory: Path, *, level: int) ->
 
 async def recovery(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["assess", "upload", "register", "verify_submit", "list_model", "__end__"]]:
+) -> Command[
+    Literal["assess", "upload", "register", "verify_submit", "list_model", "what_exists", "__end__"]
+]:
     """Decide how far to escalate a recorded failure, and do it."""
     cfg = runtime.context.config
     error = state.get("error")
@@ -122,6 +124,9 @@ async def recovery(
     else:
         path = write_support_bundle(state, cfg.support_dir, level=4)
         say(runtime, "support_bundle", path=str(path), error=dict(error))
+    if retry_rule(code) == "final" and state["context"].get("model_id"):
+        # the same file gets the same verdict: say what is left and offer to undo it
+        return Command(goto="what_exists", update={"status": WorkflowStatus.FAILED})
     say(runtime, "step_stopped", **_how_far(state, error["node"]))
     return Command(goto=END, update={"status": WorkflowStatus.FAILED})
 
@@ -159,7 +164,15 @@ def spent_so_far(state: JourneyState) -> dict[str, object]:
     }
 
 
-async def abandon(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
-    """Node: the user cancels a stopped step: nothing more runs; say what was done and paid."""
-    say(runtime, "journey_abandoned", **spent_so_far(state))
-    return {"status": WorkflowStatus.CANCELLED, "pending_steps": [], "error": None}
+async def abandon(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["what_exists", "__end__"]]:
+    """Node: the user cancels a stopped step: nothing more runs; say what was done and paid,
+    then, where a model was registered or a file stored whole, what exists and its undo."""
+    spent = spent_so_far(state)
+    say(runtime, "journey_abandoned", **spent)
+    left = spent.get("model_id") or spent.get("manifest_blob_id")
+    return Command(
+        goto="what_exists" if left and not spent.get("listing_id") else END,
+        update={"status": WorkflowStatus.CANCELLED, "pending_steps": []},
+    )

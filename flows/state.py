@@ -212,6 +212,10 @@ class ModelContext(TypedDict, total=False):
     verify_started_at: float  # epoch seconds the current enclave job started
     verify_deadline_at: float  # past it, the job is announced as taking longer than expected
     verify_attempt: int  # fresh jobs asked for ('retry' of a late job): part of the job's key
+    listing_changes: list[str]  # request ids of the reprices and delists made so far
+    delisted_listing_id: str  # the listing taken off the market
+    model_withdrawn: bool  # the PendingModel was taken back (compensation)
+    blobs_deleted: int  # stored blobs deleted (compensation)
     stopped_percent: int  # how far the step that failed got (upload: of the bytes)
     stopped_bytes: int  # bytes stored when the upload stopped (kept for a resume)
     verification_id: str

@@ -34,6 +34,7 @@ finds the class of a recorded error.
     │   ├── InvalidStatus           code "invalid_status"
     │   ├── SignatureRejected       code "signature_rejected"
     │   ├── ChainUnavailable        code "chain_unavailable"; retryable (node unreachable)
+    │   ├── NotSupported            code "not_supported"; final (no such contract entry point)
     │   └── SpendingCapExceeded     code "spending_cap"
     ├── VerificationError           the TEE side
     │   ├── VerificationFailed      code "verification_failed" (the model failed); final
@@ -178,6 +179,15 @@ class ChainUnavailable(ChainError):
     default_hint = "The Sui node did not answer; check SATYA_SUI_RPC_URL and your network."
 
 
+class NotSupported(ChainError):
+    code = "not_supported"
+    final = True
+    default_hint = (
+        "The deployed Satya contract has no entry point for this; it cannot be done on this "
+        "network (the embedded ledger offers it)."
+    )
+
+
 class SpendingCapExceeded(ChainError):
     code = "spending_cap"
     default_hint = "Raise SATYA_SPENDING_CAP_MIST or switch to supervised mode to approve it."
@@ -245,6 +255,7 @@ __all__ = [
     "InvalidStatus",
     "LanguageModelError",
     "NetworkTimeout",
+    "NotSupported",
     "ObjectNotFound",
     "PermissionDenied",
     "ResultRejected",

@@ -83,6 +83,7 @@ _LABELS: dict[str, str] = {
     "greet": "give you a tour",
     "retry": "retry the failed step",
     "wait": "keep waiting for the step in progress",
+    "delist": "take your listing off the market",
     "set_expertise": "change how much I explain",
     "set_mode": "change the mode (supervised, auto, debug)",
     "support_bundle": "write a support bundle",

@@ -264,6 +264,15 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
         ),
         "set_price",
     ),
+    (
+        re.compile(
+            r"\b(delist|unlist)\b|\btake (it|my model|the listing|my listing) (down|off)\b"
+            r"|\bremove (it|my model|my listing|the listing) from the (market|marketplace)\b"
+            r"|\bremove my listing\b|\bstop selling (it|my model)\b",
+            re.I,
+        ),
+        "delist",
+    ),
     (re.compile(r"\blist (it|my model|the model)\b|\bcreate (the )?listing\b", re.I), "list"),
     (re.compile(r"^\s*(retry|resume|try again|continue)\b", re.I), "retry"),
     (

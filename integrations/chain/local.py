@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from integrations.chain import local_rules as rules
+from integrations.chain import local_undo as undo
 from integrations.chain.ids import blake2b256, tx_digest
 from integrations.chain.keys import verify_transaction_signature
 from integrations.chain.listing_filter import listing_matches
@@ -428,6 +429,40 @@ class LocalLedger:
         )
 
     # -- the port: reads --------------------------------------------------------------------
+
+    async def withdraw_model(
+        self, signer: Signer, pending_id: str, *, reason: str, request_id: str
+    ) -> TxReceipt:
+        """Status 3 (withdrawn) with the reason in its description; owner only, not listed."""
+        return await self._transact(
+            signer,
+            "withdraw_model",
+            {"pending_model": pending_id, "reason": reason},
+            request_id,
+            lambda ctx: undo.withdraw_model(ctx, pending_id, reason),
+        )
+
+    async def delist(self, signer: Signer, listing_id: str, *, request_id: str) -> TxReceipt:
+        """The creator's listing is taken off the market."""
+        return await self._transact(
+            signer,
+            "delist",
+            {"listing": listing_id, "registry": self._registry_id},
+            request_id,
+            lambda ctx: undo.delist(ctx, self._registry_id, listing_id),
+        )
+
+    async def reprice(
+        self, signer: Signer, listing_id: str, price_mist: int, *, request_id: str
+    ) -> TxReceipt:
+        """A new price for the creator's listing."""
+        return await self._transact(
+            signer,
+            "reprice",
+            {"listing": listing_id, "price": price_mist},
+            request_id,
+            lambda ctx: undo.reprice(ctx, listing_id, price_mist),
+        )
 
     async def balance(self, address: str) -> int:
         """SUI balance in MIST; the first query of a new address credits the faucet amount."""

@@ -28,6 +28,7 @@ PLATFORM_FEE_BPS = 250  # 2.5 %
 STATUS_PENDING = 0
 STATUS_VERIFYING = 1
 STATUS_VERIFIED = 2
+STATUS_WITHDRAWN = 3  # embedded ledger only: taken back by its creator (``withdraw_model``)
 
 
 class Signer(Protocol):
@@ -192,6 +193,25 @@ class Ledger(Protocol):
         self, signer: Signer, info: EnclaveInfo, *, request_id: str
     ) -> TxReceipt:
         """Registers an enclave key after checking its PCRs against the allow-list."""
+        ...
+
+    async def withdraw_model(
+        self, signer: Signer, pending_id: str, *, reason: str, request_id: str
+    ) -> TxReceipt:
+        """The creator takes back a ``PendingModel`` that is not listed: status 3, and its
+        description says why. ``NotSupported`` where the contract has no such entry point."""
+        ...
+
+    async def delist(self, signer: Signer, listing_id: str, *, request_id: str) -> TxReceipt:
+        """The creator takes a listing off the market (``NotSupported`` where the contract
+        has no such entry point)."""
+        ...
+
+    async def reprice(
+        self, signer: Signer, listing_id: str, price_mist: int, *, request_id: str
+    ) -> TxReceipt:
+        """The creator sets a listing's price (``NotSupported`` where the contract has no
+        such entry point)."""
         ...
 
     async def get_object(self, object_id: str) -> ChainObject:

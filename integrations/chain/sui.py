@@ -46,7 +46,13 @@ from integrations.chain.sui_tx import (
     serialize,
     transaction_data,
 )
-from integrations.errors import ChainError, ConfigurationError, ResultRejected, SignatureRejected
+from integrations.errors import (
+    ChainError,
+    ConfigurationError,
+    NotSupported,
+    ResultRejected,
+    SignatureRejected,
+)
 from integrations.tee.port import EnclaveInfo, SignedResult
 from integrations.tee.schemas import security_assessment
 
@@ -292,6 +298,31 @@ class SuiLedger:
             await node.object_ref(pending_id), await node.object_ref(verification_id)
         )
         return await self._submit(signer, kind, request_id)
+
+    async def withdraw_model(
+        self, signer: Signer, pending_id: str, *, reason: str, request_id: str
+    ) -> TxReceipt:
+        """The deployed contract cannot take back a pending model: ``NotSupported``."""
+        raise NotSupported(
+            f"The deployed Satya contract on {self.network} has no entry point to withdraw "
+            f"pending model {pending_id}; it stays on chain as it is."
+        )
+
+    async def delist(self, signer: Signer, listing_id: str, *, request_id: str) -> TxReceipt:
+        """The deployed contract cannot delist: ``NotSupported``."""
+        raise NotSupported(
+            f"The deployed Satya contract on {self.network} has no entry point to delist "
+            f"listing {listing_id}; it stays on the market."
+        )
+
+    async def reprice(
+        self, signer: Signer, listing_id: str, price_mist: int, *, request_id: str
+    ) -> TxReceipt:
+        """The deployed contract cannot change a listing's price: ``NotSupported``."""
+        raise NotSupported(
+            f"The deployed Satya contract on {self.network} has no entry point to change the "
+            f"price of listing {listing_id}; it keeps the price it was listed at."
+        )
 
     async def purchase(
         self, signer: Signer, listing_id: str, *, payment_mist: int, request_id: str

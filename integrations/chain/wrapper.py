@@ -90,6 +90,21 @@ class LedgerWrapper:
     ) -> TxReceipt:
         return await self.inner.register_enclave(signer, info, request_id=request_id)
 
+    async def withdraw_model(
+        self, signer: Signer, pending_id: str, *, reason: str, request_id: str
+    ) -> TxReceipt:
+        return await self.inner.withdraw_model(
+            signer, pending_id, reason=reason, request_id=request_id
+        )
+
+    async def delist(self, signer: Signer, listing_id: str, *, request_id: str) -> TxReceipt:
+        return await self.inner.delist(signer, listing_id, request_id=request_id)
+
+    async def reprice(
+        self, signer: Signer, listing_id: str, price_mist: int, *, request_id: str
+    ) -> TxReceipt:
+        return await self.inner.reprice(signer, listing_id, price_mist, request_id=request_id)
+
     async def get_object(self, object_id: str) -> ChainObject:
         return await self.inner.get_object(object_id)
 

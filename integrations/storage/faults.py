@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from integrations.errors import InsufficientStorage, IntegrityError, NetworkTimeout
+from integrations.errors import BlobRejected, InsufficientStorage, IntegrityError, NetworkTimeout
 from integrations.storage.manifest import parse_manifest
-from integrations.storage.port import BlobData, BlobStore, StoredBlob
+from integrations.storage.port import BlobData, BlobStore, DeletableBlobStore, StoredBlob
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,12 @@ class FaultyBlobStore:
     async def has_blob(self, blob_id: str) -> bool:
         """Forwarded unchanged."""
         return await self.inner.has_blob(blob_id)
+
+    async def delete_blob(self, blob_id: str) -> bool:
+        """Forwarded when the inner store can delete; refused otherwise."""
+        if not isinstance(self.inner, DeletableBlobStore):
+            raise BlobRejected("This storage service does not delete blobs.")
+        return await self.inner.delete_blob(blob_id)
 
     async def aclose(self) -> None:
         """Close the inner store."""

@@ -124,6 +124,22 @@ class LocalBlobStore:
             return False
         return True
 
+    async def delete_blob(self, blob_id: str) -> bool:
+        """Remove the blob's file; False if there was none. Content-addressed: the same
+        bytes stored by another upload go with it."""
+        self._check_open()
+        if decode_blob_id(blob_id) is None:
+            raise BlobNotFound(f"{blob_id!r} is not a blob id (43 URL-safe base64 characters).")
+        path = self._path_for(blob_id)
+        async with self._lock:
+            size = await asyncio.to_thread(_file_size, path)
+            if size is None:
+                return False
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            if self._used_bytes is not None:
+                self._used_bytes -= size
+        return True
+
     async def aclose(self) -> None:
         """Mark the store closed (it holds no open files between calls)."""
         self._closed = True

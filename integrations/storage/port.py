@@ -58,3 +58,13 @@ class BlobStore(Protocol):
     async def aclose(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
+
+
+@runtime_checkable
+class DeletableBlobStore(BlobStore, Protocol):
+    """A store whose blobs their owner may delete (the embedded store; Walrus only for
+    blobs stored as deletable and owned by the caller, which a publisher's are not)."""
+
+    async def delete_blob(self, blob_id: str) -> bool:
+        """Delete the blob; False if it was not there. Its storage cost is not refunded."""
+        ...

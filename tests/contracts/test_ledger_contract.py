@@ -31,6 +31,7 @@ from integrations.chain.port import (
     STATUS_PENDING,
     STATUS_VERIFIED,
     STATUS_VERIFYING,
+    STATUS_WITHDRAWN,
     Ledger,
     ModelDraft,
     Signer,
@@ -52,6 +53,7 @@ from integrations.errors import (
     ChainUnavailable,
     InsufficientFunds,
     InvalidStatus,
+    NotSupported,
     ObjectNotFound,
     PermissionDenied,
     ResultRejected,
@@ -287,6 +289,65 @@ async def test_full_journey_and_purchase(ledger: Ledger, clock: ManualClock) -> 
     assert await ledger.listings(min_quality=78) == []
 
 
+async def test_the_creator_reprices_and_delists_a_listing_and_buyers_see_it(
+    ledger: Ledger, clock: ManualClock
+) -> None:
+    run = await _full_journey(ledger, clock)
+    with pytest.raises(PermissionDenied):  # only the listing's creator
+        await ledger.reprice(run.buyer, run.listing_id, 1, request_id="rp-stranger")
+    with pytest.raises(PermissionDenied):
+        await ledger.delist(run.buyer, run.listing_id, request_id="dl-stranger")
+    before = await ledger.balance(run.creator.address)
+    rp = await ledger.reprice(run.creator, run.listing_id, 2 * 10**9, request_id="rp")
+    assert await ledger.balance(run.creator.address) == before - rp.gas_used_mist  # gas, no fee
+    assert _events(rp) == [
+        (
+            "ModelRepriced",
+            {
+                "marketplace_id": run.listing_id,
+                "creator": run.creator.address,
+                "old_price": DRAFT.price_mist,
+                "price": 2 * 10**9,
+            },
+        )
+    ]
+    assert (await ledger.get_object(run.listing_id)).fields["price"] == 2 * 10**9
+    with pytest.raises(InsufficientFunds):  # the buyer now pays the new price
+        await ledger.purchase(
+            run.buyer, run.listing_id, payment_mist=DRAFT.price_mist, request_id="b1"
+        )
+    with pytest.raises(InvalidStatus):  # a listed model must be delisted before withdrawing
+        await ledger.withdraw_model(run.creator, run.pending_id, reason="x", request_id="w0")
+    dl = await ledger.delist(run.creator, run.listing_id, request_id="dl")
+    assert [name for name, _ in _events(dl)] == ["ModelDelisted"]
+    assert await ledger.listings() == []
+    with pytest.raises(ObjectNotFound):  # a buyer who opens it sees it is gone
+        await ledger.purchase(run.buyer, run.listing_id, payment_mist=2 * 10**9, request_id="b2")
+    again = await ledger.delist(run.creator, run.listing_id, request_id="dl")  # a replay
+    assert again.replayed
+
+
+async def test_the_creator_withdraws_a_model_that_failed_verification(ledger: Ledger) -> None:
+    creator, stranger = SuiKeypair.generate(), SuiKeypair.generate()
+    pid = (await ledger.upload_model(creator, DRAFT, request_id="up")).created[0]
+    await ledger.submit_for_verification(creator, pid, request_id="sub")
+    with pytest.raises(PermissionDenied):
+        await ledger.withdraw_model(stranger, pid, reason="no", request_id="w-stranger")
+    w = await ledger.withdraw_model(
+        creator, pid, reason="it failed verification: dangerous import", request_id="w"
+    )
+    model = await ledger.get_object(pid)
+    assert model.fields["status"] == STATUS_WITHDRAWN
+    assert model.fields["description"] == (
+        "Withdrawn by its creator: it failed verification: dangerous import"
+    )
+    assert [name for name, _ in _events(w)] == ["ModelWithdrawn"]
+    with pytest.raises(InvalidStatus):
+        await ledger.submit_for_verification(creator, pid, request_id="sub2")
+    with pytest.raises(InvalidStatus):
+        await ledger.withdraw_model(creator, pid, reason="again", request_id="w2")
+
+
 async def test_events_are_ordered_and_typed(ledger: Ledger, clock: ManualClock) -> None:
     await _journey(ledger, clock)
     events = await ledger.events()
@@ -393,6 +454,14 @@ async def test_sui_adapter_is_a_ledger_and_fails_typed_without_a_node(tmp_path: 
             await call
         assert "127.0.0.1" in str(caught.value), name
         assert "SATYA_SUI_RPC_URL" in caught.value.hint, name
+    # The deployed contract has no entry point to take anything back: said, not attempted.
+    for undo in (
+        ledger.withdraw_model(kp, pending, reason="r", request_id="w"),
+        ledger.delist(kp, pending, request_id="d"),
+        ledger.reprice(kp, pending, 1, request_id="r"),
+    ):
+        with pytest.raises(NotSupported, match="deployed Satya contract on testnet has no entry"):
+            await undo
     # Queries a full node cannot answer say so instead of returning nothing.
     with pytest.raises(ChainError, match="indexer"):
         await ledger.listings()

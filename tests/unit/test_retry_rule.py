@@ -90,8 +90,6 @@ async def test_every_error_class_is_retried_alike_in_single_and_bulk(
                     assert "verification_passed" not in kinds and "bulk_file_done" not in kinds
                     seen[way] = verifier.calls
                 calls[cls.__name__] = seen
-    expected = {
-        cls.__name__: 1 + (MAX_AUTO_RETRIES if cls.retryable else 0) for cls in TREE
-    }
+    expected = {cls.__name__: 1 + (MAX_AUTO_RETRIES if cls.retryable else 0) for cls in TREE}
     assert {name: c["single"] for name, c in calls.items()} == expected
     assert {name: c["bulk"] for name, c in calls.items()} == expected
