@@ -293,6 +293,12 @@ async def test_the_creator_reprices_and_delists_a_listing_and_buyers_see_it(
     ledger: Ledger, clock: ManualClock
 ) -> None:
     run = await _full_journey(ledger, clock)
+    if isinstance(ledger, SuiLedger):  # the deployed contract has no such entry points
+        with pytest.raises(NotSupported, match="no entry point to change the price"):
+            await ledger.reprice(run.creator, run.listing_id, 1, request_id="rp")
+        with pytest.raises(NotSupported, match="no entry point to delist"):
+            await ledger.delist(run.creator, run.listing_id, request_id="dl")
+        return
     with pytest.raises(PermissionDenied):  # only the listing's creator
         await ledger.reprice(run.buyer, run.listing_id, 1, request_id="rp-stranger")
     with pytest.raises(PermissionDenied):
@@ -331,6 +337,10 @@ async def test_the_creator_withdraws_a_model_that_failed_verification(ledger: Le
     creator, stranger = SuiKeypair.generate(), SuiKeypair.generate()
     pid = (await ledger.upload_model(creator, DRAFT, request_id="up")).created[0]
     await ledger.submit_for_verification(creator, pid, request_id="sub")
+    if isinstance(ledger, SuiLedger):  # the deployed contract has no such entry point
+        with pytest.raises(NotSupported, match="no entry point to withdraw"):
+            await ledger.withdraw_model(creator, pid, reason="r", request_id="w")
+        return
     with pytest.raises(PermissionDenied):
         await ledger.withdraw_model(stranger, pid, reason="no", request_id="w-stranger")
     w = await ledger.withdraw_model(
