@@ -33,7 +33,15 @@ from integrations.tee.inspect.report import ModelFormat
 
 # Formats that can carry code run at load time: inspected in full before anything is paid.
 CODE_CARRYING_FORMATS = frozenset(
-    {"pickle", "pytorch_legacy_pickle", "pytorch_zip", "keras_h5", "tf_savedmodel"}
+    {
+        "pickle",
+        "pytorch_legacy_pickle",
+        "pytorch_zip",
+        "keras_h5",
+        "tf_savedmodel",
+        "numpy",
+        "numpy_npz",
+    }
 )
 # Every format the inspector recognises can be verified; "unknown" cannot.
 UPLOADABLE_FORMATS = frozenset(get_args(ModelFormat)) - {"unknown"}

@@ -47,6 +47,8 @@ EXPECTED_METADATA: dict[str, tuple[str, ...]] = {
     "pytorch_legacy_pickle": (),
     "tf_savedmodel": ("files",),
     "pickle": (),
+    "numpy": (),
+    "numpy_npz": (),
 }
 
 

@@ -12,6 +12,7 @@ from integrations.tee.inspect.collector import Collector
 from integrations.tee.inspect.digest import sha256_file, sha256_tree, tree_size
 from integrations.tee.inspect.gguf_reader import read_gguf
 from integrations.tee.inspect.keras_reader import read_keras_h5
+from integrations.tee.inspect.numpy_reader import read_npy, read_npz
 from integrations.tee.inspect.onnx_reader import read_onnx
 from integrations.tee.inspect.pickle_reader import read_pickle
 from integrations.tee.inspect.pytorch_reader import read_pytorch_legacy, read_pytorch_zip
@@ -32,6 +33,8 @@ _READERS: dict[ModelFormat, Callable[[Path, Collector], None]] = {
     "gguf": read_gguf,
     "tf_savedmodel": read_savedmodel,
     "pickle": read_pickle,
+    "numpy": read_npy,
+    "numpy_npz": read_npz,
 }
 # Readers that only parse a header and plan tensor byte ranges for ``scan_file``.
 _SCANNED: frozenset[ModelFormat] = frozenset({"safetensors", "gguf"})

@@ -28,6 +28,8 @@ def report_scan(scan: PickleScan, c: Collector) -> None:
     """Turn a scan into metadata and one critical finding per unsafe import."""
     if scan.protocol is not None:
         c.meta("pickle_protocol", scan.protocol)
+    if scan.containers:
+        c.meta("pickle_container", ", ".join(scan.containers))
     c.meta("pickle_imports", ", ".join(scan.imports) or "none")
     for ref, why in scan.unsafe:
         c.finding(

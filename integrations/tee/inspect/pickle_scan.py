@@ -35,6 +35,7 @@ SAFE_GLOBALS: frozenset[str] = frozenset(
         "torch.nn.parameter.Parameter",
         "torch.storage.UntypedStorage",
         "numpy.ndarray",
+        "joblib.numpy_pickle.NumpyArrayWrapper",  # joblib's array container (bytes follow it)
         "numpy.dtype",
         "numpy.core.multiarray._reconstruct",
         "numpy.core.multiarray.scalar",
@@ -131,6 +132,7 @@ class PickleScan:
     storages: dict[str, Storage] = field(default_factory=dict)
     protocol: int | None = None
     opcodes: int = 0
+    containers: list[str] = field(default_factory=list)  # "joblib" when it wrote arrays inline
     end: int = 0  # offset just past the STOP of the last pickle scanned
 
 
@@ -179,53 +181,163 @@ def _record(out: PickleScan, ref: str) -> None:
         out.unsafe.append((ref, explain(ref)))
 
 
+# joblib writes each NumPy array's bytes into the pickle stream right after the BUILD of
+# its NumpyArrayWrapper (an object array: as a pickle of its own): skipped, or scanned.
+_JOBLIB_WRAPPERS = frozenset(
+    {
+        "joblib.numpy_pickle.NumpyArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    }
+)
+_WRAPPER_KEYS = frozenset(
+    {"subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes"}
+)
+
+
+@dataclass
+class _Wrapper:
+    """What a static walk learns of one joblib NumpyArrayWrapper's state."""
+
+    key: str = ""
+    shape: list[int] = field(default_factory=list)
+    descr: str | None = None
+    dtype_ref: bool = False  # numpy.dtype was just named: its first argument is the descr
+    alignment: int | None = None
+    armed: bool = False  # its state is complete: the next BUILD is the wrapper's
+
+    def saw_string(self, text: str) -> None:
+        if text in _WRAPPER_KEYS:
+            self.key = text
+            self.armed = self.armed or text == "allow_mmap"
+        elif self.key == "dtype" and self.dtype_ref and self.descr is None:
+            self.descr = text
+
+    def saw_int(self, value: int) -> None:
+        if self.key == "shape":
+            self.shape.append(value)
+        elif self.key == "numpy_array_alignment_bytes":
+            self.alignment = value
+
+
+@dataclass(frozen=True)
+class _Dtype:
+    """A ``numpy.dtype(descr, ...)`` the pickle built (memoized, it may be used again)."""
+
+    descr: str
+
+
+def _dtype_made(recent: list[object]) -> object:
+    """What a REDUCE pushes: a known dtype when it calls numpy.dtype on a descr string."""
+    window = recent[-6:]
+    for i, v in enumerate(window[:-1]):
+        if (
+            isinstance(v, GlobalRef)
+            and v.dotted == "numpy.dtype"
+            and isinstance(window[i + 1], str)
+        ):
+            return _Dtype(str(window[i + 1]))
+    return _OPAQUE
+
+
+def _skip_array(stream: IO[bytes], w: _Wrapper, out: PickleScan) -> None:
+    """Step over (or scan, for Python objects) the array joblib wrote after its wrapper."""
+    import numpy as np
+
+    try:
+        dtype = np.dtype(w.descr or "")
+    except (TypeError, ValueError):
+        raise ValueError(f"a joblib array has a dtype that cannot be read ({w.descr!r})") from None
+    if dtype.hasobject:  # a pickle of its own, which may import anything: scanned
+        _scan_one(stream, out)
+        return
+    if w.alignment:
+        pad = stream.read(1)
+        if len(pad) != 1 or len(stream.read(pad[0])) != pad[0]:
+            raise ValueError("a joblib array's padding is cut short")
+    count = 1
+    for n in w.shape:
+        if n < 0:
+            raise ValueError("a joblib array has a negative dimension")
+        count *= n
+    stream.seek(count * dtype.itemsize, io.SEEK_CUR)
+
+
 def _scan_one(stream: IO[bytes], out: PickleScan) -> None:
     """Walk one pickle's opcodes up to its STOP."""
     memo: dict[int, object] = {}
     recent: list[object] = []  # values pushed, as far as a static walk can tell
+    wrapper: _Wrapper | None = None
     try:
-        for op, arg, _pos in pickletools.genops(stream):
-            out.opcodes += 1
-            if out.opcodes > _MAX_OPS:
-                raise ValueError("the pickle has too many opcodes to scan")
-            name = op.name
-            if name == "PROTO":
-                out.protocol = int(arg)  # type: ignore[arg-type]
-            elif name in _STRING_OPS:
-                recent.append(arg.decode("latin-1") if isinstance(arg, bytes) else str(arg))
-            elif name in _INT_OPS:
-                recent.append(int(arg) if isinstance(arg, int) else arg)
-            elif name in ("GLOBAL", "INST"):
-                module, _, attr = str(arg).partition(" ")
-                ref = _python3_name(module, attr)
-                _record(out, ref.dotted)
-                recent.append(ref)
-            elif name == "STACK_GLOBAL":
-                ref_obj: object = None
-                if len(recent) >= 2 and all(isinstance(v, str) for v in recent[-2:]):
-                    ref_obj = _python3_name(str(recent[-2]), str(recent[-1]))
-                    _record(out, ref_obj.dotted)
+        while True:  # once more after each joblib array stepped over
+            for op, arg, _pos in pickletools.genops(stream):
+                out.opcodes += 1
+                if out.opcodes > _MAX_OPS:
+                    raise ValueError("the pickle has too many opcodes to scan")
+                name = op.name
+                if name == "PROTO":
+                    out.protocol = int(arg)  # type: ignore[arg-type]
+                elif name in _STRING_OPS:
+                    text = arg.decode("latin-1") if isinstance(arg, bytes) else str(arg)
+                    recent.append(text)
+                    if wrapper is not None:
+                        wrapper.saw_string(text)
+                elif name in _INT_OPS:
+                    recent.append(int(arg) if isinstance(arg, int) else arg)
+                    if wrapper is not None and isinstance(arg, int):
+                        wrapper.saw_int(arg)
+                elif name in ("GLOBAL", "INST", "STACK_GLOBAL"):
+                    ref_obj: GlobalRef | None = None
+                    if name != "STACK_GLOBAL":
+                        module, _, attr = str(arg).partition(" ")
+                        ref_obj = _python3_name(module, attr)
+                    elif len(recent) >= 2 and all(isinstance(v, str) for v in recent[-2:]):
+                        ref_obj = _python3_name(str(recent[-2]), str(recent[-1]))
+                    if name == "STACK_GLOBAL":
+                        del recent[-2:]
+                    _record(out, ref_obj.dotted if ref_obj else "<unresolvable STACK_GLOBAL>")
+                    recent.append(ref_obj)
+                    dotted = ref_obj.dotted if ref_obj else ""
+                    if dotted in _JOBLIB_WRAPPERS:
+                        wrapper = _Wrapper()
+                        if "joblib" not in out.containers:
+                            out.containers.append("joblib")
+                    elif wrapper is not None and dotted == "numpy.dtype":
+                        wrapper.dtype_ref = True
+                elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+                    memo[int(arg)] = recent[-1] if recent else None  # type: ignore[arg-type]
+                elif name == "MEMOIZE":
+                    memo[len(memo)] = recent[-1] if recent else None
+                elif name in ("BINGET", "LONG_BINGET", "GET"):
+                    got = memo.get(int(arg))  # type: ignore[arg-type]
+                    recent.append(got)
+                    if isinstance(got, GlobalRef) and got.dotted in _JOBLIB_WRAPPERS:
+                        wrapper = _Wrapper()  # the next array's wrapper, its class memoized
+                    elif wrapper is not None and isinstance(got, GlobalRef):
+                        wrapper.dtype_ref = wrapper.dtype_ref or got.dotted == "numpy.dtype"
+                    elif wrapper is not None and isinstance(got, str):
+                        wrapper.saw_string(got)
+                    elif wrapper is not None and isinstance(got, _Dtype) and wrapper.key == "dtype":
+                        wrapper.descr = wrapper.descr or got.descr  # a dtype used before
+                elif name in ("EXT1", "EXT2", "EXT4"):
+                    _record(out, f"<copyreg extension {arg}>")
+                elif name == "BINPERSID":
+                    _storage(recent, out)
+                elif name == "REDUCE":
+                    recent.append(_dtype_made(recent))
+                elif name == "BUILD" and wrapper is not None and wrapper.armed:
+                    _skip_array(stream, wrapper, out)
+                    wrapper = None
+                    recent.append(_OPAQUE)
+                    break  # a fresh walk from just past the array
+                elif name == "STOP":
+                    out.end = stream.tell()
+                    return
                 else:
-                    _record(out, "<unresolvable STACK_GLOBAL>")
-                del recent[-2:]
-                recent.append(ref_obj)
-            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-                memo[int(arg)] = recent[-1] if recent else None  # type: ignore[arg-type]
-            elif name == "MEMOIZE":
-                memo[len(memo)] = recent[-1] if recent else None
-            elif name in ("BINGET", "LONG_BINGET", "GET"):
-                recent.append(memo.get(int(arg)))  # type: ignore[arg-type]
-            elif name in ("EXT1", "EXT2", "EXT4"):
-                _record(out, f"<copyreg extension {arg}>")
-            elif name == "BINPERSID":
-                _storage(recent, out)
-            elif name == "STOP":
-                out.end = stream.tell()
-                return
+                    recent.append(_OPAQUE)
+                if len(recent) > 64:
+                    del recent[:-32]
             else:
-                recent.append(_OPAQUE)
-            if len(recent) > 64:
-                del recent[:-32]
+                break
     except ValueError:
         raise
     except Exception as exc:  # pickletools raises bare ValueError/EOF-ish errors

@@ -14,6 +14,8 @@ ModelFormat = Literal[
     "gguf",
     "tf_savedmodel",
     "pickle",
+    "numpy",
+    "numpy_npz",
     "unknown",
 ]
 Severity = Literal["info", "warning", "critical"]

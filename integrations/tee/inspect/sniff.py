@@ -35,6 +35,8 @@ def sniff_format(path: Path) -> ModelFormat:
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(4096)
+    if head.startswith(b"\x93NUMPY"):
+        return "numpy"
     if head.startswith(GGUF_MAGIC):
         return "gguf"
     if any(head[o : o + 8] == HDF5_MAGIC for o in (0, 512, 1024, 2048)):
@@ -78,6 +80,8 @@ def _sniff_zip(path: Path) -> ModelFormat:
         return "pytorch_zip"
     if any(n == "saved_model.pb" or n.endswith("/saved_model.pb") for n in names):
         return "tf_savedmodel"
+    if names and all(n.endswith(".npy") for n in names):
+        return "numpy_npz"
     return "unknown"
 
 
