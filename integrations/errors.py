@@ -23,6 +23,7 @@ finds the class of a recorded error.
     │   ├── NetworkTimeout          code "network_timeout"; retryable
     │   ├── ServiceUnavailable      code "service_unavailable"; retryable
     │   ├── InsufficientStorage     code "insufficient_storage"
+    │   ├── DiskFull                code "disk_full" (this machine's disk; HTTP 507)
     │   ├── BlobTooLarge            code "blob_too_large" (HTTP 413)
     │   ├── BlobRejected            code "blob_rejected" (HTTP 400/451)
     │   ├── BlobNotFound            code "blob_not_found"
@@ -118,6 +119,15 @@ class ServiceUnavailable(StorageError):
 class InsufficientStorage(StorageError):
     code = "insufficient_storage"
     default_hint = "Free space or top up your WAL balance, then say 'retry'."
+
+
+class DiskFull(StorageError):
+    """A local disk (SATYA_HOME, a download folder) has no room for what must be written."""
+
+    code = "disk_full"
+    default_hint = (
+        "Free space on that disk (or set SATYA_HOME to a disk with room), then say 'retry'."
+    )
 
 
 class BlobTooLarge(StorageError):

@@ -1,11 +1,18 @@
-"""Crash-safe file writes: temp file in the same directory, fsync, ``os.replace``."""
+"""Crash-safe file writes: temp file in the same directory, fsync, ``os.replace``.
+
+A full disk leaves nothing behind (the temp file is removed) and raises ``DiskFull``,
+naming the disk and how much room the write needed."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import shutil
 from pathlib import Path
+
+from integrations.errors import DiskFull
 
 TEMP_PREFIX = ".tmp-"
 
@@ -39,8 +46,45 @@ def write_atomic(path: Path, data: bytes | bytearray | memoryview) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            raise disk_full(path.parent, len(data)) from None
         raise
     fsync_dir(path.parent)
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says a disk (or the user's quota on it) is full."""
+    return isinstance(exc, OSError) and exc.errno in _FULL
+
+
+def disk_full(folder: Path, needed: int) -> DiskFull:
+    """``DiskFull`` for a write of ``needed`` bytes into ``folder``: its disk, free space."""
+    mount = folder.resolve()
+    while not os.path.ismount(mount) and mount != mount.parent:
+        mount = mount.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = 0
+    return DiskFull(
+        f"The disk at {mount} is full: writing to {folder} needs {_size(needed)} and "
+        f"{_size(free)} is free, so free at least {_size(max(needed - free, 1))} there. "
+        "Nothing was kept of the failed write."
+    )
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    value = float(n)
+    for unit in ("KiB", "MiB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1024:.1f} GiB"
