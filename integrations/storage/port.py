@@ -68,3 +68,16 @@ class DeletableBlobStore(BlobStore, Protocol):
     async def delete_blob(self, blob_id: str) -> bool:
         """Delete the blob; False if it was not there. Its storage cost is not refunded."""
         ...
+
+
+@runtime_checkable
+class ReadsIntoBuffer(Protocol):
+    """A store that can read a blob straight into the caller's buffer (no copy of its own).
+
+    Downloads use it when a store offers it, and ``get_blob`` otherwise.
+    """
+
+    async def get_blob_into(self, blob_id: str, buffer: memoryview) -> int:
+        """Fill ``buffer`` with the blob; return its length, which is more than
+        ``len(buffer)`` if it did not fit (nothing past the buffer is read then)."""
+        ...

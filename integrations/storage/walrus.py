@@ -32,6 +32,7 @@ Example::
 from __future__ import annotations
 
 import re
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar, cast
 
@@ -48,6 +49,7 @@ from integrations.errors import (
     StorageError,
 )
 from integrations.storage.ids import decode_blob_id
+from integrations.storage.plain_http import BODY_INTO, BODY_LENGTH, PlainHTTPTransport
 from integrations.storage.port import BlobData, StoredBlob
 from integrations.storage.sizes import human_size
 from integrations.storage.walrus_wire import ApiErrorBody, parse_store_response
@@ -107,7 +109,7 @@ class WalrusBlobStore:
         self._publisher = httpx.URL(publisher_url.rstrip("/") + "/")
         self._aggregator = httpx.URL(aggregator_url.rstrip("/") + "/")
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient()
+        self._client = client if client is not None else _default_client()
         self._timeout = httpx.Timeout(timeout_s)
         self._epochs = epochs
         self._permanent = permanent
@@ -204,6 +206,37 @@ class WalrusBlobStore:
             raise self._status_error("aggregator", response)
         return response.content
 
+    async def get_blob_into(self, blob_id: str, buffer: memoryview) -> int:
+        """Read a blob into ``buffer``; its length (more than ``len(buffer)`` if it did not fit,
+        and then nothing past the buffer is read)."""
+        url = self._blob_url(blob_id)
+
+        async def fetch() -> int:
+            async with self._client.stream(
+                "GET", url, timeout=self._timeout, extensions={BODY_INTO: buffer}
+            ) as response:
+                if response.status_code == 404:
+                    raise BlobNotFound(
+                        f"The aggregator at {self._aggregator.host} has no blob {blob_id}."
+                    )
+                if response.status_code != 200:
+                    await response.aread()
+                    raise self._status_error("aggregator", response)
+                length = response.extensions.get(BODY_LENGTH)
+                if isinstance(length, int):
+                    return length
+                # A transport that cannot read into the buffer (https): copy its pieces.
+                filled = 0
+                async for piece in response.aiter_raw():
+                    end = filled + len(piece)
+                    if end > len(buffer):
+                        return end
+                    buffer[filled:end] = piece
+                    filled = end
+                return filled
+
+        return await self._call("aggregator", self._aggregator, fetch)
+
     async def has_blob(self, blob_id: str) -> bool:
         """True if the aggregator serves the blob (the body is not downloaded)."""
         try:
@@ -254,6 +287,13 @@ class WalrusBlobStore:
         if status >= 500:
             return ServiceUnavailable(message)
         return BlobRejected(message)
+
+
+def _default_client() -> httpx.AsyncClient:
+    """httpx, with plain-http requests on the zero-copy transport unless a proxy is configured."""
+    if urllib.request.getproxies():
+        return httpx.AsyncClient()
+    return httpx.AsyncClient(mounts={"http://": PlainHTTPTransport()})
 
 
 def _error_detail(response: httpx.Response) -> str:
