@@ -50,7 +50,7 @@ from integrations.storage.atomic import fsync_dir, temp_path_for
 from integrations.storage.cost import chunk_sizes
 from integrations.storage.journal import JournalChunk, UploadJournal
 from integrations.storage.manifest import ChunkRecord, Manifest, parse_manifest
-from integrations.storage.port import BlobData, BlobStore, StoredBlob
+from integrations.storage.port import BlobData, BlobStore, ReadsIntoBuffer, StoredBlob
 from integrations.storage.progress import ProgressCallback, ProgressMeter, TransferProgress
 from integrations.storage.retry import RetryNotice, with_retries
 from integrations.storage.sizes import human_size
@@ -331,15 +331,31 @@ async def download_file(
     meter = ProgressMeter(
         bytes_total=manifest.size, chunks_total=len(manifest.chunks), callback=on_progress
     )
+    reads_into = isinstance(store, ReadsIntoBuffer)
+    # One buffer per chunk in flight plus the one being hashed and written: memory stays
+    # ``(concurrency + 1) * chunk size`` whatever the file size.
+    largest = max((chunk.size for chunk in manifest.chunks), default=0)
+    free = [bytearray(largest) for _ in range(min(concurrency + 1, len(manifest.chunks)))]
 
-    async def fetch(chunk: ChunkRecord) -> bytes:
-        data = await _get(store, chunk.blob_id, not_found_retries, retries, backoff_s)
-        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
-        if len(data) != chunk.size or digest != chunk.sha256:
+    async def fetch(chunk: ChunkRecord, buffer: bytearray) -> memoryview:
+        if reads_into:
+            assert isinstance(store, ReadsIntoBuffer)
+            length = await _get_into(
+                store, chunk.blob_id, memoryview(buffer), not_found_retries, retries, backoff_s
+            )
+            data = memoryview(buffer)[: min(length, len(buffer))]
+        else:
+            length, data = (
+                None,
+                memoryview(await _get(store, chunk.blob_id, not_found_retries, retries, backoff_s)),
+            )
+        digest = await asyncio.to_thread(_sha256_hex, data)
+        size = len(data) if length is None else length
+        if size != chunk.size or digest != chunk.sha256:
             raise IntegrityError(
                 f"Chunk {chunk.index} of {len(manifest.chunks)} of {manifest.file_name} "
                 f"(blob {chunk.blob_id}) is corrupted: expected sha256 {chunk.sha256[:12]}… "
-                f"({chunk.size} bytes), got {digest[:12]}… ({len(data)} bytes). "
+                f"({chunk.size} bytes), got {digest[:12]}… ({size} bytes). "
                 "Nothing was written at the destination.",
                 hint="The storage node served damaged data; download again, or point "
                 "SATYA_WALRUS_AGGREGATOR_URL at another aggregator.",
@@ -348,28 +364,36 @@ async def download_file(
 
     await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
     tmp = temp_path_for(dest)
-    fh = await asyncio.to_thread(open, tmp, "wb")
+    fh = await asyncio.to_thread(open, tmp, "wb", buffering=0)
     whole = hashlib.sha256()
-    pending: deque[asyncio.Task[bytes]] = deque()
+    # One thread for the whole-file hash, so it sees the chunks in file order.
+    whole_hasher = ThreadPoolExecutor(1, thread_name_prefix="satya-sha256")
+    loop = asyncio.get_running_loop()
+    pending: deque[tuple[asyncio.Task[memoryview], bytearray, ChunkRecord]] = deque()
     chunks = iter(manifest.chunks)
 
     def refill() -> None:
-        while len(pending) < concurrency:
+        while len(pending) < concurrency and free:
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            pending.append(asyncio.ensure_future(fetch(chunk)))
-
-    def write(data: bytes) -> None:
-        fh.write(data)
-        whole.update(data)
+            buffer = free.pop()
+            pending.append((asyncio.ensure_future(fetch(chunk, buffer)), buffer, chunk))
 
     try:
         refill()
         while pending:
-            data = await pending.popleft()
+            task, buffer, chunk = pending.popleft()
+            data = await task
             refill()
-            await asyncio.to_thread(write, data)
+            # The whole-file hash and the write read the same verified buffer at once.
+            hashed = loop.run_in_executor(whole_hasher, whole.update, data)
+            try:
+                await asyncio.to_thread(_write_at, fh, data, chunk.offset)
+            finally:
+                await hashed
+            free.append(buffer)
+            refill()
             meter.moved(len(data))
         await asyncio.to_thread(_flush_and_close, fh)
         if whole.hexdigest() != manifest.sha256:
@@ -381,11 +405,13 @@ async def download_file(
         await asyncio.to_thread(os.replace, tmp, dest)
         await asyncio.to_thread(fsync_dir, dest.parent)
     except BaseException:
-        for task in pending:
+        for task, _, _ in pending:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*(task for task, _, _ in pending), return_exceptions=True)
         await asyncio.to_thread(_discard, fh, tmp)
         raise
+    finally:
+        await asyncio.to_thread(whole_hasher.shutdown, True)
     return DownloadResult(
         path=dest,
         manifest_blob_id=manifest_blob_id,
@@ -395,10 +421,25 @@ async def download_file(
     )
 
 
-async def _get(
-    store: BlobStore, blob_id: str, not_found_retries: int, retries: int, backoff_s: float
-) -> bytes:
-    """``get_blob`` retrying transient errors and, a few times, ``BlobNotFound``."""
+async def _get_into(
+    store: ReadsIntoBuffer,
+    blob_id: str,
+    buffer: memoryview,
+    not_found_retries: int,
+    retries: int,
+    backoff_s: float,
+) -> int:
+    """``get_blob_into`` retrying as ``_get`` does."""
+    return await with_retries(
+        lambda: store.get_blob_into(blob_id, buffer),
+        retries=max(retries, not_found_retries),
+        backoff_s=backoff_s,
+        should_retry=_retry_policy(not_found_retries),
+    )
+
+
+def _retry_policy(not_found_retries: int) -> Callable[[StorageError], bool]:
+    """Transient errors, and up to ``not_found_retries`` times ``BlobNotFound``."""
     not_found_seen = 0
 
     def should_retry(error: StorageError) -> bool:
@@ -408,11 +449,18 @@ async def _get(
             return not_found_seen <= not_found_retries
         return error.retryable
 
+    return should_retry
+
+
+async def _get(
+    store: BlobStore, blob_id: str, not_found_retries: int, retries: int, backoff_s: float
+) -> bytes:
+    """``get_blob`` retrying transient errors and, a few times, ``BlobNotFound``."""
     return await with_retries(
         lambda: store.get_blob(blob_id),
         retries=max(retries, not_found_retries),
         backoff_s=backoff_s,
-        should_retry=should_retry,
+        should_retry=_retry_policy(not_found_retries),
     )
 
 
@@ -454,6 +502,17 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
         if not isinstance(exc, asyncio.CancelledError):
             return exc
     return leaves[0] if leaves else group
+
+
+def _sha256_hex(data: memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_at(fh: io.FileIO, data: memoryview, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` (straight from the buffer, no copy)."""
+    written = 0
+    while written < len(data):
+        written += os.pwrite(fh.fileno(), data[written:], offset + written)
 
 
 def _flush_and_close(fh: BinaryIO) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from integrations.errors import BlobTooLarge, InsufficientStorage
+from integrations.errors import BlobTooLarge, InsufficientStorage, IntegrityError
 from integrations.storage.chunked import download_file, upload_file
 from integrations.storage.cost import blob_storage_cost_frost
-from integrations.storage.ids import encode_blob_id
+from integrations.storage.ids import decode_blob_id, encode_blob_id
 from integrations.storage.server import ServerFaults, create_app
 from integrations.storage.serving import BackgroundServer
 from integrations.storage.walrus import WalrusBlobStore
@@ -169,3 +169,31 @@ async def test_sigkill_mid_upload_then_resume_resends_at_most_the_in_flight_chun
         await download_file(store, result.manifest_blob_id, tmp_path / "copy.bin")
         assert (tmp_path / "copy.bin").read_bytes() == data
         await store.aclose()
+
+
+async def test_a_chunk_damaged_on_the_server_fails_the_download_and_leaves_dest_alone(
+    tmp_path: Path, server: BackgroundServer, walrus: WalrusBlobStore
+) -> None:
+    src = tmp_path / "model.bin"
+    _make_file(src, 4 * 32 * KIB + 5)
+    result = await upload_file(
+        walrus, src, journal_dir=tmp_path / "j", session_key="s", chunk_size=32 * KIB
+    )
+    raw = decode_blob_id(result.chunks[2].blob_id)
+    assert raw is not None
+    name = raw.hex()
+    stored = tmp_path / "srv" / "blobs" / name[:2] / name[2:4] / name
+    damaged = bytearray(stored.read_bytes())
+    damaged[100] ^= 0x01
+    stored.write_bytes(bytes(damaged))
+    dest = tmp_path / "copy.bin"
+    dest.write_bytes(b"previous")
+    with pytest.raises(IntegrityError, match="Chunk 2 of 5"):
+        await download_file(walrus, result.manifest_blob_id, dest)
+    assert dest.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.bin", "j", "model.bin", "srv"]
+
+    stored.write_bytes(bytes(damaged) + b"longer")  # more bytes than the chunk holds
+    with pytest.raises(IntegrityError, match=f"Chunk 2 of 5.*{32 * KIB + 6} bytes"):
+        await download_file(walrus, result.manifest_blob_id, dest)
+    assert dest.read_bytes() == b"previous"

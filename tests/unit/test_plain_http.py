@@ -1,0 +1,146 @@
+"""The zero-copy plain-http transport: framing, reuse, read-into-buffer, errors, over loopback."""
+
+import hashlib
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import cast
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from integrations.storage.plain_http import BODY_INTO, BODY_LENGTH, PlainHTTPTransport
+from integrations.storage.serving import BackgroundServer
+
+BLOB = hashlib.shake_256(b"blob").digest(3 * 2**20 + 11)
+
+
+async def _echo(request: Request) -> Response:
+    body = await request.body()
+    return Response(hashlib.sha256(body).hexdigest().encode(), media_type="text/plain")
+
+
+async def _blob(_request: Request) -> Response:
+    return Response(BLOB, media_type="application/octet-stream")
+
+
+async def _streamed(_request: Request) -> StreamingResponse:
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(BLOB), 100_000):
+            yield BLOB[start : start + 100_000]
+
+    return StreamingResponse(pieces(), media_type="application/octet-stream")
+
+
+@pytest.fixture
+def server() -> Iterator[BackgroundServer]:
+    app = Starlette(
+        routes=[
+            Route("/echo", _echo, methods=["PUT"]),
+            Route("/blob", _blob),
+            Route("/streamed", _streamed),
+        ]
+    )
+    with BackgroundServer(app) as running:
+        yield running
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(mounts={"http://": PlainHTTPTransport()}) as made:
+        yield made
+
+
+async def test_put_sends_memoryview_pieces_with_and_without_length(
+    server: BackgroundServer, client: httpx.AsyncClient
+) -> None:
+    view = memoryview(BLOB)
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(view), 2**20):
+            yield cast(bytes, view[start : start + 2**20])  # sent as is, not copied
+
+    want = hashlib.sha256(BLOB).hexdigest()
+    sized = await client.put(
+        f"{server.url}/echo", content=pieces(), headers={"content-length": str(len(BLOB))}
+    )
+    assert (sized.status_code, sized.text) == (200, want)
+    chunked = await client.put(f"{server.url}/echo", content=pieces())  # transfer-encoding
+    assert (chunked.status_code, chunked.text) == (200, want)
+
+
+async def test_bodies_with_length_chunked_and_read_into_a_buffer(
+    server: BackgroundServer, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get(f"{server.url}/blob")).content == BLOB
+    assert (await client.get(f"{server.url}/streamed")).content == BLOB
+
+    buffer = bytearray(len(BLOB))
+    async with client.stream(
+        "GET", f"{server.url}/blob", extensions={BODY_INTO: memoryview(buffer)}
+    ) as response:
+        assert response.extensions[BODY_LENGTH] == len(BLOB)
+    assert buffer == BLOB
+
+    small = bytearray(1000)
+    async with client.stream(
+        "GET", f"{server.url}/blob", extensions={BODY_INTO: memoryview(small)}
+    ) as response:
+        assert response.extensions[BODY_LENGTH] == len(BLOB)  # too long: nothing read past it
+    assert small == bytearray(1000)
+    # The cut-off connection was dropped, not reused mid-body.
+    assert (await client.get(f"{server.url}/blob")).content == BLOB
+
+
+def _one_answer_per_connection(listener: socket.socket, stop: threading.Event) -> None:
+    """Answer one request on each connection, then close it (as an idle timeout would)."""
+    listener.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+
+async def test_a_keep_alive_connection_the_server_closed_is_not_reused(
+    client: httpx.AsyncClient,
+) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+    thread = threading.Thread(target=_one_answer_per_connection, args=(listener, stop))
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        for _ in range(3):
+            assert (await client.get(url)).text == "ok"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+async def test_silence_is_a_read_timeout_and_nobody_listening_a_connect_error(
+    client: httpx.AsyncClient,
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()  # accepts the connection, never answers
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get(url, timeout=0.2)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with pytest.raises(httpx.ConnectError):
+        await client.get(f"http://127.0.0.1:{port}/")
