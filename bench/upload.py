@@ -1,21 +1,27 @@
-"""Upload throughput: the chunked uploader against one ``curl -T`` PUT of the same file.
+"""Upload throughput and CPU: the chunked uploader against one ``curl -T`` PUT of the same file.
 
 For each size (GiB), writes a file of random bytes, starts ``satya walrus serve``
 as its own process on loopback (body limit raised so curl's single PUT fits, a
-fresh data directory per measurement), then measures, twice and interleaved:
+fresh data directory per measurement), then measures, ``--repeat`` times (3 by
+default) and interleaved (agent, curl, sha256; the order of agent and curl
+alternates from one run to the next so neither always finds the warmer cache):
 
 * the agent's upload (``integrations.storage.chunked.upload_file`` through the
   Walrus HTTP adapter), in a child process whose peak RSS comes from
-  ``os.wait4`` (the kernel's ``rusage`` of exactly that child, as
-  ``getrusage(RUSAGE_CHILDREN)`` would report it);
-* ``curl -T FILE`` as one PUT of the whole file to the same server.
+  ``os.wait4`` (the kernel's ``rusage`` of exactly that child). Its CPU is
+  counted twice: the upload itself (measured inside the child around
+  ``upload_file``) and the whole process (interpreter start and imports too);
+* ``curl -T FILE`` as one PUT of the whole file to the same server;
+* one sha256 pass over the file's bytes (CPU of the hashing alone), the floor
+  that any uploader which hashes what it sends pays on top of moving the bytes.
 
-It prints both throughputs, their ratio, the peak RSS and the CPU seconds the
-uploader and the server used, and ends with one JSON line::
+It prints every run and, per size, the medians; it ends with one JSON line whose
+top-level figures are the worst size's medians::
 
-    {"sizes": ["1 GiB", "4 GiB"], "runs": [...], "min_ratio": ..., "max_peak_rss_mib": ...}
+    {"median_ratio": ..., "client_cpu_s_per_gib": ..., "curl_cpu_s_per_gib": ...,
+     "sha256_cpu_s_per_gib": ..., "max_peak_rss_mib": ..., "by_size": {...}, "runs": [...]}
 
-Usage: ``python bench/upload.py [--sizes 1,4] [--chunk-mib 8] [--concurrency 4]``
+Usage: ``python bench/upload.py [--sizes 1,4] [--repeat 3] [--chunk-mib 8] [--concurrency 4]``
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ sys.path.insert(0, os.path.dirname(_HERE))
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -63,6 +71,7 @@ async def child_upload(url: str, path: Path, journal_dir: Path, chunk: int, conc
     from integrations.storage.walrus import WalrusBlobStore
 
     store = WalrusBlobStore(url, url, max_blob_size=chunk)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = await upload_file(
         store,
@@ -73,18 +82,41 @@ async def child_upload(url: str, path: Path, journal_dir: Path, chunk: int, conc
         concurrency=conc,
     )
     elapsed = time.perf_counter() - start
-    await store.aclose()
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    await store.aclose()
     print(
         json.dumps(
             {
                 "elapsed_s": elapsed,
                 "bytes": result.bytes_sent,
                 "peak_rss_kib": usage.ru_maxrss,
-                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "cpu_s": _rusage_cpu(usage) - _rusage_cpu(before),
             }
         )
     )
+
+
+def _rusage_cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def sha256_cpu_s(path: Path) -> float:
+    """CPU seconds of one sha256 pass over the file's bytes (the hashing alone)."""
+    buffer = bytearray(8 * MIB)
+    view = memoryview(buffer)
+    digest = hashlib.sha256()
+    spent = 0.0
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(view):
+            start = time.thread_time()
+            digest.update(view[:n])
+            spent += time.thread_time() - start
+    return spent
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, for the record."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _free_port() -> int:
@@ -187,7 +219,8 @@ def run_agent(src: Path, work: Path, max_body: int, chunk_mib: int, conc: int) -
         "seconds": stats["elapsed_s"],
         "peak_rss_mib": usage.ru_maxrss / 1024,
         "self_reported_rss_mib": stats["peak_rss_kib"] / 1024,
-        "client_cpu_s": usage.ru_utime + usage.ru_stime,
+        "client_cpu_s": stats["cpu_s"],
+        "process_cpu_s": _rusage_cpu(usage),
         "server_cpu_s": server_cpu,
     }
 
@@ -236,7 +269,7 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, help="one size in MiB instead (quick runs)")
     parser.add_argument("--chunk-mib", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=2, help="measurements of each (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements of each (default 3)")
     parser.add_argument("--child", nargs=3, metavar=("URL", "FILE", "JOURNAL_DIR"))
     args = parser.parse_args()
     chunk = args.chunk_mib * MIB
@@ -249,53 +282,113 @@ def main() -> None:
         sizes = [(f"{args.size_mib} MiB", args.size_mib * MIB)]
     else:
         sizes = [(f"{s} GiB", int(float(s) * GIB)) for s in args.sizes.split(",") if s.strip()]
-    print(f"chunks of {args.chunk_mib} MiB, {args.concurrency} in flight; {os.cpu_count()} CPUs")
+    print(
+        f"chunks of {args.chunk_mib} MiB, {args.concurrency} in flight; {os.cpu_count()} CPUs; "
+        f"load average {load_average()}"
+    )
+    load_before = load_average()
     runs: list[dict[str, object]] = []
+    by_size: dict[str, dict[str, float]] = {}
     for label, size in sizes:
         work = Path(tempfile.mkdtemp(prefix="satya-bench-"))
+        gib = size / GIB
+        mine: list[dict[str, float]] = []
         try:
             src = work / "model.bin"
             make_file(src, size)
             max_body = size + MIB
             for attempt in range(1, args.repeat + 1):
-                agent = run_agent(src, work, max_body, args.chunk_mib, args.concurrency)
-                curl = run_curl(src, work, max_body)
+                if attempt % 2:
+                    agent = run_agent(src, work, max_body, args.chunk_mib, args.concurrency)
+                    curl = run_curl(src, work, max_body)
+                else:
+                    curl = run_curl(src, work, max_body)
+                    agent = run_agent(src, work, max_body, args.chunk_mib, args.concurrency)
+                sha = sha256_cpu_s(src)
                 ratio = agent["mb_s"] / curl["mb_s"]
                 print(
                     f"{label} run {attempt}: agent {agent['mb_s']:7.1f} MB/s "
                     f"({agent['seconds']:.2f} s, peak RSS {agent['peak_rss_mib']:.0f} MiB, "
-                    f"CPU client {agent['client_cpu_s']:.1f} s + server "
+                    f"CPU {agent['client_cpu_s'] / gib:.2f} s/GiB upload, "
+                    f"{agent['process_cpu_s'] / gib:.2f} s/GiB process, server "
                     f"{agent['server_cpu_s']:.1f} s) | curl -T {curl['mb_s']:7.1f} MB/s "
-                    f"({curl['seconds']:.2f} s, CPU client {curl['client_cpu_s']:.1f} s + server "
-                    f"{curl['server_cpu_s']:.1f} s) | ratio {ratio:.3f}"
+                    f"({curl['seconds']:.2f} s, CPU {curl['client_cpu_s'] / gib:.2f} s/GiB, "
+                    f"server {curl['server_cpu_s']:.1f} s) | sha256 {sha / gib:.2f} s/GiB "
+                    f"| ratio {ratio:.3f}",
+                    flush=True,
                 )
+                row = {
+                    "ratio": ratio,
+                    "client_cpu_s_per_gib": agent["client_cpu_s"] / gib,
+                    "client_process_cpu_s_per_gib": agent["process_cpu_s"] / gib,
+                    "curl_cpu_s_per_gib": curl["client_cpu_s"] / gib,
+                    "sha256_cpu_s_per_gib": sha / gib,
+                    "peak_rss_mib": agent["peak_rss_mib"],
+                }
+                mine.append(row)
                 runs.append(
                     {
                         "size": label,
                         "run": attempt,
                         "agent_mb_s": round(agent["mb_s"], 1),
                         "curl_mb_s": round(curl["mb_s"], 1),
-                        "ratio": round(ratio, 3),
-                        "peak_rss_mib": round(agent["peak_rss_mib"], 1),
-                        "agent_cpu_s": round(agent["client_cpu_s"], 2),
                         "agent_server_cpu_s": round(agent["server_cpu_s"], 2),
                         "curl_server_cpu_s": round(curl["server_cpu_s"], 2),
+                        **{k: round(v, 3) for k, v in row.items()},
                     }
                 )
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        by_size[label] = medians(mine)
+        figures = by_size[label]
+        print(
+            f"{label} median of {len(mine)}: ratio {figures['median_ratio']:.3f}, CPU "
+            f"{figures['client_cpu_s_per_gib']:.2f} s/GiB (process "
+            f"{figures['client_process_cpu_s_per_gib']:.2f}) against curl "
+            f"{figures['curl_cpu_s_per_gib']:.2f} and one sha256 pass "
+            f"{figures['sha256_cpu_s_per_gib']:.2f}; peak RSS {figures['max_peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
     print(
         json.dumps(
             {
+                **worst(by_size),
                 "sizes": [label for label, _ in sizes],
+                "repeat": args.repeat,
                 "chunk_mib": args.chunk_mib,
                 "concurrency": args.concurrency,
+                "cpus": os.cpu_count(),
+                "load_average_before": load_before,
+                "load_average_after": load_average(),
+                "by_size": by_size,
                 "runs": runs,
-                "min_ratio": min(float(str(r["ratio"])) for r in runs),
-                "max_peak_rss_mib": max(float(str(r["peak_rss_mib"])) for r in runs),
             }
         )
     )
+
+
+def medians(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Per-size summary: the median of each figure, and the largest peak RSS."""
+
+    def med(key: str) -> float:
+        return round(statistics.median(r[key] for r in rows), 3)
+
+    return {
+        "median_ratio": med("ratio"),
+        "client_cpu_s_per_gib": med("client_cpu_s_per_gib"),
+        "client_process_cpu_s_per_gib": med("client_process_cpu_s_per_gib"),
+        "curl_cpu_s_per_gib": med("curl_cpu_s_per_gib"),
+        "sha256_cpu_s_per_gib": med("sha256_cpu_s_per_gib"),
+        "max_peak_rss_mib": round(max(r["peak_rss_mib"] for r in rows), 1),
+    }
+
+
+def worst(by_size: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The top-level figures: across sizes, the lowest ratio and the highest of the rest."""
+    sizes = list(by_size.values())
+    out = {key: max(s[key] for s in sizes) for key in sizes[0]}
+    out["median_ratio"] = min(s["median_ratio"] for s in sizes)
+    return out
 
 
 if __name__ == "__main__":

@@ -62,13 +62,14 @@ T = TypeVar("T")
 _SLICE = 1024 * 1024  # bytes handed to the HTTP layer at a time
 
 
-async def _slices(data: BlobData) -> AsyncIterator[bytes]:
+async def _slices(data: BlobData, size: int = _SLICE) -> AsyncIterator[bytes]:
     """The body in slices of the caller's buffer (no copy of the whole blob)."""
     view = memoryview(data).cast("B")
-    for start in range(0, len(view), _SLICE):
+    for start in range(0, len(view), size):
         # httpx and h11 only take len() of each piece and join them into the socket
-        # buffer, which any bytes-like object allows; the annotation says bytes.
-        yield cast(bytes, view[start : start + _SLICE])
+        # buffer, and the plain-http transport sends it as is, which any bytes-like
+        # object allows; the annotation says bytes.
+        yield cast(bytes, view[start : start + size])
 
 
 _INSUFFICIENT = re.compile(
@@ -109,7 +110,17 @@ class WalrusBlobStore:
         self._publisher = httpx.URL(publisher_url.rstrip("/") + "/")
         self._aggregator = httpx.URL(aggregator_url.rstrip("/") + "/")
         self._owns_client = client is None
-        self._client = client if client is not None else _default_client()
+        # Without a proxy to go through, plain-http requests take the zero-copy transport,
+        # which sends a body piece straight from the buffer (one piece is best); h11 copies
+        # each piece, so it gets slices.
+        zero_copy = client is None and not urllib.request.getproxies()
+        self._slice = 2**62 if zero_copy else _SLICE
+        if client is not None:
+            self._client = client
+        elif zero_copy:
+            self._client = httpx.AsyncClient(mounts={"http://": PlainHTTPTransport()})
+        else:
+            self._client = httpx.AsyncClient()
         self._timeout = httpx.Timeout(timeout_s)
         self._epochs = epochs
         self._permanent = permanent
@@ -139,7 +150,7 @@ class WalrusBlobStore:
             lambda: self._client.put(
                 self._publisher.join("v1/blobs"),
                 params=params,
-                content=_slices(data),
+                content=_slices(data, self._slice),
                 # An explicit length: the body is sent as is, not chunk-encoded.
                 headers={
                     "content-type": "application/octet-stream",
@@ -287,13 +298,6 @@ class WalrusBlobStore:
         if status >= 500:
             return ServiceUnavailable(message)
         return BlobRejected(message)
-
-
-def _default_client() -> httpx.AsyncClient:
-    """httpx, with plain-http requests on the zero-copy transport unless a proxy is configured."""
-    if urllib.request.getproxies():
-        return httpx.AsyncClient()
-    return httpx.AsyncClient(mounts={"http://": PlainHTTPTransport()})
 
 
 def _error_detail(response: httpx.Response) -> str:
