@@ -27,8 +27,10 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import select
 import socket
+import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
@@ -166,18 +168,15 @@ class _Body(httpx.AsyncByteStream):
         have = min(len(self._rest), total)
         into[:have] = self._rest[:have]
         self._rest = self._rest[have:]
-        view = into[:total]
-        loop = asyncio.get_running_loop()
-        async with _deadline(self._read_timeout, httpx.ReadTimeout) as deadline:
-            while have < total:
-                try:
-                    n = await loop.sock_recv_into(self._sock, view[have:])
-                except OSError as exc:
-                    raise httpx.ReadError(str(exc)) from None
-                if not n:
-                    raise httpx.RemoteProtocolError("the server closed the connection mid-body")
-                have += n
-                deadline.push()
+        if have < total:
+            sock = self._sock
+            try:
+                await asyncio.to_thread(_recv_all, sock, into[have:total], self._read_timeout)
+            except BaseException:
+                # Wake a receive still blocked in its thread (a cancelled download).
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                raise
         self._left = 0
         self._release()
         return total
@@ -325,6 +324,33 @@ async def _read_head(
                     raise httpx.RemoteProtocolError("malformed header line")
                 headers.append((name.strip(), value.strip()))
             return status, headers, data
+
+
+def _recv_all(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
+    """Fill ``view`` from ``sock`` in a blocking receive that waits for all of it.
+
+    One ``recv(MSG_WAITALL)`` fills a chunk while the thread sleeps in the kernel;
+    the event loop would wake for every segment the server wrote (64 KiB each).
+    ``SO_RCVTIMEO`` bounds each wait without progress, as httpx's read timeout does.
+    """
+    seconds = 0.0 if timeout is None else max(timeout, 0.001)
+    whole, micro = divmod(int(seconds * 1_000_000), 1_000_000)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, micro))
+    sock.setblocking(True)
+    try:
+        have = 0
+        while have < len(view):
+            try:
+                n = sock.recv_into(view[have:], len(view) - have, socket.MSG_WAITALL)
+            except BlockingIOError:
+                raise httpx.ReadTimeout(f"no progress in {timeout:g} s") from None
+            except OSError as exc:
+                raise httpx.ReadError(str(exc)) from None
+            if not n:
+                raise httpx.RemoteProtocolError("the server closed the connection mid-body")
+            have += n
+    finally:
+        sock.setblocking(False)
 
 
 def _still_open(sock: socket.socket) -> bool:

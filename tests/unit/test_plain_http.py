@@ -144,3 +144,36 @@ async def test_silence_is_a_read_timeout_and_nobody_listening_a_connect_error(
         port = unused.getsockname()[1]
     with pytest.raises(httpx.ConnectError):
         await client.get(f"http://127.0.0.1:{port}/")
+
+
+def _stall_mid_body(listener: socket.socket, stop: threading.Event) -> None:
+    """Answer with a 1000-byte body, send 10 bytes of it, then say nothing more."""
+    conn, _ = listener.accept()
+    with conn:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n" + b"x" * 10)
+        stop.wait(10)
+
+
+async def test_a_body_that_stalls_while_read_into_a_buffer_is_a_read_timeout(
+    client: httpx.AsyncClient,
+) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+    thread = threading.Thread(target=_stall_mid_body, args=(listener, stop))
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        with pytest.raises(httpx.ReadTimeout):
+            async with client.stream(
+                "GET", url, timeout=0.3, extensions={BODY_INTO: memoryview(bytearray(1000))}
+            ):
+                pass
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
