@@ -11,9 +11,13 @@ Running it again with the same ``session_key`` sends only the missing chunks.
 Last, it stores the manifest (``integrations.storage.manifest``), whose blob id
 names the upload.
 
-``download_file`` reads the manifest, fetches chunks in parallel, checks every
-chunk's sha256 and the whole file's, and moves the result into place only when
-all of it checks out.
+``download_file`` reads the manifest, fetches ``concurrency`` chunks at a time
+into a fixed pool of reused buffers (straight from the socket when the store
+offers ``get_blob_into``), checks every chunk's sha256 as it arrives, then
+writes each chunk at its offset while the whole file's sha256 runs over the
+same buffer in file order, and moves the result into place only when all of it
+checks out. Both directions hash every byte twice (the chunk's digest and the
+file's), which is most of their CPU.
 
 Example::
 
