@@ -512,11 +512,19 @@ def _sha256_hex(data: memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_WRITE_PIECE = 1024 * 1024
+
+
 def _write_at(fh: io.FileIO, data: memoryview, offset: int) -> None:
-    """Write all of ``data`` at ``offset`` (straight from the buffer, no copy)."""
+    """Write all of ``data`` at ``offset``, straight from the buffer, in 1 MiB pieces.
+
+    One 8 MiB ``pwrite`` into fresh page cache measured 7-9x the kernel CPU of eight
+    1 MiB ones here (2.1 against 0.25 s/GiB); larger and smaller pieces cost more too.
+    """
     written = 0
     while written < len(data):
-        written += os.pwrite(fh.fileno(), data[written:], offset + written)
+        end = min(written + _WRITE_PIECE, len(data))
+        written += os.pwrite(fh.fileno(), data[written:end], offset + written)
 
 
 def _flush_and_close(fh: BinaryIO) -> None:
