@@ -48,6 +48,7 @@ from agent.monitor import VERIFYING_NAMESPACE, Lease, SqliteLease, VerificationM
 from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
+from agent.time_travel import Target, checkpoint_target, history_lines, undo_target
 from agent.understanding.bounds import MAX_MESSAGE_CHARS
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import mentions_last_price
@@ -416,15 +417,37 @@ class Assistant:
         *,
         user_id: str | None = None,
         mode: Literal["supervised", "auto", "debug"] | None = None,
+        checkpoint_id: str | None = None,
     ) -> AsyncIterator[Event]:
         """Handle one user message and yield what happens, as typed events.
 
         The turn runs as the thread's owner; a ``user_id`` that is not the owner runs nothing.
         ``mode`` sets the thread's mode from this message on (not with a gate's answer).
+        ``checkpoint_id`` first takes the journey back to that earlier question (a fork, as
+        LangGraph's API allows a run to name a checkpoint); the message then answers it.
+        Only a question with no payment, upload or transaction after it can be named.
         """
         async with self._lock_for(thread_id):
+            if checkpoint_id is not None:
+                if await self._speaker(thread_id, user_id) is None:
+                    yield _NOT_YOURS
+                    return
+                back = [e async for e in self._go_back(thread_id, checkpoint_id)]
+                for event in back:
+                    yield event
+                if any(getattr(e, "kind", "") == "undo_refused" for e in back):
+                    return
             async for event in self._send(thread_id, text, user_id=user_id, mode=mode):
                 yield event
+
+    async def _go_back(self, thread_id: str, checkpoint_id: str) -> AsyncIterator[Event]:
+        """Fork the thread from an earlier question named by its checkpoint id."""
+        cfg = self._config(thread_id)
+        snaps = [snap async for snap in self.graph.aget_state_history(cfg, limit=1000)]
+        values: dict[str, Any] = dict(snaps[0].values or {}) if snaps else {}
+        target, why = checkpoint_target(snaps, checkpoint_id)
+        async for event in self._fork(cfg, target, why, values):
+            yield event
 
     async def _send(
         self,
@@ -466,6 +489,10 @@ class Assistant:
         notice = take_notice() if callable(take_notice) else None
         if notice:  # the language model is not being used, and why: said once
             yield TextEvent(str(notice), "model_notice")
+        if intent["kind"] in ("undo", "history"):  # the journey's checkpoints, not a step
+            async for event in self._time_travel(thread_id, intent, values, user):
+                yield event
+            return
         if gate_pending:
             payload: Any = Command(resume=intent)
         else:
@@ -488,6 +515,44 @@ class Assistant:
             and outcome.status is not None
         ):  # cancelled while verifying: nothing left to follow
             await self.monitor.forget(thread_id)
+
+    async def _time_travel(
+        self, thread_id: str, intent: Intent, values: dict[str, Any], user: str
+    ) -> AsyncIterator[Event]:
+        """'show history' in words; 'undo' / 'go back to …' forks from an earlier question."""
+        cfg = self._config(thread_id)
+        snaps = [snap async for snap in self.graph.aget_state_history(cfg, limit=1000)]
+        expertise = str(values.get("expertise") or "intermediate")
+        if intent["kind"] == "history":
+            lines = history_lines(snaps)
+            data: dict[str, Any] = {"lines": lines}
+            yield TextEvent(render("history", data, expertise), "history", data)
+            return
+        target, why = undo_target(snaps, intent.get("text", ""))
+        async for event in self._fork(cfg, target, why, values):
+            yield event
+
+    async def _fork(
+        self, cfg: RunnableConfig, target: Target | None, why: str, values: dict[str, Any]
+    ) -> AsyncIterator[Event]:
+        """Go back to ``target`` (its question is asked again), or say ``why`` not."""
+        expertise = str(values.get("expertise") or "intermediate")
+        data: dict[str, object]
+        if target is None:
+            data = {"reason": why}
+            yield TextEvent(render("undo_refused", data, expertise), "undo_refused", data)
+            return
+        data = {"label": target.label, "checkpoint_id": target.checkpoint_id}
+        yield TextEvent(render("went_back", data, expertise), "went_back", data)
+        fork: RunnableConfig = {
+            "configurable": {
+                **cfg["configurable"],
+                "checkpoint_ns": "",
+                "checkpoint_id": target.checkpoint_id,
+            }
+        }
+        async for event in self._run(None, fork, values, debug_ok=False):
+            yield event
 
     async def _paused_turn(
         self, thread_id: str, text: str, snap: Any, user: str

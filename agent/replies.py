@@ -219,6 +219,10 @@ def _derive(data: Mapping[str, object]) -> _Fields:
         delay = float(str(data["delay_s"]))
         out["delay_text"] = f"{delay:.1f} s" if delay < 10 else human_duration(delay)
     out |= _reached(data)
+    said = data.get("lines")
+    if isinstance(said, list):
+        lines = [str(x) for x in said]
+        out["lines_text"] = "\n".join(lines) or "Nothing has happened in this conversation yet."
     if data.get("action") == "reprice":
         out["change_text"] = (
             f"Change the price of listing {data.get('listing_id')} from "

@@ -32,6 +32,8 @@ IntentKind = Literal[
     "retry",
     "wait",  # keep waiting for a step that takes longer than expected
     "delist",  # take the user's listing off the market
+    "undo",  # go back to an earlier question of the journey (its checkpoint)
+    "history",  # the journey so far, from its checkpoints
     "support_bundle",
     "conversion_guide",
     "tour",  # the step-by-step tour: ``move`` next / back / skip / resume

@@ -112,8 +112,10 @@ class RunManager:
         metadata: dict[str, Any],
         modes: list[str],
         mode: Mode | None = None,
+        checkpoint_id: str | None = None,
     ) -> RunRecord:
-        """Record a run and start it in the background (ThreadBusy if one is going)."""
+        """Record a run and start it in the background (ThreadBusy if one is going);
+        ``checkpoint_id`` forks the thread from that earlier question first."""
         now = time.time()
         record = RunRecord(
             run_id=str(uuid.uuid4()),
@@ -132,7 +134,9 @@ class RunManager:
             await self.settle(earlier)
         await self.db.insert(record)
         self._open_log(record.run_id, tuples="messages-tuple" in modes)
-        self._tasks[record.run_id] = asyncio.create_task(self._drive(record, text, mode))
+        self._tasks[record.run_id] = asyncio.create_task(
+            self._drive(record, text, mode, checkpoint_id)
+        )
         return record
 
     def _open_log(self, run_id: str, *, tuples: bool) -> None:
@@ -147,7 +151,13 @@ class RunManager:
         finally:
             self._tuples.discard(run_id)
 
-    async def _drive(self, record: RunRecord, text: str, mode: Mode | None = None) -> None:
+    async def _drive(
+        self,
+        record: RunRecord,
+        text: str,
+        mode: Mode | None = None,
+        checkpoint_id: str | None = None,
+    ) -> None:
         run_id = record.run_id
         current_user.set(record.user_id)
         status = "success"
@@ -155,7 +165,13 @@ class RunManager:
             await self.db.set_status(run_id, "running")
             await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": 1})
             self.chat.say(run_id, record.thread_id, chat_message("human", text, f"{run_id}:human"))
-            turn = self.assistant.send(record.thread_id, text, user_id=record.user_id, mode=mode)
+            turn = self.assistant.send(
+                record.thread_id,
+                text,
+                user_id=record.user_id,
+                mode=mode,
+                checkpoint_id=checkpoint_id,
+            )
             async for event in turn:
                 await self.emit(run_id, record.thread_id, event)
                 if isinstance(event, ErrorEvent) and event.code == "internal_error":

@@ -207,6 +207,23 @@ class RunCreate(BaseModel):
     )
     on_disconnect: Literal["continue", "cancel"] = "continue"
     stream_resumable: bool = True
+    checkpoint_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Run from this earlier checkpoint of the thread (a question, from GET "
+        "/threads/{id}/history): the journey forks there and the input or command answers it. "
+        "Refused (the run says why) past a payment, an upload or a transaction.",
+    )
+    checkpoint: Checkpoint | None = Field(
+        default=None, description="The same as checkpoint_id, as LangGraph's API also takes it."
+    )
+
+    @property
+    def fork_from(self) -> str | None:
+        """The checkpoint this run starts from, if it names one."""
+        if self.checkpoint_id:
+            return self.checkpoint_id
+        return self.checkpoint.checkpoint_id if self.checkpoint is not None else None
 
 
 class RunOut(BaseModel):

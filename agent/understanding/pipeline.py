@@ -84,6 +84,8 @@ _LABELS: dict[str, str] = {
     "retry": "retry the failed step",
     "wait": "keep waiting for the step in progress",
     "delist": "take your listing off the market",
+    "undo": "go back to an earlier question",
+    "history": "show what happened so far",
     "set_expertise": "change how much I explain",
     "set_mode": "change the mode (supervised, auto, debug)",
     "support_bundle": "write a support bundle",

@@ -264,6 +264,15 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
         ),
         "set_price",
     ),
+    (re.compile(r"^\s*(undo|go back|take (that|it) back|revert)\b", re.I), "undo"),
+    (
+        re.compile(
+            r"\b(show|see) (me )?(the |my )?(journey )?history\b|^\s*history\s*$"
+            r"|\bwhat (have we|has happened|happened) so far\b",
+            re.I,
+        ),
+        "history",
+    ),
     (
         re.compile(
             r"\b(delist|unlist)\b|\btake (it|my model|the listing|my listing) (down|off)\b"

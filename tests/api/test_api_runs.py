@@ -179,3 +179,31 @@ def test_stream_with_on_disconnect_cancel_stops_the_run(
             assert time.monotonic() < deadline, "the run went on after its client left"
             time.sleep(0.05)
         assert c.get(f"/threads/{tid}/runs/{run_id}").json()["status"] == "interrupted"
+
+
+def test_a_run_may_name_an_earlier_question_by_its_checkpoint(
+    server: ServerThread, model_file: Path
+) -> None:
+    with server.client("ugo") as c:
+        upload = _upload(c, model_file)
+        tid = c.post("/threads", json={}).json()["thread_id"]
+        _stream(c, tid, {"input": {"message": "upload", "upload_id": upload["upload_id"]}})
+        upload_gate = c.get(f"/threads/{tid}/state").json()["checkpoint"]["checkpoint_id"]
+        assert _gate(_stream(c, tid, {"command": {"resume": True}})) is not None
+        draft = c.get(f"/threads/{tid}/state").json()
+        first_price = draft["values"]["context"]["price_mist"]
+        _stream(c, tid, {"command": {"resume": "make it 3 SUI"}})
+        assert c.get(f"/threads/{tid}/state").json()["values"]["context"]["price_mist"] == 3 * 10**9
+
+        # Back to the draft as first proposed (LangGraph's 'checkpoint' form), and list it.
+        checkpoint = {"thread_id": tid, "checkpoint_id": draft["checkpoint"]["checkpoint_id"]}
+        events = _stream(c, tid, {"command": {"resume": "yes"}, "checkpoint": checkpoint})
+        assert "went_back" in texts(events) and "listed" in texts(events)
+        final = [e for e in events if e.event == "values"][-1].data
+        assert final["context"]["price_mist"] == first_price
+
+        # The upload question lies before the upload and the listing: refused, nothing runs.
+        events = _stream(c, tid, {"input": {"message": "yes"}, "checkpoint_id": upload_gate})
+        assert texts(events) == ["undo_refused"]
+        state = c.get(f"/threads/{tid}/state").json()
+        assert state["values"]["context"]["listing_id"] == final["context"]["listing_id"]

@@ -63,7 +63,9 @@ def _resume_text(value: Any) -> str:
 
 async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate) -> str:
     """The user text the Assistant gets for this run (gate answers included)."""
-    if body.command is not None and body.command.resume is not None:
+    if body.command is not None and body.command.resume is not None and body.fork_from:
+        text = _resume_text(body.command.resume)  # the question is the named checkpoint's
+    elif body.command is not None and body.command.resume is not None:
         snap = await backend.assistant.snapshot(thread_id)
         if stopped_at(snap):  # a stopped step, not a question
             raise ApiError(
@@ -148,6 +150,7 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
                 metadata=body.metadata,
                 modes=modes,
                 mode=mode,
+                checkpoint_id=body.fork_from,
             )
         except ThreadBusy:
             active = await backend.runs.live_run(thread_id)
