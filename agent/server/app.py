@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -36,7 +37,8 @@ from agent.server.rundb import PostgresSql, RunDb, SqliteSql
 from agent.server.runs import RunManager
 from agent.server.schemas import ErrorOut
 from agent.settings import Settings
-from integrations.errors import SatyaError
+from integrations.errors import DiskFull, SatyaError
+from integrations.storage.atomic import disk_full, is_disk_full
 
 AssistantFactory = Callable[[Settings, Interpreter], AbstractAsyncContextManager[Assistant]]
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -46,6 +48,11 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "Request body too large."},
     422: {"model": ErrorOut, "description": "A body or parameter that does not fit the schema."},
     429: {"model": ErrorOut, "description": "Rate limit; see Retry-After."},
+    507: {
+        "model": ErrorOut,
+        "description": "The server's disk is full (code disk_full): the disk and the room "
+        "needed are named; nothing was kept; retry once space is freed.",
+    },
 }
 
 
@@ -175,9 +182,21 @@ def create_app(
             status_code=413,
         )
 
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, error: OSError) -> JSONResponse:
+        if not is_disk_full(error):
+            raise error
+        return await _satya_error(request, disk_full(settings.home, None))
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def _sqlite_error(request: Request, error: sqlite3.OperationalError) -> JSONResponse:
+        if "full" not in str(error):
+            raise error
+        return await _satya_error(request, disk_full(settings.home, None))
+
     @app.exception_handler(SatyaError)
     async def _satya_error(request: Request, error: SatyaError) -> JSONResponse:
-        status = 503 if error.retryable else 400
+        status = 507 if isinstance(error, DiskFull) else 503 if error.retryable else 400
         return JSONResponse(
             {"detail": error.message, "code": error.code, "hint": error.hint}, status_code=status
         )

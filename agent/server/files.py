@@ -30,6 +30,7 @@ from agent.server.limits import BodyTooLarge
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.rules import extract_paths
 from flows.intents import Intent
+from integrations.storage.atomic import disk_full, is_disk_full
 
 current_user: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "satya_http_user", default=None
@@ -352,6 +353,11 @@ async def receive_upload(
     except BodyTooLarge:
         _discard(state, target_dir)
         raise _too_large(max_bytes) from None
+    except OSError as exc:
+        _discard(state, target_dir)
+        if is_disk_full(exc):  # 507 from the error handler, the disk and the room named
+            raise disk_full(target_dir, None) from None
+        raise
     except Exception:
         _discard(state, target_dir)
         raise UploadRefused(

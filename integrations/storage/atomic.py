@@ -63,15 +63,21 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _FULL
 
 
-def disk_full(folder: Path, needed: int) -> DiskFull:
-    """``DiskFull`` for a write of ``needed`` bytes into ``folder``: its disk, free space."""
+def disk_full(folder: Path, needed: int | None) -> DiskFull:
+    """``DiskFull`` for a write of ``needed`` bytes (None: not known) into ``folder``,
+    naming its disk and the space free there."""
     mount = folder.resolve()
     while not os.path.ismount(mount) and mount != mount.parent:
         mount = mount.parent
     try:
-        free = shutil.disk_usage(folder).free
+        free = shutil.disk_usage(mount).free
     except OSError:
         free = 0
+    if needed is None:
+        return DiskFull(
+            f"The disk at {mount} is full ({_size(free)} free): {folder} cannot be written. "
+            "Nothing was kept of the failed write."
+        )
     return DiskFull(
         f"The disk at {mount} is full: writing to {folder} needs {_size(needed)} and "
         f"{_size(free)} is free, so free at least {_size(max(needed - free, 1))} there. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,3 +65,41 @@ async def test_a_full_disk_is_one_paragraph_and_retry_works_after(
         filler.unlink()  # space is back
         again = await _say(assistant, thread, "retry")
         assert "Verified" in _texts(again) or "Uploaded" in _texts(again), _texts(again)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as fh:
+        fh.write(b"\0" * max(shutil.disk_usage(disk).free - leave, 0))
+    return filler
+
+
+def test_the_http_api_answers_507_and_is_not_ready_on_a_full_disk(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
+    from api_harness import ServerThread
+
+    model = make_model_file(tmp_path / "m.safetensors", "safetensors", size_mb=2)
+    server = ServerThread(small_disk / "home").start()
+    try:
+        with server.client("ana") as c:
+            assert c.get("/ready").status_code == 200
+            filler = _fill(small_disk, 64 * 1024)
+            with model.open("rb") as fh:
+                r = c.post("/uploads", files={"file": (model.name, fh)})
+            assert r.status_code == 507, r.text
+            body = r.json()
+            assert body["code"] == "disk_full" and f"The disk at {small_disk}" in body["detail"]
+            assert "retry" in body["hint"]
+            ready = c.get("/ready")
+            assert ready.status_code == 503 and "is full" in ready.json()["detail"]
+            other = c.post("/threads", json={})
+            assert other.status_code in (200, 507), other.text  # never a bare 500
+            assert other.headers["content-type"].startswith("application/json")
+            filler.unlink()
+            assert c.get("/ready").status_code == 200
+            with model.open("rb") as fh:
+                assert c.post("/uploads", files={"file": (model.name, fh)}).status_code == 201
+    finally:
+        server.stop()

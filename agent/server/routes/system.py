@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+
 from fastapi import APIRouter
 
 from agent.server.deps import ApiError, BackendDep
 from agent.server.schemas import ErrorOut, Health, Ready
+from integrations.storage.atomic import disk_full
+
+MIN_FREE_BYTES = 1024 * 1024  # less than this under SATYA_HOME: not ready
 
 router = APIRouter(tags=["system"])
 
@@ -30,4 +35,12 @@ async def ready(backend: BackendDep) -> Ready:
         raise ApiError(
             503, "not_ready", "The thread storage does not answer.", "Check the database."
         ) from None
+    home = backend.assistant.settings.home
+    try:
+        free = shutil.disk_usage(home).free
+    except OSError:
+        free = 0
+    if free < MIN_FREE_BYTES:  # a turn would fail to save: send the work elsewhere
+        full = disk_full(home, None)
+        raise ApiError(503, "not_ready", full.message, full.hint)
     return Ready(status="ready", storage=backend.storage)  # type: ignore[arg-type]
