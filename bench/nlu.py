@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "nlu" / "labelled.yaml"
 # Written after the interpreter was built and never looked at to improve it: the honest figure.
 FRESH = ROOT / "tests" / "nlu_fresh" / "fresh.yaml"
+BLIND = ROOT / "tests" / "nlu_blind" / "blind.yaml"
 
 
 def _report(name: str, s: Score, *, misses: bool) -> None:
@@ -80,19 +81,34 @@ async def main() -> dict[str, object]:
     make_files(fresh_base, fresh_files)
     fresh_rules = await score(by_rules, fresh_cases, fresh_base)
     fresh = await score(by_embedded, fresh_cases, fresh_base)
-    print(f"\n{len(fresh_cases)} fresh messages, never looked at while building the interpreter")
+    print(f"\n{len(fresh_cases)} fresh messages, written after the held-out set")
     _report("rules on the fresh set", fresh_rules, misses=False)
     _report("embedded on the fresh set", fresh, misses=args.misses)
+    blind_files, blind_cases = load_cases(BLIND)
+    blind_base = Path(tempfile.mkdtemp(prefix="satya-nlu-blind-"))
+    make_files(blind_base, blind_files)
+    blind_rules = await score(by_rules, blind_cases, blind_base)
+    blind = await score(by_embedded, blind_cases, blind_base)
+    print(
+        f"\n{len(blind_cases)} blind messages, written without seeing the interpreter, its "
+        "examples or its other sets (--misses does not print them: keep them unseen)"
+    )
+    _report("rules on the blind set", blind_rules, misses=False)
+    _report("embedded on the blind set", blind, misses=False)
     figures: dict[str, object] = {
         "heldout_accuracy": round(default.accuracy, 3),
         "rules_accuracy": round(baseline.accuracy, 3),
         "ratio": round(default.accuracy / baseline.accuracy, 2) if baseline.accuracy else None,
         "fresh_accuracy": round(fresh.accuracy, 3),
         "fresh_rules_accuracy": round(fresh_rules.accuracy, 3),
+        "blind_accuracy": round(blind.accuracy, 3),
+        "blind_rules_accuracy": round(blind_rules.accuracy, 3),
         "consent_errors": default.consent_errors
         + baseline.consent_errors
         + fresh.consent_errors
-        + fresh_rules.consent_errors,
+        + fresh_rules.consent_errors
+        + blind.consent_errors
+        + blind_rules.consent_errors,
         "p50_ms": round(default.percentile_ms(0.5), 2),
         "p95_ms": round(default.percentile_ms(0.95), 2),
         "train_s": round(train_s, 2),

@@ -16,6 +16,7 @@ from agent.wiring import AsyncRules
 from flows.intents import Intent
 
 LABELLED = Path(__file__).parents[1] / "nlu" / "labelled.yaml"
+BLIND = Path(__file__).parents[1] / "nlu_blind" / "blind.yaml"
 SUI = 1_000_000_000
 
 
@@ -59,6 +60,23 @@ async def test_the_held_out_set_is_understood_and_no_consent_is_invented(
     assert default.accuracy >= 0.89, default.misses  # the floor; bench/nlu.py prints the figure
     assert default.accuracy >= baseline.accuracy * 1.8
     # its speed is measured by bench/nlu.py (p95_ms), not asserted here: a loaded machine
+
+
+async def test_the_blind_set_invents_no_consent(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    """Messages written without seeing the interpreter: no gate is approved by anything but
+    an approval. (Its accuracy is a figure of bench/nlu.py, not tuned against here.)"""
+    files, cases = load_cases(BLIND)
+    assert len(cases) >= 200
+    make_files(tmp_path, files)
+
+    async def embedded(text: str, d: Dialogue) -> Intent:
+        return await understanding.interpret(text, context=d)
+
+    result = await score(embedded, cases, tmp_path)
+    assert result.consent_errors == 0
+    assert result.accuracy >= 0.75  # a floor far under the measured figure: nothing broke
 
 
 @pytest.mark.parametrize(
