@@ -20,6 +20,7 @@ from agent.events import (
     PauseEvent,
     PhaseEvent,
     ProgressEvent,
+    StepEvent,
     TextEvent,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "PhaseEvent",
     "ProgressEvent",
     "Settings",
+    "StepEvent",
     "TextEvent",
     "ThreadView",
 ]

@@ -41,6 +41,7 @@ from agent.events import (
     PauseEvent,
     PhaseEvent,
     ProgressEvent,
+    StepEvent,
     TextEvent,
 )
 from agent.home import prepare_home
@@ -53,10 +54,13 @@ from agent.understanding.bounds import MAX_MESSAGE_CHARS
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import mentions_last_price
 from flows.graph import build_graph
+from flows.insights import STEPS_NAMESPACE, Insights, compute_insights, load_records, save_records
 from flows.intents import SYSTEM_KINDS, Intent, intent
 from flows.onboarding import PROFILE_KEY, profile_namespace
 from flows.services import Services
 from flows.state import JourneyState, WorkflowStatus, progress
+from flows.step_events import StepRecord, StepRecorder, recording_services
+from flows.tracing import Tracer
 from flows.users import check_user_id, user_label
 from integrations.errors import SatyaError
 
@@ -102,7 +106,7 @@ _VERIFY_NODES = frozenset({"verify_submit", "verify_monitor"})
 _ASKS_ONLY = frozenset(
     {
         "status", "raw_data", "help", "greet", "unknown", "clarify", "market_analysis",
-        "dashboard", "browse", "set_expertise", "set_mode", "support_bundle",
+        "dashboard", "insights", "browse", "set_expertise", "set_mode", "support_bundle",
         "conversion_guide", "abandon", "tour", "verbosity", "optimise",
     }
 )  # fmt: skip
@@ -265,8 +269,10 @@ class Assistant:
         interpreter: Interpreter,
         settings: Settings,
         store: BaseStore,
+        tracer: Tracer | None = None,
     ) -> None:
         self.graph = graph
+        self.tracer = tracer
         self.services = services
         self.interpreter = interpreter
         self.settings = settings
@@ -274,6 +280,7 @@ class Assistant:
         self.monitor: VerificationMonitor | None = None
         self._subscribers: set[asyncio.Queue[Notification]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._saving: set[asyncio.Task[None]] = set()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -283,8 +290,12 @@ class Assistant:
         *,
         services: Services | None = None,
         interpreter: Interpreter | None = None,
+        tracer_provider: Any | None = None,
     ) -> AsyncIterator[Assistant]:
-        """Open the checkpointer, store and adapters under ``settings.home``; close them after."""
+        """Open the checkpointer, store and adapters under ``settings.home``; close them after.
+
+        ``tracer_provider`` (an OpenTelemetry ``TracerProvider``) turns tracing on; without
+        it, ``settings.otel_endpoint`` makes one that exports over OTLP, else none is made."""
         from agent.persistence import PostgresLease, open_persistence
         from agent.wiring import build_interpreter, build_services
 
@@ -299,12 +310,20 @@ class Assistant:
             if interpreter is None:
                 interpreter = build_interpreter(settings)
             graph = build_graph(checkpointer=saver, store=store)
+            if tracer_provider is None and settings.otel_endpoint:
+                from agent.telemetry import otlp_provider
+
+                tracer_provider = otlp_provider(settings.otel_endpoint)
+                stack.callback(tracer_provider.shutdown)
             assistant = cls(
                 graph=graph,
                 services=services,
                 interpreter=interpreter,
                 settings=settings,
                 store=store,
+                tracer=Tracer(tracer_provider.get_tracer("satya-agent"))
+                if tracer_provider is not None
+                else None,
             )
             lease: Lease = (
                 PostgresLease(persistence.pool)
@@ -316,6 +335,7 @@ class Assistant:
             )
             await assistant.monitor.start()
             stack.push_async_callback(assistant.monitor.stop)
+            stack.push_async_callback(assistant.flush_step_events)
             await assistant.resume_crashed_verifications()
             yield assistant
 
@@ -345,6 +365,9 @@ class Assistant:
         await self.store.adelete((*THREADS_NAMESPACE, user_label(user_id)), thread_id)
         await self.store.adelete(OWNERS_NAMESPACE, thread_id)
         await self.store.adelete(DIALOGUE_NAMESPACE, thread_id)
+        await self.flush_step_events()
+        for item in await self.store.asearch((*STEPS_NAMESPACE, user_id, thread_id), limit=100_000):
+            await self.store.adelete(item.namespace, item.key)
         checkpointer = self.graph.checkpointer
         if isinstance(checkpointer, BaseCheckpointSaver):
             await checkpointer.adelete_thread(thread_id)
@@ -493,6 +516,8 @@ class Assistant:
             async for event in self._time_travel(thread_id, intent, values, user):
                 yield event
             return
+        if intent["kind"] == "insights":  # figures include the turns just before
+            await self.flush_step_events()
         if gate_pending:
             payload: Any = Command(resume=intent)
         else:
@@ -792,11 +817,21 @@ class Assistant:
             speaker = payload.get("user_id") if isinstance(payload, dict) else None
             owner = values.get("user_id") or speaker or self.settings.user
             await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
+        recorder = self._recorder(payload, cfg, values)
+        services = (
+            self.services if recorder is None else recording_services(self.services, recorder)
+        )
+        turn_span = (
+            self.tracer.turn(recorder, kind=_turn_kind(payload))
+            if self.tracer is not None and recorder is not None
+            else None
+        )
+        turn_outcome = "ok"
         try:
             stream: AsyncIterator[tuple[str, Any]] = self.graph.astream(  # type: ignore[assignment]
                 payload,
                 cfg,
-                context=self.services,
+                context=services,
                 stream_mode=["custom", "updates"],
                 interrupt_before=interrupt_before,
                 # each step's checkpoint is on disk before the next step (an external write)
@@ -827,14 +862,17 @@ class Assistant:
                         snap = await self.graph.aget_state(cfg)
                         yield PhaseEvent(str(new_phase), progress(snap.values))  # type: ignore[arg-type]
         except SatyaError as error:
+            turn_outcome = "failed"
             yield ErrorEvent(error.code, error.message, error.hint)
             return
         except (asyncio.CancelledError, GeneratorExit):
+            turn_outcome = "stopped"
             # Ctrl-C: the user paused it, so it does not go on by itself after a restart
             if foreground:
                 await asyncio.shield(self.store.adelete(FOREGROUND_NAMESPACE, foreground))
             raise
         except Exception:  # a bug must not kill the conversation; the thread stays resumable
+            turn_outcome = "failed"
             log.exception("internal error during a turn")
             yield ErrorEvent(
                 "internal_error",
@@ -846,6 +884,10 @@ class Assistant:
             if foreground:  # the turn ended (or failed) here, not in a crash
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self.store.adelete(FOREGROUND_NAMESPACE, foreground))
+            if recorder is not None and recorder.records:
+                self._keep(recorder.records)
+            if turn_span is not None:
+                turn_span.end_turn(turn_outcome)
         if interrupt_before is not None:
             snap = await self.graph.aget_state(cfg)
             if snap.next and not snap.interrupts:
@@ -880,9 +922,43 @@ class Assistant:
         if outcome.verifying:
             await self._follow_verification(thread_id, user)
 
+    def _recorder(
+        self, payload: Any, cfg: RunnableConfig, values: dict[str, Any]
+    ) -> StepRecorder | None:
+        """What records this run's steps and calls (None when recording is off)."""
+        if not self.settings.step_events:
+            return None
+        thread_id = str((cfg.get("configurable") or {})["thread_id"])
+        given = payload if isinstance(payload, dict) else {}
+        return StepRecorder(
+            thread_id=thread_id,
+            user_id=str(values.get("user_id") or given.get("user_id") or self.settings.user),
+            workflow_id=str(values.get("workflow_id") or given.get("workflow_id") or thread_id),
+            slow_factor=self.services.config.slow_step_factor,
+            tracer=self.tracer,
+        )
+
     def _custom_event(self, chunk: Any, expertise: str) -> Event | None:
         if not isinstance(chunk, dict):
             return None
+        if chunk.get("event") == "step":
+            r = chunk["record"]
+            return StepEvent(
+                kind=r["kind"],
+                name=r["name"],
+                step=r["step"],
+                phase=r["phase"],
+                outcome=r["outcome"],
+                duration_s=r["duration_s"],
+                started_at=r["started_at"],
+                error_code=r["error_code"],
+                attempt=r["attempt"],
+                bytes=r["bytes"],
+                cost_frost=r["cost_frost"],
+                cost_mist=r["cost_mist"],
+                estimate_s=r["estimate_s"],
+                file_name=r["file_name"],
+            )
         if chunk.get("event") == "reply":
             kind = str(chunk["kind"])
             data = dict(chunk.get("data") or {})
@@ -909,6 +985,40 @@ class Assistant:
             text=render(kind, data, expertise),
             data=data,
             interrupt_id=str(getattr(item, "id", "")),
+        )
+
+    # -- insights ----------------------------------------------------------------
+
+    def _keep(self, records: list[StepRecord]) -> None:
+        """Write a turn's step events with its thread, behind the turn (not in its time)."""
+
+        async def save() -> None:
+            try:
+                await save_records(self.store, records)
+            except Exception:  # never a reason to fail a conversation
+                log.warning("could not keep %d step events", len(records), exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(save())
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
+
+    async def flush_step_events(self) -> None:
+        """Wait until every finished turn's step events are written."""
+        while self._saving:
+            await asyncio.gather(*tuple(self._saving), return_exceptions=True)
+
+    async def step_records(self, user_id: str | None = None) -> list[StepRecord]:
+        """The recorded step events of a user (``None``: every user's), oldest first."""
+        await self.flush_step_events()
+        return await load_records(self.store, user_id)
+
+    async def insights(self, user_id: str | None = None, *, platform: bool = False) -> Insights:
+        """Where a user's journeys fail, their slowest steps, retries and money per phase,
+        from the recorded step events; ``platform=True``: every user's journeys."""
+        user = None if platform else (user_id or self.settings.user)
+        records = await self.step_records(user)
+        return compute_insights(
+            records, scope=user or "platform", slow_factor=self.settings.slow_step_factor
         )
 
     # -- state -------------------------------------------------------------------
@@ -1018,6 +1128,12 @@ class Assistant:
     @staticmethod
     def _config(thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
+
+
+def _turn_kind(payload: Any) -> str:
+    if isinstance(payload, dict) and isinstance(payload.get("intent"), dict):
+        return str(payload["intent"].get("kind", "message"))
+    return "resume" if isinstance(payload, Command) else "continue"
 
 
 def stopped_at(snap: Any) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -36,6 +37,7 @@ from agent.events import (
     PauseEvent,
     PhaseEvent,
     ProgressEvent,
+    StepEvent,
     TextEvent,
 )
 from integrations.errors import SatyaError
@@ -64,6 +66,16 @@ SLASH_COMMANDS = (
 QUIT = frozenset({"/quit", "/exit", "/q"})
 # Handled at once even while a step runs; anything else waits for the step to end.
 IMMEDIATE = frozenset({"/help", "/status", "/state", "/threads"})
+
+
+def step_outcome(e: StepEvent) -> str:
+    """'done in 1.2 s', 'failed (network_timeout) after 3.0 s': how a step or file ended."""
+    took = f"{e.duration_s:.1f} s" if e.duration_s >= 0.1 else f"{e.duration_s * 1000:.0f} ms"
+    if e.outcome == "ok":
+        return f"done in {took}"
+    if e.outcome == "failed":
+        return f"failed ({e.error_code}) after {took}"
+    return f"{e.outcome} after {took}"
 
 
 def _file_safe(user: str) -> str:
@@ -380,6 +392,11 @@ class Chat:
             self.tasks[event.task] = event
             if background:
                 self._background.add(event.task)
+        elif isinstance(event, StepEvent) and event.kind == "file":
+            # a file of a bulk upload ended: its row says how, and how long it took
+            row = self.tasks.get(f"upload:{event.file_name}")
+            if row is not None:
+                self.tasks[row.task] = dataclasses.replace(row, message=step_outcome(event))
         elif isinstance(event, PhaseEvent):
             self.phase, self.progress = event.phase, event.progress
         elif isinstance(event, TextEvent) and (
@@ -572,6 +589,11 @@ class PlainOutput:
         elif isinstance(event, PhaseEvent):
             if self.verbose:
                 self._print(f"· phase {event.phase} ({event.progress:.0%})")
+        elif isinstance(event, StepEvent):
+            if event.kind == "file":
+                self._print(f"{event.file_name}: {step_outcome(event)}")
+            elif self.verbose:
+                self._print(f"· {event.kind} {event.name}: {step_outcome(event)}")
         elif isinstance(event, ErrorEvent):
             self.problem(event.message, event.hint, code=event.code)
         elif isinstance(event, PauseEvent):

@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     faucet.add_argument("--user", help="whose wallet (default: $SATYA_USER or 'local')")
     faucet.add_argument("--sui", metavar="AMOUNT", help="how much, e.g. 25 or 2.5 (default 50)")
+    ins = sub.add_parser(
+        "insights", help="where journeys fail, slowest steps, retries, money per phase"
+    )
+    ins.add_argument("--user", help="whose journeys (default: $SATYA_USER or 'local')")
+    ins.add_argument("--all", action="store_true", help="every user's journeys (the platform)")
+    ins.add_argument("--json", action="store_true", help="the figures as JSON")
     serve = sub.add_parser(
         "serve", help="the HTTP API (threads, runs, SSE); DATABASE_URL=postgresql://… to share"
     )
@@ -223,6 +229,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         settings = _settings(args)
         mist = parse_sui(args.sui) if args.sui is not None else None
         print(asyncio.run(faucet(settings, user=args.user or settings.user, mist=mist)))
+        return 0
+    if args.command == "insights":
+        from agent.insights import insights_command
+
+        settings = _settings(args)
+        user = None if args.all else (args.user or settings.user)
+        print(asyncio.run(insights_command(settings, user=user, as_json=args.json)))
         return 0
     if args.command == "serve":
         from agent.server.cli import serve_command

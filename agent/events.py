@@ -68,12 +68,41 @@ class PauseEvent:
     type: Literal["pause"] = "pause"
 
 
-Event = TextEvent | ProgressEvent | GateEvent | PhaseEvent | ErrorEvent | PauseEvent
+@dataclass(frozen=True, slots=True)
+class StepEvent:
+    """A journey step, an external call or a bulk file ended: how long, how, at what cost.
+
+    ``kind``: ``step`` (a node of the journey), ``call`` (storage, ledger, enclave) or
+    ``file`` (one file of a bulk upload); ``outcome``: ``ok``, ``failed``, ``waiting``
+    (a question was asked), ``stopped`` (Ctrl-C, a cancelled run).
+    """
+
+    kind: str
+    name: str
+    step: str
+    phase: str
+    outcome: str
+    duration_s: float
+    started_at: float
+    error_code: str = ""
+    attempt: int = 1
+    bytes: int = 0
+    cost_frost: int = 0
+    cost_mist: int = 0
+    estimate_s: float | None = None
+    file_name: str = ""
+    type: Literal["step"] = "step"
+
+
+Event = TextEvent | ProgressEvent | GateEvent | PhaseEvent | ErrorEvent | PauseEvent | StepEvent
 
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """An event that happened outside a user's turn (background verification), for a thread."""
+    """An event that happened outside a user's turn (background verification, a sale of
+    one of the user's models), for a thread; ``user_id`` names the user it is for when
+    it concerns none of their threads in particular."""
 
     thread_id: str
     event: Event
+    user_id: str = ""

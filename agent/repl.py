@@ -53,6 +53,7 @@ from agent.events import (
     GateEvent,
     PauseEvent,
     PhaseEvent,
+    StepEvent,
     TextEvent,
 )
 from agent.home import prepare_home
@@ -98,6 +99,10 @@ class RichOutput:
             self._print(screens.pause(event))
         elif isinstance(event, PhaseEvent) and self.verbose:
             self._print(f"[dim]· phase {event.phase} ({event.progress:.0%})[/]")
+        elif isinstance(event, StepEvent) and self.verbose:
+            from agent.chat import step_outcome
+
+            self._print(f"[dim]· {event.kind} {event.name}: {step_outcome(event)}[/]")
 
     def info(self, text: str) -> None:
         from rich.text import Text

@@ -12,6 +12,7 @@ import json
 import string
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from flows.market.analysis import MarketAnalysis
 from prompts import load_yaml
@@ -622,7 +623,134 @@ def _paused(data: Mapping[str, object], expertise: str) -> str:
     )
 
 
+_STEP_NAMES = {
+    "assess": "assessment",
+    "upload": "upload",
+    "register": "registration on chain",
+    "verify_submit": "verification submit",
+    "verify_monitor": "verification",
+    "listing_prep": "listing draft",
+    "list_model": "listing",
+    "purchase_execute": "purchase",
+    "download_verify": "download",
+    "bulk_upload": "bulk upload",
+    "bulk_retry": "bulk retry",
+    "bulk_list": "bulk listing",
+    "bulk_plan": "bulk plan",
+}
+
+
+def step_name(node: object) -> str:
+    """A journey step's node name in the user's words."""
+    return _STEP_NAMES.get(str(node), str(node).replace("_", " "))
+
+
+def _secs(value: object) -> str:
+    if value is None:
+        return "-"
+    v = float(str(value))
+    return f"{v:.2f} s" if v < 10 else human_duration(v)
+
+
+def _bar(fraction: float, width: int = 20) -> str:
+    filled = max(0, min(width, round(fraction * width)))
+    return "█" * filled + "·" * (width - filled)
+
+
+def render_insights(report: Mapping[str, Any]) -> str:
+    """The insights report as words, a table and small bar charts (plain text)."""
+    scope = "the platform" if report.get("scope") == "platform" else "your journeys"
+    n = int(report.get("journeys") or 0)
+    if not report.get("records"):
+        return (
+            f"Insights for {scope}: nothing recorded yet. Upload a model ('upload PATH') and "
+            "I will show where it spends its time, where it fails and what it costs."
+        )
+    lines = [f"Insights for {scope} ({n} journey(s), {report['records']} recorded events):"]
+    failures = list(report.get("failures") or [])
+    if failures:
+        top = failures[0]
+        lines.append(
+            f"Where journeys fail: most often at {step_name(top['step'])} "
+            f"({top['code']}, {top['count']} time(s))."
+        )
+        for f in failures[:5]:
+            lines.append(f"  {step_name(f['step']):<24} {f['code']:<22} {f['count']:>4}")
+    else:
+        lines.append("Where journeys fail: no failure recorded.")
+    phases = list(report.get("phases") or [])
+    if phases:
+        lines.append("Success rate per phase:")
+        for p in phases:
+            rate = p.get("success_rate")
+            shown = "-" if rate is None else f"{float(rate):.0%}"
+            lines.append(
+                f"  {p['phase']!s:<24} {_bar(float(rate or 0))} {shown:>5} "
+                f"({p['ok']} ok, {p['failed']} failed)"
+            )
+    slowest = list(report.get("slowest") or [])
+    if slowest:
+        s = slowest[0]
+        lines.append(
+            f"Slowest step: {step_name(s['step'])}, median {_secs(s['median_s'])}, "
+            f"p95 {_secs(s['p95_s'])} over {s['runs']} run(s)"
+            + (
+                f", {s['ratio_to_estimate']}× its estimate ({_secs(s['estimate_median_s'])})."
+                if s.get("ratio_to_estimate") is not None
+                else "."
+            )
+        )
+        lines.append(f"  {'step':<24} {'runs':>4} {'median':>9} {'p95':>9} {'estimate':>9}")
+        for s in slowest[:6]:
+            lines.append(
+                f"  {step_name(s['step']):<24} {s['runs']:>4} {_secs(s['median_s']):>9} "
+                f"{_secs(s['p95_s']):>9} {_secs(s.get('estimate_median_s')):>9}"
+            )
+    u2l = report.get("upload_to_listing") or {}
+    if u2l.get("count"):
+        lines.append(
+            f"Time from upload to listing: median {_secs(u2l['median_s'])}, "
+            f"p95 {_secs(u2l['p95_s'])} ({u2l['count']} listed)."
+        )
+    retries = report.get("retries") or {}
+    lines.append(
+        f"Retries: {retries.get('attempts_beyond_first', 0)} extra attempt(s) of a step, "
+        f"{retries.get('failed_calls', 0)} failed call(s) to storage, ledger or enclave."
+    )
+    money = list(report.get("money") or [])
+    if money:
+        spent = "; ".join(
+            f"{m['phase']}: {wal(m['frost'])}" + (f" + {sui(m['mist'])}" if m["mist"] else "")
+            for m in money
+        )
+        lines.append(f"Money spent per phase: {spent}.")
+    slow_runs = list(report.get("slow_runs") or [])
+    if slow_runs:
+        r = slow_runs[-1]
+        lines.append(
+            f"Slow: {len(slow_runs)} run(s) took over {report.get('slow_factor')}× their "
+            f"estimate, the last {step_name(r['step'])}"
+            + (f" of {r['file_name']}" if r.get("file_name") else "")
+            + f" ({_secs(r['duration_s'])} vs {_secs(r['estimate_s'])})."
+        )
+    return "\n".join(lines)
+
+
+def _insights(data: Mapping[str, object], expertise: str) -> str:
+    report = data.get("report")
+    return render_insights(report if isinstance(report, Mapping) else {})
+
+
+def _step_slow(data: Mapping[str, object], expertise: str) -> str:
+    return (
+        f"The {step_name(data.get('step'))} is taking longer than expected "
+        f"(estimate {_secs(data.get('estimate_s'))}); it goes on. Ctrl-C stops it safely."
+    )
+
+
 _SPECIAL = {
+    "insights": _insights,
+    "step_slow": _step_slow,
     "journey_abandoned": _abandoned,
     "what_exists": _what_exists,
     "cleanup_gate": _cleanup_gate,

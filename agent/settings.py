@@ -135,6 +135,18 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = 8.0  # a total deadline per call to the language model
 
+    step_events: bool = Field(
+        default=True, description="Record each journey step and external call (insights)."
+    )
+    slow_step_factor: float = Field(
+        default=2.0, gt=1.0, description="A step past its estimate times this is flagged slow."
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SATYA_OTEL_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="Export OpenTelemetry spans over OTLP/HTTP to this endpoint (off when unset).",
+    )
+
     @field_validator("home")
     @classmethod
     def _expand(cls, v: Path) -> Path:

@@ -3,6 +3,9 @@
 Agent: Assistant.send("check status") — rule interpreter, SQLite checkpointer and
 store, intake + status nodes, reply rendering. Baseline: a bare StateGraph with
 the same number of nodes and the same checkpointer, running two nodes per turn.
+Recording step events: the same 'market analysis' turn (a recorded step and its ledger
+call, kept in the store when the turn ends) with SATYA_STEP_EVENTS on and off, interleaved
+in rounds so that the machine's load falls on both alike; target: at most 10% more.
 Prints medians and p95 and ends with one JSON line.
 """
 
@@ -60,16 +63,30 @@ async def _time_bare(home: Path, nodes: int, turns: int) -> list[float]:
         return out
 
 
-async def _time_agent(home: Path, turns: int) -> list[float]:
-    async with Assistant.open(Settings(_env_file=None, home=home / "agent")) as assistant:  # type: ignore[call-arg]
+async def _time_agent(
+    home: Path, turns: int, *, text: str = "check status", step_events: bool = True
+) -> list[float]:
+    settings = Settings(_env_file=None, home=home / "agent", step_events=step_events)  # type: ignore[call-arg]
+    async with Assistant.open(settings) as assistant:
         thread = await assistant.new_thread("bench")
         out = []
         for _ in range(turns):
             t = time.perf_counter()
-            async for _event in assistant.send(thread, "check status", user_id="bench"):
+            async for _event in assistant.send(thread, text, user_id="bench"):
                 pass
             out.append(time.perf_counter() - t)
         return out
+
+
+async def _recording(home: Path, turns: int, rounds: int = 5) -> tuple[list[float], list[float]]:
+    """'market analysis' turns with step events recorded and not, alternating in rounds."""
+    on: list[float] = []
+    off: list[float] = []
+    per = max(1, turns // rounds)
+    for _ in range(rounds):
+        off += await _time_agent(home, per, text="market analysis", step_events=False)
+        on += await _time_agent(home, per, text="market analysis", step_events=True)
+    return on, off
 
 
 def _p95(xs: list[float]) -> float:
@@ -87,6 +104,8 @@ async def main() -> None:
         await _time_agent(home, 20)
         bare = await _time_bare(home, nodes, args.turns)
         agent = await _time_agent(home, args.turns)
+        await _recording(home, 20, rounds=1)  # warm-up
+        rec_on, rec_off = await _recording(home, args.turns)
     bare_ms, agent_ms = statistics.median(bare) * 1000, statistics.median(agent) * 1000
     print(f"graph nodes: {nodes}; turns: {args.turns}")
     print(
@@ -96,12 +115,24 @@ async def main() -> None:
         f"Satya agent turn ('check status'):    median {agent_ms:.2f} ms, p95 {_p95(agent) * 1000:.2f} ms"
     )
     print(f"ratio agent/bare: {agent_ms / bare_ms:.2f} (target <= 2.0; median target < 15 ms)")
+    on_ms, off_ms = statistics.median(rec_on) * 1000, statistics.median(rec_off) * 1000
+    overhead = on_ms / off_ms - 1
+    print(
+        f"'market analysis' with step events:    median {on_ms:.2f} ms, p95 {_p95(rec_on) * 1000:.2f} ms"
+    )
+    print(
+        f"'market analysis' without step events: median {off_ms:.2f} ms, p95 {_p95(rec_off) * 1000:.2f} ms"
+    )
+    print(f"recording step events adds {overhead:+.1%} to the turn (target <= 10%)")
     print(
         json.dumps(
             {
                 "agent_turn_ms": round(agent_ms, 3),
                 "bare_turn_ms": round(bare_ms, 3),
                 "ratio": round(agent_ms / bare_ms, 3),
+                "recorded_turn_ms": round(on_ms, 3),
+                "unrecorded_turn_ms": round(off_ms, 3),
+                "recording_overhead": round(overhead, 4),
                 "nodes": nodes,
                 "turns": args.turns,
             }

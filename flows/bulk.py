@@ -63,6 +63,7 @@ from flows.state import (
     WorkflowStatus,
     complete,
 )
+from flows.step_events import record_file
 from integrations.chain.port import Signer
 from integrations.errors import SatyaError
 from integrations.storage.cost import estimate_storage_cost
@@ -463,7 +464,9 @@ async def bulk_upload(
     async def worker() -> None:
         while not queue.empty():
             i = queue.get_nowait()
-            files[i] = await pipeline.run(files[i])
+            files[i] = await record_file(
+                runtime, pipeline.run(files[i]), files[i].get("file_name", "")
+            )
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(cfg.bulk_concurrency, len(todo))))))
     return _after_run(state, runtime, files, started_at)
@@ -482,7 +485,7 @@ async def bulk_verify(
     pipeline.wait_until = time.monotonic()  # look once; the monitor follows what still runs
     for i, f in enumerate(files):
         if f.get("status") == "verifying":
-            files[i] = await pipeline.resume(f)
+            files[i] = await record_file(runtime, pipeline.resume(f), f.get("file_name", ""))
     return _after_run(state, runtime, files, state["context"].get("bulk_started_at", time.time()))
 
 

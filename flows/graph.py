@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
@@ -36,9 +36,11 @@ from flows import (
     upload,
     verification,
 )
+from flows import insights as insights_mod
 from flows import intake as intake_mod
 from flows.services import Services
 from flows.state import JourneyState
+from flows.step_events import RecordingGraph
 
 # Nodes after which the turn simply ends.
 _TERMINAL = (
@@ -48,6 +50,7 @@ _TERMINAL = (
     "raw_data",
     "market",
     "dashboard",
+    "insights",
     "settings",
     "browse",
     "download_verify",
@@ -66,9 +69,8 @@ def build_graph(
 ) -> CompiledStateGraph[JourneyState, Services, JourneyState, JourneyState]:
     """Compile the journey graph. ``services`` is accepted for symmetry; pass it per run as ``context``."""
     del services  # nodes receive services through Runtime[Services], per run
-    g: StateGraph[JourneyState, Services, JourneyState, JourneyState] = StateGraph(
-        JourneyState, context_schema=Services
-    )
+    # journey steps record their duration and outcome when the run carries a recorder
+    g = RecordingGraph(JourneyState, context_schema=Services)
     g.add_node("intake", intake_mod.intake)
     g.add_node("onboarding", onboarding.onboarding)
     g.add_node("sample", sample.sample)
@@ -79,6 +81,7 @@ def build_graph(
     g.add_node("market", dashboard.market)
     g.add_node("dashboard", dashboard.dashboard)
     g.add_node("browse", dashboard.browse)
+    g.add_node("insights", insights_mod.insights)
     g.add_node("assess", assessment.assess)
     g.add_node("compression_recommendation", assessment.compression_recommendation)
     g.add_node("optimization_guidance", assessment.optimization_guidance)

@@ -22,6 +22,7 @@ Route = Literal[
     "raw_data",
     "market",
     "dashboard",
+    "insights",
     "settings",
     "listing_prep",
     "browse",
@@ -132,6 +133,8 @@ def route(state: JourneyState) -> Route:
         return "market"
     if kind == "dashboard":
         return "dashboard"
+    if kind == "insights":
+        return "insights"
     if kind in ("set_expertise", "set_mode", "verbosity"):
         return "settings"
     listed = ctx.get("listing_id") and not ctx.get("bulk")

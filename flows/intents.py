@@ -19,6 +19,7 @@ IntentKind = Literal[
     "raw_data",
     "market_analysis",
     "dashboard",
+    "insights",  # where journeys fail, what is slow, what they cost (from the step events)
     "list",
     "set_price",
     "edit_listing",  # title / description / tags at a listing gate (``paths``: which bulk model)

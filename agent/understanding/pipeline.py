@@ -73,6 +73,7 @@ _LABELS: dict[str, str] = {
     "status": "check where your upload or verification stands",
     "dashboard": "show your dashboard (your models, sales and stats)",
     "market_analysis": "analyse the market (prices of similar models)",
+    "insights": "show insights (where your uploads fail, slow steps, costs)",
     "upload": "upload a model file",
     "quick_upload": "quick upload (fewer explanations)",
     "bulk_upload": "upload several files at once",

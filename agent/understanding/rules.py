@@ -233,6 +233,15 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
     (re.compile(r"\bdashboard\b", re.I), "dashboard"),
     (
         re.compile(
+            r"\binsights?\b|\bwhere do (my |the )?(uploads?|journeys?|models?|steps?) "
+            r"(\w+ )?fail|\bslowest steps?\b|\bfailure (rate|points?)\b|\bsuccess rates?\b"
+            r"|\bbottlenecks?\b",
+            re.I,
+        ),
+        "insights",
+    ),
+    (
+        re.compile(
             r"\b(check )?status\b|\bwhere (are|am) (we|i)\b|\bprogress\b|\bhow'?s it going\b", re.I
         ),
         "status",
