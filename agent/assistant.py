@@ -46,6 +46,7 @@ from agent.events import (
 )
 from agent.home import prepare_home
 from agent.monitor import VERIFYING_NAMESPACE, Lease, SqliteLease, VerificationMonitor
+from agent.pending import PendingOperation, pending_operations
 from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
@@ -532,6 +533,8 @@ class Assistant:
             outcome.kinds.append(getattr(event, "kind", ""))
             yield event
         await self._remember_question(thread_id, outcome.kinds, intent, offered)
+        if intent["kind"] == "status":  # and everything else of the user that waits
+            yield await self._pending_elsewhere(user, thread_id, str(values.get("expertise") or ""))
         if outcome.verifying:
             await self._follow_verification(thread_id, user)
         elif (
@@ -985,6 +988,23 @@ class Assistant:
             text=render(kind, data, expertise),
             data=data,
             interrupt_id=str(getattr(item, "id", "")),
+        )
+
+    async def pending(self, user_id: str | None = None) -> list[PendingOperation]:
+        """Every unfinished operation of the user, in all their conversations, with how
+        to continue each (uploads, verifications, bulk files one by one, gates)."""
+        return await pending_operations(self, user_id or self.settings.user)
+
+    async def _pending_elsewhere(self, user: str, current: str, expertise: str) -> TextEvent:
+        ops = await self.pending(user)
+        data: dict[str, object] = {
+            "operations": [op.as_dict() for op in ops],
+            "current": current,
+        }
+        return TextEvent(
+            render("pending_operations", data, expertise or "intermediate"),
+            "pending_operations",
+            data,
         )
 
     # -- insights ----------------------------------------------------------------

@@ -748,7 +748,27 @@ def _step_slow(data: Mapping[str, object], expertise: str) -> str:
     )
 
 
+def _pending(data: Mapping[str, object], expertise: str) -> str:
+    ops = [o for o in data.get("operations") or [] if isinstance(o, Mapping)]  # type: ignore[attr-defined]
+    if not ops:
+        return "Nothing is waiting in any of your conversations."
+    current = data.get("current")
+    lines = [f"Pending across your conversations ({len(ops)}):"]
+    for o in ops:
+        where = "here" if o.get("thread_id") == current else f"in {o.get('thread_id')}"
+        how = str(o.get("how", ""))
+        if o.get("thread_id") == current:
+            how = how.split(" in conversation ")[0]
+        fraction = o.get("fraction")
+        done = f" {float(str(fraction)):.0%}" if fraction is not None else ""
+        eta_s = o.get("eta_s")
+        eta = f", ETA {human_duration(float(str(eta_s)))}" if eta_s is not None else ""
+        lines.append(f"  • {where}: {o.get('what')}{done}{eta} — {how}")
+    return "\n".join(lines)
+
+
 _SPECIAL = {
+    "pending_operations": _pending,
     "insights": _insights,
     "step_slow": _step_slow,
     "journey_abandoned": _abandoned,
