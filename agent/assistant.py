@@ -961,6 +961,7 @@ class Assistant:
                 cost_mist=r["cost_mist"],
                 estimate_s=r["estimate_s"],
                 file_name=r["file_name"],
+                calls=r.get("calls", 0),
             )
         if chunk.get("event") == "reply":
             kind = str(chunk["kind"])

@@ -70,11 +70,13 @@ class PauseEvent:
 
 @dataclass(frozen=True, slots=True)
 class StepEvent:
-    """A journey step, an external call or a bulk file ended: how long, how, at what cost.
+    """A journey step or a bulk file ended: how long, how, at what cost.
 
-    ``kind``: ``step`` (a node of the journey), ``call`` (storage, ledger, enclave) or
-    ``file`` (one file of a bulk upload); ``outcome``: ``ok``, ``failed``, ``waiting``
-    (a question was asked), ``stopped`` (Ctrl-C, a cancelled run).
+    ``kind``: ``step`` (a node of the journey; ``calls`` and ``bytes`` sum the calls it
+    made to storage, ledger and enclave, each of which is kept as a record of its own)
+    or ``file`` (one file of a bulk upload); ``outcome``: ``ok``, ``failed``, ``waiting``
+    (a question was asked, or a job goes on in the background), ``stopped`` (Ctrl-C, a
+    cancelled run).
     """
 
     kind: str
@@ -91,6 +93,7 @@ class StepEvent:
     cost_mist: int = 0
     estimate_s: float | None = None
     file_name: str = ""
+    calls: int = 0
     type: Literal["step"] = "step"
 
 

@@ -132,6 +132,7 @@ class StepRecord(TypedDict):
     cost_mist: int  # gas and payments (SUI in MIST)
     estimate_s: float | None
     file_name: str
+    calls: int  # a step: how many external calls it made (each one is a record of its own)
 
 
 class StepRecorder:
@@ -172,6 +173,7 @@ class StepRecorder:
         estimate_s: float | None = None,
         file_name: str = "",
         step: str | None = None,
+        calls: int = 0,
     ) -> StepRecord:
         node = step if step is not None else self.node
         record = StepRecord(
@@ -193,9 +195,11 @@ class StepRecorder:
             cost_mist=cost_mist,
             estimate_s=round(estimate_s, 3) if estimate_s is not None else None,
             file_name=file_name,
+            calls=calls,
         )
         self.records.append(record)
-        _emit({"event": "step", "record": record})
+        if kind != "call":  # calls are many (a chunk each): kept, and summed into their step
+            _emit({"event": "step", "record": record})
         return record
 
     def store_reports_cost(self) -> bool:
@@ -270,6 +274,7 @@ def recorded_node(name: str, node: Node) -> Node:
             else None
         )
         recorder.node = name
+        first_call = len(recorder.records)
         started, t0 = time.time(), time.perf_counter()
         outcome: Outcome = "ok"
         code = ""
@@ -294,10 +299,13 @@ def recorded_node(name: str, node: Node) -> Node:
                 watch.cancel()
             duration = time.perf_counter() - t0
             ctx = state.get("context") or {}
+            calls = [r for r in recorder.records[first_call:] if r["kind"] == "call"]
             recorder.add(
                 "step",
                 name,
                 step=name,
+                calls=len(calls),
+                nbytes=sum(r["bytes"] for r in calls),
                 started_at=started,
                 duration_s=duration,
                 outcome=outcome,

@@ -78,7 +78,8 @@ async def test_a_mix_of_journeys_gives_insights_recomputable_from_the_records(
         assert {"upload", "register", "verify_submit", "verify_monitor"} <= {
             e.name for e in steps if e.kind == "step"
         }
-        assert any(e.kind == "call" and e.name == "storage.put_blob" and e.bytes for e in steps)
+        upload = next(e for e in steps if e.name == "upload")
+        assert upload.calls >= 2 and upload.bytes > 1_000_000  # chunks + manifest
         await _say(assistant, listed, "yes")  # the listing
         assert (await assistant.state(listed)).context.get("listing_id")
         wrong = await assistant.new_thread("ana")
@@ -92,6 +93,14 @@ async def test_a_mix_of_journeys_gives_insights_recomputable_from_the_records(
         records = await assistant.step_records("ana")
         said = await _say(assistant, full, "where do my uploads fail?")
     assert {r["thread_id"] for r in records} == {listed, wrong, full}
+    # each call is a record of its own, summed into its step
+    uploaded = next(r for r in records if r["name"] == "upload" and r["outcome"] == "ok")
+    puts = [
+        r
+        for r in records
+        if r["name"] == "storage.put_blob" and r["thread_id"] == listed and r["step"] == "upload"
+    ]
+    assert uploaded["calls"] == len(puts) and uploaded["bytes"] == sum(r["bytes"] for r in puts)
 
     report = compute_insights(records, scope="ana")
     failures = {(f["step"], f["code"]): f["count"] for f in report["failures"]}
