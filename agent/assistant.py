@@ -367,7 +367,8 @@ class Assistant:
         await self.store.adelete(OWNERS_NAMESPACE, thread_id)
         await self.store.adelete(DIALOGUE_NAMESPACE, thread_id)
         await self.flush_step_events()
-        for item in await self.store.asearch((*STEPS_NAMESPACE, user_id, thread_id), limit=100_000):
+        steps = (*STEPS_NAMESPACE, user_label(user_id), thread_id)
+        for item in await self.store.asearch(steps, limit=100_000):
             await self.store.adelete(item.namespace, item.key)
         checkpointer = self.graph.checkpointer
         if isinstance(checkpointer, BaseCheckpointSaver):
@@ -937,7 +938,6 @@ class Assistant:
             thread_id=thread_id,
             user_id=str(values.get("user_id") or given.get("user_id") or self.settings.user),
             workflow_id=str(values.get("workflow_id") or given.get("workflow_id") or thread_id),
-            slow_factor=self.services.config.slow_step_factor,
             tracer=self.tracer,
         )
 
@@ -1039,7 +1039,10 @@ class Assistant:
         user = None if platform else (user_id or self.settings.user)
         records = await self.step_records(user)
         return compute_insights(
-            records, scope=user or "platform", slow_factor=self.settings.slow_step_factor
+            records,
+            scope=user or "platform",
+            slow_factor=self.settings.deadline_factor,
+            slow_min_s=self.settings.deadline_min_s,
         )
 
     # -- state -------------------------------------------------------------------

@@ -22,7 +22,10 @@ async def read_insights(settings: Settings, *, user: str | None) -> Insights:
     async with open_persistence(settings) as persistence:
         records = await load_records(persistence.store, user)
     return compute_insights(
-        records, scope=user or "platform", slow_factor=settings.slow_step_factor
+        records,
+        scope=user or "platform",
+        slow_factor=settings.deadline_factor,
+        slow_min_s=settings.deadline_min_s,
     )
 
 

@@ -728,8 +728,9 @@ def render_insights(report: Mapping[str, Any]) -> str:
     if slow_runs:
         r = slow_runs[-1]
         lines.append(
-            f"Slow: {len(slow_runs)} run(s) took over {report.get('slow_factor')}× their "
-            f"estimate, the last {step_name(r['step'])}"
+            f"Slow: {len(slow_runs)} run(s) ran past their deadline ({report.get('slow_factor')}× "
+            f"the estimate, at least {_secs(report.get('slow_min_s'))}), the last "
+            f"{step_name(r['step'])}"
             + (f" of {r['file_name']}" if r.get("file_name") else "")
             + f" ({_secs(r['duration_s'])} vs {_secs(r['estimate_s'])})."
         )
@@ -739,13 +740,6 @@ def render_insights(report: Mapping[str, Any]) -> str:
 def _insights(data: Mapping[str, object], expertise: str) -> str:
     report = data.get("report")
     return render_insights(report if isinstance(report, Mapping) else {})
-
-
-def _step_slow(data: Mapping[str, object], expertise: str) -> str:
-    return (
-        f"The {step_name(data.get('step'))} is taking longer than expected "
-        f"(estimate {_secs(data.get('estimate_s'))}); it goes on. Ctrl-C stops it safely."
-    )
 
 
 def _pending(data: Mapping[str, object], expertise: str) -> str:
@@ -770,7 +764,6 @@ def _pending(data: Mapping[str, object], expertise: str) -> str:
 _SPECIAL = {
     "pending_operations": _pending,
     "insights": _insights,
-    "step_slow": _step_slow,
     "journey_abandoned": _abandoned,
     "what_exists": _what_exists,
     "cleanup_gate": _cleanup_gate,

@@ -138,9 +138,6 @@ class Settings(BaseSettings):
     step_events: bool = Field(
         default=True, description="Record each journey step and external call (insights)."
     )
-    slow_step_factor: float = Field(
-        default=2.0, gt=1.0, description="A step past its estimate times this is flagged slow."
-    )
     otel_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SATYA_OTEL_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),

@@ -86,7 +86,6 @@ def flow_config(settings: Settings) -> FlowConfig:
         auto_cap_mist=int(settings.auto_cap_sui * 10**9),
         result_max_age_s=settings.result_max_age_s,
         verify_foreground_s=settings.verify_foreground_s,
-        slow_step_factor=settings.slow_step_factor,
     )
 
 

@@ -10,7 +10,7 @@ per phase, and the steps that ran past their estimate times the slow factor.
 Example::
 
     records = await load_records(store, "ana")
-    report = compute_insights(records, slow_factor=2.0)
+    report = compute_insights(records, slow_factor=3.0, slow_min_s=30.0)
     report["slowest"][0]   # {"step": "verify_monitor", "median_s": …, "p95_s": …}
 """
 
@@ -30,6 +30,7 @@ from flows.events import say
 from flows.services import Services
 from flows.state import JourneyState
 from flows.step_events import StepRecord
+from flows.users import user_label
 
 STEPS_NAMESPACE = ("steps",)
 UPLOAD_STEPS = ("upload", "bulk_upload", "bulk_retry")
@@ -85,6 +86,7 @@ class Insights(TypedDict):
     money: list[Money]
     slow_runs: list[SlowRun]
     slow_factor: float
+    slow_min_s: float
 
 
 async def save_records(store: BaseStore, records: Sequence[StepRecord]) -> None:
@@ -93,7 +95,7 @@ async def save_records(store: BaseStore, records: Sequence[StepRecord]) -> None:
     await store.abatch(
         [
             PutOp(
-                (*STEPS_NAMESPACE, r["user_id"], r["thread_id"]),
+                (*STEPS_NAMESPACE, user_label(r["user_id"]), r["thread_id"]),
                 f"{int(r['started_at'] * 1e6):017d}-{tag}-{r['seq']:05d}",
                 dict(r),
                 index=False,
@@ -105,7 +107,7 @@ async def save_records(store: BaseStore, records: Sequence[StepRecord]) -> None:
 
 async def load_records(store: BaseStore, user_id: str | None) -> list[StepRecord]:
     """One user's records, or every user's (``None``), oldest first."""
-    prefix = STEPS_NAMESPACE if user_id is None else (*STEPS_NAMESPACE, user_id)
+    prefix = STEPS_NAMESPACE if user_id is None else (*STEPS_NAMESPACE, user_label(user_id))
     items = await store.asearch(prefix, limit=_MAX_RECORDS)
     records: list[StepRecord] = [item.value for item in items]  # type: ignore[misc]
     records.sort(key=lambda r: (r["started_at"], r["seq"]))
@@ -127,9 +129,15 @@ def _steps(records: Iterable[StepRecord]) -> list[StepRecord]:
 
 
 def compute_insights(
-    records: Sequence[StepRecord], *, scope: str = "platform", slow_factor: float = 2.0
+    records: Sequence[StepRecord],
+    *,
+    scope: str = "platform",
+    slow_factor: float = 3.0,
+    slow_min_s: float = 30.0,
 ) -> Insights:
-    """Every figure of the insights report, from the records alone."""
+    """Every figure of the insights report, from the records alone. A run is slow past
+    ``max(slow_min_s, slow_factor * estimate)``: the deadline after which the user is told
+    while it runs (``flows.deadlines``)."""
     ended = _steps(records)
     by_phase: dict[str, Counter[str]] = defaultdict(Counter)
     for r in ended:
@@ -162,7 +170,7 @@ def compute_insights(
         estimate = r["estimate_s"]
         if estimate:
             estimates[r["name"]].append(estimate)
-            if r["duration_s"] > estimate * slow_factor:
+            if r["duration_s"] > max(slow_min_s, estimate * slow_factor):
                 slow_runs.append(
                     SlowRun(
                         step=r["name"],
@@ -209,6 +217,7 @@ def compute_insights(
         money=[Money(phase=p, frost=v[0], mist=v[1]) for p, v in sorted(money_by.items())],
         slow_runs=slow_runs[-10:],
         slow_factor=slow_factor,
+        slow_min_s=slow_min_s,
     )
 
 
@@ -235,8 +244,9 @@ async def insights(state: JourneyState, runtime: Runtime[Services]) -> dict[str,
     store: Any = runtime.store
     user = state["user_id"]
     records = await load_records(store, user) if store is not None else []
+    cfg = runtime.context.config
     report = compute_insights(
-        records, scope=user, slow_factor=runtime.context.config.slow_step_factor
+        records, scope=user, slow_factor=cfg.deadline_factor, slow_min_s=cfg.deadline_min_s
     )
     say(
         runtime,

@@ -42,7 +42,6 @@ class FlowConfig:
     verify_foreground_s: float = 10.0
     assumed_upload_bytes_per_s: float = 50e6
     assumed_verify_bytes_per_s: float = 200e6
-    slow_step_factor: float = 2.0  # a step past its estimate times this is flagged slow
 
     @property
     def journal_dir(self) -> Path:

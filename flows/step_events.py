@@ -144,13 +144,11 @@ class StepRecorder:
         thread_id: str,
         user_id: str,
         workflow_id: str,
-        slow_factor: float = 2.0,
         tracer: Tracer | None = None,
     ) -> None:
         self.thread_id = thread_id
         self.user_id = user_id
         self.workflow_id = workflow_id
-        self.slow_factor = slow_factor
         self.tracer = tracer
         self.records: list[StepRecord] = []
         self.node = ""  # the node running now (calls are attributed to it)
@@ -266,13 +264,6 @@ def recorded_node(name: str, node: Node) -> Node:
         estimate = _estimate(name, state)
         attempt = _attempt(name, state)
         span = recorder.tracer.node(name, recorder) if recorder.tracer else None
-        watch = (
-            asyncio.get_running_loop().call_later(
-                estimate * recorder.slow_factor, _slow, name, estimate, recorder
-            )
-            if estimate
-            else None
-        )
         recorder.node = name
         first_call = len(recorder.records)
         started, t0 = time.time(), time.perf_counter()
@@ -295,8 +286,6 @@ def recorded_node(name: str, node: Node) -> Node:
             outcome, code = "failed", "internal_error"
             raise
         finally:
-            if watch is not None:
-                watch.cancel()
             duration = time.perf_counter() - t0
             ctx = state.get("context") or {}
             calls = [r for r in recorder.records[first_call:] if r["kind"] == "call"]
@@ -321,22 +310,6 @@ def recorded_node(name: str, node: Node) -> Node:
                 span.end_node(outcome, code)
 
     return run
-
-
-def _slow(name: str, estimate: float, recorder: StepRecorder) -> None:
-    """A step still running past its estimate times the factor: say so while it runs."""
-    del recorder
-    from flows.events import ReplyEvent
-
-    _emit(
-        dict(
-            ReplyEvent(
-                event="reply",
-                kind="step_slow",
-                data={"step": name, "estimate_s": round(estimate, 1)},
-            )
-        )
-    )
 
 
 async def record_file(runtime: Runtime[Services], work: Awaitable[Any], file_name: str) -> Any:

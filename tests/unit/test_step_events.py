@@ -19,6 +19,7 @@ from agent.journey_faults import SlowVerifier
 from agent.journey_files import make_model_file
 from agent.wiring import build_services
 from flows.insights import compute_insights, percentile
+from flows.step_events import StepRecord
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
 
 
@@ -175,3 +176,22 @@ async def test_one_journey_makes_a_tree_of_spans(home: Path) -> None:
     assert "satya.call enclave.result" in tree["satya.step verify_monitor"]
     call = next(s for s in spans if s.name == "satya.call ledger.upload_model")
     assert call.attributes is not None and call.attributes["satya.outcome"] == "ok"
+
+
+def _record(name: str, duration_s: float, estimate_s: float | None, n: int) -> StepRecord:
+    return StepRecord(
+        kind="step", name=name, step=name, phase="upload", thread_id="t", workflow_id=f"w{n}",
+        user_id="ana", seq=n, started_at=1000.0 + n, duration_s=duration_s, outcome="ok",
+        error_code="", attempt=1, bytes=0, cost_frost=0, cost_mist=0, estimate_s=estimate_s,
+        file_name=f"m{n}.onnx", calls=0,
+    )  # fmt: skip
+
+
+def test_slow_runs_are_those_past_the_deadline_of_their_estimate() -> None:
+    runs = [_record("upload", d, 10.0, n) for n, d in enumerate([8.0, 12.0, 31.0, 45.0])]
+    report = compute_insights(runs, slow_factor=3.0, slow_min_s=40.0)
+    # deadline max(40, 3 x 10) = 40 s: only the 45 s run
+    assert [r["duration_s"] for r in report["slow_runs"]] == [45.0]
+    upload = report["slowest"][0]
+    assert upload["median_s"] == 21.5 and upload["p95_s"] == 45.0
+    assert upload["estimate_median_s"] == 10.0 and upload["ratio_to_estimate"] == 2.15
