@@ -57,6 +57,7 @@ from agent.understanding.entities import mentions_last_price
 from flows.graph import build_graph
 from flows.insights import STEPS_NAMESPACE, Insights, compute_insights, load_records, save_records
 from flows.intents import SYSTEM_KINDS, Intent, intent
+from flows.notices import Notice, discard, post, take_inbox
 from flows.onboarding import PROFILE_KEY, profile_namespace
 from flows.services import Services
 from flows.state import JourneyState, WorkflowStatus, progress
@@ -191,13 +192,17 @@ class NotificationStream:
     """Events that happen outside a user's turn, from the moment it is created.
 
     An async iterator (``async for note in stream``); ``drain()`` takes what is
-    queued without waiting; ``close()`` stops it.
+    queued without waiting; ``close()`` stops it. A stream made for a user
+    (``notifications(user_id=…)``) counts as that user being there: their marketplace
+    notices (a sale) are delivered to it at once instead of on their next turn.
     """
 
-    def __init__(self, owner: Assistant) -> None:
+    def __init__(self, owner: Assistant, user_id: str | None = None) -> None:
         self._owner = owner
         self._queue: asyncio.Queue[Notification] = asyncio.Queue()
         owner._subscribers.add(self._queue)
+        if user_id:
+            owner._listeners[self._queue] = user_id
 
     def __aiter__(self) -> NotificationStream:
         return self
@@ -223,6 +228,7 @@ class NotificationStream:
 
     def close(self) -> None:
         self._owner._subscribers.discard(self._queue)
+        self._owner._listeners.pop(self._queue, None)
 
 
 @dataclass(slots=True)
@@ -280,6 +286,7 @@ class Assistant:
         self.store = store
         self.monitor: VerificationMonitor | None = None
         self._subscribers: set[asyncio.Queue[Notification]] = set()
+        self._listeners: dict[asyncio.Queue[Notification], str] = {}  # stream -> its user
         self._locks: dict[str, asyncio.Lock] = {}
         self._saving: set[asyncio.Task[None]] = set()
 
@@ -486,6 +493,8 @@ class Assistant:
         if user is None:
             yield _NOT_YOURS
             return
+        for note in await self._inbox(user):  # what happened while they were away
+            yield note
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
         values: dict[str, Any] = dict(snap.values or {})
@@ -727,15 +736,57 @@ class Assistant:
 
     # -- background work ---------------------------------------------------------
 
-    def notifications(self) -> NotificationStream:
-        """Events produced outside a user's turn (verification progress and completion)."""
-        return NotificationStream(self)
+    def notifications(self, user_id: str | None = None) -> NotificationStream:
+        """Events produced outside a user's turn (verification progress and completion,
+        a sale of a user's model); with ``user_id``, that user is there to be told."""
+        return NotificationStream(self, user_id)
 
-    def publish(self, thread_id: str, event: Event) -> None:
+    def publish(self, thread_id: str, event: Event, *, user_id: str = "") -> None:
         """Hand an event of background work to every notification stream."""
-        note = Notification(thread_id, event)
+        note = Notification(thread_id, event, user_id)
         for queue in tuple(self._subscribers):
             queue.put_nowait(note)
+
+    def listening(self, user_id: str) -> bool:
+        """Whether a notification stream made for ``user_id`` is open."""
+        return user_id in self._listeners.values()
+
+    async def _notice(self, notice: Notice) -> None:
+        """A marketplace notice made during a run: to the author now if they are there
+        (then it leaves their inbox), else it waits for their next turn."""
+        kind, data = notice["kind"], notice["data"]
+        event = TextEvent(render(kind, data, "intermediate"), kind, dict(data))
+        self.publish(notice["thread_id"], event, user_id=notice["user_id"])
+        if self.listening(notice["user_id"]):
+            await discard(self.store, notice)
+
+    async def _inbox(self, user: str) -> list[TextEvent]:
+        """Notices that waited for the user's return, as replies."""
+        out: list[TextEvent] = []
+        for notice in await take_inbox(self.store, user):
+            data = {**notice["data"], "thread_id": notice["thread_id"]}
+            out.append(
+                TextEvent(render(notice["kind"], data, "intermediate"), notice["kind"], data)
+            )
+        return out
+
+    async def _away(self, thread_id: str, user_id: str) -> None:
+        """A background verification ended with nobody there: keep a notice for them."""
+        if self.listening(user_id):
+            return
+        view = await self.state(thread_id)
+        ctx = view.context
+        passed = bool(ctx.get("verification_id"))
+        await post(
+            self.store,
+            kind="verification_ended_passed" if passed else "verification_ended_failed",
+            user_id=user_id,
+            thread_id=thread_id,
+            data={
+                "file_name": str(ctx.get("file_name") or "your model"),
+                "quality_score": ctx.get("quality_score", ""),
+            },
+        )
 
     async def wait_idle(self, thread_id: str, timeout_s: float = 60.0) -> bool:
         """Wait until no background work is pending for the thread; False on timeout."""
@@ -769,6 +820,7 @@ class Assistant:
                 await self._follow_verification(thread_id, user_id)
             else:
                 await self.store.adelete(VERIFYING_NAMESPACE, thread_id)
+                await self._away(thread_id, user_id)
 
     def _lock_for(self, thread_id: str) -> asyncio.Lock:
         lock = self._locks.get(thread_id)
@@ -844,6 +896,9 @@ class Assistant:
             )
             async for stream_mode, chunk in stream:
                 if stream_mode == "custom":
+                    if isinstance(chunk, dict) and chunk.get("event") == "notice":
+                        await self._notice(chunk["notice"])
+                        continue
                     event = self._custom_event(chunk, expertise)
                     if event is not None:
                         yield event
@@ -994,7 +1049,8 @@ class Assistant:
     async def pending(self, user_id: str | None = None) -> list[PendingOperation]:
         """Every unfinished operation of the user, in all their conversations, with how
         to continue each (uploads, verifications, bulk files one by one, gates)."""
-        return await pending_operations(self, user_id or self.settings.user)
+        views = [await self.state(t) for t in await self.threads(user_id or self.settings.user)]
+        return await pending_operations(views, self.services.verifier)
 
     async def _pending_elsewhere(self, user: str, current: str, expertise: str) -> TextEvent:
         ops = await self.pending(user)

@@ -517,11 +517,16 @@ class Chat:
         notifications = getattr(self.assistant, "notifications", None)
         if notifications is None:
             return
-        stream = self._notes = notifications()
+        stream = self._notes = notifications(user_id=self.user)
         try:
             async for note in stream:
                 self._showing = True
                 event = note.event
+                if note.user_id == self.user and isinstance(event, TextEvent):
+                    # a marketplace event for this user (a sale), whatever the conversation
+                    self.out.event(event)
+                    self._showing = False
+                    continue
                 if note.thread_id != self.thread:
                     if isinstance(event, TextEvent) and event.kind == "verification_passed":
                         self.out.info(

@@ -6,20 +6,40 @@ conversation it belongs to and the words (or command) that move it on.
 
 Example::
 
-    for op in await pending_operations(assistant, "ana"):
+    views = [await assistant.state(t) for t in await assistant.threads("ana")]
+    for op in await pending_operations(views, assistant.services.verifier):
         print(op.thread_id, op.what, "->", op.how)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flows.failures import retry_rule
 from integrations.errors import SatyaError
+from integrations.tee.port import Verifier
 
-if TYPE_CHECKING:
-    from agent.assistant import Assistant, ThreadView
+
+class ThreadLike(Protocol):
+    """What is read of a conversation (``agent.assistant.ThreadView``)."""
+
+    @property
+    def thread_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def context(self) -> dict[str, object]: ...
+    @property
+    def error(self) -> dict[str, object] | None: ...
+    @property
+    def gate(self) -> dict[str, object] | None: ...
+    @property
+    def next_nodes(self) -> tuple[str, ...]: ...
+    @property
+    def values(self) -> dict[str, object]: ...
+
 
 _GATE_WORDS = {
     "upload": "the upload question",
@@ -57,13 +77,14 @@ class PendingOperation:
         }
 
 
-async def pending_operations(assistant: Assistant, user_id: str) -> list[PendingOperation]:
-    """Every pending operation of ``user_id``, conversation by conversation (newest first)."""
+async def pending_operations(
+    views: Sequence[ThreadLike], verifier: Verifier
+) -> list[PendingOperation]:
+    """Every pending operation in these conversations of one user, in their order."""
     out: list[PendingOperation] = []
-    for thread_id in await assistant.threads(user_id):
-        view = await assistant.state(thread_id)
+    for view in views:
         if view.values:
-            out += await _of_thread(assistant, view)
+            out += await _of_thread(verifier, view)
     return out
 
 
@@ -71,17 +92,17 @@ def _go_on(thread_id: str, words: str) -> str:
     return f"say '{words}' in conversation {thread_id} (satya chat --thread {thread_id})"
 
 
-async def _job(assistant: Assistant, job_id: str) -> tuple[float | None, float | None]:
+async def _job(verifier: Verifier, job_id: str) -> tuple[float | None, float | None]:
     try:
-        st = await assistant.services.verifier.status(job_id)
+        st = await verifier.status(job_id)
     except SatyaError:
         return None, None
     return st.fraction, st.eta_s
 
 
-async def _of_thread(assistant: Assistant, view: ThreadView) -> list[PendingOperation]:
+async def _of_thread(verifier: Verifier, view: ThreadLike) -> list[PendingOperation]:
     tid = view.thread_id
-    ctx: dict[str, Any] = view.context
+    ctx: dict[str, Any] = dict(view.context)
     name = str(ctx.get("file_name") or "")
     ops: list[PendingOperation] = []
     bulk = [f for f in ctx.get("bulk") or [] if isinstance(f, dict)]
@@ -108,10 +129,10 @@ async def _of_thread(assistant: Assistant, view: ThreadView) -> list[PendingOper
             )
         )
     if bulk:
-        ops += await _bulk(assistant, tid, bulk)
+        ops += await _bulk(verifier, tid, bulk)
         return ops
     if ctx.get("job_id") and not ctx.get("verification_id") and view.status == "verifying":
-        fraction, eta = await _job(assistant, str(ctx["job_id"]))
+        fraction, eta = await _job(verifier, str(ctx["job_id"]))
         ops.append(
             PendingOperation(
                 tid,
@@ -148,7 +169,7 @@ async def _of_thread(assistant: Assistant, view: ThreadView) -> list[PendingOper
 
 
 async def _bulk(
-    assistant: Assistant, tid: str, files: list[dict[str, Any]]
+    verifier: Verifier, tid: str, files: list[dict[str, Any]]
 ) -> list[PendingOperation]:
     """One line per file of a bulk upload that is not finished."""
     ops: list[PendingOperation] = []
@@ -156,7 +177,7 @@ async def _bulk(
         name = str(f.get("file_name") or "")
         status = f.get("status")
         if status == "verifying" and f.get("job_id"):
-            fraction, eta = await _job(assistant, str(f["job_id"]))
+            fraction, eta = await _job(verifier, str(f["job_id"]))
             ops.append(
                 PendingOperation(
                     tid,

@@ -25,6 +25,7 @@ from flows.intents import intent as intent_of
 from flows.listing import apply_edits, read_inspection, say_terms_fixed, terms_on_chain
 from flows.market.analysis import suggest_price
 from flows.market.listing_text import draft_listing
+from flows.notices import current_thread, remember_author
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
 from flows.state import (
@@ -399,6 +400,13 @@ async def bulk_list(state: JourneyState, runtime: Runtime[Services]) -> dict[str
         f |= BulkFile(listing_id=receipt.created[0], listing_digest=receipt.digest)
         files[i] = f
         new_ids.append(receipt.created[0])
+        await remember_author(
+            runtime.store,
+            receipt.created[0],
+            user_id=state["user_id"],
+            thread_id=current_thread(state["workflow_id"]),
+            title=f.get("title", ""),
+        )
         say(runtime, "bulk_file_listed", **f)
     if new_ids:
         profile = await load_profile(runtime, state["user_id"]) or {}

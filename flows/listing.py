@@ -29,6 +29,7 @@ from flows.gates import ask, decide
 from flows.intents import Intent
 from flows.market.analysis import suggest_price
 from flows.market.listing_text import MAX_TAGS, MAX_TITLE, draft_listing, normalize_tag
+from flows.notices import current_thread, remember_author
 from flows.onboarding import load_profile, save_profile
 from flows.publication import on_chain
 from flows.services import Services
@@ -422,6 +423,13 @@ async def list_model(
     except SatyaError as error:
         return Command(goto="recovery", update=failure_update(state, "list_model", error))
     listing_id = receipt.created[0]
+    await remember_author(
+        runtime.store,
+        listing_id,
+        user_id=state["user_id"],
+        thread_id=current_thread(state["workflow_id"]),
+        title=ctx.get("title", ""),
+    )
     profile = await load_profile(runtime, state["user_id"]) or {}
     listed = list(profile.get("listings", []))
     if listing_id not in listed:

@@ -11,6 +11,7 @@ from langgraph.types import Command
 
 from flows.events import report_progress, say
 from flows.gates import ask, decide
+from flows.notices import notify_sale
 from flows.services import Services
 from flows.state import END, JourneyState, Phase, WorkflowStatus
 from integrations.chain.port import PLATFORM_FEE_BPS, ChainObject
@@ -135,6 +136,15 @@ async def purchase_execute(
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return Command(goto=END, update={"status": WorkflowStatus.FAILED})
+    if not receipt.replayed:  # the author hears of a sale once
+        await notify_sale(
+            runtime.store,
+            ctx["purchase_listing_id"],
+            buyer=state["user_id"],
+            price_mist=ctx.get("purchase_price_mist", 0),
+            fee_mist=ctx.get("purchase_fee_mist", 0),
+            purchase_id=receipt.created[0],
+        )
     say(
         runtime,
         "purchased",
