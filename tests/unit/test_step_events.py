@@ -70,7 +70,7 @@ async def test_a_mix_of_journeys_gives_insights_recomputable_from_the_records(
     home: Path,
 ) -> None:
     settings = _settings(home)
-    async with _open(settings, slow_verify_s=0.4) as assistant:
+    async with _open(settings, slow_verify_s=1.5) as assistant:
         listed = await assistant.new_thread("ana")
         await _say(assistant, listed, "upload ./good.safetensors")
         events = await _say(assistant, listed, "yes")
@@ -114,7 +114,7 @@ async def test_a_mix_of_journeys_gives_insights_recomputable_from_the_records(
         for r in records
         if r["kind"] == "step" and r["name"] == "verify_monitor" and r["outcome"] == "ok"
     ]
-    assert runs and min(runs) > 0.2  # the enclave takes 0.4 s from the submission
+    assert runs and min(runs) > 1.0  # the enclave takes 1.5 s from the submission
     assert slowest["median_s"] == round(statistics.median(runs), 4)
     assert slowest["p95_s"] == round(percentile(runs, 0.95), 4)
     rates = {p["phase"]: p for p in report["phases"]}
@@ -122,7 +122,7 @@ async def test_a_mix_of_journeys_gives_insights_recomputable_from_the_records(
     assert rates["upload"]["failed"] == 1 and rates["upload"]["ok"] >= 2  # upload + register
     assert rates["marketplace_listing"]["success_rate"] == 1.0
     u2l = report["upload_to_listing"]
-    assert u2l["count"] == 1 and u2l["median_s"] is not None and float(u2l["median_s"]) > 0.3
+    assert u2l["count"] == 1 and u2l["median_s"] is not None and float(u2l["median_s"]) > 1.0
     spent = {m["phase"]: m for m in report["money"]}
     # the local store reports no cost per blob: a finished upload counts its plan's cost
     paid = [r["cost_frost"] for r in records if r["phase"] == "upload" and r["cost_frost"]]
