@@ -29,7 +29,7 @@ from langgraph.store.base import BaseStore, PutOp
 from flows.events import say
 from flows.services import Services
 from flows.state import JourneyState
-from flows.step_events import StepRecord
+from flows.step_events import GATE_NODES, StepRecord
 from flows.users import user_label
 
 STEPS_NAMESPACE = ("steps",)
@@ -164,7 +164,7 @@ def compute_insights(
     estimates: dict[str, list[float]] = defaultdict(list)
     slow_runs: list[SlowRun] = []
     for r in ended:
-        if r["kind"] != "step" or r["step"] in ("upload_gate", "listing_gate"):
+        if r["kind"] != "step" or r["step"] in GATE_NODES:  # their time is the user's
             continue
         durations[r["name"]].append(r["duration_s"])
         estimate = r["estimate_s"]
