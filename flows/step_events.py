@@ -43,7 +43,7 @@ from integrations.chain.port import (
 )
 from integrations.chain.wrapper import LedgerWrapper
 from integrations.errors import SatyaError
-from integrations.storage.port import BlobData, BlobStore, StoredBlob
+from integrations.storage.port import BlobData, BlobStore, DeletableBlobStore, StoredBlob
 from integrations.tee.port import (
     EnclaveInfo,
     JobStatus,
@@ -437,6 +437,19 @@ class RecordingStore:
         await self.inner.aclose()
 
 
+class RecordingDeletableStore(RecordingStore):
+    """A ``DeletableBlobStore`` that records each call (the wrapped store deletes)."""
+
+    def __init__(self, inner: DeletableBlobStore, recorder: StepRecorder) -> None:
+        super().__init__(inner, recorder)
+        self.deletable = inner
+
+    async def delete_blob(self, blob_id: str) -> bool:
+        return await _call(
+            self.recorder, "storage.delete_blob", self.deletable.delete_blob(blob_id)
+        )
+
+
 class RecordingVerifier:
     """A ``Verifier`` that records each call to the enclave."""
 
@@ -573,9 +586,13 @@ class RecordingLedger(LedgerWrapper):
 
 def recording_services(services: Services, recorder: StepRecorder) -> Services:
     """A copy of ``services`` for one run whose adapters record into ``recorder``."""
+    storage = services.storage
     return dataclasses.replace(
         services,
-        storage=RecordingStore(services.storage, recorder),
+        # a capability the flows look for (deleting blobs) stays visible through the wrapper
+        storage=RecordingDeletableStore(storage, recorder)
+        if isinstance(storage, DeletableBlobStore)
+        else RecordingStore(storage, recorder),
         ledger=RecordingLedger(services.ledger, recorder),
         verifier=RecordingVerifier(services.verifier, recorder),
         extras={**services.extras, RECORDER: recorder},
