@@ -45,7 +45,12 @@ from integrations.storage.retry import RetryNotice
 from integrations.tee.attestation import verify_result
 from integrations.tee.port import JobStatus, VerificationRequest
 from integrations.tee.quality import PASS_SCORE
-from integrations.tee.schemas import security_assessment
+from integrations.tee.schemas import (
+    NOT_MEASURED,
+    ZERO_IN_SATYA,
+    security_assessment,
+    shown_figures,
+)
 
 T = TypeVar("T")
 
@@ -59,6 +64,7 @@ class Recorded:
     security_assessment: str
     enclave_key: str
     data: dict[str, object]
+    figures: str = ""  # the signed figures in words, "not measured" where none was signed
 
 
 def chunks_text(p: TransferProgress, concurrency: int) -> str:
@@ -313,4 +319,27 @@ async def record_verification(
         security_assessment=security_assessment(signed),
         enclave_key=signed.public_key[:16],
         data=dict(signed.data),
+        figures=figures_text(shown_figures(signed)),
     )
+
+
+def figures_text(shown: dict[str, str]) -> str:
+    """'parameter count 506212, …; not measured: precision, recall': the signed figures as a
+    user reads them (Satya's schema signs 0 for a figure it did not measure: said so)."""
+
+    def word(name: str) -> str:
+        return name.rsplit(".", 1)[-1].replace("_", " ")
+
+    measured = [
+        f"{word(n)} {v}" for n, v in shown.items() if v not in (NOT_MEASURED, ZERO_IN_SATYA)
+    ]
+    absent = [word(n) for n, v in shown.items() if v == NOT_MEASURED]
+    zero = [word(n) for n, v in shown.items() if v == ZERO_IN_SATYA]
+    parts = [", ".join(measured) or "none"]
+    if absent:
+        parts.append("not measured: " + ", ".join(absent))
+    if zero:
+        parts.append(
+            "signed as 0 (Satya's schema cannot tell 0 from not measured): " + ", ".join(zero)
+        )
+    return "; ".join(parts)

@@ -145,6 +145,7 @@ async def verify_monitor(
         quality_score=recorded.quality_score,
         security=recorded.security_assessment,
         enclave_key=recorded.enclave_key,
+        figures=recorded.figures,
         expertise=state["expertise"],
         data=recorded.data,
     )

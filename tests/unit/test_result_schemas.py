@@ -249,3 +249,19 @@ async def test_the_nautilus_verifier_takes_a_satya_schema_enclave_over_http(tmp_
         now_ms=signed.timestamp_ms,
     )
     assert verified.quality_score == signed.data["quality_score"]
+
+
+def test_the_user_reads_each_figure_as_measured_not_measured_or_a_zero_that_cannot_tell() -> None:
+    from flows.publication import figures_text
+
+    text = figures_text(
+        {
+            "accuracy_metrics.precision": "0.91",
+            "accuracy_metrics.recall": NOT_MEASURED,
+            "performance_metrics.inference_time_ms": ZERO_IN_SATYA,
+        }
+    )
+    assert text == (
+        "precision 0.91; not measured: recall; signed as 0 (Satya's schema cannot tell 0 "
+        "from not measured): inference time ms"
+    )
