@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from agent.events import (
     ErrorEvent,
     Event,
     GateEvent,
+    NodeEvent,
     Notification,
     PauseEvent,
     PhaseEvent,
@@ -450,6 +452,7 @@ class Assistant:
         user_id: str | None = None,
         mode: Literal["supervised", "auto", "debug"] | None = None,
         checkpoint_id: str | None = None,
+        steps: bool = False,
     ) -> AsyncIterator[Event]:
         """Handle one user message and yield what happens, as typed events.
 
@@ -458,6 +461,7 @@ class Assistant:
         ``checkpoint_id`` first takes the journey back to that earlier question (a fork, as
         LangGraph's API allows a run to name a checkpoint); the message then answers it.
         Only a question with no payment, upload or transaction after it can be named.
+        ``steps`` adds a ``NodeEvent`` as each journey step finishes.
         """
         async with self._lock_for(thread_id):
             if checkpoint_id is not None:
@@ -469,7 +473,7 @@ class Assistant:
                     yield event
                 if any(getattr(e, "kind", "") == "undo_refused" for e in back):
                     return
-            async for event in self._send(thread_id, text, user_id=user_id, mode=mode):
+            async for event in self._send(thread_id, text, user_id=user_id, mode=mode, steps=steps):
                 yield event
 
     async def _go_back(self, thread_id: str, checkpoint_id: str) -> AsyncIterator[Event]:
@@ -488,6 +492,7 @@ class Assistant:
         *,
         user_id: str | None = None,
         mode: Literal["supervised", "auto", "debug"] | None = None,
+        steps: bool = False,
     ) -> AsyncIterator[Event]:
         user = await self._speaker(thread_id, user_id)
         if user is None:
@@ -510,7 +515,7 @@ class Assistant:
             yield TextEvent(render("secret_removed", {}, "intermediate"), "secret_removed")
         gate_pending = bool(snap.interrupts)
         if stopped_at(snap):
-            async for event in self._paused_turn(thread_id, text, snap, user):
+            async for event in self._paused_turn(thread_id, text, snap, user, steps=steps):
                 yield event
             return
         asked = await self.store.aget(DIALOGUE_NAMESPACE, thread_id)  # read once per turn
@@ -539,7 +544,7 @@ class Assistant:
             if mode is not None:
                 payload["mode"] = mode
         outcome = _TurnOutcome()
-        async for event in self._run(payload, cfg, values, outcome=outcome):
+        async for event in self._run(payload, cfg, values, outcome=outcome, steps=steps):
             outcome.kinds.append(getattr(event, "kind", ""))
             yield event
         await self._remember_question(thread_id, outcome.kinds, intent, offered)
@@ -593,7 +598,7 @@ class Assistant:
             yield event
 
     async def _paused_turn(
-        self, thread_id: str, text: str, snap: Any, user: str
+        self, thread_id: str, text: str, snap: Any, user: str, *, steps: bool = False
     ) -> AsyncIterator[Event]:
         """A step was stopped (Ctrl-C, a cancelled run, a lost worker, a debug breakpoint).
 
@@ -606,7 +611,7 @@ class Assistant:
         debug = values.get("mode") == "debug"
         word = text.strip().lower().strip(".!")
         if debug and word in _CONTINUE_WORDS:
-            async for event in self._run(None, cfg, values):
+            async for event in self._run(None, cfg, values, steps=steps):
                 yield event
             return
         kind = "retry" if word in _RESUME_WORDS else None
@@ -615,14 +620,16 @@ class Assistant:
             kind = (await self._interpret(text, dialogue))["kind"]
         if kind in ("retry", "approve"):
             outcome = _TurnOutcome()
-            async for event in self._run(None, cfg, values, debug_ok=debug, outcome=outcome):
+            async for event in self._run(
+                None, cfg, values, debug_ok=debug, outcome=outcome, steps=steps
+            ):
                 yield event
             if outcome.verifying:
                 await self._follow_verification(thread_id, user)
             return
         if kind == "decline":
             payload = {"intent": intent("abandon", text), "user_id": user}
-            async for event in self._run(payload, cfg, values, debug_ok=False):
+            async for event in self._run(payload, cfg, values, debug_ok=False, steps=steps):
                 yield event
             return
         step = next(iter(stopped_at(snap)), "")
@@ -855,6 +862,7 @@ class Assistant:
         *,
         debug_ok: bool = True,
         outcome: _TurnOutcome | None = None,
+        steps: bool = False,
     ) -> AsyncIterator[Event]:
         expertise = str(values.get("expertise") or "intermediate")
         phase = values.get("current_phase")
@@ -894,6 +902,7 @@ class Assistant:
                 # starts: a crash at any instant leaves a journey that resumes where it was
                 durability="sync",
             )
+            step_began = time.monotonic()
             async for stream_mode, chunk in stream:
                 if stream_mode == "custom":
                     if isinstance(chunk, dict) and chunk.get("event") == "notice":
@@ -908,6 +917,15 @@ class Assistant:
                         for item in update:
                             yield self._gate_event(item, expertise)
                         continue
+                    if steps:  # the step that just finished (the graph runs one at a time)
+                        took = time.monotonic() - step_began
+                        step_began = time.monotonic()
+                        yield NodeEvent(
+                            str(node),
+                            dict(update) if isinstance(update, dict) else {},
+                            time.time() - took,
+                            took,
+                        )
                     if not isinstance(update, dict):
                         continue
                     if "expertise" in update:

@@ -97,7 +97,30 @@ class StepEvent:
     type: Literal["step"] = "step"
 
 
-Event = TextEvent | ProgressEvent | GateEvent | PhaseEvent | ErrorEvent | PauseEvent | StepEvent
+@dataclass(frozen=True, slots=True)
+class NodeEvent:
+    """A journey step (graph node) finished: its name, what it changed and how long it took.
+
+    Only ``Assistant.send(..., steps=True)`` yields these (the HTTP API's stream modes
+    ``updates``, ``tasks``, ``debug``, ``events`` and ``checkpoints`` are made from them)."""
+
+    node: str
+    update: dict[str, object]
+    started_at: float  # Unix time
+    duration_s: float
+    type: Literal["node"] = "node"
+
+
+Event = (
+    TextEvent
+    | ProgressEvent
+    | GateEvent
+    | PhaseEvent
+    | ErrorEvent
+    | PauseEvent
+    | StepEvent
+    | NodeEvent
+)
 
 
 @dataclass(frozen=True, slots=True)

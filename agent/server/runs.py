@@ -19,6 +19,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from langgraph.types import StateSnapshot
+
 from agent.assistant import Assistant
 from agent.events import ErrorEvent, Event, GateEvent, TextEvent
 from agent.server.assistants import Mode
@@ -31,10 +33,12 @@ from agent.server.heartbeat import beat_forever, dead
 from agent.server.jsonsafe import event_payload, json_safe
 from agent.server.liveness import new_worker_name, worker_gone
 from agent.server.rundb import STALE_AFTER_S, RunDb, RunRecord
+from agent.server.streams import RunStream
 
 __all__ = ["CONVERSATION_LIMIT", "RunManager", "chat_message", "event_payload", "json_safe"]
 log = logging.getLogger("satya.server.runs")
-_ALL_MODES = ["values", "updates", "custom", "messages-tuple"]
+_ALL_MODES = ["values", "updates", "custom", "messages-tuple"]  # a background run's
+STEP_MODES = frozenset({"updates", "tasks", "checkpoints", "debug", "events"})
 
 
 class RunManager:
@@ -58,7 +62,7 @@ class RunManager:
         self.background = BackgroundRuns(assistant, self)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._final: dict[str, dict[str, Any] | None] = {}
-        self._tuples: set[str] = set()  # runs whose client asked for "messages-tuple"
+        self._streams: dict[str, RunStream] = {}  # what each live run's clients asked for
         self._loops: list[asyncio.Task[None]] = []
         self._side_tasks: set[asyncio.Task[None]] = set()
 
@@ -133,23 +137,22 @@ class RunManager:
         for earlier in await self.db.unfinished(thread_id):  # its worker may have died mid-run
             await self.settle(earlier)
         await self.db.insert(record)
-        self._open_log(record.run_id, tuples="messages-tuple" in modes)
+        self._open_log(record.run_id, thread_id, modes)
         self._tasks[record.run_id] = asyncio.create_task(
             self._drive(record, text, mode, checkpoint_id)
         )
         return record
 
-    def _open_log(self, run_id: str, *, tuples: bool) -> None:
+    def _open_log(self, run_id: str, thread_id: str, modes: list[str]) -> None:
         self.log.open(run_id)
-        if tuples:
-            self._tuples.add(run_id)
+        self._streams[run_id] = RunStream(run_id, thread_id, frozenset(modes))
 
     async def _complete(self, run_id: str, status: str) -> None:
         """Write the rest of the run's log, then its final status; forget it here."""
         try:
             await self.log.complete(run_id, status)
         finally:
-            self._tuples.discard(run_id)
+            self._streams.pop(run_id, None)
 
     async def _drive(
         self,
@@ -171,6 +174,7 @@ class RunManager:
                 user_id=record.user_id,
                 mode=mode,
                 checkpoint_id=checkpoint_id,
+                steps=bool(self._streams[run_id].modes & STEP_MODES),
             )
             async for event in turn:
                 await self.emit(run_id, record.thread_id, event)
@@ -207,24 +211,18 @@ class RunManager:
         return await self.chat.messages(thread_id)
 
     async def emit(self, run_id: str, thread_id: str, event: Event) -> None:
-        """Log one of the run's events in the shapes its stream modes show."""
+        """Log one of the run's events in the shapes its stream modes show (``streams``)."""
+        message = None
         if isinstance(event, TextEvent | GateEvent):  # a reply: one AI message
             message = chat_message("ai", event.text, f"{run_id}:{self.chat.count(run_id)}")
             self.chat.say(run_id, thread_id, message)
-            meta: dict[str, Any] = {"run_id": run_id, "thread_id": thread_id}
-            if isinstance(event, GateEvent):
-                meta.update(kind="gate", gate=event.gate)
-            else:
-                meta["kind"] = event.kind
-            if run_id in self._tuples:
-                await self.log.append(run_id, "messages", [message, meta])
-        if isinstance(event, GateEvent):
-            interrupt = {
-                "value": {"gate": event.gate, "text": event.text, "data": json_safe(event.data)},
-                "id": event.interrupt_id,
-            }
-            await self.log.append(run_id, "updates", {"__interrupt__": [interrupt]})
-        await self.log.append(run_id, "custom", event_payload(event))
+        stream = self._streams.get(run_id) or RunStream(run_id, thread_id, frozenset(_ALL_MODES))
+
+        async def snapshot() -> StateSnapshot:
+            return await self.assistant.snapshot(thread_id)
+
+        for name, data in await stream.shape(event, message, snapshot):
+            await self.log.append(run_id, name, data)
 
     async def keep_uploads(self, user: str, values: Any) -> None:
         """Restart the clock of the uploads a thread's state refers to: the journey
@@ -264,7 +262,7 @@ class RunManager:
             modes=list(_ALL_MODES),
         )
         await self.db.insert(record)
-        self._open_log(record.run_id, tuples=True)
+        self._open_log(record.run_id, thread_id, list(_ALL_MODES))
         await self.log.append(record.run_id, "metadata", {"run_id": record.run_id, "attempt": 1})
         return record.run_id
 

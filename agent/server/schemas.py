@@ -11,7 +11,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
 MultitaskStrategy = Literal["reject", "enqueue", "interrupt", "rollback"]
-StreamModeName = Literal["values", "updates", "custom", "messages-tuple"]
+StreamModeName = Literal[
+    "values",
+    "updates",
+    "custom",
+    "messages-tuple",
+    "messages",
+    "tasks",
+    "checkpoints",
+    "debug",
+    "events",
+]
 DEFAULT_MODES: tuple[StreamModeName, ...] = ("values", "updates", "custom")
 
 

@@ -11,10 +11,7 @@ from typing import Any
 
 from sse_starlette import ServerSentEvent
 
-ALWAYS = frozenset({"metadata", "error", "end"})
-# stream modes whose events carry another name: "messages-tuple" (what LangGraph chat
-# clients ask for) is served as ``messages`` events, data ``[message, metadata]``
-EVENT_OF_MODE = {"messages-tuple": "messages", "messages": "messages"}
+from agent.server.streams import event_names
 
 
 def frame(seq: int, event: str, data: Any) -> bytes:
@@ -37,7 +34,7 @@ async def sse_stream(
     events: AsyncIterator[tuple[int, str, Any]], modes: list[str], *, keepalive_s: float
 ) -> AsyncIterator[bytes]:
     """Frames for the events whose mode the client asked for, plus keep-alive comments."""
-    wanted = ALWAYS | {EVENT_OF_MODE.get(mode, mode) for mode in modes}
+    wanted = event_names(modes)
     iterator = events.__aiter__()
     pending: asyncio.Future[tuple[int, str, Any]] | None = None
     try:

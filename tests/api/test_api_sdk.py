@@ -224,3 +224,72 @@ def test_sdk_threads_update_count_and_copy(server: ServerThread, model_file: Pat
         assert await other.threads.count() == 0
 
     asyncio.run(scenario())
+
+
+def test_sdk_stream_modes_show_every_step(server: ServerThread) -> None:
+    """updates (every node), messages, tasks, checkpoints, debug and events, as LangGraph."""
+    key = server.key("sdk-modes")
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        tid = (await client.threads.create())["thread_id"]
+        modes: Any = [
+            "updates",
+            "messages",
+            "tasks",
+            "checkpoints",
+            "debug",
+            "events",
+            "custom",
+            "values",
+        ]
+        parts = [
+            p
+            async for p in client.runs.stream(
+                tid, "satya", input={"message": "market analysis"}, stream_mode=modes
+            )
+        ]
+        by: dict[str, list[Any]] = {}
+        for p in parts:
+            by.setdefault(p.event, []).append(p.data)
+        assert parts[0].event == "metadata" and parts[-1].event == "end"
+
+        updates = by["updates"]
+        assert len(updates) >= 2 and all(len(u) == 1 for u in updates)
+        nodes = [next(iter(u)) for u in updates]
+        texts = [c["text"] for c in by["custom"] if c["type"] == "text"]
+        assert texts and [m[0]["content"] for m in by["messages/complete"]] == texts
+        assert [m[0]["content"] for m in by["messages/partial"]] == texts
+        assert all(
+            m[0]["id"] in meta
+            for m, meta in zip(by["messages/complete"], by["messages/metadata"], strict=True)
+        )
+
+        tasks = by["tasks"]
+        assert [t["name"] for t in tasks[::2]] == nodes and [
+            t["name"] for t in tasks[1::2]
+        ] == nodes
+        assert all(t["duration_s"] >= 0 and t["error"] is None for t in tasks[1::2])
+        checkpoints = by["checkpoints"]
+        assert len(checkpoints) == len(nodes)
+        assert checkpoints[-1]["values"]["current_phase"] == by["values"][-1]["current_phase"]
+        assert {d["type"] for d in by["debug"]} == {"task", "task_result", "checkpoint"}
+        assert [d["step"] for d in by["debug"] if d["type"] == "task"] == list(
+            range(1, len(nodes) + 1)
+        )
+        kinds = {e["event"] for e in by["events"]}
+        assert kinds == {"on_chain_start", "on_chain_end", "on_custom_event"}
+
+        # a run that asked only for the default modes logs no step events: joining it
+        # again with every mode shows the gate-free updates as none
+        plain = await client.runs.create(tid, "satya", input={"message": "help"})
+        again = [p async for p in client.runs.join_stream(tid, plain["run_id"], last_event_id="0")]
+        assert not [p for p in again if p.event in ("tasks", "debug", "events", "checkpoints")]
+
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await client.runs.create(
+                tid, "satya", input={"message": "hi"}, stream_mode=cast(Any, "nope")
+            )
+        assert _code(caught.value) == (422, "invalid_request")
+
+    asyncio.run(scenario())

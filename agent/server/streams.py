@@ -1,0 +1,218 @@
+"""Stream modes: the one place where a run's typed events become the SSE events of each
+mode a client asked for (LangGraph's shapes). ``RunManager.emit`` logs what this returns.
+
+| mode | events (name: data) |
+|---|---|
+| ``values`` | ``values``: the thread's values when the run ends (``__interrupt__`` at a gate) |
+| ``updates`` | ``updates``: ``{node: what it changed}`` as each step finishes; ``{"__interrupt__": [...]}`` at a gate |
+| ``custom`` | ``custom``: every typed event (text, progress, phase, gate, error, pause) |
+| ``messages-tuple`` | ``messages``: ``[AI message, metadata]`` per reply |
+| ``messages`` | ``messages/metadata``, ``messages/partial``, ``messages/complete`` per reply |
+| ``tasks`` | ``tasks``: a step's start and its result |
+| ``checkpoints`` | ``checkpoints``: the thread's state after each step |
+| ``debug`` | ``debug``: ``task``, ``task_result`` and ``checkpoint`` entries with step and time |
+| ``events`` | ``events``: ``on_chain_start`` / ``on_chain_end`` per step, ``on_custom_event`` per typed event |
+
+Replies are whole sentences from templates (a language model only reads messages), so a
+reply's ``messages/partial`` is its whole text.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langgraph.types import StateSnapshot
+
+from agent.events import Event, GateEvent, NodeEvent, TextEvent
+from agent.server.jsonsafe import event_payload, json_safe
+
+MODES = (
+    "values",
+    "updates",
+    "custom",
+    "messages-tuple",
+    "messages",
+    "tasks",
+    "checkpoints",
+    "debug",
+    "events",
+)
+EVENTS_OF_MODE: dict[str, frozenset[str]] = {
+    "messages-tuple": frozenset({"messages"}),
+    "messages": frozenset({"messages/metadata", "messages/partial", "messages/complete"}),
+}
+ALWAYS = frozenset({"metadata", "error", "end"})
+_NEED_STATE = frozenset({"checkpoints", "debug"})
+Shaped = list[tuple[str, Any]]
+
+
+def event_names(modes: list[str]) -> frozenset[str]:
+    """The SSE event names the given stream modes carry (plus metadata, error and end)."""
+    names: set[str] = set(ALWAYS)
+    for mode in modes:
+        names |= EVENTS_OF_MODE.get(mode, frozenset({mode}))
+    return frozenset(names)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def checkpoint_payload(snap: StateSnapshot) -> dict[str, Any]:
+    """A state snapshot as LangGraph's ``checkpoints`` stream mode shows it."""
+    return {
+        "config": json_safe(snap.config),
+        "parent_config": json_safe(snap.parent_config) if snap.parent_config else None,
+        "values": json_safe(dict(snap.values or {})),
+        "metadata": json_safe(dict(snap.metadata or {})),
+        "next": list(snap.next),
+        "tasks": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "interrupts": [{"value": json_safe(i.value), "id": i.id} for i in t.interrupts],
+            }
+            for t in snap.tasks
+        ],
+    }
+
+
+@dataclass
+class RunStream:
+    """What one run's clients asked for, and its step count."""
+
+    run_id: str
+    thread_id: str
+    modes: frozenset[str]
+    step: int = 0
+    names: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.names = event_names(list(self.modes))
+
+    def wants(self, mode: str) -> bool:
+        return mode in self.modes
+
+    async def shape(
+        self,
+        event: Event,
+        message: dict[str, Any] | None,
+        snapshot: Callable[[], Awaitable[StateSnapshot]],
+    ) -> Shaped:
+        """The (event name, data) pairs to log for ``event``; ``message`` is the AI chat
+        message of a reply."""
+        out: Shaped = []
+        if message is not None and isinstance(event, TextEvent | GateEvent):
+            meta: dict[str, Any] = {"run_id": self.run_id, "thread_id": self.thread_id}
+            if isinstance(event, GateEvent):
+                meta.update(kind="gate", gate=event.gate)
+            else:
+                meta["kind"] = event.kind
+            if self.wants("messages-tuple"):
+                out.append(("messages", [message, meta]))
+            if self.wants("messages"):
+                out.append(("messages/metadata", {message["id"]: {"metadata": meta}}))
+                out.append(("messages/partial", [message]))
+                out.append(("messages/complete", [message]))
+        if isinstance(event, NodeEvent):
+            out.extend(await self._step(event, snapshot))
+            return out
+        if isinstance(event, GateEvent):
+            interrupt = {
+                "value": {"gate": event.gate, "text": event.text, "data": json_safe(event.data)},
+                "id": event.interrupt_id,
+            }
+            out.append(("updates", {"__interrupt__": [interrupt]}))
+        payload = event_payload(event)
+        out.append(("custom", payload))
+        if self.wants("events"):
+            out.append(
+                (
+                    "events",
+                    {
+                        "event": "on_custom_event",
+                        "name": payload["type"],
+                        "run_id": self.run_id,
+                        "data": payload,
+                        "metadata": {"thread_id": self.thread_id},
+                        "tags": [],
+                        "parent_ids": [],
+                    },
+                )
+            )
+        return out
+
+    async def _step(
+        self, event: NodeEvent, snapshot: Callable[[], Awaitable[StateSnapshot]]
+    ) -> Shaped:
+        self.step += 1
+        out: Shaped = []
+        update = json_safe(event.update)
+        task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.run_id}/{self.step}/{event.node}"))
+        started, ended = event.started_at, event.started_at + event.duration_s
+        task = {"id": task_id, "name": event.node, "input": None, "triggers": [event.node]}
+        result = {
+            "id": task_id,
+            "name": event.node,
+            "result": [[k, v] for k, v in update.items()],
+            "error": None,
+            "interrupts": [],
+            "duration_s": round(event.duration_s, 6),
+        }
+        if self.wants("updates"):
+            out.append(("updates", {event.node: update}))
+        if self.wants("tasks"):
+            out.extend([("tasks", task), ("tasks", result)])
+        state = await snapshot() if self.modes & _NEED_STATE else None
+        if self.wants("checkpoints") and state is not None:
+            out.append(("checkpoints", checkpoint_payload(state)))
+        if self.wants("debug"):
+            out.append(
+                (
+                    "debug",
+                    {
+                        "type": "task",
+                        "timestamp": _iso(started),
+                        "step": self.step,
+                        "payload": task,
+                    },
+                )
+            )
+            out.append(
+                (
+                    "debug",
+                    {
+                        "type": "task_result",
+                        "timestamp": _iso(ended),
+                        "step": self.step,
+                        "payload": result,
+                    },
+                )
+            )
+            if state is not None:
+                out.append(
+                    (
+                        "debug",
+                        {
+                            "type": "checkpoint",
+                            "timestamp": _iso(ended),
+                            "step": self.step,
+                            "payload": checkpoint_payload(state),
+                        },
+                    )
+                )
+        if self.wants("events"):
+            common = {
+                "name": event.node,
+                "run_id": task_id,
+                "metadata": {"langgraph_node": event.node, "langgraph_step": self.step},
+                "tags": [f"graph:step:{self.step}"],
+                "parent_ids": [self.run_id],
+            }
+            out.append(("events", {"event": "on_chain_start", "data": {}, **common}))
+            out.append(("events", {"event": "on_chain_end", "data": {"output": update}, **common}))
+        return out
