@@ -395,6 +395,9 @@ async def main() -> None:
     )
     args = p.parse_args()
     print(f"{args.clients} clients x {args.turns} turns: {', '.join(_turns(args.turns))}")
+    print(
+        f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+    )
     out: dict[str, object] = {"clients": args.clients, "turns_per_journey": args.turns}
     with tempfile.TemporaryDirectory() as tmp:
         baseline = await in_process(Path(tmp) / "inproc", args.clients, args.turns)
@@ -411,22 +414,33 @@ async def main() -> None:
             _print(sqlite, baseline)
             out["http_sqlite"] = _versus(sqlite, baseline)
         if not args.no_pg:
-            with scratch_database(args.pg) as url:
-                home = Path(tmp) / "pg"
-                keys = await _make_keys(home, url, args.clients)
-                with serve(home, url, 2) as (base, pid):
-                    pg = await over_http(
-                        "satya serve, 2 workers, PostgreSQL",
-                        base,
-                        keys,
-                        args.turns,
-                        [pid],
-                        args.client,
-                    )
-            _print(pg, baseline)
-            out["http_postgres_2_workers"] = _versus(pg, baseline)
+            pg_rates: dict[int, float] = {}
+            for workers in (1, 2):
+                with scratch_database(args.pg) as url:
+                    home = Path(tmp) / f"pg{workers}"
+                    keys = await _make_keys(home, url, args.clients)
+                    with serve(home, url, workers) as (base, pid):
+                        pg = await over_http(
+                            f"satya serve, {workers} worker(s), PostgreSQL",
+                            base,
+                            keys,
+                            args.turns,
+                            [pid],
+                            args.client,
+                        )
+                _print(pg, baseline)
+                out[f"http_postgres_{workers}_workers"] = _versus(pg, baseline)
+                pg_rates[workers] = pg.turns_per_s if not pg.errors else 0.0
+            if pg_rates.get(1):
+                out["scaling_2_workers_postgres"] = round(pg_rates[2] / pg_rates[1], 3)
+                print(f"PostgreSQL: 2 workers = {out['scaling_2_workers_postgres']}x one worker")
     errors = sum(int(v["errors"]) for v in out.values() if isinstance(v, dict) and "errors" in v)
     out["errors"] = errors
+    one = out.get("http_sqlite")
+    if isinstance(one, dict):  # the headline figures: one worker on SQLite
+        out["ratio_one_worker"] = one["ratio_to_in_process"]
+        out["p99_s"] = round(float(one["p99_ms"]) / 1000, 2)
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]  # the shared machine's
     if errors:
         print(f"{errors} turn(s) failed: see the lines above (target: zero errors)", flush=True)
     print(json.dumps(out))
