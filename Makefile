@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: chat test lint typecheck bench journeys local-model clean
+.PHONY: chat test check lint typecheck bench journeys local-model clean
 
 $(READY): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PY=python3.11)")'
@@ -16,8 +16,10 @@ $(READY): pyproject.toml
 chat: $(READY)  ## chat in the terminal on embedded defaults
 	$(BIN)/satya chat
 
-test: $(READY)  ## the whole test suite
+test: check  ## the quality gates, then the whole test suite (what CI runs: .ci/run)
 	$(BIN)/python -m pytest
+
+check: lint typecheck  ## ruff, and mypy --strict over the product and the tests
 
 journeys: $(READY)  ## every scripted journey, as a user would run them
 	$(BIN)/satya journey run tests/journeys/*.yaml
@@ -27,7 +29,7 @@ lint: $(READY)
 	$(BIN)/ruff format --check agent flows integrations prompts tests bench
 
 typecheck: $(READY)
-	$(BIN)/mypy
+	$(BIN)/mypy --strict agent flows integrations prompts tests
 
 bench: $(READY)  ## benchmarks: each prints figures and ends with one JSON line
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -158,9 +158,9 @@ class ThreadView:
     expertise: str
     completed_steps: list[str]
     pending_steps: list[str]
-    context: dict[str, object]
-    error: dict[str, object] | None
-    gate: dict[str, object] | None
+    context: dict[str, Any]  # JSON-shaped, as the journey keeps it
+    error: dict[str, Any] | None
+    gate: dict[str, Any] | None
     next_nodes: tuple[str, ...]
     values: dict[str, object] = field(repr=False, default_factory=dict)
 

@@ -290,7 +290,7 @@ class Terminal:
         bars.file = io.StringIO()
         bars.width = max(40, self.session.app.output.get_size().columns - 1)
         bars.print(screens.progress(list(chat.tasks.values())))
-        return bars.file.getvalue().rstrip("\n")  # type: ignore[attr-defined, no-any-return]
+        return bars.file.getvalue().rstrip("\n")
 
     def toolbar(self) -> str:
         chat = self.chat

@@ -58,7 +58,7 @@ def as_context(item: BulkFile) -> ModelContext:
     }
     for key in ("model_id", "verification_id", "quality_score"):
         if key in item:
-            ctx[key] = item[key]  # type: ignore[literal-required]
+            ctx[key] = item[key]
     return ctx
 
 

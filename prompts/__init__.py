@@ -7,6 +7,8 @@ from importlib import resources
 
 import yaml
 
+__all__ = ["load_text", "load_yaml"]
+
 
 @cache
 def load_yaml(name: str) -> dict[str, object]:

@@ -117,7 +117,7 @@ class MarketplaceTxBuilder:
     ) -> bcs.Argument:
         result = builder.move_call(
             target=self._package,
-            arguments=arguments,  # type: ignore[arg-type]
+            arguments=arguments,
             type_arguments=[],
             module=MODULE,
             function=function,

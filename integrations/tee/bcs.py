@@ -75,7 +75,7 @@ def encode_value(value: object, t: FieldType) -> bytes:
         if not isinstance(value, Mapping):
             raise ValueError(f"struct expected: {type(value).__name__}")
         return encode_struct(value, t)  # type: ignore[arg-type]
-    kind, inner = t  # type: ignore[misc]
+    kind, inner = t
     if kind == "option":
         return b"\x00" if value is None else b"\x01" + encode_value(value, inner)
     if kind == "vector":

@@ -95,7 +95,11 @@ class ServerThread:
             from fastapi import FastAPI
 
             satya = self.app
-            self.outer = FastAPI(lifespan=lambda _: satya.router.lifespan_context(satya))
+
+            def lifespan(_: FastAPI) -> contextlib.AbstractAsyncContextManager[None]:
+                return satya.router.lifespan_context(satya)  # type: ignore[return-value]
+
+            self.outer = FastAPI(lifespan=lifespan)
             self.outer.mount(mount, satya)
             self.url += mount
         self.database_url = database_url
@@ -160,7 +164,8 @@ class Sse:
 
 def read_sse(response: httpx.Response, *, stop_after: int | None = None) -> Iterator[Sse]:
     """Parse an SSE body as it arrives; comments (keep-alives) are skipped."""
-    event, data, ident = "message", [], None
+    event, ident = "message", None
+    data: list[str] = []
     seen = 0
     for line in response.iter_lines():
         if line == "":

@@ -21,7 +21,7 @@ from agent.settings import Settings
 @pytest.fixture(scope="module")
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     home = tmp_path_factory.mktemp("consent-home")
-    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)  # type: ignore[call-arg]
+    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)
     limits = ServerSettings(rate_per_minute=60_000, rate_burst=10_000)  # the sequences are quick
     srv = ServerThread(
         home, limits, settings=settings, assistant_factory=slowed(storage_delay_s=0.3)
@@ -44,7 +44,7 @@ def _cancelled_mid_upload(c: httpx.Client, model: Path) -> str:
             if e.event == "custom" and e.data["type"] == "progress":
                 break
     assert c.post(f"/threads/{tid}/runs/{run_id}/cancel").json()["status"] == "interrupted"
-    return tid
+    return str(tid)
 
 
 def test_yes_after_a_cancelled_run_resumes_up_to_the_listing_question_only(

@@ -157,7 +157,7 @@ def test_oversize_bodies_and_uploads_are_413(rooted_server: ServerThread, tmp_pa
             r = c.post("/uploads", files={"file": ("big.safetensors", fh)})
         assert r.status_code == 413 and r.json()["code"] == "upload_too_large"
 
-        def chunks():  # no Content-Length: the limit holds while streaming
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
             boundary = b"xyz"
             yield b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="s.bin"\r\n\r\n'
             for _ in range(30):

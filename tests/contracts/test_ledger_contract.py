@@ -100,7 +100,7 @@ class _LiveOnContractNode(SuiLedger):
     async def register_enclave(
         self, signer: Signer, info: EnclaveInfo, *, request_id: str
     ) -> TxReceipt:
-        receipt = await self.contract_node.ledger.register_enclave(
+        receipt: TxReceipt = await self.contract_node.ledger.register_enclave(
             signer, info, request_id=request_id
         )
         self.trust_enclave_key(info.public_key, info.attestation)

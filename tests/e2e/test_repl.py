@@ -338,7 +338,7 @@ def test_upload_progress_updates_in_place_gates_answered_and_raw_json(
     term.wait(lambda: "\n}\n[completed" in term.text, "the raw JSON, then the prompt")
     raw = _raw_json(term.text)
     fields = raw["content"]["fields"]  # type: ignore[index]
-    assert raw["objectId"] == fields["id"] and fields["price"] == 2_000_000_000  # type: ignore[index]
+    assert raw["objectId"] == fields["id"] and fields["price"] == 2_000_000_000
     term.enter("/quit")
     assert term.exit_status() == 0
 

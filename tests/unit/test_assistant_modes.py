@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import pytest
+
 from agent import Assistant, GateEvent, PauseEvent, Settings, TextEvent
 from agent.journey_files import make_model_file
 
@@ -42,8 +44,8 @@ async def test_auto_mode_asks_when_the_cost_is_over_the_cap(tmp_path: Path, monk
 
 
 async def test_an_unclear_answer_at_a_gate_asks_again_and_pays_nothing(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     make_model_file(tmp_path / "m.safetensors", "safetensors", size_mb=1)
     settings = Settings(_env_file=None, home=tmp_path / "home")  # type: ignore[call-arg]
@@ -69,8 +71,8 @@ async def test_another_user_cannot_use_a_thread(tmp_path: Path) -> None:
 
 
 async def test_continue_after_a_cut_off_upload_finishes_it_and_says_nothing_else(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import asyncio
 
     from agent import ProgressEvent

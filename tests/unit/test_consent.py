@@ -172,7 +172,8 @@ async def test_another_message_after_a_stop_runs_nothing_and_says_how_to_go_on(
         await _stop_mid_upload(assistant, thread)
         events = await _send(assistant, thread, "ok, how much did that cost?")
         assert _kinds(events) == ["paused"] and not _gates(events)
-        assert "resume" in events[-1].text and "cancel" in events[-1].text  # type: ignore[attr-defined]
+        last = events[-1]
+        assert isinstance(last, TextEvent) and "resume" in last.text and "cancel" in last.text
         assert (await assistant.state(thread)).next_nodes == ("upload",)
 
 

@@ -21,7 +21,8 @@ from integrations.tee.inspect.scan import scan_file
 
 def _reference(arrays: list[np.ndarray]) -> np.ndarray:
     values = np.concatenate([a.astype(np.float64).reshape(-1) for a in arrays])
-    return values[np.isfinite(values)]
+    finite: np.ndarray = values[np.isfinite(values)]
+    return finite
 
 
 def _unaligned_safetensors(path: Path, arrays: dict[str, np.ndarray]) -> Path:
@@ -55,7 +56,7 @@ def test_any_block_size_gives_the_same_figures(tmp_path: Path, block: int, write
     b = rng.standard_normal(333).astype(np.float16)
     b[0] = np.inf
     c64 = rng.standard_normal(77) * 3 + 1
-    arrays = {"b": b, "a": a, "i": np.arange(9), "c": c64}
+    arrays: dict[str, np.ndarray] = {"b": b, "a": a, "i": np.arange(9), "c": c64}
     path = tmp_path / "m.safetensors"
     if writer == "safetensors":
         save_file(arrays, str(path), metadata={"k": "v"})

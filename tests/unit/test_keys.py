@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pysui_fastcrypto as pfc
 import pytest
-from pysui.sui.sui_crypto import SignatureScheme, create_new_keypair, keypair_from_keystring
+from pysui.abstracts.client_keypair import SignatureScheme
+from pysui.sui.sui_crypto import create_new_keypair, keypair_from_keystring
 
 from integrations.chain.keys import (
     SuiKeypair,

@@ -91,8 +91,8 @@ async def verified(w: World, score: int = 87, **kw: object) -> tuple[str, str]:
     return pid, receipt.created[0]
 
 
-async def listed(w: World, **kw: object) -> str:
-    pid, vid = await verified(w, **kw)
+async def listed(w: World, score: int = 87, **kw: object) -> str:
+    pid, vid = await verified(w, score, **kw)
     receipt = await w.ledger.list_on_marketplace(w.alice, pid, vid, request_id=f"list-{pid}")
     return receipt.created[0]
 
@@ -580,7 +580,10 @@ async def test_a_signature_over_other_bytes_is_rejected(world: World) -> None:
 async def test_listing_filters(world: World) -> None:
     cheap = await listed(world, price=100, score=60, title="Cheap ResNet", category="cv")
     dear = await listed(world, price=10_000, score=95, tags=("llama",))
-    ids = lambda objs: [o.object_id for o in objs]  # noqa: E731
+
+    def ids(objs: list[ChainObject]) -> list[str]:
+        return [o.object_id for o in objs]
+
     assert ids(await world.ledger.listings()) == [cheap, dear]
     assert ids(await world.ledger.listings(category="CV")) == [cheap]
     assert ids(await world.ledger.listings(max_price_mist=5000)) == [cheap]

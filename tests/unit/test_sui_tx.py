@@ -66,7 +66,8 @@ def all_kinds() -> dict[str, bcs.TransactionKind]:
 
 
 def _pt(tx: bcs.TransactionData) -> bcs.ProgrammableTransaction:
-    return tx.value.TransactionKind.value
+    kind: bcs.ProgrammableTransaction = tx.value.TransactionKind.value
+    return kind
 
 
 @pytest.mark.parametrize("name", list(all_kinds()))

@@ -17,6 +17,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
+__all__ = [
+    "BUNDLE",
+    "NODE_PACKAGES",
+    "PAGE_DIR",
+    "SDK",
+    "NodeMissing",
+    "build_bundle",
+    "install_node_packages",
+    "node_cache",
+    "node_tools",
+]
+
 PAGE_DIR = Path(__file__).resolve().parent
 BUNDLE = PAGE_DIR / "dist" / "langgraph-sdk.js"
 SDK = "@langchain/langgraph-sdk"
