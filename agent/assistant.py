@@ -2,9 +2,10 @@
 
 The only door into the journeys: the chat, the scripted journeys and the HTTP server
 create, list, read, own and delete threads and run turns through it; none of them
-touches the graph, the checkpointer or the store. (Over 500 lines because it is one
-class: its turn paths, the send, the resume, the completion of a background job, share
-the per-thread locks and one run loop; the dialogue words and views sit beside it.)
+touches the graph, the checkpointer or the store.
+
+Over 500 lines: it is one class whose turn paths (send, resume, the completion of a
+background job) share the per-thread locks and one run loop; its views sit beside it.
 
 Example::
 

@@ -13,6 +13,9 @@ Example::
     if await chat.start(thread_id, new=False):
         await chat.submit("")            # continue a step that was interrupted
     await chat.submit("check status")
+
+Over 500 lines: ``Chat`` is one object whose turn loop, slash commands and
+background follow-up share the conversation's state; ``PlainOutput`` sits beside it.
 """
 
 from __future__ import annotations

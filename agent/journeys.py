@@ -42,6 +42,9 @@ Format::
       - wait: verification              # the background verification's events, once it ends
       - wait: overdue                   # until a late step is announced ("taking longer than expected")
         expect: {gate: listing}
+
+Over 500 lines: the script format (its models document it) with its runner and
+expectation checks, one file a journey author reads.
 """
 
 from __future__ import annotations

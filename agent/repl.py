@@ -20,6 +20,9 @@ In a pipe: plain lines, no control codes, one reply per line, so
 Example::
 
     await run_chat(Settings(), thread=None, new=False, verbose=False)
+
+Over 500 lines: the prompt, the live progress above it, completion and key bindings
+are parts of one prompt_toolkit application.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Example::
 
     >>> render("price_changed", {"price_mist": 2_500_000_000}, "expert")
     'Price set to 2.5 SUI.'
+
+Over 500 lines: the renderer, the derived fields its templates use, and the few
+replies written as code (status, dashboard, market, abandon), each small.
 """
 
 from __future__ import annotations

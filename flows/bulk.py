@@ -16,6 +16,9 @@ its content is reported again, not re-uploaded: the same bytes get the same
 verdict). ``list them`` lists the verified models (``flows.bulk_listing``).
 Where the ledger fixes listing terms at upload, registration registers drafted
 terms.
+
+Over 500 lines: plan, gate, queue and per-file pipeline are the steps of one bulk
+journey that share its journal keys and per-file records.
 """
 
 from __future__ import annotations

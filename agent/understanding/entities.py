@@ -8,6 +8,9 @@ Example::
     2500000000
     >>> relative_price("10% cheaper", 2_000_000_000)
     1800000000
+
+Over 500 lines: one extractor per kind of entity (prices, files, titles, tags,
+expertise); the price ones share the number words and patterns at the top.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ Example::
     receipt = await ledger.upload_model(wallet, draft, request_id="wf-1:register")
     pending = await ledger.get_object(receipt.created[0])
     assert pending.fields["status"] == 0
+
+Over 500 lines: ``LocalLedger`` implements the whole ``Ledger`` port over one
+transaction discipline; its rules and storage are already apart (``local_rules``, ``local_db``).
 """
 
 from __future__ import annotations

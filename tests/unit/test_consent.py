@@ -111,8 +111,10 @@ def _gates(events: list[Event]) -> list[str]:
     return [e.gate for e in events if isinstance(e, GateEvent)]
 
 
-async def _send(assistant: Assistant, thread: str, text: str, **kw: str) -> list[Event]:
-    return [e async for e in assistant.send(thread, text, **kw)]
+async def _send(
+    assistant: Assistant, thread: str, text: str, *, user_id: str | None = None
+) -> list[Event]:
+    return [e async for e in assistant.send(thread, text, user_id=user_id)]
 
 
 async def _stop_mid_upload(assistant: Assistant, thread: str) -> None:
