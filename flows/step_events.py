@@ -14,6 +14,9 @@ Example::
     services = recording_services(services, recorder)
     await graph.ainvoke(payload, cfg, context=services)
     recorder.records   # [{"kind": "step", "name": "assess", "outcome": "ok", …}, …]
+
+Over 500 lines: the record, the recorder, the node wrapper and the wrappers of each
+port (storage, ledger, enclave) are one feature that must record alike.
 """
 
 from __future__ import annotations

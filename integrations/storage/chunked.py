@@ -26,6 +26,9 @@ Example::
         session_key="wf-42", chunk_size=8 * 2**20, on_progress=print,
     )
     await download_file(store, result.manifest_blob_id, Path("copy.safetensors"))
+
+Over 500 lines: upload and verified download of one chunked format share its
+buffers, manifest, journal and retry rule.
 """
 
 from __future__ import annotations
