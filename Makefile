@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: chat test check lint typecheck bench journeys local-model clean
+.PHONY: chat test test-tools check lint typecheck bench journeys local-model clean
 
 $(READY): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PY=python3.11)")'
@@ -16,8 +16,21 @@ $(READY): pyproject.toml
 chat: $(READY)  ## chat in the terminal on embedded defaults
 	$(BIN)/satya chat
 
-test: check  ## the quality gates, then the whole test suite (what CI runs: .ci/run)
+test: check test-tools  ## the quality gates, then the whole test suite (what CI runs: .ci/run)
 	$(BIN)/python -m pytest
+
+# node, npm and chromium for the JavaScript client and browser tests: installed (Debian's apt)
+# when missing. Where they cannot be installed those tests skip, naming why (in CI they fail).
+test-tools:
+	@need=""; \
+	command -v node >/dev/null && command -v npm >/dev/null || need="nodejs npm"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	if [ -n "$$need" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  echo "Installing$$need for the JavaScript and browser tests (apt-get)"; \
+	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q $$need; } \
+	    || { [ -z "$${CI:-}" ] || exit 1; echo "Could not install$$need: those tests will skip."; }; \
+	fi
 
 check: lint typecheck  ## ruff, and mypy --strict over the product and the tests
 
