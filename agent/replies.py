@@ -587,6 +587,18 @@ def _cleaned_up(data: Mapping[str, object], expertise: str) -> str:
         lines.append(f"Not withdrawn: {data['withdraw_error']} {data.get('withdraw_hint', '')}")
     if data.get("deleted") is not None:
         lines.append(f"Deleted {data['deleted']} of {data.get('blobs')} stored blob(s).")
+    if data.get("kept_shared"):
+        lines.append(
+            f"Kept {data['kept_shared']}: another upload stores the same bytes "
+            "(its model still needs them)."
+        )
+    if data.get("kept_unrecorded"):
+        lines.append(
+            f"Kept {data['kept_unrecorded']}: stored without a record of which uploads "
+            "use them, so another upload may need them."
+        )
+    if data.get("already_gone"):
+        lines.append(f"{data['already_gone']} were already gone.")
     if data.get("delete_error"):
         lines.append(f"Blobs not deleted: {data['delete_error']}")
     lines.append(_not_refunded(data))

@@ -5,7 +5,9 @@ the PendingModel and its status on the ledger, a listing) and what was paid
 and cannot be refunded (storage, gas). Where something can be undone it asks
 once (the ``cleanup`` gate): withdraw the PendingModel (its status and
 description then say so on the ledger and in the dashboard) and delete the
-stored blobs where the storage allows it. ``cleanup`` does it after the yes;
+stored blobs where the storage allows it. Blobs are content-addressed, so a
+blob another upload also stores (the same file, an identical chunk) is kept,
+and the reply says how many were kept and why. ``cleanup`` does it after the yes;
 every action is keyed, so a re-run repeats nothing, and each outcome is said,
 including what the network cannot do (the deployed contract has no withdraw).
 """
@@ -118,15 +120,23 @@ async def cleanup(state: JourneyState, runtime: Runtime[Services]) -> dict[str, 
     store = services.storage
     if facts.get("blobs"):
         if isinstance(store, DeletableBlobStore):
-            deleted = 0
+            ids = facts.get("blob_ids")
             try:
-                ids = facts.get("blob_ids")
-                for blob_id in ids if isinstance(ids, list) else []:
-                    deleted += bool(await store.delete_blob(str(blob_id)))
-                outcome["deleted"] = deleted
-                new_ctx["blobs_deleted"] = deleted
+                # Held by this upload's session key (its workflow id): bytes another
+                # upload stores too (same file, identical chunk) are kept.
+                released = await store.release_blobs(
+                    state["workflow_id"], [str(i) for i in ids] if isinstance(ids, list) else []
+                )
+                outcome |= {
+                    "deleted": len(released.deleted),
+                    "kept_shared": len(released.shared),
+                    "kept_unrecorded": len(released.unrecorded),
+                    "already_gone": len(released.missing),
+                }
+                new_ctx["blobs_deleted"] = len(released.deleted)
+                new_ctx["blobs_kept"] = len(released.shared) + len(released.unrecorded)
             except SatyaError as error:
-                outcome |= {"deleted": deleted, "delete_error": error.message}
+                outcome |= {"deleted": 0, "delete_error": error.message}
         else:
             outcome["delete_error"] = (
                 "This storage service does not delete blobs; they expire after their epochs."

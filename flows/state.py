@@ -216,6 +216,7 @@ class ModelContext(TypedDict, total=False):
     delisted_listing_id: str  # the listing taken off the market
     model_withdrawn: bool  # the PendingModel was taken back (compensation)
     blobs_deleted: int  # stored blobs deleted (compensation)
+    blobs_kept: int  # stored blobs kept because another upload may need them (compensation)
     stopped_percent: int  # how far the step that failed got (upload: of the bytes)
     stopped_bytes: int  # bytes stored when the upload stopped (kept for a resume)
     verification_id: str

@@ -25,7 +25,7 @@ import asyncio
 import dataclasses
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, Protocol, Self, TypedDict, TypeVar
 
 from langgraph.config import get_stream_writer
@@ -46,7 +46,13 @@ from integrations.chain.port import (
 )
 from integrations.chain.wrapper import LedgerWrapper
 from integrations.errors import SatyaError
-from integrations.storage.port import BlobData, BlobStore, DeletableBlobStore, StoredBlob
+from integrations.storage.port import (
+    BlobData,
+    BlobRelease,
+    BlobStore,
+    DeletableBlobStore,
+    StoredBlob,
+)
 from integrations.tee.port import (
     EnclaveInfo,
     JobStatus,
@@ -447,9 +453,22 @@ class RecordingDeletableStore(RecordingStore):
         super().__init__(inner, recorder)
         self.deletable = inner
 
-    async def delete_blob(self, blob_id: str) -> bool:
+    async def put_blob(
+        self, data: BlobData, *, epochs: int = 1, upload: str | None = None
+    ) -> StoredBlob:
         return await _call(
-            self.recorder, "storage.delete_blob", self.deletable.delete_blob(blob_id)
+            self.recorder,
+            "storage.put_blob",
+            self.deletable.put_blob(data, epochs=epochs, upload=upload),
+            nbytes=len(data),
+            cost=lambda b: (b.cost_frost or 0 if b.newly_created else 0, 0),
+        )
+
+    async def release_blobs(self, upload: str, blob_ids: Sequence[str]) -> BlobRelease:
+        return await _call(
+            self.recorder,
+            "storage.release_blobs",
+            self.deletable.release_blobs(upload, blob_ids),
         )
 
 

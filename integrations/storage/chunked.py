@@ -9,7 +9,9 @@ backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
 and records every finished chunk in a journal (``integrations.storage.journal``).
 Running it again with the same ``session_key`` sends only the missing chunks.
 Last, it stores the manifest (``integrations.storage.manifest``), whose blob id
-names the upload.
+names the upload. On a store that deletes (``DeletableBlobStore``) every put
+names ``session_key`` as the upload holding the blob, so that releasing this
+upload's blobs later never deletes bytes another upload stored too.
 
 ``download_file`` reads the manifest, fetches ``concurrency`` chunks at a time
 into a fixed pool of reused buffers (straight from the socket when the store
@@ -57,7 +59,13 @@ from integrations.storage.atomic import fsync_dir, temp_path_for
 from integrations.storage.cost import chunk_sizes
 from integrations.storage.journal import JournalChunk, UploadJournal
 from integrations.storage.manifest import ChunkRecord, Manifest, parse_manifest
-from integrations.storage.port import BlobData, BlobStore, ReadsIntoBuffer, StoredBlob
+from integrations.storage.port import (
+    BlobData,
+    BlobStore,
+    DeletableBlobStore,
+    ReadsIntoBuffer,
+    StoredBlob,
+)
 from integrations.storage.progress import ProgressCallback, ProgressMeter, TransferProgress
 from integrations.storage.retry import RetryNotice, with_retries
 from integrations.storage.sizes import human_size
@@ -184,9 +192,16 @@ async def upload_file(
         free.put_nowait(bytearray(chunk_size))
     loop = asyncio.get_running_loop()
 
+    holding = store if isinstance(store, DeletableBlobStore) else None
+
+    async def put_once(data: BlobData) -> StoredBlob:
+        if holding is not None:  # the store deletes by hold: say this upload holds it
+            return await holding.put_blob(data, epochs=epochs, upload=session_key)
+        return await store.put_blob(data, epochs=epochs)
+
     async def put(data: BlobData, label: str) -> StoredBlob:
         return await with_retries(
-            lambda: store.put_blob(data, epochs=epochs),
+            lambda: put_once(data),
             retries=retries,
             backoff_s=backoff_s,
             on_retry=on_retry,

@@ -13,11 +13,18 @@ Example::
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from integrations.errors import BlobRejected, InsufficientStorage, IntegrityError, NetworkTimeout
 from integrations.storage.manifest import parse_manifest
-from integrations.storage.port import BlobData, BlobStore, DeletableBlobStore, StoredBlob
+from integrations.storage.port import (
+    BlobData,
+    BlobRelease,
+    BlobStore,
+    DeletableBlobStore,
+    StoredBlob,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +68,11 @@ class FaultyBlobStore:
         """The inner store's limit."""
         return self.inner.max_blob_size
 
-    async def put_blob(self, data: BlobData, *, epochs: int = 1) -> StoredBlob:
-        """Forward the put, unless the plan says it fails."""
+    async def put_blob(
+        self, data: BlobData, *, epochs: int = 1, upload: str | None = None
+    ) -> StoredBlob:
+        """Forward the put (``upload`` too where the inner store records holds), unless
+        the plan says it fails."""
         if self.plan.delay_s:
             await asyncio.sleep(self.plan.delay_s)
         if self.plan.insufficient_storage:
@@ -75,7 +85,10 @@ class FaultyBlobStore:
             self._timeouts_left -= 1
             self.puts_failed += 1
             raise NetworkTimeout("The storage request timed out (injected fault).")
-        stored = await self.inner.put_blob(data, epochs=epochs)
+        if upload is not None and isinstance(self.inner, DeletableBlobStore):
+            stored = await self.inner.put_blob(data, epochs=epochs, upload=upload)
+        else:
+            stored = await self.inner.put_blob(data, epochs=epochs)
         self.puts_ok += 1
         self.bytes_accepted += len(data)
         return stored
@@ -109,11 +122,11 @@ class FaultyBlobStore:
         """Forwarded unchanged."""
         return await self.inner.has_blob(blob_id)
 
-    async def delete_blob(self, blob_id: str) -> bool:
+    async def release_blobs(self, upload: str, blob_ids: Sequence[str]) -> BlobRelease:
         """Forwarded when the inner store can delete; refused otherwise."""
         if not isinstance(self.inner, DeletableBlobStore):
             raise BlobRejected("This storage service does not delete blobs.")
-        return await self.inner.delete_blob(blob_id)
+        return await self.inner.release_blobs(upload, blob_ids)
 
     async def aclose(self) -> None:
         """Close the inner store."""

@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias, runtime_checkable
 
@@ -60,13 +61,45 @@ class BlobStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class BlobRelease:
+    """What ``release_blobs`` did with each blob id it was given.
+
+    ``deleted``: the bytes are gone (no other upload held them). ``shared``: kept,
+    another upload stores the same bytes (ids are content addresses, so the same
+    file or an identical chunk stored by another upload is the same blob).
+    ``unrecorded``: kept, the blob was stored before the store recorded uploads,
+    or by something that did not say, so whether another upload needs it is unknown.
+    ``missing``: there was no such blob.
+    """
+
+    deleted: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
+    unrecorded: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class DeletableBlobStore(BlobStore, Protocol):
-    """A store whose blobs their owner may delete (the embedded store; Walrus only for
-    blobs stored as deletable and owned by the caller, which a publisher's are not)."""
+    """A store that deletes blobs once no upload holds them any more (the embedded
+    store; Walrus only for blobs stored as deletable and owned by the caller, which a
+    publisher's are not, so the Walrus adapter does not delete).
 
-    async def delete_blob(self, blob_id: str) -> bool:
-        """Delete the blob; False if it was not there. Its storage cost is not refunded."""
+    Blobs are content-addressed: several uploads may hold the same blob. An upload
+    (named by its session key) that stores a blob says so with ``upload``; releasing
+    its blobs deletes the bytes only when no other upload holds them. A blob stored
+    without ``upload`` is held for good (nobody may say it is no longer needed).
+    """
+
+    async def put_blob(
+        self, data: BlobData, *, epochs: int = 1, upload: str | None = None
+    ) -> StoredBlob:
+        """Store ``data`` as ``BlobStore.put_blob`` does, and record that ``upload`` holds it."""
+        ...
+
+    async def release_blobs(self, upload: str, blob_ids: Sequence[str]) -> BlobRelease:
+        """Drop ``upload``'s hold on these blobs; delete those no other upload holds.
+        Storage costs are not refunded."""
         ...
 
 

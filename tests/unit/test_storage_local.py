@@ -11,7 +11,8 @@ from integrations.storage.local import LocalBlobStore
 
 
 def _only_blob_file(root: Path) -> Path:
-    files = [p for p in root.rglob("*") if p.is_file()]
+    holds = root / "holds"  # which uploads hold each blob (empty files), not blob data
+    files = [p for p in root.rglob("*") if p.is_file() and holds not in p.parents]
     assert len(files) == 1
     return files[0]
 
