@@ -14,7 +14,12 @@ from flows.market.analysis import market_analysis
 from flows.purchase import check_enclave_signature, listing_summary
 from flows.services import Services
 from flows.state import JourneyState
-from integrations.chain.port import PLATFORM_FEE_BPS, STATUS_VERIFIED, STATUS_WITHDRAWN
+from integrations.chain.port import (
+    PLATFORM_FEE_BPS,
+    STATUS_VERIFIED,
+    STATUS_WITHDRAWN,
+    ChainObject,
+)
 from integrations.errors import SatyaError
 
 
@@ -49,17 +54,26 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
 
     async def pending() -> object:
         objs = await ledger.owned_objects(wallet.address, "PendingModel")
+        verified_word = "verified"
         if any(o.fields.get("status") == STATUS_VERIFIED for o in objs):
             # Listing hands the PendingModel back to its creator (as the contract does):
             # a verified one that is already listed is not pending any more.
-            listed = {o.fields.get("pending_model_id") for o in await ledger.listings()}
-            objs = [o for o in objs if o.object_id not in listed]
+            try:
+                listed = {o.fields.get("pending_model_id") for o in await ledger.listings()}
+                objs = [o for o in objs if o.object_id not in listed]
+            except SatyaError:  # a full node without an indexer cannot list listings
+                verified_word = "verified (maybe listed: listings cannot be read here)"
+
+        def state_of(o: ChainObject) -> str:
+            status = int(str(o.fields.get("status", 0)))
+            return verified_word if status == STATUS_VERIFIED else _STATE.get(status, "unknown")
+
         return [
             {
                 "id": o.object_id,
                 "title": o.fields.get("title"),
                 "status": o.fields.get("status"),
-                "state": _STATE.get(int(str(o.fields.get("status", 0))), "unknown"),
+                "state": state_of(o),
                 **(
                     {"description": o.fields.get("description")}
                     if o.fields.get("status") == STATUS_WITHDRAWN

@@ -264,12 +264,18 @@ async def listing_prep(
     category = answered_category(ctx) or ctx.get("category", "general")
     ctx = {**ctx, "category": category}
     intent = state["intent"]
-    listings = await services.ledger.listings(category=category)
+    unreadable: str | None = None
+    try:
+        listings = await services.ledger.listings(category=category)
+    except SatyaError as error:  # e.g. a full node without an indexer: price without comparables
+        listings = []
+        unreadable = f"The {services.ledger.network} listings could not be read ({error.message})"
     suggestion = suggest_price(
         listings,
         category=category,
         size_bytes=ctx.get("size_bytes", 0),
         quality_score=ctx.get("quality_score", 0),
+        why_no_comparables=unreadable,
     )
     meta = _metadata(ctx, await read_inspection(services, ctx))
     if not ctx.get("title"):  # a first draft: the author's answers shape it
