@@ -47,12 +47,30 @@ def _missing(reason: str, *, required: bool) -> None:
     pytest.skip(reason)
 
 
+def _local_origin() -> list[Path]:
+    """The repository this checkout was cloned from, when it is a folder on this machine
+    (a fresh clone in a temporary folder finds the reference folder next to its origin)."""
+    try:
+        url = subprocess.run(
+            ["git", "-C", str(REPO), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return []
+    path = Path(url.removeprefix("file://"))
+    return [path.resolve()] if url and path.is_absolute() and path.is_dir() else []
+
+
 def reference_dir() -> Path:
     """The reference folder with ``move/`` (Satya, Nautilus, Sui framework, move.mjs)."""
     candidates = [Path(_REFERENCE_ENV)] if _REFERENCE_ENV else []
     candidates += [
         REPO.parent / "shared" / "reference",
         REPO.parent.parent / "shared" / "reference",
+        *(origin.parent / "shared" / "reference" for origin in _local_origin()),
     ]
     for path in candidates:
         if (path / "move" / "tools" / "move.mjs").is_file():
