@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,7 @@ from flows.services import Services
 from flows.state import END, JourneyState, Phase, WorkflowStatus
 from integrations.chain.port import PLATFORM_FEE_BPS, ChainObject
 from integrations.errors import IntegrityError, ResultRejected, SatyaError
-from integrations.storage.chunked import download_file
+from integrations.storage.chunked import download_file, read_manifest
 from integrations.tee.attestation import TrustedEnclaves, VerifiedQuality, verify_result
 from integrations.tee.port import EnclaveInfo, SignedResult
 
@@ -169,10 +170,14 @@ async def download_verify(state: JourneyState, runtime: Runtime[Services]) -> di
         verified = await check_enclave_signature(services, listing, digest, blob_id)
         dest_dir = services.config.downloads_dir
         dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = (
-            dest_dir
-            / f"{listing.object_id[2:14]}-{Path(str(listing.fields.get('title', 'model'))).name}"
-        )
+        name = f"{listing.object_id[2:14]}-{Path(str(listing.fields.get('title', 'model'))).name}"
+        manifest = await read_manifest(services.storage, blob_id)
+        suffix = Path(manifest.file_name).suffix  # the file keeps its format's extension
+        if re.fullmatch(r"\.[A-Za-z0-9]{1,12}", suffix) and not name.lower().endswith(
+            suffix.lower()
+        ):
+            name += suffix
+        dest = dest_dir / name
 
         def on_progress(done: int, total: int) -> None:
             report_progress(runtime, "download", done=done, total=total)
