@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -382,7 +383,11 @@ class Assistant:
             await self.store.adelete(item.namespace, item.key)
         checkpointer = self.graph.checkpointer
         if isinstance(checkpointer, BaseCheckpointSaver):
-            await checkpointer.adelete_thread(thread_id)
+            try:
+                await checkpointer.adelete_thread(thread_id)
+            except sqlite3.OperationalError as error:
+                if "no such table" not in str(error):
+                    raise  # else no checkpoint was ever written here: nothing to delete
 
     async def owns(self, user_id: str, thread_id: str) -> bool:
         """Whether ``thread_id`` is one of ``user_id``'s threads."""

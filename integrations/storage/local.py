@@ -110,7 +110,11 @@ class LocalBlobStore:
                     f"{human_size(max(self._quota_bytes - used, 0))} free."
                 )
             await asyncio.to_thread(self._hold, blob_id, upload, existing=False)
-            await asyncio.to_thread(write_atomic, path, data)
+            try:
+                await asyncio.to_thread(write_atomic, path, data)
+            except BaseException:  # e.g. a full disk: the bytes never landed, nor may the hold
+                await asyncio.to_thread(self._drop_hold, blob_id, upload)
+                raise
             self._used_bytes = used + growth
         return StoredBlob(blob_id=blob_id, size=size, newly_created=True)
 
@@ -172,6 +176,15 @@ class LocalBlobStore:
             names.add(UNRECORDED)
         for name in names:
             (holds / name).touch()
+
+    def _drop_hold(self, blob_id: str, upload: str | None) -> None:
+        """Take back the hold of a put whose write failed (under the lock), and its folder
+        when no other hold is left in it."""
+        holds = self._holds_dir(blob_id)
+        (holds / _hold_name(upload)).unlink(missing_ok=True)
+        for folder in (holds, holds.parent):
+            with contextlib.suppress(OSError):  # not empty: other holds stay
+                folder.rmdir()
 
     def _release(self, upload: str, blob_id: str) -> tuple[str, int]:
         """Drop one hold (under the lock); the outcome's name and the bytes freed."""

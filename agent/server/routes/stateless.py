@@ -35,7 +35,10 @@ async def _temporary_run(backend: Backend, user: str, body: RunCreate) -> RunRec
     try:
         return await _start(backend, user, thread_id, body)
     except BaseException:
-        await forget_thread(backend, user, thread_id)
+        try:  # the run's own error is the answer; a failed clean-up is only logged
+            await forget_thread(backend, user, thread_id)
+        except Exception:
+            log.warning("temporary thread %s not deleted", thread_id, exc_info=True)
         raise
 
 
