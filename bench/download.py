@@ -54,6 +54,7 @@ from bench.upload import (  # noqa: E402
     load_average,
     make_file,
     medians,
+    record_run,
     sha256_cpu_s,
     walrus_server,
     worst,
@@ -209,37 +210,17 @@ def main() -> None:
                             curl["server_cpu_s"] = _cpu_s(pid) - server_cpu
                         dest.unlink()
                     sha = sha256_cpu_s(src)
-                    ratio = agent["mb_s"] / curl["mb_s"]
-                    print(
-                        f"{label} run {attempt}: agent {agent['mb_s']:7.1f} MB/s "
-                        f"({agent['seconds']:.2f} s, peak RSS {agent['peak_rss_mib']:.0f} MiB, "
-                        f"CPU {agent['client_cpu_s'] / gib:.2f} s/GiB download, "
-                        f"{agent['process_cpu_s'] / gib:.2f} s/GiB process, server "
-                        f"{agent['server_cpu_s']:.1f} s) | curl {curl['mb_s']:7.1f} MB/s "
-                        f"({curl['seconds']:.2f} s, CPU {curl['client_cpu_s'] / gib:.2f} s/GiB, "
-                        f"server {curl['server_cpu_s']:.1f} s) | sha256 {sha / gib:.2f} s/GiB "
-                        f"| ratio {ratio:.3f}",
-                        flush=True,
-                    )
-                    row = {
-                        "ratio": ratio,
-                        "client_cpu_s_per_gib": agent["client_cpu_s"] / gib,
-                        "client_process_cpu_s_per_gib": agent["process_cpu_s"] / gib,
-                        "curl_cpu_s_per_gib": curl["client_cpu_s"] / gib,
-                        "sha256_cpu_s_per_gib": sha / gib,
-                        "peak_rss_mib": agent["peak_rss_mib"],
-                    }
-                    mine.append(row)
-                    runs.append(
-                        {
-                            "size": label,
-                            "run": attempt,
-                            "agent_mb_s": round(agent["mb_s"], 1),
-                            "curl_mb_s": round(curl["mb_s"], 1),
-                            "agent_server_cpu_s": round(agent["server_cpu_s"], 2),
-                            "curl_server_cpu_s": round(curl["server_cpu_s"], 2),
-                            **{k: round(v, 3) for k, v in row.items()},
-                        }
+                    record_run(
+                        label,
+                        attempt,
+                        agent,
+                        curl,
+                        sha,
+                        gib,
+                        mine,
+                        runs,
+                        what="download",
+                        curl_name="curl",
                     )
         finally:
             shutil.rmtree(work, ignore_errors=True)
