@@ -1,11 +1,13 @@
 """Comprehension: how many natural messages each interpreter understands.
 
-Runs the labelled set ``tests/nlu/labelled.yaml`` (never used for training: held out)
-through the rule interpreter (the baseline) and the embedded interpreter (the default:
-dialogue context, consent, entities and the example-trained classifier); with
-``--llm URL`` also through a live OpenAI-compatible server. Prints accuracy per
-intent, the commonest confusions, p50/p95 latency per message and the consent figure
-(approvals of anything but a plain yes), and ends with one JSON line.
+Runs the labelled set ``tests/nlu/labelled.yaml`` (never used for training: held out),
+then the fresh set and the two blind sets (their figures only), through the rule
+interpreter (the baseline) and the embedded interpreter (the default: dialogue
+context, consent, entities and the example-trained classifier); with ``--llm URL``
+also through a live OpenAI-compatible server. Prints accuracy per intent, the
+commonest confusions (not for the second blind set), p50/p95 latency per message
+and the consent figure (approvals of anything but a plain yes), and ends with one
+JSON line.
 
     python bench/nlu.py [--llm http://127.0.0.1:8080/v1] [--misses]
 """
@@ -31,9 +33,11 @@ LABELLED = ROOT / "tests" / "nlu" / "labelled.yaml"
 # Written after the interpreter was built and never looked at to improve it: the honest figure.
 FRESH = ROOT / "tests" / "nlu_fresh" / "fresh.yaml"
 BLIND = ROOT / "tests" / "nlu_blind" / "blind.yaml"
+# A second blind set, written the same way by someone else: figures only, never its messages.
+BLIND2 = ROOT / "tests" / "nlu_blind2" / "blind2.yaml"
 
 
-def _report(name: str, s: Score, *, misses: bool) -> None:
+def _report(name: str, s: Score, *, misses: bool, confusions: bool = True) -> None:
     print(f"\n== {name}: {s.right}/{s.total} understood ({s.accuracy:.1%})")
     print(
         f"   consent errors {s.consent_errors}; p50 {s.percentile_ms(0.5):.2f} ms, "
@@ -41,8 +45,9 @@ def _report(name: str, s: Score, *, misses: bool) -> None:
     )
     for kind in sorted(s.per_kind):
         print(f"   {kind:<18} {s.per_kind_right[kind]:>3}/{s.per_kind[kind]:<3}")
-    top = ", ".join(f"{w}->{g} ×{n}" for (w, g), n in s.confusions.most_common(8))
-    print(f"   commonest confusions: {top}")
+    if confusions:
+        top = ", ".join(f"{w}->{g} ×{n}" for (w, g), n in s.confusions.most_common(8))
+        print(f"   commonest confusions: {top}")
     if misses:
         print("   " + "\n   ".join(s.misses))
 
@@ -95,6 +100,17 @@ async def main() -> dict[str, object]:
     )
     _report("rules on the blind set", blind_rules, misses=False)
     _report("embedded on the blind set", blind, misses=False)
+    blind2_files, blind2_cases = load_cases(BLIND2)
+    blind2_base = Path(tempfile.mkdtemp(prefix="satya-nlu-blind2-"))
+    make_files(blind2_base, blind2_files)
+    blind2_rules = await score(by_rules, blind2_cases, blind2_base)
+    blind2 = await score(by_embedded, blind2_cases, blind2_base)
+    print(
+        f"\n{len(blind2_cases)} messages of a second blind set, written the same way "
+        "(totals and per-intent counts only: neither its misses nor its confusions are printed)"
+    )
+    _report("rules on the second blind set", blind2_rules, misses=False, confusions=False)
+    _report("embedded on the second blind set", blind2, misses=False, confusions=False)
     figures: dict[str, object] = {
         "heldout_accuracy": round(default.accuracy, 3),
         "rules_accuracy": round(baseline.accuracy, 3),
@@ -103,12 +119,16 @@ async def main() -> dict[str, object]:
         "fresh_rules_accuracy": round(fresh_rules.accuracy, 3),
         "blind_accuracy": round(blind.accuracy, 3),
         "blind_rules_accuracy": round(blind_rules.accuracy, 3),
+        "blind2_accuracy": round(blind2.accuracy, 3),
+        "blind2_rules_accuracy": round(blind2_rules.accuracy, 3),
         "consent_errors": default.consent_errors
         + baseline.consent_errors
         + fresh.consent_errors
         + fresh_rules.consent_errors
         + blind.consent_errors
-        + blind_rules.consent_errors,
+        + blind_rules.consent_errors
+        + blind2.consent_errors
+        + blind2_rules.consent_errors,
         "p50_ms": round(default.percentile_ms(0.5), 2),
         "p95_ms": round(default.percentile_ms(0.95), 2),
         "train_s": round(train_s, 2),
