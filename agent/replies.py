@@ -466,6 +466,22 @@ def _raw(data: Mapping[str, object], expertise: str) -> str:
     return str(data.get("json", "{}"))
 
 
+def advice_lines(data: Mapping[str, object]) -> list[str]:
+    """'What to do next' with each recommendation's sentence, or why there is none."""
+    advice = data.get("advice")
+    if advice is None:
+        if "advice" not in data:
+            return []
+        why = data.get("advice_error") or "the ledger could not be read"
+        return [f"What to do next: no advice now ({why})."]
+    items = [a for a in advice if isinstance(a, Mapping)] if isinstance(advice, list) else []
+    if not items:
+        return [
+            "What to do next: nothing stands out (prices near comparables, no long-unsold listing)."
+        ]
+    return ["What to do next:", *(f"  - {a.get('text', '')}" for a in items)]
+
+
 def _dashboard(data: Mapping[str, object], expertise: str) -> str:
     sources = list(data.get("sources") or [])  # type: ignore[call-overload]
     failed = sum(1 for src in sources if not src.get("ok"))
@@ -483,7 +499,7 @@ def _dashboard(data: Mapping[str, object], expertise: str) -> str:
                 f"  {src['source']:<17} FAILED: {src.get('error')} {src.get('hint', '')}"
                 f"  ({src['ms']} ms)"
             )
-    return "\n".join(lines)
+    return "\n".join(lines + advice_lines(data))
 
 
 def _market(data: Mapping[str, object], expertise: str) -> str:
@@ -514,7 +530,7 @@ def _market(data: Mapping[str, object], expertise: str) -> str:
         )
     if a.owner is not None and not a.owner_models:
         lines.append("  You have no listings yet.")
-    return "\n".join(lines)
+    return "\n".join(lines + advice_lines(data))
 
 
 def _abandoned(data: Mapping[str, object], expertise: str) -> str:

@@ -113,6 +113,17 @@ class Settings(BaseSettings):
     deadline_min_s: float = Field(
         default=30.0, gt=0, description="No long step is called late before this many seconds."
     )
+    unsold_days: float = Field(
+        default=14.0,
+        ge=0,
+        description="Advice names a listing with no sale this many days after it was listed.",
+    )
+    price_gap_percent: int = Field(
+        default=30,
+        ge=1,
+        description="A listing priced this many percent away from what comparable listings "
+        "suggest is named in advice, and its author is told.",
+    )
     call_timeout_s: float = Field(
         default=30.0,
         gt=0,

@@ -80,6 +80,8 @@ def flow_config(settings: Settings) -> FlowConfig:
         deadline_factor=settings.deadline_factor,
         deadline_min_s=settings.deadline_min_s,
         call_timeout_s=settings.call_timeout_s,
+        unsold_days=settings.unsold_days,
+        price_gap_percent=settings.price_gap_percent,
         epochs=settings.epochs,
         price_frost_per_mib_epoch=settings.price_frost_per_mib_epoch,
         auto_cap_frost=int(settings.auto_cap_wal * 10**9),

@@ -25,7 +25,7 @@ from flows.intents import intent as intent_of
 from flows.listing import apply_edits, read_inspection, say_terms_fixed, terms_on_chain
 from flows.market.analysis import suggest_price
 from flows.market.listing_text import draft_listing
-from flows.notices import current_thread, remember_author
+from flows.notices import current_thread, prices_changed, remember_author
 from flows.onboarding import load_profile, save_profile
 from flows.services import Services
 from flows.state import (
@@ -409,6 +409,9 @@ async def bulk_list(state: JourneyState, runtime: Runtime[Services]) -> dict[str
         )
         say(runtime, "bulk_file_listed", **f)
     if new_ids:
+        # the author just chose these prices: others in their categories may now be far off
+        categories = {f.get("category", "general") for f in files if f.get("listing_id") in new_ids}
+        await prices_changed(runtime, categories, changed=set(new_ids))
         profile = await load_profile(runtime, state["user_id"]) or {}
         listed = list(profile.get("listings", []))
         listed += [i for i in new_ids if i not in listed]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from langgraph.runtime import Runtime
 
 from flows.events import say
+from flows.market.advice import recommendations
 from flows.market.analysis import market_analysis
 from flows.purchase import check_enclave_signature, listing_summary
 from flows.services import Services
@@ -19,6 +20,7 @@ from integrations.chain.port import (
     STATUS_VERIFIED,
     STATUS_WITHDRAWN,
     ChainObject,
+    Ledger,
 )
 from integrations.errors import SatyaError
 
@@ -44,6 +46,40 @@ async def _timed(name: str, fetch: Callable[[], Awaitable[object]]) -> dict[str,
 
 
 _STATE = {0: "pending", 1: "verifying", 2: "verified", STATUS_WITHDRAWN: "withdrawn"}
+
+
+async def advice_for(
+    services: Services, address: str, listings: list[ChainObject] | None = None
+) -> list[dict[str, object]]:
+    """Recommendations for the owner of ``address`` from the listings on the ledger (read
+    now unless given) and their verified models not listed yet, as plain dicts."""
+    ledger: Ledger = services.ledger
+    if listings is None:
+        listings = await ledger.listings()
+    listed = {o.fields.get("pending_model_id") for o in listings}
+    unlisted = [
+        o
+        for o in await ledger.owned_objects(address, "PendingModel")
+        if o.fields.get("status") == STATUS_VERIFIED and o.object_id not in listed
+    ]
+    found = recommendations(
+        listings,
+        owner=address,
+        now_ms=int(time.time() * 1000),
+        unsold_days=services.config.unsold_days,
+        gap_percent=services.config.price_gap_percent,
+        unlisted=unlisted,
+    )
+    return [
+        {
+            "kind": a.kind,
+            "text": a.text,
+            "category": a.category,
+            "listing_id": a.listing_id,
+            "figures": dict(a.figures),
+        }
+        for a in found
+    ]
 
 
 async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
@@ -106,6 +142,9 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
             "purchases": sum(1 for e in events if e.type.endswith("ModelPurchased")),
         }
 
+    async def advice() -> object:
+        return await advice_for(services, wallet.address)
+
     sources = {
         "pending_models": pending,
         "marketplace": marketplace,
@@ -113,13 +152,17 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
         "platform_metrics": platform,
     }
     started = time.perf_counter()
-    results = await asyncio.gather(*(_timed(name, fn) for name, fn in sources.items()))
+    *results, advised = await asyncio.gather(
+        *(_timed(name, fn) for name, fn in sources.items()), _timed("advice", advice)
+    )
     total_ms = round((time.perf_counter() - started) * 1000, 1)
     say(
         runtime,
         "dashboard",
         sources=list(results),
         total_ms=total_ms,
+        advice=advised.get("value") if advised["ok"] else None,
+        advice_error=None if advised["ok"] else advised.get("error"),
         expertise=state.get("expertise"),
     )
     return {}
@@ -134,7 +177,19 @@ async def market(state: JourneyState, runtime: Runtime[Services]) -> dict[str, o
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return {}
     analysis = market_analysis(listings, owner=wallet.address)
-    say(runtime, "market_analysis", analysis=analysis, expertise=state.get("expertise"))
+    try:
+        advice: list[dict[str, object]] | None = await advice_for(
+            runtime.context, wallet.address, listings
+        )
+    except SatyaError:  # the figures stand without the advice; the reply says it is missing
+        advice = None
+    say(
+        runtime,
+        "market_analysis",
+        analysis=analysis,
+        advice=advice,
+        expertise=state.get("expertise"),
+    )
     return {}
 
 

@@ -29,7 +29,7 @@ from flows.gates import ask, decide
 from flows.intents import Intent
 from flows.market.analysis import suggest_price
 from flows.market.listing_text import MAX_TAGS, MAX_TITLE, draft_listing, normalize_tag
-from flows.notices import current_thread, remember_author
+from flows.notices import current_thread, prices_changed, remember_author
 from flows.onboarding import load_profile, save_profile
 from flows.publication import on_chain
 from flows.services import Services
@@ -436,6 +436,7 @@ async def list_model(
         thread_id=current_thread(state["workflow_id"]),
         title=ctx.get("title", ""),
     )
+    await prices_changed(runtime, {ctx.get("category", "general")}, changed={listing_id})
     profile = await load_profile(runtime, state["user_id"]) or {}
     listed = list(profile.get("listings", []))
     if listing_id not in listed:

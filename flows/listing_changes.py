@@ -16,6 +16,7 @@ from langgraph.types import Command
 
 from flows.events import say
 from flows.gates import ask, decide
+from flows.notices import prices_changed
 from flows.publication import on_chain
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext
@@ -86,4 +87,5 @@ async def listing_change(state: JourneyState, runtime: Runtime[Services]) -> dic
         new_ctx.pop("listing_id", None)
         new_ctx["delisted_listing_id"] = listing_id
         say(runtime, "delisted", listing_id=listing_id, title=ctx.get("title", ""))
+    await prices_changed(runtime, {ctx.get("category", "general")}, changed={listing_id})
     return {"context": new_ctx}

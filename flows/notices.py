@@ -1,5 +1,5 @@
 """Marketplace events for an author: a sale of their model, a verification that ended
-while they were away.
+while they were away, a listing whose price is now far from comparable listings.
 
 A notice is kept in the store under ``("inbox", user)`` until it is delivered: at once to
 a notification stream that listens for that user (the chat, the HTTP server), else on the
@@ -18,22 +18,29 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any, TypedDict
 
 from langgraph.config import get_config, get_stream_writer
+from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
+from flows.market.advice import category_of, price_gap, typical_range
+from flows.services import Services
 from flows.users import user_label
+from integrations.chain.port import ChainObject
+from integrations.errors import SatyaError
 
 AUTHORS_NAMESPACE = ("listing_authors",)
 INBOX_NAMESPACE = ("inbox",)
+PRICE_GAPS_NAMESPACE = ("price_gaps",)  # listing id -> the gap its author was told about
 
 
 class Notice(TypedDict):
     """Something that happened to a user's model while they were not looking."""
 
     key: str
-    kind: str  # model_sold, verification_ended
+    kind: str  # model_sold, verification_ended_passed/failed, price_far
     user_id: str
     thread_id: str  # the conversation it concerns
     at: float
@@ -127,3 +134,94 @@ async def take_inbox(store: BaseStore, user_id: str, *, limit: int = 50) -> list
 async def discard(store: BaseStore, notice: Notice) -> None:
     """A notice delivered some other way (to a listening stream) leaves the inbox."""
     await store.adelete((*INBOX_NAMESPACE, user_label(notice["user_id"])), notice["key"])
+
+
+async def check_prices(
+    store: BaseStore | None,
+    listings: list[ChainObject],
+    *,
+    category: str,
+    gap_percent: int,
+    changed: Collection[str] = (),
+) -> list[Notice]:
+    """Tell authors in ``category`` whose listing's price is now ``gap_percent`` or more
+    from what comparable listings suggest (``flows.market.advice.price_gap``).
+
+    Called when the category's listings change (a listing, a new price, a delisting).
+    An author is told once when their listing's price becomes far (or moves to the other
+    side); back within the threshold, the next time it goes far tells them again.
+    ``changed``: the listings whose own author just set their price: their state is kept,
+    but the author is not told about the price they chose a moment ago.
+    """
+    if store is None:
+        return []
+    wanted = category.strip().lower()
+    told: list[Notice] = []
+    for obj in listings:
+        if category_of(obj) != wanted:
+            continue
+        gap = price_gap(obj, listings)
+        far = gap is not None and abs(gap.percent) >= gap_percent
+        before = await store.aget(PRICE_GAPS_NAMESPACE, obj.object_id)
+        if gap is None or not far:
+            if before is not None:
+                await store.adelete(PRICE_GAPS_NAMESPACE, obj.object_id)
+            continue
+        if before is not None and before.value.get("direction") == gap.direction:
+            continue
+        await store.aput(
+            PRICE_GAPS_NAMESPACE,
+            obj.object_id,
+            {"direction": gap.direction, "percent": gap.percent},
+            index=False,
+        )
+        if obj.object_id in changed:
+            continue
+        author = await store.aget(AUTHORS_NAMESPACE, obj.object_id)
+        if author is None or not author.value.get("user_id"):
+            continue  # listed elsewhere: nobody here to tell
+        told.append(
+            await post(
+                store,
+                kind="price_far",
+                user_id=str(author.value["user_id"]),
+                thread_id=str(author.value.get("thread_id", "")),
+                data={
+                    "title": gap.title,
+                    "listing_id": gap.listing_id,
+                    "category": gap.category,
+                    "price_mist": gap.price_mist,
+                    "suggested_mist": gap.suggested_mist,
+                    "low_mist": gap.low_mist,
+                    "high_mist": gap.high_mist,
+                    "typical": typical_range(gap),
+                    "comparables": gap.comparables,
+                    "percent": abs(gap.percent),
+                    "direction": gap.direction,
+                    "threshold_percent": gap_percent,
+                },
+            )
+        )
+    return told
+
+
+async def prices_changed(
+    runtime: Runtime[Services], categories: set[str], *, changed: Collection[str] = ()
+) -> None:
+    """After a listing, a new price or a delisting in ``categories``: the price notices.
+
+    A ledger whose listings cannot be read (a full node without an indexer) tells nobody;
+    the step that changed the listing has succeeded all the same."""
+    services = runtime.context
+    try:
+        listings = await services.ledger.listings()
+    except SatyaError:
+        return
+    for category in sorted(categories):
+        await check_prices(
+            runtime.store,
+            listings,
+            category=category,
+            gap_percent=services.config.price_gap_percent,
+            changed=changed,
+        )

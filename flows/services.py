@@ -37,6 +37,8 @@ class FlowConfig:
     deadline_factor: float = 3.0  # a long step is overdue past this many times its estimate
     deadline_min_s: float = 30.0  # ... and never before this
     call_timeout_s: float = 30.0  # one call to the enclave or the chain, at most
+    unsold_days: float = 14.0  # advice names a listing with no sale after this many days
+    price_gap_percent: int = 30  # a price this far from comparables is advised on, and noticed
     result_max_age_s: float = 600.0
     verify_poll_s: float = 0.05
     verify_foreground_s: float = 10.0

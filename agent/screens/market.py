@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from agent.replies import sui
+from agent.replies import advice_lines, sui
 from agent.screens.layout import Data, add_row, as_int, as_mapping, headed_table, mappings
 
 
@@ -71,7 +71,15 @@ def dashboard(data: Data, text: str = "") -> RenderableType:
             if src.get("hint"):
                 problem.append(f" {src['hint']}", style="dim")
             add_row(table, name, problem, ms)
-    return table
+    return _with_advice(table, data)
+
+
+def _with_advice(view: RenderableType, data: Data) -> RenderableType:
+    """The view, then 'What to do next' with each recommendation and its figures."""
+    lines = advice_lines(data)
+    if not lines:
+        return view
+    return Group(view, Text("\n".join(lines), style="bold" if len(lines) > 1 else "dim"))
 
 
 def market(data: Data, text: str = "") -> RenderableType:
@@ -121,4 +129,4 @@ def market(data: Data, text: str = "") -> RenderableType:
                 f"{m.get('quality_rank')} of {m.get('category_count')} in {m.get('category')}",
             )
         parts.append(yours)
-    return Group(*parts)
+    return _with_advice(Group(*parts), data)
