@@ -25,7 +25,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeAlias
@@ -474,7 +474,7 @@ class Assistant:
                 if await self._speaker(thread_id, user_id) is None:
                     yield _NOT_YOURS
                     return
-                back = [e async for e in self._go_back(thread_id, checkpoint_id)]
+                back = [e async for e in self._go_back(thread_id, checkpoint_id, steps)]
                 for event in back:
                     yield event
                 if any(getattr(e, "kind", "") == "undo_refused" for e in back):
@@ -482,13 +482,15 @@ class Assistant:
             async for event in self._send(thread_id, text, user_id=user_id, mode=mode, steps=steps):
                 yield event
 
-    async def _go_back(self, thread_id: str, checkpoint_id: str) -> AsyncIterator[Event]:
+    async def _go_back(
+        self, thread_id: str, checkpoint_id: str, steps: bool = False
+    ) -> AsyncIterator[Event]:
         """Fork the thread from an earlier question named by its checkpoint id."""
         cfg = self._config(thread_id)
         snaps = [snap async for snap in self.graph.aget_state_history(cfg, limit=1000)]
         values: dict[str, Any] = dict(snaps[0].values or {}) if snaps else {}
         target, why = checkpoint_target(snaps, checkpoint_id)
-        async for event in self._fork(cfg, target, why, values):
+        async for event in self._fork(cfg, target, why, values, steps=steps):
             yield event
 
     async def _send(
@@ -582,7 +584,13 @@ class Assistant:
             yield event
 
     async def _fork(
-        self, cfg: RunnableConfig, target: Target | None, why: str, values: dict[str, Any]
+        self,
+        cfg: RunnableConfig,
+        target: Target | None,
+        why: str,
+        values: dict[str, Any],
+        *,
+        steps: bool = False,
     ) -> AsyncIterator[Event]:
         """Go back to ``target`` (its question is asked again), or say ``why`` not."""
         expertise = str(values.get("expertise") or "intermediate")
@@ -600,7 +608,7 @@ class Assistant:
                 "checkpoint_id": target.checkpoint_id,
             }
         }
-        async for event in self._run(None, fork, values, debug_ok=False):
+        async for event in self._run(None, fork, values, debug_ok=False, steps=steps):
             yield event
 
     async def _paused_turn(
@@ -902,14 +910,24 @@ class Assistant:
                 payload,
                 cfg,
                 context=services,
-                stream_mode=["custom", "updates"],
+                # with steps, the state after each step comes with that step's NodeEvent
+                stream_mode=["custom", "updates", "values"] if steps else ["custom", "updates"],
                 interrupt_before=interrupt_before,
                 # each step's checkpoint is on disk before the next step (an external write)
                 # starts: a crash at any instant leaves a journey that resumes where it was
                 durability="sync",
             )
             step_began = time.monotonic()
+            finished: list[NodeEvent] = []  # steps whose state has not come yet
+            state: dict[str, Any] | None = None  # the journey's state after the last change
             async for stream_mode, chunk in stream:
+                if stream_mode == "values":  # the state after the steps just finished
+                    state = dict(chunk)
+                for node_event in finished:  # a step that changed nothing has the state before
+                    yield replace(node_event, values=state)
+                finished = []
+                if stream_mode == "values":
+                    continue
                 if stream_mode == "custom":
                     if isinstance(chunk, dict) and chunk.get("event") == "notice":
                         await self._notice(chunk["notice"])
@@ -926,11 +944,13 @@ class Assistant:
                     if steps:  # the step that just finished (the graph runs one at a time)
                         took = time.monotonic() - step_began
                         step_began = time.monotonic()
-                        yield NodeEvent(
-                            str(node),
-                            dict(update) if isinstance(update, dict) else {},
-                            time.time() - took,
-                            took,
+                        finished.append(
+                            NodeEvent(
+                                str(node),
+                                dict(update) if isinstance(update, dict) else {},
+                                time.time() - took,
+                                took,
+                            )
                         )
                     if not isinstance(update, dict):
                         continue
@@ -944,6 +964,8 @@ class Assistant:
                         phase = new_phase
                         snap = await self.graph.aget_state(cfg)
                         yield PhaseEvent(str(new_phase), progress(snap.values))  # type: ignore[arg-type]
+            for node_event in finished:  # the last step changed nothing
+                yield replace(node_event, values=state)
         except SatyaError as error:
             turn_outcome = "failed"
             yield ErrorEvent(error.code, error.message, error.hint)

@@ -102,12 +102,14 @@ class NodeEvent:
     """A journey step (graph node) finished: its name, what it changed and how long it took.
 
     Only ``Assistant.send(..., steps=True)`` yields these (the HTTP API's stream modes
-    ``updates``, ``tasks``, ``debug``, ``events`` and ``checkpoints`` are made from them)."""
+    ``values``, ``updates``, ``tasks``, ``debug``, ``events`` and ``checkpoints`` are made
+    from them). ``values`` is the journey's whole state after the step."""
 
     node: str
     update: dict[str, object]
     started_at: float  # Unix time
     duration_s: float
+    values: dict[str, object] | None = None
     type: Literal["node"] = "node"
 
 

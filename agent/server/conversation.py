@@ -44,6 +44,7 @@ class Conversation:
         self._on_said = on_said  # a message waits to be written: the log's next batch takes it
         self._chat: dict[str, list[dict[str, Any]]] = {}
         self._unsaved: dict[str, list[tuple[str, str, float, dict[str, Any]]]] = {}
+        self._earlier: dict[str, list[dict[str, Any]]] = {}  # the turns before a run
 
     def open(self, run_id: str) -> None:
         self._chat[run_id] = []
@@ -52,6 +53,7 @@ class Conversation:
     def forget(self, run_id: str) -> None:
         self._chat.pop(run_id, None)
         self._unsaved.pop(run_id, None)
+        self._earlier.pop(run_id, None)
 
     def count(self, run_id: str) -> int:
         """How many messages the run has said so far."""
@@ -72,14 +74,21 @@ class Conversation:
                 del self._unsaved.get(run_id, [])[: len(kept)]
 
     async def with_chat(
-        self, run_id: str, thread_id: str, values: dict[str, Any]
+        self, run_id: str, thread_id: str, values: dict[str, Any], *, during: bool = False
     ) -> dict[str, Any]:
         """The thread's values with its conversation as ``messages`` (for chat UIs):
-        the earlier turns, then this run's messages."""
+        the earlier turns, then this run's messages. ``during`` (the values after each step
+        of a live run) reads the earlier turns once per run, not once per step."""
         mine = list(self._chat.get(run_id, []))
         ids = {m["id"] for m in mine}
-        kept = await self.db.messages(thread_id, self.limit + len(mine))
-        earlier = [m for m in kept if m.get("id") not in ids]
+        earlier = self._earlier.get(run_id) if during else None
+        if earlier is None:
+            kept = await self.db.messages(thread_id, self.limit + len(mine))
+            earlier = [m for m in kept if m.get("id") not in ids]
+            if during and run_id in self._chat:
+                self._earlier[run_id] = earlier
+        else:
+            earlier = [m for m in earlier if m.get("id") not in ids]
         return {**values, "messages": (earlier + mine)[-self.limit :]}
 
     async def messages(self, thread_id: str) -> list[dict[str, Any]]:

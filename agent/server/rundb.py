@@ -49,6 +49,10 @@ class ThreadBusy(Exception):
 
 @dataclass(slots=True)
 class RunRecord:
+    """One run. ``kind``: ``user`` (a turn), ``background`` (work outside a turn) or
+    ``queued`` (a turn sent with ``multitask_strategy`` enqueue that waits for the thread;
+    it becomes ``user`` when it starts)."""
+
     run_id: str
     thread_id: str
     user_id: str
@@ -206,6 +210,45 @@ class RunDb:
             )
         except _Conflict:
             raise ThreadBusy(record.thread_id) from None
+
+    async def promote(self, run_id: str) -> bool:
+        """A queued run becomes the thread's running one: ThreadBusy while another is
+        active; False when it is no longer waiting (cancelled, deleted)."""
+        now = time.time()
+        try:
+            changed = await self.sql.execute(
+                "UPDATE satya_runs SET kind = 'user', status = 'running', updated_at = %s,"
+                " heartbeat = %s WHERE run_id = %s AND kind = 'queued' AND status = 'pending'",
+                (now, now, run_id),
+            )
+        except _Conflict:
+            raise ThreadBusy(run_id) from None
+        return changed > 0
+
+    async def queued_before(self, record: RunRecord) -> list[RunRecord]:
+        """The thread's runs queued before ``record`` and still waiting."""
+        rows = await self.sql.fetch(
+            "SELECT * FROM satya_runs WHERE thread_id = %s AND kind = 'queued'"
+            " AND status = 'pending' AND (created_at < %s OR (created_at = %s AND run_id < %s))",
+            (record.thread_id, record.created_at, record.created_at, record.run_id),
+        )
+        return [_record(row) for row in rows]
+
+    async def for_user(self, user_id: str, statuses: tuple[str, ...]) -> list[RunRecord]:
+        """The user's runs in one of ``statuses``, oldest first."""
+        marks = ", ".join(["%s"] * len(statuses))
+        rows = await self.sql.fetch(
+            f"SELECT * FROM satya_runs WHERE user_id = %s AND status IN ({marks})"
+            " ORDER BY created_at",
+            (user_id, *statuses),
+        )
+        return [_record(row) for row in rows]
+
+    async def delete_run(self, run_id: str) -> None:
+        """Forget a run: its events, its chat messages and its record (a rolled-back run)."""
+        await self.sql.execute("DELETE FROM satya_messages WHERE run_id = %s", (run_id,))
+        await self.sql.execute("DELETE FROM satya_run_events WHERE run_id = %s", (run_id,))
+        await self.sql.execute("DELETE FROM satya_runs WHERE run_id = %s", (run_id,))
 
     async def set_status(self, run_id: str, status: str) -> None:
         now = time.time()

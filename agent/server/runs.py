@@ -32,13 +32,13 @@ from agent.server.files import FileAccess, current_user
 from agent.server.heartbeat import beat_forever, dead
 from agent.server.jsonsafe import event_payload, json_safe
 from agent.server.liveness import new_worker_name, worker_gone
-from agent.server.rundb import STALE_AFTER_S, RunDb, RunRecord
+from agent.server.rundb import STALE_AFTER_S, RunDb, RunRecord, ThreadBusy
 from agent.server.streams import RunStream
 
 __all__ = ["CONVERSATION_LIMIT", "RunManager", "chat_message", "event_payload", "json_safe"]
 log = logging.getLogger("satya.server.runs")
 _ALL_MODES = ["values", "updates", "custom", "messages-tuple"]  # a background run's
-STEP_MODES = frozenset({"updates", "tasks", "checkpoints", "debug", "events"})
+STEP_MODES = frozenset({"values", "updates", "tasks", "checkpoints", "debug", "events"})
 
 
 class RunManager:
@@ -117,16 +117,18 @@ class RunManager:
         modes: list[str],
         mode: Mode | None = None,
         checkpoint_id: str | None = None,
+        queue: bool = False,
     ) -> RunRecord:
         """Record a run and start it in the background (ThreadBusy if one is going);
-        ``checkpoint_id`` forks the thread from that earlier question first."""
+        ``checkpoint_id`` forks the thread from that earlier question first. ``queue``:
+        the run waits (``pending``) until the thread's earlier runs have ended."""
         now = time.time()
         record = RunRecord(
             run_id=str(uuid.uuid4()),
             thread_id=thread_id,
             user_id=user,
             status="pending",
-            kind="user",
+            kind="queued" if queue else "user",
             created_at=now,
             updated_at=now,
             heartbeat=now,
@@ -165,6 +167,8 @@ class RunManager:
         current_user.set(record.user_id)
         status = "success"
         try:
+            if record.kind == "queued":
+                await self._wait_turn(record)
             await self.db.set_status(run_id, "running")
             await self.log.append(run_id, "metadata", {"run_id": run_id, "attempt": 1})
             self.chat.say(run_id, record.thread_id, chat_message("human", text, f"{run_id}:human"))
@@ -198,6 +202,31 @@ class RunManager:
         finally:
             await self._finish(run_id, status)
 
+    async def _wait_turn(self, record: RunRecord) -> None:
+        """Wait until the thread runs nothing and every run queued before this one has
+        gone, then become the thread's running run (in the shared record, so that no other
+        worker starts one meanwhile)."""
+        while True:
+            earlier = [await self.settle(r) for r in await self.db.queued_before(record)]
+            if (
+                not any(not r.done for r in earlier)
+                and await self.live_run(record.thread_id) is None
+            ):
+                try:
+                    if await self.db.promote(record.run_id):
+                        record.kind = "user"
+                        return
+                    raise asyncio.CancelledError  # cancelled or deleted while it waited
+                except ThreadBusy:
+                    pass  # another run took the thread first
+            await asyncio.sleep(self.poll_s)
+
+    async def cancel_waiting(self, thread_id: str) -> None:
+        """Cancel the thread's queued runs (the thread is being deleted)."""
+        for record in await self.db.unfinished(thread_id):
+            if record.kind == "queued":
+                await self.cancel(record)
+
     async def _finish(self, run_id: str, status: str) -> None:
         try:
             with contextlib.suppress(Exception):
@@ -221,7 +250,10 @@ class RunManager:
         async def snapshot() -> StateSnapshot:
             return await self.assistant.snapshot(thread_id)
 
-        for name, data in await stream.shape(event, message, snapshot):
+        async def with_chat(values: dict[str, Any]) -> dict[str, Any]:
+            return await self.chat.with_chat(run_id, thread_id, values, during=True)
+
+        for name, data in await stream.shape(event, message, snapshot, with_chat):
             await self.log.append(run_id, name, data)
 
     async def keep_uploads(self, user: str, values: Any) -> None:

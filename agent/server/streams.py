@@ -3,7 +3,7 @@ mode a client asked for (LangGraph's shapes). ``RunManager.emit`` logs what this
 
 | mode | events (name: data) |
 |---|---|
-| ``values`` | ``values``: the thread's values when the run ends (``__interrupt__`` at a gate) |
+| ``values`` | ``values``: the thread's values after each step, and when the run ends (``__interrupt__`` at a gate) |
 | ``updates`` | ``updates``: ``{node: what it changed}`` as each step finishes; ``{"__interrupt__": [...]}`` at a gate |
 | ``custom`` | ``custom``: every typed event (text, progress, phase, gate, error, pause) |
 | ``messages-tuple`` | ``messages``: ``[AI message, metadata]`` per reply |
@@ -48,6 +48,7 @@ EVENTS_OF_MODE: dict[str, frozenset[str]] = {
 ALWAYS = frozenset({"metadata", "error", "end"})
 _NEED_STATE = frozenset({"checkpoints", "debug"})
 Shaped = list[tuple[str, Any]]
+WithChat = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def event_names(modes: list[str]) -> frozenset[str]:
@@ -102,9 +103,10 @@ class RunStream:
         event: Event,
         message: dict[str, Any] | None,
         snapshot: Callable[[], Awaitable[StateSnapshot]],
+        with_chat: WithChat | None = None,
     ) -> Shaped:
         """The (event name, data) pairs to log for ``event``; ``message`` is the AI chat
-        message of a reply."""
+        message of a reply; ``with_chat`` adds the conversation to a step's values."""
         out: Shaped = []
         if message is not None and isinstance(event, TextEvent | GateEvent):
             meta: dict[str, Any] = {"run_id": self.run_id, "thread_id": self.thread_id}
@@ -119,7 +121,7 @@ class RunStream:
                 out.append(("messages/partial", [message]))
                 out.append(("messages/complete", [message]))
         if isinstance(event, NodeEvent):
-            out.extend(await self._step(event, snapshot))
+            out.extend(await self._step(event, snapshot, with_chat))
             return out
         if isinstance(event, GateEvent):
             interrupt = {
@@ -147,7 +149,10 @@ class RunStream:
         return out
 
     async def _step(
-        self, event: NodeEvent, snapshot: Callable[[], Awaitable[StateSnapshot]]
+        self,
+        event: NodeEvent,
+        snapshot: Callable[[], Awaitable[StateSnapshot]],
+        with_chat: WithChat | None,
     ) -> Shaped:
         self.step += 1
         out: Shaped = []
@@ -167,6 +172,9 @@ class RunStream:
             out.append(("updates", {event.node: update}))
         if self.wants("tasks"):
             out.extend([("tasks", task), ("tasks", result)])
+        if self.wants("values") and event.values is not None:
+            values = json_safe(dict(event.values))
+            out.append(("values", await with_chat(values) if with_chat is not None else values))
         state = await snapshot() if self.modes & _NEED_STATE else None
         if self.wants("checkpoints") and state is not None:
             out.append(("checkpoints", checkpoint_payload(state)))

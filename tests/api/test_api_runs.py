@@ -197,8 +197,18 @@ def test_a_run_may_name_an_earlier_question_by_its_checkpoint(
 
         # Back to the draft as first proposed (LangGraph's 'checkpoint' form), and list it.
         checkpoint = {"thread_id": tid, "checkpoint_id": draft["checkpoint"]["checkpoint_id"]}
-        events = _stream(c, tid, {"command": {"resume": "yes"}, "checkpoint": checkpoint})
+        events = _stream(
+            c,
+            tid,
+            {
+                "command": {"resume": "yes"},
+                "checkpoint": checkpoint,
+                "stream_mode": ["updates", "custom", "values"],
+            },
+        )
         assert "went_back" in texts(events) and "listed" in texts(events)
+        steps = [node for e in events if e.event == "updates" for node in e.data]
+        assert "list_model" in steps  # the fork's steps are streamed as any run's
         final = [e for e in events if e.event == "values"][-1].data
         assert final["context"]["price_mist"] == first_price
 

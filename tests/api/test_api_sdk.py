@@ -273,12 +273,27 @@ def test_sdk_stream_modes_show_every_step(server: ServerThread) -> None:
         checkpoints = by["checkpoints"]
         assert len(checkpoints) == len(nodes)
         assert checkpoints[-1]["values"]["current_phase"] == by["values"][-1]["current_phase"]
+        # values after every step (the state of its checkpoint, with the conversation),
+        # then once more as the run ends
+        values = by["values"]
+        assert len(values) == len(nodes) + 1
+        for step_values, checkpoint in zip(values, checkpoints, strict=False):
+            assert {k: step_values[k] for k in checkpoint["values"]} == checkpoint["values"]
+            assert step_values["messages"][0]["content"] == "market analysis"
         assert {d["type"] for d in by["debug"]} == {"task", "task_result", "checkpoint"}
         assert [d["step"] for d in by["debug"] if d["type"] == "task"] == list(
             range(1, len(nodes) + 1)
         )
         kinds = {e["event"] for e in by["events"]}
         assert kinds == {"on_chain_start", "on_chain_end", "on_custom_event"}
+
+        # the SDK's default mode (values): the state after each step, as it happens
+        default = [
+            p async for p in client.runs.stream(tid, "satya", input={"message": "check status"})
+        ]
+        states = [p.data for p in default if p.event == "values"]
+        assert len(states) >= 3 and {p.event for p in default} == {"metadata", "values", "end"}
+        assert [s["messages"][-1]["content"] for s in states[:1]] == ["check status"]
 
         # a run that asked only for the default modes logs no step events: joining it
         # again with every mode shows the gate-free updates as none

@@ -121,13 +121,30 @@ def test_multitask_enqueue_interrupt_and_rollback(
         assert caught.value.response.status_code == 409
         assert "multitask_strategy" in caught.value.response.json()["hint"]
 
-        # enqueue: runs after the first one, which finishes
+        # enqueue: answered at once with a pending run, which runs after the first one
+        # (and the runs queued before it) has finished, in the order they were sent
+        began = time.monotonic()
         queued = await client.runs.create(
             tid, "satya", input={"message": "check status"}, multitask_strategy="enqueue"
         )
-        assert (await client.runs.get(tid, first["run_id"]))["status"] == "success"
-        await client.runs.join(tid, queued["run_id"])
-        assert (await client.runs.get(tid, queued["run_id"]))["status"] == "success"
+        queued2 = await client.runs.create(
+            tid, "satya", input={"message": "help"}, multitask_strategy="enqueue"
+        )
+        dropped = await client.runs.create(
+            tid, "satya", input={"message": "market analysis"}, multitask_strategy="enqueue"
+        )
+        assert time.monotonic() - began < 3.0  # the first run takes over 4 s
+        assert queued["status"] == queued2["status"] == "pending"
+        assert (await client.runs.get(tid, first["run_id"]))["status"] == "running"
+        assert (await client.runs.get(tid, queued["run_id"]))["status"] == "pending"
+        await client.runs.cancel(tid, dropped["run_id"])  # a queued run can be cancelled
+        assert (await client.runs.get(tid, dropped["run_id"]))["status"] == "interrupted"
+        last: Any = await client.runs.join(tid, queued2["run_id"])
+        statuses = [(await client.runs.get(tid, r["run_id"]))["status"] for r in (first, queued)]
+        assert statuses == ["success", "success"]
+        said = [m["content"] for m in last["messages"] if m["type"] == "human"]
+        assert said[-3:] == ["yes", "check status", "help"]
+        assert "market analysis" not in said
 
         # interrupt: the running one stops (its finished steps kept), the new one runs
         tid = await _at_upload_gate(client, slow_server, key, model)
@@ -153,7 +170,10 @@ def test_multitask_enqueue_interrupt_and_rollback(
         await client.runs.wait(
             tid, "satya", input={"message": "check status"}, multitask_strategy="rollback"
         )
-        assert (await client.runs.get(tid, running["run_id"]))["status"] == "interrupted"
+        with pytest.raises(httpx.HTTPStatusError) as caught:  # deleted, as LangGraph does
+            await client.runs.get(tid, running["run_id"])
+        assert caught.value.response.status_code == 404
+        assert running["run_id"] not in {r["run_id"] for r in await client.runs.list(tid)}
         history: Any = await client.threads.get_history(tid, limit=50)
         forks = [h for h in history if h["metadata"].get("source") == "fork"]
         assert forks, "the thread was put back to a copy of its earlier checkpoint"

@@ -40,7 +40,7 @@ def run_out(record: RunRecord) -> RunOut:
         updated_at=datetime.fromtimestamp(record.updated_at, UTC),
         status=record.status,  # type: ignore[arg-type]
         metadata=record.metadata,
-        kind=record.kind,  # type: ignore[arg-type]
+        kind="background" if record.kind == "background" else "user",
     )
 
 
@@ -151,6 +151,8 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
                 modes=modes,
                 mode=mode,
                 checkpoint_id=body.fork_from,
+                # enqueue: pending at once, run after the thread's current and queued runs
+                queue=body.multitask_strategy == "enqueue",
             )
         except ThreadBusy:
             active = await backend.runs.live_run(thread_id)
@@ -175,13 +177,14 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
 
 
 async def settle_active(backend: Backend, thread_id: str, active: RunRecord, strategy: str) -> None:
-    """Make way for a new run: wait for the active one (enqueue), stop it (interrupt), or
-    stop it and put the thread back to its state before that run (rollback)."""
-    if strategy != "enqueue":
-        await backend.runs.cancel(active)
+    """Make way for a new run: stop the active one (interrupt: its finished steps are
+    kept), or stop it, put the thread back to its state before that run and delete the
+    run (rollback, as LangGraph: it is no longer listed or found)."""
+    await backend.runs.cancel(active)
     await backend.runs.join(active)
     if strategy == "rollback":
         await backend.assistant.rollback(thread_id, active.created_at)
+        await backend.runs.db.delete_run(active.run_id)
 
 
 async def _run_of(backend: Backend, thread_id: str, run_id: str) -> RunRecord:

@@ -143,7 +143,9 @@ async def get_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -
 )
 async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) -> Response:
     """Delete a thread, its checkpoints, runs and messages (a run in progress is cancelled
-    first, and waited for, so that it writes nothing after the delete)."""
+    first, and waited for, so that it writes nothing after the delete; queued runs are
+    cancelled)."""
+    await backend.runs.cancel_waiting(thread_id)
     active = await backend.runs.live_run(thread_id)
     if active is not None:
         await backend.runs.cancel(active)
