@@ -127,6 +127,8 @@ _STEP_WORDS = {
     "list_model": "listing",
     "purchase_execute": "purchase",
     "bulk_upload": "bulk upload",
+    "bulk_file": "bulk upload",
+    "bulk_join": "bulk upload",
     "bulk_list": "bulk listing",
     "upload_gate": "upload question",
     "listing_gate": "listing question",

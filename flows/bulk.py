@@ -4,11 +4,13 @@
 becomes one plan (per file: size, format, cost, upload and verification time
 estimates; and the total), one gate (in auto mode the spending cap applies to
 the total), then a queue that starts the largest files first and runs
-``bulk_concurrency`` files at a time. Each file goes through its own pipeline
-(chunked upload -> PendingModel on chain -> enclave verification) and its own
+``bulk_concurrency`` files at a time. Each file is a sub-journey of its own
+(``flows.file_journeys``: one LangGraph ``Send`` per file, gathered by
+``bulk_join``) through the same steps as a single upload (chunked upload ->
+PendingModel on chain -> enclave verification -> recorded result), with its own
 outcome; one file failing never stops the others. Every external write is keyed
-by the workflow id and the file, so re-running the node after a crash resumes
-uploads from their journals and repeats no chain transaction.
+by the workflow id and the file, so a sub-journey run again after a crash resumes
+its upload from the journal and repeats no chain transaction.
 
 After the run the summary says how to go on. ``retry`` runs the failed files
 again (uploads resume from their journals; a file whose verification failed on
@@ -17,8 +19,8 @@ verdict). ``list them`` lists the verified models (``flows.bulk_listing``).
 Where the ledger fixes listing terms at upload, registration registers drafted
 terms.
 
-Over 500 lines: plan, gate, queue and per-file pipeline are the steps of one bulk
-journey that share its journal keys and per-file records.
+Verification goes on in the background past ``verify_foreground_s``; the
+monitor's completion event (``bulk_verify``) has each running file look once.
 """
 
 from __future__ import annotations
@@ -37,24 +39,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from flows.assessment import check_model_file
-from flows.bulk_listing import as_context, listable_indexes
-from flows.deadlines import step_deadline_s
+from flows.bulk_listing import listable_indexes
 from flows.events import say
-from flows.failures import retries_automatically, retry_delay_s, retry_rule
+from flows.failures import retry_rule
+from flows.file_journeys import gathered, send_files
 from flows.gates import ask, auto_storage_approved, decide
-from flows.listing import draft_upload_terms
 from flows.market.analysis import infer_category
-from flows.publication import (
-    UploadProgress,
-    announce_retries,
-    job_finished,
-    job_status,
-    model_draft,
-    record_verification,
-    register_model,
-    start_verification,
-    store_file,
-)
 from flows.services import Services
 from flows.state import (
     END,
@@ -66,8 +56,6 @@ from flows.state import (
     WorkflowStatus,
     complete,
 )
-from flows.step_events import record_file
-from integrations.chain.port import Signer
 from integrations.errors import SatyaError
 from integrations.storage.cost import estimate_storage_cost
 
@@ -82,7 +70,6 @@ _PLAN_STEPS = [
     Step.MONITOR_VERIFICATION,
     Step.REPORT_QUALITY,
 ]
-_ERROR_FIELDS = ("stage", "error_code", "error_message", "error_hint", "error_retryable")
 
 
 def is_glob(raw: str) -> bool:
@@ -256,240 +243,104 @@ async def bulk_gate(
     return Command(goto="bulk_gate", update={"status": WorkflowStatus.WAITING_APPROVAL})
 
 
-class _Pipeline:
-    """One file's way through ``flows.publication``, shared by the bulk workers.
-
-    A failure goes by the one retry rule (``flows.failures.retry_rule``): an
-    automatic retry with a notice for a retryable error, exactly as on the
-    single-file path, else the file's outcome. The turn waits for verifications
-    at most ``verify_foreground_s`` from the first one started; jobs still running
-    then go on in the background monitor.
-    """
-
-    def __init__(self, state: JourneyState, runtime: Runtime[Services], wallet: Signer) -> None:
-        self.state = state
-        self.runtime = runtime
-        self.services = runtime.context
-        self.wallet = wallet
-        # One signer, one gas coin: chain transactions go one at a time.
-        self.chain_lock = asyncio.Lock()
-        self.wait_until: float | None = None  # the foreground wait for verifications ends
-
-    async def run(self, item: BulkFile) -> BulkFile:
-        """Publish one file; its failure is recorded in the returned item, never raised."""
-        out = BulkFile(**item)
-        for key in _ERROR_FIELDS:  # a retry starts clean
-            out.pop(key, None)  # type: ignore[misc]
-        out["failures"] = 0
-        while True:
-            stage = "upload"
-            name = out.get("file_name", "")
-            progress = UploadProgress(
-                self.runtime, f"upload:{name}", file_name=name, estimate_s=out.get("upload_eta_s")
-            )
-            try:
-                if not out.get("manifest_blob_id"):
-                    await self._upload(out, progress)
-                stage = "register"
-                if not out.get("model_id"):
-                    await self._register(out)
-                stage = "verification"
-                if out.get("status") != "verifying":
-                    await self._submit(out)
-                await self._follow(out)  # a job still running is left to the background monitor
-                return out
-            except SatyaError as error:
-                if stage == "upload":
-                    out |= progress.reached()  # type: ignore[typeddict-item]
-                if not await self.failed(out, stage, error):
-                    return out
-
-    async def failed(self, item: BulkFile, stage: str, error: SatyaError) -> bool:
-        """Count a failure of ``item`` at ``stage``; True once it may be retried automatically
-        (announced, after the backoff)."""
-        cfg = self.services.config
-        failures = item.get("failures", 0) + 1
-        item["failures"] = failures
-        if stage == "verification":  # the next attempt gets a fresh enclave job
-            item["verify_attempt"] = item.get("verify_attempt", 0) + 1
-            item["status"] = "failed"
-        if retries_automatically(error.code, failures, cfg.max_auto_retries):
-            delay = retry_delay_s(failures, cfg.retry_backoff_s)
-            say(
-                self.runtime,
-                "bulk_auto_retry",
-                file_name=item.get("file_name", ""),
-                code=error.code,
-                message=error.message,
-                attempt=failures,
-                of=cfg.max_auto_retries,
-                node=stage,
-                delay_s=delay,
-            )
-            await asyncio.sleep(delay)
-            return True
-        item |= BulkFile(
-            status="failed",
-            stage=stage,
-            error_code=error.code,
-            error_message=error.message,
-            error_hint=error.hint,
-            error_retryable=error.retryable,
-        )
-        say(self.runtime, "bulk_file_failed", **item)
-        return False
-
-    async def resume(self, item: BulkFile) -> BulkFile:
-        """Look once more at a file whose verification went on in the background."""
-        out = BulkFile(**item)
-        while True:
-            try:
-                if out.get("status") != "verifying":  # the enclave died: a fresh job
-                    await self._submit(out)
-                await self._follow(out)
-                return out
-            except SatyaError as error:
-                if not await self.failed(out, "verification", error):
-                    return out
-
-    async def _upload(self, item: BulkFile, progress: UploadProgress) -> None:
-        result = await store_file(
-            self.services,
-            Path(item.get("path", "")),
-            prefix=item.get("key", ""),
-            on_progress=progress,
-            on_retry=announce_retries(self.runtime, item.get("file_name", "")),
-        )
-        item |= BulkFile(
-            manifest_blob_id=result.manifest_blob_id,
-            sha256=result.sha256,
-            bytes_sent=result.bytes_sent,
-            bytes_skipped=result.bytes_skipped,
-        )
-
-    async def _register(self, item: BulkFile) -> None:
-        ledger = self.services.ledger
-        if ledger.listing_terms_fixed_at_upload and not item.get("title"):
-            # The listing will show what is registered now: drafted terms, never a stub.
-            terms = await draft_upload_terms(ledger, as_context(item))
-            item |= BulkFile(
-                title=terms.get("title", ""),
-                description=terms.get("description", ""),
-                tags=list(terms.get("tags", [])),
-                price_mist=terms.get("price_mist", 0),
-                price_low_mist=terms.get("price_low_mist", 0),
-                price_high_mist=terms.get("price_high_mist", 0),
-                price_explanation=terms.get("price_explanation", ""),
-            )
-        async with self.chain_lock:
-            receipt = await register_model(
-                self.services, self.wallet, model_draft(item), prefix=item.get("key", "")
-            )
-        item["model_id"] = receipt.created[0]
-
-    async def _submit(self, item: BulkFile) -> None:
-        async with self.chain_lock:
-            item["job_id"] = await start_verification(
-                self.services,
-                self.wallet,
-                item.get("model_id", ""),
-                blob_id=item.get("manifest_blob_id", ""),
-                file_format=item.get("format"),
-                prefix=item.get("key", ""),
-                attempt=item.get("verify_attempt", 0),
-            )
-        item["status"] = "verifying"
-        started = time.time()
-        item["verify_started_at"] = started
-        item["verify_deadline_at"] = started + step_deadline_s(
-            item.get("verify_eta_s"), self.services.config
-        )
-        if self.wait_until is None:
-            self.wait_until = time.monotonic() + self.services.config.verify_foreground_s
-
-    async def _follow(self, item: BulkFile) -> bool:
-        """Wait for the file's job while the turn may; True once it ended and is recorded."""
-        cfg = self.services.config
-        while True:
-            st = await job_status(self.services, item.get("job_id", ""))
-            if job_finished(st):
-                break
-            if self.wait_until is not None and time.monotonic() >= self.wait_until:
-                return False
-            await asyncio.sleep(cfg.verify_poll_s)
-        async with self.chain_lock:
-            recorded = await record_verification(
-                self.services,
-                self.wallet,
-                item.get("job_id", ""),
-                model_id=item.get("model_id", ""),
-                sha256=item.get("sha256", ""),
-                blob_id=item.get("manifest_blob_id", ""),
-                prefix=item.get("key", ""),
-            )
-        item |= BulkFile(
-            status="done",
-            verification_id=recorded.verification_id,
-            quality_score=recorded.quality_score,
-        )
-        say(self.runtime, "bulk_file_done", **item)
-        return True
-
-
 async def bulk_upload(
     state: JourneyState, runtime: Runtime[Services]
-) -> Command[Literal["bulk_listing_prep", "__end__"]]:
-    """Run the queue, largest file first, ``bulk_concurrency`` at a time; then the summary,
-    or, while verifications still run, hand them to the background."""
+) -> Command[Literal["bulk_file", "bulk_join", "__end__"]]:
+    """Start the queue: every file to run goes to its own sub-journey
+    (``flows.file_journeys``), largest first, ``bulk_concurrency`` at a time."""
     services = runtime.context
     cfg = services.config
     files = list(state["context"].get("bulk", []))
-    todo = [i for i, f in enumerate(files) if f.get("status") == "planned" or _rerunnable(f)]
-    todo.sort(key=lambda i: files[i].get("size_bytes", 0), reverse=True)
-    started_at = time.time()
+    todo = [f for f in files if f.get("status") == "planned" or _rerunnable(f)]
+    todo.sort(key=lambda f: f.get("size_bytes", 0), reverse=True)
     say(
         runtime,
         "bulk_started",
         count=len(todo),
         concurrency=cfg.bulk_concurrency,
-        order=[files[i].get("file_name", "") for i in todo],
+        order=[f.get("file_name", "") for f in todo],
     )
     try:
-        wallet = await services.wallet_for(state["user_id"])
+        await services.wallet_for(state["user_id"])
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return Command(goto=END, update={"status": WorkflowStatus.FAILED})
-    pipeline = _Pipeline(state, runtime, wallet)
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in todo:
-        queue.put_nowait(i)
+    ctx: ModelContext = {**state["context"], "bulk_started_at": time.time()}
+    return _fan_out(state, todo, "bulk_upload", look_once=False, context=ctx)
 
-    async def worker() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            files[i] = await record_file(
-                runtime, pipeline.run(files[i]), files[i].get("file_name", "")
-            )
 
-    await asyncio.gather(*(worker() for _ in range(max(1, min(cfg.bulk_concurrency, len(todo))))))
-    return _after_run(state, runtime, files, started_at)
+def _fan_out(
+    state: JourneyState,
+    todo: list[BulkFile],
+    node: str,
+    *,
+    look_once: bool,
+    context: ModelContext | None = None,
+) -> Command[Literal["bulk_file", "bulk_join", "__end__"]]:
+    """Send each file of ``todo`` to its sub-journey; straight to the join when none is left."""
+    update: dict[str, object] = {"bulk_outcomes": None}
+    if context is not None:
+        update["context"] = context
+    if not todo:
+        return Command(goto="bulk_join", update=update)
+    sends = send_files(
+        todo,
+        user_id=state["user_id"],
+        workflow_id=state["workflow_id"],
+        look_once=look_once,
+        node=node,
+    )
+    return Command(goto=sends, update=update)
 
 
 async def bulk_verify(
     state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["bulk_file", "bulk_join", "__end__"]]:
+    """The completion event of a bulk upload's background verification: each running file's
+    sub-journey looks once, records and announces a job that ended (an enclave that died
+    gets a fresh job); the summary comes once none is left running."""
+    files = state["context"].get("bulk", [])
+    running = [f for f in files if f.get("status") == "verifying"]
+    return _fan_out(state, running, "bulk_verify", look_once=True)
+
+
+async def bulk_restart(
+    state: JourneyState, runtime: Runtime[Services]
+) -> Command[Literal["bulk_file", "bulk_join", "__end__"]]:
+    """'retry' while a bulk upload's verifications run: each file whose job is past its
+    deadline gets a fresh enclave job (its next attempt number; the late job is left alone,
+    nothing is paid twice), announced per file; jobs still within their time go on."""
+    now = time.time()
+    files = state["context"].get("bulk", [])
+    running = [f for f in files if f.get("status") == "verifying"]
+    late = [f for f in running if now >= f.get("verify_deadline_at", float("inf"))]
+    if not late:
+        say(runtime, "bulk_nothing_late", count=len(running))
+        return Command(goto=END)
+    again: list[BulkFile] = []
+    for f in late:
+        attempt = f.get("verify_attempt", 0) + 1
+        say(
+            runtime,
+            "bulk_verification_restarted",
+            file_name=f.get("file_name", ""),
+            attempt=attempt,
+        )
+        fresh = BulkFile(**f)
+        fresh["status"] = "restarting"  # the sub-journey sees no running job: a fresh one
+        fresh["verify_attempt"] = attempt
+        again.append(fresh)
+    return _fan_out(state, again, "bulk_restart", look_once=False)
+
+
+async def bulk_join(
+    state: JourneyState, runtime: Runtime[Services]
 ) -> Command[Literal["bulk_listing_prep", "__end__"]]:
-    """The completion event of a bulk upload's background verification: record and announce
-    every job that ended (an enclave that died gets a fresh job), then the summary once none
-    is left running."""
-    services = runtime.context
-    files = list(state["context"].get("bulk", []))
-    wallet = await services.wallet_for(state["user_id"])
-    pipeline = _Pipeline(state, runtime, wallet)
-    pipeline.wait_until = time.monotonic()  # look once; the monitor follows what still runs
-    for i, f in enumerate(files):
-        if f.get("status") == "verifying":
-            files[i] = await record_file(runtime, pipeline.resume(f), f.get("file_name", ""))
-    return _after_run(state, runtime, files, state["context"].get("bulk_started_at", time.time()))
+    """Gather the files' sub-journeys: the summary once every file has its outcome, else the
+    hand-over of the jobs still running to the background monitor."""
+    ctx = state["context"]
+    files = gathered(state["workflow_id"], list(ctx.get("bulk", [])), state.get("bulk_outcomes"))
+    return _after_run(state, runtime, files, ctx.get("bulk_started_at", time.time()))
 
 
 def _after_run(
@@ -504,6 +355,7 @@ def _after_run(
             goto=END,
             update={
                 "context": ctx,
+                "bulk_outcomes": None,
                 "current_phase": Phase.VERIFICATION_MONITORING,
                 "status": WorkflowStatus.VERIFYING,
             },
@@ -536,6 +388,7 @@ def _after_run(
         goto="bulk_listing_prep" if listing_asked else END,
         update={
             "context": ctx,
+            "bulk_outcomes": None,
             "current_phase": Phase.COMPLETED if done else Phase.UPLOAD,
             "status": WorkflowStatus.COMPLETED if done else WorkflowStatus.FAILED,
             **(steps if done else {}),

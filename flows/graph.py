@@ -27,6 +27,7 @@ from flows import (
     compensation,
     conversation,
     dashboard,
+    file_journeys,
     listing,
     listing_changes,
     onboarding,
@@ -111,6 +112,9 @@ def build_graph(
     g.add_node("bulk_gate", bulk.bulk_gate)
     g.add_node("bulk_upload", bulk.bulk_upload)
     g.add_node("bulk_verify", bulk.bulk_verify)
+    g.add_node("bulk_restart", bulk.bulk_restart)
+    g.add_node("bulk_file", file_journeys.bulk_file)  # one file's sub-journey (a Send each)
+    g.add_node("bulk_join", bulk.bulk_join)
     g.add_node("bulk_retry", bulk.bulk_retry)
     g.add_node("bulk_listing_prep", bulk_listing.bulk_listing_prep)
     g.add_node("bulk_listing_gate", bulk_listing.bulk_listing_gate)

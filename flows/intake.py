@@ -39,6 +39,7 @@ Route = Literal[
     "bulk_listing_prep",
     "abandon",
     "verify_restart",
+    "bulk_restart",
     "keep_waiting",
     "listing_change_gate",
 ]
@@ -115,8 +116,8 @@ def route(state: JourneyState) -> Route:
             return "abandon"
         if kind == "wait":
             return "keep_waiting"
-        if kind == "retry" and not ctx.get("bulk"):
-            return "verify_restart"
+        if kind == "retry":
+            return "bulk_restart" if ctx.get("bulk") else "verify_restart"
     if kind in ("greet", "tour"):
         return "onboarding"
     if kind == "try_sample":

@@ -30,7 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from langgraph.runtime import Runtime
 
@@ -53,6 +53,17 @@ from integrations.tee.schemas import (
 )
 
 T = TypeVar("T")
+
+# The steps of publishing one file, in their order: the single-file journey's nodes, and
+# the steps of each bulk file's sub-journey (``flows.file_journeys``).
+PublicationStep = Literal["upload", "register", "verify_submit", "verify_monitor"]
+# The stage a failed step is reported at (bulk outcomes, the final failure message).
+STEP_STAGE: dict[PublicationStep, str] = {
+    "upload": "upload",
+    "register": "register",
+    "verify_submit": "verification",
+    "verify_monitor": "verification",
+}
 
 
 @dataclass(frozen=True, slots=True)

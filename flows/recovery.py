@@ -22,6 +22,7 @@ from langgraph.types import Command
 
 from flows.events import say
 from flows.failures import retry_delay_s, retry_rule
+from flows.publication import STEP_STAGE
 from flows.services import Services
 from flows.state import END, JourneyState, WorkflowStatus, progress
 
@@ -134,7 +135,7 @@ async def recovery(
 def _how_far(state: JourneyState, node: str) -> dict[str, object]:
     """How far the failed step got, for the final failure message and its choices."""
     ctx = state["context"]
-    step = {"verify_submit": "verification", "verify_monitor": "verification"}.get(node, node)
+    step = STEP_STAGE.get(node, node)  # type: ignore[call-overload]
     data: dict[str, object] = {"step": step, "file_name": ctx.get("file_name", "")}
     if step == "upload" and "stopped_percent" in ctx:
         data |= {

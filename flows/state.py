@@ -7,7 +7,7 @@ exactly with LangGraph's default serializer.
 
 from __future__ import annotations
 
-from typing import Final, Literal, NotRequired, TypedDict
+from typing import Annotated, Final, Literal, NotRequired, TypedDict
 
 from flows.intents import Expertise, Intent, Mode
 
@@ -103,8 +103,8 @@ class ErrorRecord(TypedDict):
 
 
 class BulkFile(TypedDict, total=False):
-    """One file of a bulk upload: its plan, then its outcome
-    (``status``: planned, verifying, done, failed or skipped)."""
+    """One file of a bulk upload: its plan, then its outcome (``status``: planned,
+    verifying, done, failed or skipped; restarting while a late job's file is sent a fresh one)."""
 
     path: str
     file_name: str
@@ -244,6 +244,14 @@ class ModelContext(TypedDict, total=False):
     bulk_started_at: float  # when the last bulk run started (epoch seconds), for its summary
 
 
+def merge_outcomes(
+    old: dict[str, BulkFile] | None, new: dict[str, BulkFile] | None
+) -> dict[str, BulkFile]:
+    """Reducer of ``bulk_outcomes``: each bulk file's sub-journey adds its file by its key
+    (they run side by side); ``None`` empties it once they are gathered."""
+    return {} if new is None else {**(old or {}), **new}
+
+
 class JourneyState(TypedDict):
     """One thread's state. ``progress`` is derived from the steps, never stored."""
 
@@ -259,6 +267,8 @@ class JourneyState(TypedDict):
     intent: Intent
     error: NotRequired[ErrorRecord | None]
     returning: NotRequired[bool]
+    # the outcomes of a bulk run's per-file sub-journeys until bulk_join gathers them
+    bulk_outcomes: NotRequired[Annotated[dict[str, BulkFile], merge_outcomes]]
 
 
 def progress(state: JourneyState) -> float:

@@ -99,6 +99,8 @@ NODE_PHASE: dict[str, str] = {
     "bulk_gate": Phase.PRE_UPLOAD_ASSESSMENT,
     "bulk_upload": Phase.UPLOAD,
     "bulk_verify": Phase.VERIFICATION_MONITORING,
+    "bulk_restart": Phase.VERIFICATION_MONITORING,
+    "bulk_join": Phase.UPLOAD,
     "bulk_retry": Phase.UPLOAD,
     "bulk_listing_prep": Phase.MARKETPLACE_LISTING,
     "bulk_listing_gate": Phase.MARKETPLACE_LISTING,
@@ -321,8 +323,11 @@ def recorded_node(name: str, node: Node) -> Node:
     return run
 
 
-async def record_file(runtime: Runtime[Services], work: Awaitable[Any], file_name: str) -> Any:
-    """One file of a bulk upload: its time and how it ended (``status``, ``error_code``)."""
+async def record_file(
+    runtime: Runtime[Services], work: Awaitable[Any], file_name: str, *, step: str | None = None
+) -> Any:
+    """One file of a bulk upload: its time and how it ended (``status``, ``error_code``);
+    ``step``: the bulk node it is counted under (by default the node running now)."""
     recorder = recorder_of(runtime.context)
     if recorder is None:
         return await work
@@ -332,7 +337,7 @@ async def record_file(runtime: Runtime[Services], work: Awaitable[Any], file_nam
     failed = status in ("failed", "skipped")
     recorder.add(
         "file",
-        recorder.node or "bulk_upload",
+        step or recorder.node or "bulk_upload",
         started_at=started,
         duration_s=time.perf_counter() - t0,
         # verifying: its enclave job goes on in the background (bulk_verify ends it)
@@ -344,6 +349,7 @@ async def record_file(runtime: Runtime[Services], work: Awaitable[Any], file_nam
         else 0,
         estimate_s=_file_estimate(result),
         file_name=file_name,
+        step=step,
     )
     return result
 

@@ -184,14 +184,14 @@ async def keep_waiting(state: JourneyState, runtime: Runtime[Services]) -> dict[
     ctx = state["context"]
     now = time.time()
     more = step_deadline_s(ctx.get("verify_eta_s"), services.config)
-    bulk = [
-        BulkFile(
-            **f, verify_deadline_at=now + step_deadline_s(f.get("verify_eta_s"), services.config)
-        )
-        if f.get("status") == "verifying"
-        else f
-        for f in ctx.get("bulk", [])
-    ]
+    bulk: list[BulkFile] = []
+    for f in ctx.get("bulk", []):
+        later = BulkFile(**f)
+        if f.get("status") == "verifying":  # each running file gets its own new deadline
+            later["verify_deadline_at"] = now + step_deadline_s(
+                f.get("verify_eta_s"), services.config
+            )
+        bulk.append(later)
     say(runtime, "keep_waiting", wait_s=round(more))
     new_ctx: ModelContext = {**ctx, "verify_deadline_at": now + more}
     if bulk:

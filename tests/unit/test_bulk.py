@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from langchain_core.runnables import RunnableConfig
 
 from agent import Assistant, GateEvent, Settings, TextEvent
 from agent.events import Event, ProgressEvent
@@ -443,3 +444,33 @@ async def test_edits_are_refused_where_the_terms_are_fixed_at_upload(tmp_path: P
     )
     report = await run_journey(journey, workdir=tmp_path)
     assert report.ok, report.summary()
+
+
+async def test_each_file_is_a_sub_journey_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk upload sends every file to ``bulk_file`` (one LangGraph ``Send`` each), which
+    takes it through the single upload's steps; ``bulk_join`` gathers their outcomes."""
+    monkeypatch.chdir(tmp_path)
+    names = [f"m{i}.safetensors" for i in range(3)]
+    for i, name in enumerate(names):
+        make_model_file(tmp_path / name, "safetensors", size_mb=0.2 + 0.1 * i, seed=i)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, home=tmp_path / "home", mode="auto", bulk_concurrency=2
+    )
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        events = await _send(assistant, thread, "bulk upload " + " ".join(names))
+        assert _data(events, "bulk_summary")[0]["done"] == 3
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
+        history = [snap async for snap in assistant.graph.aget_state_history(config)]
+        sent = [t for snap in history for t in snap.tasks if t.name == "bulk_file"]
+        assert len(sent) == 3, [t.name for snap in history for t in snap.tasks]
+        # each sub-journey wrote its own file's outcome (nothing left ungathered)
+        outcomes = [t.result for t in sent]
+        assert all(isinstance(r, dict) and len(r["bulk_outcomes"]) == 1 for r in outcomes)
+        view = await assistant.state(thread)
+        assert sorted(f["file_name"] for f in view.context["bulk"]) == names
+        assert all(f["status"] == "done" for f in view.context["bulk"])
+        latest = await assistant.graph.aget_state(config)
+        assert not latest.values.get("bulk_outcomes")
