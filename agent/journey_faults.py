@@ -56,6 +56,10 @@ class LedgerFaults(Strict):
     writes_down: dict[Literal["upload_model", "list_on_marketplace"], int] = Field(
         default_factory=dict
     )
+    # writes whose first N calls execute and then never confirm (past their deadline: late)
+    writes_late: dict[Literal["upload_model", "list_on_marketplace"], int] = Field(
+        default_factory=dict
+    )
     # listings keep the upload's price and text, as on a live Sui network
     terms_fixed_at_upload: bool = False
 
@@ -203,11 +207,12 @@ def apply_faults(services: Services, faults: Faults, *, model_bytes: int) -> Ser
         ledger: Ledger = services.ledger
         if faults.ledger.terms_fixed_at_upload:
             ledger = FixedTermsLedger(ledger)
-        if faults.ledger.unavailable or faults.ledger.writes_down:
+        if faults.ledger.unavailable or faults.ledger.writes_down or faults.ledger.writes_late:
             ledger = FaultyLedger(
                 ledger,
                 unavailable=faults.ledger.unavailable,
                 writes_down=faults.ledger.writes_down,
+                writes_late=faults.ledger.writes_late,
             )
         services = dataclasses.replace(services, ledger=ledger)
     return services

@@ -44,6 +44,8 @@ _ALTERNATIVE = {
     "(SATYA_CHUNK_SIZE_MIB=2 SATYA_UPLOAD_CONCURRENCY=1), or another publisher.",
     "service_unavailable": "point SATYA_WALRUS_PUBLISHER_URL at another publisher.",
     "enclave_unavailable": "point SATYA_NAUTILUS_URL at another enclave, or verify locally.",
+    "chain_slow": "wait a few minutes and say 'wait', or point SATYA_SUI_RPC_URL at another "
+    "node; the transaction keeps its key, so it is never executed twice.",
     "invalid_format": "convert the model to safetensors or ONNX (say 'conversion guide') "
     "and upload the converted file.",
     "file_problem": "check the path and the file's permissions, then upload it again.",

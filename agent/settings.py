@@ -127,8 +127,15 @@ class Settings(BaseSettings):
     call_timeout_s: float = Field(
         default=30.0,
         gt=0,
-        description="One call to the enclave or the chain that does not answer in this time "
-        "counts as the service being unavailable.",
+        description="One call to the enclave, or a query to the chain, that does not answer in "
+        "this time counts as the service being unavailable.",
+    )
+    tx_estimate_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A ledger transaction's estimate until its durations are recorded (then the "
+        "median of the last 20); its deadline is SATYA_DEADLINE_FACTOR times it, at least "
+        "SATYA_DEADLINE_MIN_S.",
     )
     auto_cap_wal: float = Field(
         default=5.0, ge=0, description="auto mode: storage spend cap (WAL)."

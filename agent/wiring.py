@@ -80,6 +80,7 @@ def flow_config(settings: Settings) -> FlowConfig:
         deadline_factor=settings.deadline_factor,
         deadline_min_s=settings.deadline_min_s,
         call_timeout_s=settings.call_timeout_s,
+        tx_estimate_s=settings.tx_estimate_s,
         unsold_days=settings.unsold_days,
         price_gap_percent=settings.price_gap_percent,
         epochs=settings.epochs,

@@ -46,6 +46,7 @@ from flows.listing import draft_upload_terms
 from flows.publication import (
     STEP_STAGE,
     PublicationStep,
+    TxTimes,
     UploadProgress,
     announce_retries,
     job_finished,
@@ -55,6 +56,7 @@ from flows.publication import (
     register_model,
     start_verification,
     store_file,
+    tx_times,
 )
 from flows.services import Services
 from flows.state import BulkFile
@@ -64,6 +66,7 @@ from integrations.errors import SatyaError
 
 __all__ = ["FileTask", "bulk_file", "gathered", "next_step", "send_files"]
 
+_TX_CALLS = ("upload_model", "submit_for_verification", "complete_verification")
 _ERROR_FIELDS = ("stage", "error_code", "error_message", "error_hint", "error_retryable")
 
 
@@ -161,6 +164,7 @@ class _SubJourney:
         self.services = runtime.context
         self.run = run
         self.user_id = user_id
+        self.times: TxTimes | None = None  # the ledger transactions' estimates
 
     async def publish(self, item: BulkFile) -> BulkFile:
         out = BulkFile(**item)
@@ -170,6 +174,7 @@ class _SubJourney:
         name = out.get("file_name", "")
         try:
             wallet = await self.services.wallet_for(self.user_id)
+            self.times = await tx_times(self.runtime, self.user_id, _TX_CALLS)
         except SatyaError as error:
             await self.failed(out, "register", error, retry=False)
             return out
@@ -261,7 +266,11 @@ class _SubJourney:
             )
         async with self.run.chain:
             receipt = await register_model(
-                self.services, wallet, model_draft(item), prefix=item.get("key", "")
+                self.services,
+                wallet,
+                model_draft(item),
+                prefix=item.get("key", ""),
+                times=self.times,
             )
         item["model_id"] = receipt.created[0]
 
@@ -275,6 +284,7 @@ class _SubJourney:
                 file_format=item.get("format"),
                 prefix=item.get("key", ""),
                 attempt=item.get("verify_attempt", 0),
+                times=self.times,
             )
         item["status"] = "verifying"
         started = time.time()
@@ -304,6 +314,7 @@ class _SubJourney:
                 sha256=item.get("sha256", ""),
                 blob_id=item.get("manifest_blob_id", ""),
                 prefix=item.get("key", ""),
+                times=self.times,
             )
         item |= BulkFile(
             status="done",

@@ -99,6 +99,7 @@ def build_graph(
     g.add_node("list_model", listing.list_model)
     g.add_node("recovery", recovery.recovery)
     g.add_node("abandon", recovery.abandon)
+    g.add_node("tx_wait", recovery.tx_wait)
     g.add_node("listing_change_gate", listing_changes.listing_change_gate)
     g.add_node("listing_change", listing_changes.listing_change)
     g.add_node("what_exists", compensation.what_exists)

@@ -40,6 +40,7 @@ Route = Literal[
     "abandon",
     "verify_restart",
     "bulk_restart",
+    "tx_wait",
     "keep_waiting",
     "listing_change_gate",
 ]
@@ -111,6 +112,13 @@ def route(state: JourneyState) -> Route:
     status = state.get("status")
     if kind == "decline" and error and status == WorkflowStatus.FAILED:
         return "abandon"  # 'cancel' after a failure: stop here, say what exists
+    if (
+        kind == "wait"
+        and error
+        and error["code"] == "chain_slow"
+        and status == WorkflowStatus.FAILED
+    ):
+        return "tx_wait"  # a late ledger transaction: give it more time
     if status == WorkflowStatus.VERIFYING:  # the choices offered for a late verification
         if kind == "decline":
             return "abandon"

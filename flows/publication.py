@@ -28,17 +28,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from langgraph.runtime import Runtime
 
-from flows.deadlines import step_deadline_s, within
+from flows.deadlines import step_deadline_s, tx_estimates, within
 from flows.events import ProgressTask, report_progress, say
 from flows.services import Services
 from integrations.chain.port import ModelDraft, Signer, TxReceipt
-from integrations.errors import ChainUnavailable, EnclaveUnavailable, VerificationFailed
+from integrations.errors import (
+    ChainSlow,
+    ChainUnavailable,
+    EnclaveUnavailable,
+    VerificationFailed,
+)
 from integrations.storage.chunked import UploadResult, upload_file
 from integrations.storage.progress import TransferProgress
 from integrations.storage.retry import RetryNotice
@@ -213,9 +218,56 @@ def model_draft(fields: Mapping[str, object]) -> ModelDraft:
     )
 
 
+# A ledger transaction in the user's words.
+TX_WORDS = {
+    "upload_model": "registration",
+    "submit_for_verification": "verification request",
+    "complete_verification": "verification record",
+    "list_on_marketplace": "listing",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TxTimes:
+    """How long each ledger transaction is expected to take (``flows.deadlines.tx_estimates``;
+    a call with none gets ``tx_estimate_s``), and how many times the user said 'wait' for a
+    late one (each gives it one more deadline)."""
+
+    estimates: Mapping[str, float] = field(default_factory=dict)
+    patience: int = 0
+
+
+async def tx_times(
+    runtime: Runtime[Services], user_id: str, calls: Sequence[str], *, patience: int = 0
+) -> TxTimes:
+    """The estimates of ``calls`` from the user's recorded durations (see ``TxTimes``)."""
+    found = await tx_estimates(runtime.store, user_id, calls, runtime.context.config)
+    return TxTimes(found, patience)
+
+
+async def chain_tx(
+    services: Services, call: str, work: Awaitable[T], times: TxTimes | None = None
+) -> T:
+    """Ledger transaction ``call`` (``upload_model``, …), awaited until its deadline (from its
+    estimate, ``flows.deadlines``); past it ``ChainSlow`` says so with the estimate. Every
+    transaction is keyed, so waiting for it or sending it again executes it once."""
+    cfg = services.config
+    times = times or TxTimes()
+    estimate = times.estimates.get(call, cfg.tx_estimate_s)
+    seconds = step_deadline_s(estimate, cfg) * (1 + times.patience)
+    return await within(
+        work,
+        seconds,
+        lambda: ChainSlow(
+            f"The {TX_WORDS.get(call, call)} transaction is taking longer than expected: "
+            f"estimated {estimate:g} s, no confirmation after {seconds:g} s."
+        ),
+    )
+
+
 async def on_chain(services: Services, call: Awaitable[T]) -> T:
-    """A ledger call, at most ``call_timeout_s`` (a node that does not answer is unavailable;
-    every write is keyed, so the retry that follows executes nothing twice)."""
+    """A ledger query or change, at most ``call_timeout_s`` (a node that does not answer is
+    unavailable; every write is keyed, so the retry that follows executes nothing twice)."""
     seconds = services.config.call_timeout_s
     return await within(
         call,
@@ -242,12 +294,19 @@ async def job_status(services: Services, job_id: str) -> JobStatus:
 
 
 async def register_model(
-    services: Services, wallet: Signer, draft: ModelDraft, *, prefix: str
+    services: Services,
+    wallet: Signer,
+    draft: ModelDraft,
+    *,
+    prefix: str,
+    times: TxTimes | None = None,
 ) -> TxReceipt:
     """Create the PendingModel on chain (once per ``prefix``)."""
-    return await on_chain(
+    return await chain_tx(
         services,
+        "upload_model",
         services.ledger.upload_model(wallet, draft, request_id=request_id(prefix, "register")),
+        times,
     )
 
 
@@ -260,13 +319,16 @@ async def start_verification(
     file_format: str | None,
     prefix: str,
     attempt: int,
+    times: TxTimes | None = None,
 ) -> str:
     """Mark the model as verifying on chain and start enclave job number ``attempt``."""
-    await on_chain(
+    await chain_tx(
         services,
+        "submit_for_verification",
         services.ledger.submit_for_verification(
             wallet, model_id, request_id=request_id(prefix, "submit")
         ),
+        times,
     )
     return await at_enclave(
         services,
@@ -302,6 +364,7 @@ async def record_verification(
     sha256: str,
     blob_id: str,
     prefix: str,
+    times: TxTimes | None = None,
 ) -> Recorded:
     """Check the finished job's signed result against the file, then record it on chain."""
     cfg = services.config
@@ -318,11 +381,13 @@ async def record_verification(
         raise VerificationFailed(
             f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
         )
-    receipt = await on_chain(
+    receipt = await chain_tx(
         services,
+        "complete_verification",
         services.ledger.complete_verification(
             wallet, model_id, signed, request_id=request_id(prefix, "complete")
         ),
+        times,
     )
     return Recorded(
         verification_id=receipt.created[0],

@@ -25,6 +25,7 @@ from flows.failures import retry_delay_s, retry_rule
 from flows.publication import STEP_STAGE
 from flows.services import Services
 from flows.state import END, JourneyState, WorkflowStatus, progress
+from integrations.errors import ChainSlow
 
 RetryTarget = Literal["assess", "upload", "register", "verify_submit", "list_model"]
 
@@ -94,6 +95,11 @@ async def recovery(
         say(runtime, "nothing_to_retry")
         return Command(goto=END)
     code, attempts = error["code"], error["attempts"]
+    if code == ChainSlow.code and attempts == 1:
+        # late, not failed: the user chooses (the transaction is keyed, nothing runs twice);
+        # the same transaction late again goes up the ladder
+        say(runtime, "tx_overdue", message=error["message"], node=error["node"])
+        return Command(goto=END, update={"status": WorkflowStatus.FAILED})
     auto = cfg.max_auto_retries if retry_rule(code) == "automatic" else 0
     if attempts <= auto:
         delay = retry_delay_s(attempts, cfg.retry_backoff_s)
@@ -176,4 +182,22 @@ async def abandon(
     return Command(
         goto="what_exists" if left and not spent.get("listing_id") else END,
         update={"status": WorkflowStatus.CANCELLED, "pending_steps": []},
+    )
+
+
+TxNode = Literal["register", "verify_submit", "verify_monitor", "list_model"]
+
+
+async def tx_wait(state: JourneyState, runtime: Runtime[Services]) -> Command[TxNode]:
+    """Node: 'wait' for a late ledger transaction: run its step again, with one more deadline
+    each time; the transaction keeps its key, so one that landed meanwhile is not sent twice."""
+    error = state.get("error")
+    ctx = state["context"]
+    node = error["node"] if error else "register"
+    assert node in ("register", "verify_submit", "verify_monitor", "list_model"), node
+    patience = ctx.get("tx_patience", 0) + 1
+    say(runtime, "tx_wait", node=node, patience=patience)
+    return Command(
+        goto=node,  # type: ignore[arg-type]
+        update={"context": {**ctx, "tx_patience": patience}, "status": WorkflowStatus.ACTIVE},
     )

@@ -36,7 +36,8 @@ class FlowConfig:
     retry_backoff_s: float = 2.0  # the wait before the first automatic retry; doubles after
     deadline_factor: float = 3.0  # a long step is overdue past this many times its estimate
     deadline_min_s: float = 30.0  # ... and never before this
-    call_timeout_s: float = 30.0  # one call to the enclave or the chain, at most
+    call_timeout_s: float = 30.0  # one call to the enclave, or a chain query, at most
+    tx_estimate_s: float = 5.0  # a ledger transaction's estimate until durations are recorded
     unsold_days: float = 14.0  # advice names a listing with no sale after this many days
     price_gap_percent: int = 30  # a price this far from comparables is advised on, and noticed
     result_max_age_s: float = 600.0

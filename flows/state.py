@@ -212,6 +212,7 @@ class ModelContext(TypedDict, total=False):
     verify_started_at: float  # epoch seconds the current enclave job started
     verify_deadline_at: float  # past it, the job is announced as taking longer than expected
     verify_attempt: int  # fresh jobs asked for ('retry' of a late job): part of the job's key
+    tx_patience: int  # times the user said 'wait' for a late ledger transaction
     listing_changes: list[str]  # request ids of the reprices and delists made so far
     delisted_listing_id: str  # the listing taken off the market
     model_withdrawn: bool  # the PendingModel was taken back (compensation)

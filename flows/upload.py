@@ -25,6 +25,7 @@ from flows.publication import (
     model_draft,
     register_model,
     store_file,
+    tx_times,
 )
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
@@ -191,8 +192,11 @@ async def register(
         ctx = {**ctx, **await draft_upload_terms(services.ledger, ctx)}
     try:
         wallet = await services.wallet_for(state["user_id"])
+        times = await tx_times(
+            runtime, state["user_id"], ("upload_model",), patience=ctx.get("tx_patience", 0)
+        )
         receipt = await register_model(
-            services, wallet, model_draft(ctx), prefix=state["workflow_id"]
+            services, wallet, model_draft(ctx), prefix=state["workflow_id"], times=times
         )
     except SatyaError as error:
         return Command(goto="recovery", update=failure_update(state, "register", error))

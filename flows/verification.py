@@ -12,7 +12,13 @@ from langgraph.types import Command
 from flows.deadlines import step_deadline_s
 from flows.events import report_progress, say
 from flows.failures import failure_update
-from flows.publication import job_finished, job_status, record_verification, start_verification
+from flows.publication import (
+    job_finished,
+    job_status,
+    record_verification,
+    start_verification,
+    tx_times,
+)
 from flows.services import Services
 from flows.state import BulkFile, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
 from integrations.errors import SatyaError
@@ -36,6 +42,12 @@ async def verify_submit(
     wf = state["workflow_id"]
     try:
         wallet = await services.wallet_for(state["user_id"])
+        times = await tx_times(
+            runtime,
+            state["user_id"],
+            ("submit_for_verification",),
+            patience=ctx.get("tx_patience", 0),
+        )
         job_id = await start_verification(
             services,
             wallet,
@@ -44,6 +56,7 @@ async def verify_submit(
             file_format=ctx.get("format"),
             prefix=wf,
             attempt=_attempt(state),
+            times=times,
         )
     except SatyaError as error:
         return Command(goto="recovery", update=failure_update(state, "verify_submit", error))
@@ -119,6 +132,12 @@ async def verify_monitor(
                 )
             await asyncio.sleep(cfg.verify_poll_s)
         wallet = await services.wallet_for(state["user_id"])
+        times = await tx_times(
+            runtime,
+            state["user_id"],
+            ("complete_verification",),
+            patience=ctx.get("tx_patience", 0),
+        )
         recorded = await record_verification(
             services,
             wallet,
@@ -127,6 +146,7 @@ async def verify_monitor(
             sha256=ctx["sha256"],
             blob_id=ctx["manifest_blob_id"],
             prefix=state["workflow_id"],
+            times=times,
         )
     except SatyaError as error:
         return Command(

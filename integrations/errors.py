@@ -35,6 +35,7 @@ finds the class of a recorded error.
     │   ├── InvalidStatus           code "invalid_status"
     │   ├── SignatureRejected       code "signature_rejected"
     │   ├── ChainUnavailable        code "chain_unavailable"; retryable (node unreachable)
+    │   ├── ChainSlow               code "chain_slow" (a transaction past its deadline)
     │   ├── NotSupported            code "not_supported"; final (no such contract entry point)
     │   └── SpendingCapExceeded     code "spending_cap"
     ├── VerificationError           the TEE side
@@ -187,6 +188,19 @@ class ChainUnavailable(ChainError):
     code = "chain_unavailable"
     retryable = True
     default_hint = "The Sui node did not answer; check SATYA_SUI_RPC_URL and your network."
+
+
+class ChainSlow(ChainError):
+    """A transaction that has not confirmed by its deadline (derived from its estimate).
+
+    Neither retried by itself nor final: it was sent with its request id, so waiting
+    for it, or sending it again, never executes it twice; the user chooses."""
+
+    code = "chain_slow"
+    default_hint = (
+        "It was sent with a key, so nothing is sent twice: say 'wait' to give it more time, "
+        "'retry' to send it again, or 'cancel' to stop here."
+    )
 
 
 class NotSupported(ChainError):

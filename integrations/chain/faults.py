@@ -5,8 +5,10 @@ It forwards every call to a real ledger, except the queries named in
 answering them would (an indexer down, a rate limit), and the first
 ``writes_down[name]`` calls of the writes named there, which raise
 ``ChainUnavailable`` before reaching the ledger (the transaction never got to a
-node, so nothing was executed). A write refused for its content uses the real
-ledger's rules.
+node, so nothing was executed), and the first ``writes_late[name]`` calls of the
+writes named there, which execute and then never confirm (the caller's deadline
+ends them; the transaction did land). A write refused for its content uses the
+real ledger's rules.
 
 Example::
 
@@ -17,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -46,10 +49,12 @@ class FaultyLedger(LedgerWrapper):
         *,
         unavailable: Iterable[Query] = (),
         writes_down: Mapping[Write, int] | None = None,
+        writes_late: Mapping[Write, int] | None = None,
     ) -> None:
         super().__init__(inner)
         self.unavailable = frozenset(unavailable)
         self.writes_down: dict[Write, int] = dict(writes_down or {})
+        self.writes_late: dict[Write, int] = dict(writes_late or {})
         self.refused: list[str] = []  # calls refused so far, in order
 
     def _check_write(self, write: Write) -> None:
@@ -61,11 +66,20 @@ class FaultyLedger(LedgerWrapper):
                 "(connection refused); nothing was executed."
             )
 
+    async def _late(self, write: Write, receipt: TxReceipt) -> TxReceipt:
+        """Hold a receipt back for good, the first ``writes_late[write]`` times."""
+        if self.writes_late.get(write, 0) > 0:
+            self.writes_late[write] -= 1
+            self.refused.append(write)
+            await asyncio.Event().wait()  # never set: the confirmation never comes
+        return receipt
+
     async def upload_model(
         self, signer: Signer, draft: ModelDraft, *, request_id: str
     ) -> TxReceipt:
         self._check_write("upload_model")
-        return await super().upload_model(signer, draft, request_id=request_id)
+        receipt = await super().upload_model(signer, draft, request_id=request_id)
+        return await self._late("upload_model", receipt)
 
     async def list_on_marketplace(
         self,
@@ -78,7 +92,7 @@ class FaultyLedger(LedgerWrapper):
         metadata: ListingMetadata | None = None,
     ) -> TxReceipt:
         self._check_write("list_on_marketplace")
-        return await super().list_on_marketplace(
+        receipt = await super().list_on_marketplace(
             signer,
             pending_id,
             verification_id,
@@ -86,6 +100,7 @@ class FaultyLedger(LedgerWrapper):
             price_mist=price_mist,
             metadata=metadata,
         )
+        return await self._late("list_on_marketplace", receipt)
 
     def _check(self, query: Query) -> None:
         if query in self.unavailable:
