@@ -7,8 +7,9 @@ manifest. Then it measures, ``--repeat`` times (3 by default) and interleaved
 
 * the agent's verified download (``integrations.storage.chunked.download_file``
   through the Walrus HTTP adapter: chunks fetched in parallel, each chunk's
-  sha256 and the whole file's checked, the file written with bounded memory
-  and fsynced before it is moved into place), in a child process whose peak
+  digest (BLAKE3, manifest format 2) and the whole file's sha256 checked, the
+  file written with bounded memory and fsynced before it is moved into place),
+  in a child process whose peak
   RSS comes from ``os.wait4``; its CPU is counted for the download itself
   (measured inside the child) and for the whole process;
 * one ``curl`` process fetching the same chunk blobs from the same server, in

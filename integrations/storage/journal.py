@@ -4,6 +4,11 @@ One JSON file per session key, rewritten atomically after every finished
 chunk, so a crash or ``kill -9`` loses at most the chunks still in flight.
 It also pins the file's size and modification time: resuming against a file
 that changed since is refused.
+
+Format 2 records each chunk's BLAKE3 digest (as manifest format 2 does). A
+format 1 journal, whose chunks carry sha256, is still resumed: those chunks are
+checked against the file with sha256 and re-recorded with their BLAKE3 digest,
+and the journal is written back as format 2.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import re
 import threading
 from pathlib import Path
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -21,7 +27,8 @@ from integrations.errors import FileProblem
 from integrations.storage.atomic import write_atomic
 from integrations.storage.manifest import ChunkRecord
 
-JOURNAL_FORMAT = "satya-upload-journal/1"
+JOURNAL_FORMAT: Final = "satya-upload-journal/2"
+JOURNAL_FORMAT_V1: Final = "satya-upload-journal/1"
 
 
 class JournalChunk(ChunkRecord):
@@ -35,7 +42,7 @@ class JournalState(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: str = JOURNAL_FORMAT
+    format: Literal["satya-upload-journal/2", "satya-upload-journal/1"] = JOURNAL_FORMAT
     session_key: str
     file_name: str
     file_size: int = Field(ge=0)
@@ -106,6 +113,8 @@ class UploadJournal:
                 f"{state.chunk_size} bytes, not {chunk_size}.",
                 hint="Resume with the original chunk size, or start a new upload.",
             )
+        # Written back as format 2: its sha256 chunks stay readable, new ones carry blake3.
+        state.format = JOURNAL_FORMAT
         return cls(path, state)
 
     def record(self, chunk: JournalChunk) -> None:

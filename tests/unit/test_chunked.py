@@ -240,7 +240,7 @@ async def test_a_chunk_is_not_a_manifest(tmp_path: Path, store: LocalBlobStore) 
     result = await upload_file(
         store, src, journal_dir=tmp_path / "j", session_key="s", chunk_size=CHUNK
     )
-    with pytest.raises(IntegrityError, match="not a satya-manifest/1 manifest"):
+    with pytest.raises(IntegrityError, match="is not a Satya manifest"):
         await read_manifest(store, result.chunks[0].blob_id)
 
 
