@@ -33,9 +33,7 @@ from agent.understanding.entities import (
     bare_amount,
     detail_direction,
     expertise_in,
-    find_files,
     mode_in,
-    path_exists,
     price_in_words,
     relative_price,
     removed_tags,
@@ -46,10 +44,10 @@ from agent.understanding.entities import (
     title_ref,
     tour_move,
     tour_move_in,
-    user_path,
     wants_cheaper_or_dearer,
     wants_quick,
 )
+from agent.understanding.files import find_files, path_exists, user_path
 from agent.understanding.rules import (
     _BULK,
     _EPOCHS,
