@@ -633,10 +633,11 @@ def _clarify(data: Mapping[str, object], expertise: str) -> str:
     from agent.understanding.pipeline import describe
 
     choices = [str(c) for c in data.get("choices") or []]  # type: ignore[attr-defined]
-    options = "; ".join(f"{n}) {describe(c)}" for n, c in enumerate(choices, 1))
+    options = [f"{n}) {describe(c)}" for n, c in enumerate(choices, 1)]
+    said = ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else "".join(options)
     return (
-        f"I'm not sure what you mean. Did you mean: {options}? "
-        "Say the number, or put it another way."
+        f"I'm not sure — did you mean {said}? "
+        "Say the number, or put it another way ('help' lists what I can do)."
     )
 
 

@@ -85,7 +85,8 @@ async def emit_answer(intent: Intent, state: JourneyState, runtime: Runtime[Serv
         say(runtime, "nothing_to_list", phase=state.get("current_phase", "idle"))
     elif kind == "retry":
         say(runtime, "nothing_to_retry")
-    elif kind == "clarify":
+    elif kind == "clarify" or (kind == "unknown" and intent.get("choices")):
+        # unsure, or nothing fits: the likeliest readings, to pick by number
         say(runtime, "clarify", choices=list(intent.get("choices") or []))
     elif kind == "conversion_guide":
         say(runtime, "conversion_guide", expertise=expertise, **_conversion_data(state))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 Consent = Literal["approve", "decline"]
@@ -269,6 +270,7 @@ _NO_PHRASES = (
     "i'm good",
     "im good",
     "yeah nah",
+    "yeah no",
     "too expensive",
     "too much",
     "i've changed my mind",
@@ -361,3 +363,27 @@ _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
     r"^(no|nope|nah|don'?t|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"
 )
+
+
+_PRICE_OK = re.compile(
+    r"^(?:(?:yes|yeah|yep|ok|okay|sure|alright)\s+)?(?:the\s+)?(?:price\s+(?:of\s+)?)?"
+    r"(?P<fig>\d+(?:[.,]\d{1,9})?)?\s*(?P<unit>sui|mist)?\s*(?:is|'s|sounds|looks|seems)?\s*"
+    r"(?:fine|good|ok|okay|great|perfect|right|alright|works)(?:\s+(?:with|by|for)\s+me)?$"
+)
+
+
+def accepts_price(text: str, draft_mist: int | None) -> bool:
+    """'2 is fine' at a listing question that proposes 2 SUI: the price shown, accepted in
+    so many words. Any other figure, any other word, a question: not an approval."""
+    if draft_mist is None or "?" in text:
+        return False
+    norm = " ".join(re.sub(r"(?<!\d)[,.!]|[,.!](?!\d)", " ", _normal(text)).split())
+    m = _PRICE_OK.match(norm)
+    if m is None or not m.group("fig"):
+        return False
+    try:
+        amount = Decimal(m.group("fig").replace(",", "."))
+    except InvalidOperation:
+        return False
+    mist = amount if (m.group("unit") or "sui") == "mist" else amount * 1_000_000_000
+    return mist == draft_mist

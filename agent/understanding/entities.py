@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Literal
 
 from agent.understanding.rules import MIST_PER_SUI, U64_MAX, parse_price_mist
 from flows.intents import Expertise, Mode
@@ -78,8 +77,22 @@ def _mist(amount: Decimal, unit: str = "sui") -> int | None:
     return int(mist)
 
 
+_SCALED = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d{1,9})?)\s*(thousand|million|billion|k|m|mn|bn)\s*(sui|mist)\b", re.I
+)
+_SCALE = {"thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "mn": 10**6}
+_SCALE |= {"billion": 10**9, "bn": 10**9}
+
+
 def price_in_words(text: str) -> int | None:
-    """A price in digits ('2.5 SUI', '2,5 sui') or words ('two and a half SUI'), in MIST."""
+    """A price in digits ('2.5 SUI', '2,5 sui', '750 million MIST') or words ('two and a
+    half SUI'), in MIST."""
+    if m := _SCALED.search(text):
+        try:
+            amount = Decimal(m.group(1).replace(",", ".")) * _SCALE[m.group(2).lower()]
+        except InvalidOperation:
+            return None
+        return _mist(amount, m.group(3))
     found = parse_price_mist(text)
     if found is not None:
         return found
@@ -108,6 +121,30 @@ def bare_amount(text: str) -> int | None:
         return None
     try:  # "2 feels steep, do 1.2": the last figure is the one asked for
         return _mist(Decimal(found[-1].group(1).replace(",", ".")))
+    except InvalidOperation:
+        return None
+
+
+_FIGURE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d{1,9})?)(?![\d%])(?:\s*(sui|mist)\b)?", re.I)
+_CORRECTION = re.compile(
+    r"\b(too (?:low|high|much|little|cheap|expensive|steep)|instead|rather|do|make it|"
+    r"how about|go (?:with|for)|try|change (?:it )?to)\b",
+    re.I,
+)
+
+
+def corrected_price(text: str) -> int | None:
+    """'2 sui is too low, do 4' -> 4 SUI: of two figures, the one the words ask for instead."""
+    if _PERCENT.search(text) or _SCALED.search(text):
+        return None
+    figures = list(_FIGURE.finditer(text))
+    # the words between the last two figures ask for the last: "2 is too low, do 4"
+    if len(figures) < 2 or not _CORRECTION.search(text, figures[-2].end()):
+        return None
+    last = figures[-1]
+    unit = last.group(2) or next((f.group(2) for f in figures if f.group(2)), "sui")
+    try:
+        return _mist(Decimal(last.group(1).replace(",", ".")), unit)
     except InvalidOperation:
         return None
 
@@ -286,7 +323,9 @@ _AUTO = re.compile(
 )
 _SUPERVISED = re.compile(
     r"\b(supervised|approve (?:every|each) (?:step|thing)|ask me (?:first|before|every time)|"
-    r"check with me|confirm (?:everything|each step) (?:with me|myself)?)\b",
+    r"check with me|confirm (?:everything|each step) (?:with me|myself)?|"
+    r"confirm (?:every|each) (?:single )?(?:step|thing|action)|(?:every|each) (?:single )?step with me|"
+    r"(?:ask|check with) me (?:before|at) (?:every|each) (?:single )?(?:step|action))\b",
     re.I,
 )
 _DEBUG = re.compile(r"\b(debug|step through|node by node|under the hood|breakpoints?)\b", re.I)
@@ -364,7 +403,9 @@ _QUICK = re.compile(
     r"\b(quick(?:ly)?|fast|asap|right away|speed ?run|tl;?dr|no (?:hand[- ]?holding|chatter|"
     r"questions|explanations?)|skip the (?:chatter|explanations?|talk)|minimal (?:talking|chatter)|"
     r"don'?t (?:walk|explain|talk) me|without (?:the )?(?:chatter|explanations?)|"
-    r"sin explicaciones|rápido|schnell|vite)\b",
+    r"sin explicaciones|rápido|schnell|vite|as little (?:talking|chat(?:ter)?|explaining) as possible|"
+    r"no (?:essays?|lectures?|fluff|small talk|walkthrough)|keep (?:it|the talk) (?:short|brief)|"
+    r"(?:i'?ve|i have) done this (?:before|a lot|loads|many times)|just (?:do|ship) it)\b",
     re.I,
 )
 
@@ -389,101 +430,3 @@ def mentions_last_price(text: str) -> bool:
 def same_price_as_last(text: str, last_mist: int | None) -> int | None:
     """'the same price as last time' -> the price of the user's last listing."""
     return last_mist if last_mist is not None and mentions_last_price(text) else None
-
-
-# -- the tour, detail, and answers to a checkpoint question -------------------------
-
-_TOUR_NEXT = re.compile(
-    r"^(?:next|next (?:step|one|please)|continue|go on|ok(?:ay)?|yes|yep|sure|more|"
-    r"tell me more|keep going|go ahead|and then|what'?s next|then what|carry on|got it|"
-    r"right|cool|nice|great|👍|n)$"
-)
-_TOUR_BACK = re.compile(
-    r"^(?:back|go back|previous|prev|previous (?:step|one)|back (?:one|a step|please)|"
-    r"the one before|step back|b)$"
-)
-_TOUR_SKIP = re.compile(
-    r"^(?:skip|skip (?:it|this|that|the (?:rest|tour|intro)|the rest of the tour)|stop|"
-    r"enough|no|no thanks|nah|done|end (?:the )?tour|exit|quit the tour|i'?m good|"
-    r"that'?s enough|let me (?:just )?start|let'?s (?:just )?start)$"
-)
-
-
-def _plain(text: str) -> str:
-    text = text.replace("\u2019", "'").lower()
-    return " ".join(re.sub(r"[^\w\s'👍?]", " ", text).split()).strip(" ?")
-
-
-def tour_move(text: str) -> Literal["next", "back", "skip"] | None:
-    """What a short reply to a tour step asks: 'next', 'back' or 'skip' (None: something else)."""
-    said = _plain(text)
-    if _TOUR_NEXT.match(said):
-        return "next"
-    if _TOUR_BACK.match(said):
-        return "back"
-    if _TOUR_SKIP.match(said):
-        return "skip"
-    return None
-
-
-def tour_move_in(text: str) -> Literal["next", "back", "skip", "resume"]:
-    """The move a message about the tour asks for ('resume': come back to it)."""
-    said = _plain(text)
-    if re.search(r"\b(back|previous|before that)\b", said):
-        return "back"
-    if re.search(r"\b(skip|stop|end|enough|no more|done with)\b", said):
-        return "skip"
-    if re.search(r"\b(next|continue|go on|keep going|carry on|more)\b", said) and not re.search(
-        r"\b(resume|again|where (?:i|we) (?:left|stopped)|back to)\b", said
-    ):
-        return "next"
-    return "resume"
-
-
-_MORE = re.compile(
-    r"\b(more (?:detail|details|info|explanation|context)|in detail|explain (?:more|better|"
-    r"it (?:more|again))|longer|elaborate|verbose|slower|go deeper|step by step|more words)\b"
-)
-_LESS = re.compile(
-    r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation)|brief(?:er)?|concise|"
-    r"terse|tl;?dr|too (?:long|much text|wordy|verbose)|just the (?:facts|essentials)|"
-    r"keep it short|fewer words|to the point)\b"
-)
-
-
-def detail_direction(text: str) -> Literal["more", "less"] | None:
-    """'more detail' -> 'more'; 'shorter please' -> 'less'."""
-    said = _plain(text)
-    if _LESS.search(said):
-        return "less"
-    if _MORE.search(said):
-        return "more"
-    return None
-
-
-_SKIP_ALL = re.compile(
-    r"^(?:skip (?:them |these |the )?(?:all|rest|questions)|skip all (?:of )?(?:them|the questions)|"
-    r"skip the (?:rest|questions)|no more questions|stop asking|just draft it|"
-    r"skip all of this|i'?ll edit (?:it|them) (?:later|myself))$"
-)
-_SKIP_ONE = re.compile(
-    r"^(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|not sure|none|n ?a|na|no|"
-    r"nope|skip (?:it|this|that)(?: one)?|rather not say|i'?d rather not say|no comment|-)$"
-)
-_KEEP = re.compile(
-    r"^(?:same|the same|same as (?:last time|before)|as before|keep (?:it|that)|"
-    r"same again|like last time|unchanged)$"
-)
-
-
-def answer_to_question(text: str) -> Literal["skip", "skip_all", "keep"] | None:
-    """A reply to a checkpoint question that is not itself an answer: skip it, skip all,
-    or keep the answer given last time. None: the words are the answer (or an aside)."""
-    said = _plain(text)
-    if _SKIP_ALL.match(said):
-        return "skip_all"
-    if _SKIP_ONE.match(said):
-        return "skip"
-    if _KEEP.match(said):
-        return "keep"
-    return None

@@ -2,7 +2,7 @@
 intent, confusions, latency and consent errors (an approval of anything but an approval).
 
 A case counts as understood when the kind matches and every slot the label gives is
-read with that value (paths compared as written or by file name).
+read with that value (paths compared as written, in any order).
 """
 
 from __future__ import annotations
@@ -89,9 +89,11 @@ def dialogue_for(case: dict[str, Any], base: Path) -> Dialogue:
 
 
 def _same_path(got: object, want: object) -> bool:
+    """The same files, in any order: a bulk upload of the same files is the same upload
+    (its plan lists them sorted when a pattern or a folder named them)."""
     if not isinstance(got, list) or not isinstance(want, list) or len(got) != len(want):
         return False
-    return all(str(g).lstrip("./") == str(w).lstrip("./") for g, w in zip(got, want, strict=True))
+    return sorted(str(g).lstrip("./") for g in got) == sorted(str(w).lstrip("./") for w in want)
 
 
 def _slot_ok(name: str, got: object, want: object) -> bool:

@@ -78,7 +78,7 @@ def model_files(base: Path, *, limit: int = 500) -> list[Path]:
     """Model files under ``base`` (two levels deep), relative to it."""
     out: list[Path] = []
     for pattern in ("*", "*/*", "*/*/*"):
-        for p in base.glob(pattern):
+        for p in sorted(base.glob(pattern)):
             if p.suffix.lower() in _MODEL_SUFFIXES and p.is_file():
                 out.append(p.relative_to(base))
                 if len(out) >= limit:
@@ -170,8 +170,10 @@ def _name_tokens(f: Path) -> set[str]:
 
 
 def find_files(text: str, base: Path | None) -> list[str]:
-    """The files a message names: as written when they exist or look like paths, else the
-    one existing model file whose name the words match ("the sentiment bert one")."""
+    """The files a message names: as written when they exist or look like paths (a pattern
+    such as ``models/*.onnx`` as the files it matches), every model file of a folder named
+    with "all" ("everything in models/"), else the existing model files whose names the
+    words match ("the sentiment bert one", "the bert one, the tiny one and the resnet")."""
     written = extract_paths(text)
     if base is None:
         return written
@@ -180,6 +182,11 @@ def find_files(text: str, base: Path | None) -> list[str]:
     for raw in written:
         candidate = user_path(raw)
         full = candidate if candidate.is_absolute() else base / candidate
+        if _GLOB.search(raw):  # "models/*.onnx": the model files it matches, as the flow would
+            out.extend(_globbed(base, raw) or [raw])
+            continue
+        if _is_dir(full):  # a folder is read below, with the words around it
+            continue
         if path_exists(full):
             out.append(raw)
             continue
@@ -191,6 +198,7 @@ def find_files(text: str, base: Path | None) -> list[str]:
         known = model_files(base) if known is None else known
         matches = [f for f in known if f.name == candidate.name]
         out.append(str(matches[0]) if len(matches) == 1 else raw)
+    out = _whole_names(out, base)
     if out:
         return out
     for raw in _spaced_names(text):  # an unquoted name with spaces: 'my model v2.safetensors'
@@ -201,6 +209,9 @@ def find_files(text: str, base: Path | None) -> list[str]:
             piece = raw[start:].strip()
             if _is_file(base / piece):
                 return [piece]
+    in_folder = _in_folder(text, base)
+    if in_folder is not None:
+        return in_folder
     files = model_files(base)
     if _SEGMENT.search(text):  # "the bert one, the tiny one and resnet"
         several: list[str] = []
@@ -210,11 +221,108 @@ def find_files(text: str, base: Path | None) -> list[str]:
                     several.append(found)
         if len(several) > 1:
             return several
-    return _named_by(text, files, all_tied=bool(_PLURAL.search(text)))
+    named = _named_by(text, files, all_tied=bool(_PLURAL.search(text)))
+    if named or not _ALL.search(text) or not _EVERY_FILE.search(text):
+        return named
+    # "publish every model I have in here", "all my onnx files": every one (of that format)
+    return [str(f) for f in _of_formats(text, files)]
 
 
-_SEGMENT = re.compile(r",|;|\band\b|&|\bplus\b|\bas well as\b", re.I)
-_PLURAL = re.compile(r"\b(both|all|models|files|ones)\b", re.I)
+_GLOB = re.compile(r"[*?\[]")
+_SEGMENT = re.compile(r",|;|\band\b|&|\bplus\b|\bas well as\b|\bwith\b|\bund\b|\by\b|\bet\b", re.I)
+_PLURAL = re.compile(r"\b(both|all|models|files|ones|them|these|those|every|everything)\b", re.I)
+_ALL = re.compile(
+    r"\b(all|every|everything|each|whole|entire|todos|todo|tous|toutes|tout|alle|alles|sab)\b",
+    re.I,
+)
+# what "all" is about: the user's model files, not "all good" or "all set"
+_EVERY_FILE = re.compile(
+    r"\b(?:models?|files?|ones|checkpoints?|weights|everything|of them|mine|i have|i've got|"
+    r"in here|(?:"
+    + "|".join(
+        sorted(
+            {w for ws in _FORMAT_WORDS.values() for w in ws}
+            | {"onnx", "gguf", "safetensors", "safetensor"}
+        )
+    )
+    + r"))\b",
+    re.I,
+)
+# "the models folder", "in artifacts/", "inside exports": a folder the words name
+_FOLDER = re.compile(
+    r"(?:(?<![^\s,;:(\"'])(?P<slashed>[\w~.-][\w~./-]*)/(?![\w*?\[])|"
+    r"\b(?:the|my|our)\s+(?P<named>[\w.-]+)\s+(?:folder|directory|dir)\b|"
+    r"\b(?:in|inside|from|under|within)\s+(?:the\s+|my\s+)?(?P<bare>[\w.-]+)\b)",
+    re.I,
+)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _globbed(base: Path, pattern: str) -> list[str]:
+    """The model files ``pattern`` matches under ``base``, sorted (as a bulk upload expands it)."""
+    try:
+        found = sorted(base.glob(str(user_path(pattern))))
+    except (ValueError, NotImplementedError):  # an absolute or malformed pattern
+        return []
+    return [str(p.relative_to(base)) for p in found if p.suffix.lower() in _MODEL_SUFFIXES]
+
+
+def _whole_names(found: list[str], base: Path) -> list[str]:
+    """Without pieces of a longer name also found ('keras/plant' of 'keras/plant disease
+    net.h5'), and each file once."""
+    out: list[str] = []
+    for raw in found:
+        if raw in out:
+            continue
+        if not path_exists(base / user_path(raw)) and any(
+            raw != other and raw in other for other in found
+        ):
+            continue
+        out.append(raw)
+    return out
+
+
+def _format_suffixes(text: str) -> set[str]:
+    """The file formats the words name: 'the onnx ones' -> {'.onnx'}, 'keras' -> {'.h5', …}."""
+    words = set(re.findall(r"[a-z0-9]+", text.lower()))
+    out = {f".{suffix}" for suffix, names in _FORMAT_WORDS.items() if words & names}
+    out |= {f".{w}" for w in words if f".{w}" in _MODEL_SUFFIXES}
+    if "safetensor" in words:
+        out.add(".safetensors")
+    return out
+
+
+def _of_formats(text: str, files: list[Path]) -> list[Path]:
+    formats = _format_suffixes(text)
+    return sorted(f for f in files if not formats or f.suffix.lower() in formats)
+
+
+def _in_folder(text: str, base: Path) -> list[str] | None:
+    """The files of the folders the words name: all of them (of a format) with "all", else
+    the one the other words name or the only one there. None: no folder of the user's named."""
+    found: list[str] | None = None
+    for m in _FOLDER.finditer(text):
+        name = m.group("slashed") or m.group("named") or m.group("bare")
+        if not name or not _is_dir(base / user_path(name)):
+            continue
+        folder = user_path(name)
+        inside = [folder / f for f in model_files(base / folder)]
+        chosen = _of_formats(_FOLDER.sub(" ", text), inside)  # "ckpt/" names no format
+        rest = text.replace(m.group(0), " ")
+        if _ALL.search(text) or _PLURAL.search(rest):  # "everything in models/ and exports/"
+            found = [*(found or []), *(str(f) for f in chosen if str(f) not in (found or []))]
+            continue
+        if found is not None:
+            continue
+        named = _named_by(rest, chosen, all_tied=False)
+        return named or ([str(chosen[0])] if len(chosen) == 1 else [])
+    return found
 
 
 def _named_by(words_of: str, files: list[Path], *, all_tied: bool) -> list[str]:
@@ -225,7 +333,7 @@ def _named_by(words_of: str, files: list[Path], *, all_tied: bool) -> list[str]:
         return []
     scored: list[tuple[int, str]] = []
     for f in files:
-        hit = len(words & _name_tokens(f))  # "the gguf", "the resnet one"
+        hit = _hits(words, _name_tokens(f))  # "the gguf", "the resnet one", "the embedder"
         if hit:
             scored.append((hit, str(f)))
     scored.sort(reverse=True)
@@ -234,3 +342,34 @@ def _named_by(words_of: str, files: list[Path], *, all_tied: bool) -> list[str]:
     if scored and all_tied:
         return sorted(f for hit, f in scored if hit == scored[0][0])
     return []
+
+
+def _hits(words: set[str], names: set[str]) -> int:
+    """How many of the words name the file: the same word, one that starts the other
+    ('embedder' for 'embed'), or one typo away ('sentimnet')."""
+    return sum(1 for w in words if w in names or any(_alike(w, n) for n in names))
+
+
+def _alike(word: str, name: str) -> bool:
+    if len(word) < 4 or len(name) < 4:
+        return False
+    if word.startswith(name) or name.startswith(word):
+        return True
+    return len(word) >= 5 and len(name) >= 5 and _one_edit(word, name)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one letter changed, added, dropped, or two swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return short[i:] == long[i + 1 :]

@@ -9,6 +9,9 @@ Order of reading (first certain answer wins):
 3. the classifier's reading when it is confident, else the rules' when they match;
 4. otherwise the two or three likeliest readings are offered as a choice.
 
+Over 500 lines: the order of reading above and the filling of each kind's slots are
+one decision, kept with the patterns they test.
+
 Example::
 
     >>> u = Understanding(IntentClassifier.train())
@@ -26,12 +29,11 @@ from typing import cast
 
 from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.classifier import BackgroundClassifier, IntentClassifier
-from agent.understanding.consent import read_consent
+from agent.understanding.consent import accepts_price, read_consent
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import (
-    answer_to_question,
     bare_amount,
-    detail_direction,
+    corrected_price,
     expertise_in,
     mode_in,
     price_in_words,
@@ -42,12 +44,11 @@ from agent.understanding.entities import (
     tags_in,
     title_in,
     title_ref,
-    tour_move,
-    tour_move_in,
     wants_cheaper_or_dearer,
     wants_quick,
 )
 from agent.understanding.files import find_files, path_exists, user_path
+from agent.understanding.moves import answer_to_question, detail_direction, tour_move, tour_move_in
 from agent.understanding.rules import (
     _BULK,
     _EPOCHS,
@@ -99,6 +100,17 @@ _LABELS: dict[str, str] = {
     "optimise": "show how to optimise the file first",
     "try_sample": "try the journey on a sample model",
 }
+
+
+# what is offered when nothing fits and the classifier has no likely reading either
+_STARTERS = ("upload", "browse", "help")
+
+
+def _offers(ranked: list[tuple[str, float]]) -> list[str]:
+    """Two or three readings to offer for words nothing fits: the likeliest, then the
+    commonest starting points."""
+    likely = [k for k, p in ranked if p >= CLARIFY / 3 and k in _LABELS and k != "decline"]
+    return [*likely, *(k for k in _STARTERS if k not in likely)][:3]
 
 
 def describe(kind: str) -> str:
@@ -170,10 +182,14 @@ class Understanding:
             return Reading(intent("tour", text, move=move), 1.0, "context")
         if stripped.startswith("/") or ruled["kind"] in ("approve", "decline"):
             return Reading(ruled, 1.0, "rules")
+        if gate == "listing" and accepts_price(stripped, d.price_mist):
+            return Reading(intent("approve", text), 1.0, "consent")  # "2 is fine" at 2 SUI
         if gate is not None and read_consent(stripped, gate) is None:
             in_context = self._gate_edit(text, d, ruled)
             if in_context is not None:
                 return Reading(in_context, 1.0, "context")
+        if d.paused and tour_move(text) == "next":  # "ok keep going" to a stopped step
+            return Reading(intent("retry", text), 1.0, "context")
         if d.expecting == "path":
             files = find_files(text, d.base_dir)
             if files and ruled["kind"] in ("unknown", "help", "upload", "greet", "status"):
@@ -181,6 +197,8 @@ class Understanding:
                 return Reading(intent(kind, text, paths=files), 1.0, "context")
         ranked = self.classifier.predict(text)
         top, score = ranked[0]
+        if ruled["kind"] in _UPLOADS and top == "status" and _PROGRESS.search(text):
+            ruled = intent("status", text)  # "the churn upload I started: what stage is it at?"
         if top in _NEVER_GUESSED:
             top, score = ("help", score) if gate is not None else ("unknown", 0.0)
         likely = [k for k, _ in ranked]
@@ -188,6 +206,8 @@ class Understanding:
         if (
             ruled["kind"] in ("unknown", "help", "greet", "set_expertise", *_UPLOADS)
             and (not _IS_QUESTION.search(text) or _REQUEST.search(text))
+            and not (_LISTING.search(text) and top == "list")
+            and not (_PROGRESS.search(text) and top == "status")
             and (
                 (
                     (top in _UPLOADS or score < OVERRULE)
@@ -196,6 +216,8 @@ class Understanding:
                 )
                 # "put the bert one up": words of publishing and files of the user's they name
                 or (_UPLOAD_VERB.search(text) and find_files(text, d.base_dir))
+                # "do the face one and the speech one in one go": several files at once
+                or (_TOGETHER.search(text) and len(find_files(text, d.base_dir)) > 1)
             )
         ):
             top = top if top in _UPLOADS else next((k for k in likely if k in _UPLOADS), "upload")
@@ -220,9 +242,10 @@ class Understanding:
             and not _INFO_QUESTION.search(text)
         ):
             # a described level or mode settles it: "put yourself on autopilot"
-            if mode_in(text) and not expertise_in(text):
+            said = _QUOTED.sub(" ", text)  # not a word of a title: "the listing 'OCR Pro'"
+            if mode_in(said) and not expertise_in(said):
                 top, score = "set_mode", max(score, CONFIDENT)
-            elif expertise_in(text) and not mode_in(text) and gate is None:
+            elif expertise_in(said) and not mode_in(said) and gate is None:
                 top, score = "set_expertise", max(score, CONFIDENT)
         if top == "set_expertise" and ruled["kind"] == "greet" and ruled.get("self_description"):
             top = "greet"  # "hi, I'm an expert": a greeting that also sets the level
@@ -249,6 +272,8 @@ class Understanding:
             return Reading(found, score, "clarify", ranked)
         if score >= CLARIFY and choices:
             return Reading(self._slots(choices[0], text, d, ruled), score, "classifier", ranked)
+        if ruled["kind"] == "unknown" and gate is None:  # nothing fits: offer the likeliest
+            return Reading(intent("unknown", text, choices=_offers(ranked)), 0.0, "rules", ranked)
         return Reading(ruled, 0.0, "rules", ranked)
 
     # -- a checkpoint question ----------------------------------------------------
@@ -380,6 +405,7 @@ class Understanding:
 
 
 _UPLOADS = frozenset({"upload", "quick_upload", "bulk_upload"})
+_QUOTED = re.compile(r"[\"“‘](.+?)[\"”’]|(?<!\w)'(.+?)'(?!\w)")
 _TOUR = re.compile(r"\btour\b", re.I)
 # Requests that interrupt a checkpoint question without answering it.
 _ASIDES = frozenset({"status", "raw_data", "market_analysis", "dashboard", "support_bundle"})
@@ -400,6 +426,7 @@ def _price_said(text: str, d: Dialogue) -> int | None:
     return (
         same_price_as_last(text, d.last_price_mist)
         or relative_price(text, d.price_mist)
+        or corrected_price(text)
         or price_in_words(text)
     )
 
@@ -428,13 +455,29 @@ def _existing(paths: list[str], base: Path | None) -> bool:
 
 # "can you get it out there?" asks for something to be done, not for information
 _REQUEST = re.compile(
-    r"\b(?:can|could|would|will)\s+(?:you|u|ya)\b(?!.*\b(?:how|what|why|when|which)\b)", re.I
+    r"\b(?:can|could|would|will)\s+(?:you|u|ya|we)\b(?!.*\b(?:how|what|why|when|which)\b)", re.I
 )
 # words of publishing a file: with a file the words name, an upload whatever the phrasing
 _UPLOAD_VERB = re.compile(
     r"\b(upload|publish|put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
-    r"monetise|sell|"
-    r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?))\b",
+    r"monetise|sell|ship|yeet|release|(?:get|have) (?:\S+ ){0,6}?(?:uploaded|published)|"
+    r"(?:throw|chuck|stick|pop|send) (?:\S+ ){0,6}?up|hochladen|subir|"
+    r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?)|"
+    r"(?:on|onto|to|up on) walrus)\b",
+    re.I,
+)
+# several files at once: "in one go", "together", "all three"
+_TOGETHER = re.compile(
+    r"\b(in one go|in one batch|together|at once|at the same time|all (?:three|four|five|of them)|"
+    r"both|batch)\b",
+    re.I,
+)
+# a model already uploaded, to be listed ("it passed verification, list it")
+_LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b", re.I)
+# asking how far an upload got ("what stage is it at", "did it finish")
+_PROGRESS = re.compile(
+    r"\b(what stage|which stage|how far|progress|did (?:it|the \w+(?: \w+)?) finish|"
+    r"finished yet|done yet|still running|where(?:'s| is) (?:it|my)|status)\b",
     re.I,
 )
 # words that point back at the model the conversation is about
@@ -447,7 +490,11 @@ _ANAPHOR = re.compile(
     re.I,
 )
 _LIST_WORDS = re.compile(r"\b(list|sell|price|at|for|each|charge)\b", re.I)
-_IS_QUESTION = re.compile(r"\?\s*$|^\s*(?:how|what|why|is|does|do|can|should|would)\b", re.I)
+# (a leading "do" asks only before a person: "do you…", not "do the bert one")
+_IS_QUESTION = re.compile(
+    r"\?\s*$|^\s*(?:how|what|why|is|does|can|should|would|do(?=\s+(?:i|you|u|we|they|people)\b))\b",
+    re.I,
+)
 _PRICE_VERB = re.compile(
     r"\b(price|charge|ask|make it|set it|for|sell|cheaper|lower|at|like|want|go with)\b", re.I
 )

@@ -9,7 +9,7 @@ import pytest
 
 from agent import Assistant, Settings, TextEvent
 from agent.understanding.classifier import IntentClassifier
-from agent.understanding.dialogue import Dialogue
+from agent.understanding.dialogue import Dialogue, GateName
 from agent.understanding.evaluate import load_cases, make_files, score
 from agent.understanding.pipeline import Understanding
 from agent.wiring import AsyncRules
@@ -208,3 +208,170 @@ async def test_a_bare_file_answers_which_file(
         events = [e async for e in assistant.send(thread, "it's in sentiment-tiny.safetensors")]
         view = await assistant.state(thread)
         assert view.gate is not None and view.gate["gate"] == "upload"
+
+
+@pytest.fixture
+def many_models(tmp_path: Path) -> Path:
+    make_files(
+        tmp_path,
+        [
+            "nets/pose-estimator.onnx",
+            "nets/voice-cleaner.onnx",
+            "nets/doc-reader.onnx",
+            "nets/chat-small.gguf",
+            "runs/style-transfer.safetensors",
+            "tf/leaf rust detector.h5",
+            "ckpt/fraud_tabular.pt",
+        ],
+    )
+    return tmp_path
+
+
+_ONNX = ["nets/doc-reader.onnx", "nets/pose-estimator.onnx", "nets/voice-cleaner.onnx"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "paths"),
+    [
+        # a pattern is the files it matches, as the bulk upload expands it
+        ("upload nets/*.onnx", "bulk_upload", _ONNX),
+        # a folder named with "all": its model files (of the format named)
+        ("publish everything in nets/", "bulk_upload", [*_ONNX[:1], "nets/chat-small.gguf",
+                                                        *_ONNX[1:]]),
+        ("put all the onnx ones from the nets folder up", "bulk_upload", _ONNX),
+        ("get every onnx file inside nets uploaded", "bulk_upload", _ONNX),
+        ("publish everything in runs/ and ckpt/", "bulk_upload",
+         ["ckpt/fraud_tabular.pt", "runs/style-transfer.safetensors"]),
+        # a name with spaces in a list is one file, not its first word
+        ("batch upload ckpt/fraud_tabular.pt, tf/leaf rust detector.h5 please", "bulk_upload",
+         ["ckpt/fraud_tabular.pt", "tf/leaf rust detector.h5"]),
+        # several files named by what they are, "together": one bulk upload
+        ("do the pose estimator and the voice cleaner together", "bulk_upload",
+         ["nets/pose-estimator.onnx", "nets/voice-cleaner.onnx"]),
+        # a folder and the words of the file in it
+        ("my style transfer net is somewhere in runs/, can we get it out there?", "upload",
+         ["runs/style-transfer.safetensors"]),
+        ("upload every model I have in here", "bulk_upload",
+         ["ckpt/fraud_tabular.pt", *_ONNX[:1], "nets/chat-small.gguf", *_ONNX[1:],
+          "runs/style-transfer.safetensors", "tf/leaf rust detector.h5"]),
+        # a typo or another form of a word in the file's name
+        ("publish the pose estimater", "upload", ["nets/pose-estimator.onnx"]),
+        ("time to ship the fraud model", "upload", ["ckpt/fraud_tabular.pt"]),
+    ],
+)  # fmt: skip
+def test_files_named_in_many_ways(
+    understanding: Understanding, many_models: Path, text: str, kind: str, paths: list[str]
+) -> None:
+    got = understanding.read(text, Dialogue(base_dir=many_models)).intent
+    assert got["kind"] == kind, got
+    assert sorted(got.get("paths") or []) == sorted(paths), got
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I started the fraud model upload an hour ago, how far did it get?", "status"),
+        ("the pose estimator passed verification, list it", "list"),
+    ],
+)
+def test_a_file_named_is_not_always_an_upload(
+    understanding: Understanding, many_models: Path, text: str, kind: str
+) -> None:
+    assert understanding.read(text, Dialogue(base_dir=many_models)).intent["kind"] == kind
+
+
+def test_paths_are_compared_in_any_order() -> None:
+    from agent.understanding.evaluate import _slot_ok
+
+    assert _slot_ok("paths", ["b.onnx", "./a.onnx"], ["a.onnx", "b.onnx"])
+    assert not _slot_ok("paths", ["a.onnx"], ["a.onnx", "b.onnx"])
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # of two figures, the one asked for instead; a scale word; a figure refused
+        ("3 sui feels too steep, do 2.5", {"gate": "listing"}, "set_price",
+         {"price_mist": 2_500_000_000}),
+        ("1 is too cheap, make it 1.75", {"gate": "listing"}, "set_price",
+         {"price_mist": 1_750_000_000}),
+        ("set it to 400 million mist", {"gate": "listing"}, "set_price",
+         {"price_mist": 400_000_000}),
+        ("ok but 2 sui, not 1", {"gate": "listing"}, "set_price", {"price_mist": 2 * SUI}),
+        # a tour step: its moves with the words people put around them
+        ("alright, next one please", {"expecting": "tour"}, "tour", {"move": "next"}),
+        ("ok go back a page", {"expecting": "tour"}, "tour", {"move": "back"}),
+        ("sure, skip this section", {"expecting": "tour"}, "tour", {"move": "skip"}),
+        ("right, move on", {"expecting": "tour"}, "tour", {"move": "next"}),
+        # a stopped step: "carry on" resumes it
+        ("alright, carry on", {"paused": True}, "retry", {}),
+        # modes and levels in free words; a title's words are not the user's level
+        ("confirm each action with me from now on", {}, "set_mode", {"mode": "supervised"}),
+        ("upload resnet50_v2.pt, no lectures please", {}, "quick_upload",
+         {"paths": ["resnet50_v2.pt"]}),
+    ],
+)  # fmt: skip
+def test_prices_tour_moves_and_modes_in_free_words(
+    understanding: Understanding,
+    models: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    d = Dialogue(base_dir=models, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
+    got = understanding.read(text, d).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        assert got.get(name) == value, (name, got)
+
+
+def test_a_quoted_title_is_not_the_users_level(understanding: Understanding) -> None:
+    got = understanding.read("tell me about the listing 'Vision Pro Max'", Dialogue()).intent
+    assert got["kind"] != "set_expertise", got
+
+
+@pytest.mark.parametrize(
+    ("text", "draft", "kind"),
+    [
+        ("2 is fine", 2 * SUI, "approve"),
+        ("yeah, 2 sui works for me", 2 * SUI, "approve"),
+        ("ok 1.5 is good", 1_500_000_000, "approve"),
+        # another figure, a question, a condition: never an approval
+        ("2 is fine", 3 * SUI, "set_price"),
+        ("2 is fine?", 2 * SUI, None),
+        ("2 is fine but change the title", 2 * SUI, None),
+        ("2 is fine if it sells", 2 * SUI, None),
+    ],
+)
+def test_the_price_shown_accepted_in_words_approves_only_that_listing(
+    understanding: Understanding, text: str, draft: int, kind: str | None
+) -> None:
+    got = understanding.read(text, Dialogue(gate="listing", price_mist=draft)).intent
+    if kind is None:
+        assert got["kind"] != "approve", got
+    else:
+        assert got["kind"] == kind, got
+    # at any other gate the words approve nothing
+    gates: tuple[GateName, ...] = ("upload", "purchase")
+    for gate in gates:
+        other = understanding.read(text, Dialogue(gate=gate, price_mist=draft)).intent
+        assert other["kind"] != "approve", (gate, other)
+
+
+async def test_words_nothing_fits_get_numbered_choices_not_a_shrug(tmp_path: Path) -> None:
+    """An unclear message is answered "I'm not sure — did you mean 1) … or 2) …?", and the
+    number the user says is the reading taken."""
+    settings = Settings(_env_file=None, home=tmp_path / "home")  # type: ignore[call-arg]
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread("bo")
+        events = [e async for e in assistant.send(thread, "qwzx plorb vrrm")]
+        texts = [e for e in events if isinstance(e, TextEvent)]
+        assert [e.kind for e in texts] == ["clarify"], texts
+        assert texts[0].text.startswith("I'm not sure — did you mean 1) ")
+        assert " or 2) " in texts[0].text or " 3) " in texts[0].text
+        choices = texts[0].data["choices"]
+        assert isinstance(choices, list) and 2 <= len(choices) <= 3
+        events = [e async for e in assistant.send(thread, "1")]
+        kinds = [e.kind for e in events if isinstance(e, TextEvent)]
+        assert "clarify" not in kinds and "not_understood" not in kinds, kinds

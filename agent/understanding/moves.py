@@ -1,0 +1,118 @@
+"""Short replies read in context: a move of the tour ("ok, next one please", "go back a
+page"), a change of detail ("shorter please"), and the answers to a checkpoint question
+that are not answers ("skip", "skip all", "same as before").
+
+Example::
+
+    >>> tour_move("alright, next one please")
+    'next'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+_TOUR_NEXT = re.compile(
+    r"^(?:next|next (?:step|one|part|bit|page|thing)|continue|go on|ok(?:ay)?|yes|yep|sure|more|"
+    r"tell me more|keep going|go ahead|and then|what'?s next|then what|carry on|got it|"
+    r"right|cool|nice|great|👍|n|proceed|move on|onwards?|show me more|makes sense|"
+    r"weiter|siguiente|suivant|aage|continua|continuar|continue(?: (?:on|please))?)$"
+)
+_TOUR_BACK = re.compile(
+    r"^(?:back|go back|previous|prev|previous (?:step|one|part|bit|page)|back (?:one|a step|please)|"
+    r"the one before|step back|b|go back (?:one|a step|a bit|a page)|back up|one back|"
+    r"the (?:previous|last) (?:step|one|part|bit|page)(?: again)?|zur[üu]ck|atr[áa]s|retour|peeche)$"
+)
+_TOUR_SKIP = re.compile(
+    r"^(?:skip|skip (?:it|this|that|the (?:rest|tour|intro)|the rest of the tour)|stop|"
+    r"skip (?:this|that|the) (?:part|step|bit|section|one|page)|skip ahead|"
+    r"enough|no|no thanks|nah|done|end (?:the )?tour|exit|quit the tour|i'?m good|"
+    r"that'?s enough|let me (?:just )?start|let'?s (?:just )?start)$"
+)
+# words around a tour move that do not change it: "ok, continue", "next one please"
+_TOUR_LEAD = re.compile(
+    r"^(?:(?:ok(?:ay)?|alright|all right|right|sure|cool|so|and|yes|yeah|fine|great)\s+)+"
+)
+_TOUR_TAIL = re.compile(r"(?:\s+(?:please|pls|thanks|thank you|then|now|again))+$")
+
+
+def _plain(text: str) -> str:
+    text = text.replace("\u2019", "'").lower()
+    return " ".join(re.sub(r"[^\w\s'👍?]", " ", text).split()).strip(" ?")
+
+
+def tour_move(text: str) -> Literal["next", "back", "skip"] | None:
+    """What a short reply to a tour step asks: 'next', 'back' or 'skip' (None: something else)."""
+    said = _plain(text)
+    for form in (said, _TOUR_TAIL.sub("", _TOUR_LEAD.sub("", said)).strip()):
+        if _TOUR_NEXT.match(form):
+            return "next"
+        if _TOUR_BACK.match(form):
+            return "back"
+        if _TOUR_SKIP.match(form):
+            return "skip"
+    return None
+
+
+def tour_move_in(text: str) -> Literal["next", "back", "skip", "resume"]:
+    """The move a message about the tour asks for ('resume': come back to it)."""
+    said = _plain(text)
+    if re.search(r"\b(back|previous|before that)\b", said):
+        return "back"
+    if re.search(r"\b(skip|stop|end|enough|no more|done with)\b", said):
+        return "skip"
+    if re.search(r"\b(next|continue|go on|keep going|carry on|more)\b", said) and not re.search(
+        r"\b(resume|again|where (?:i|we) (?:left|stopped)|back to)\b", said
+    ):
+        return "next"
+    return "resume"
+
+
+_MORE = re.compile(
+    r"\b(more (?:detail|details|info|explanation|context)|in detail|explain (?:more|better|"
+    r"it (?:more|again))|longer|elaborate|verbose|slower|go deeper|step by step|more words)\b"
+)
+_LESS = re.compile(
+    r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation)|brief(?:er)?|concise|"
+    r"terse|tl;?dr|too (?:long|much text|wordy|verbose)|just the (?:facts|essentials)|"
+    r"keep it short|fewer words|to the point)\b"
+)
+
+
+def detail_direction(text: str) -> Literal["more", "less"] | None:
+    """'more detail' -> 'more'; 'shorter please' -> 'less'."""
+    said = _plain(text)
+    if _LESS.search(said):
+        return "less"
+    if _MORE.search(said):
+        return "more"
+    return None
+
+
+_SKIP_ALL = re.compile(
+    r"^(?:skip (?:them |these |the )?(?:all|rest|questions)|skip all (?:of )?(?:them|the questions)|"
+    r"skip the (?:rest|questions)|no more questions|stop asking|just draft it|"
+    r"skip all of this|i'?ll edit (?:it|them) (?:later|myself))$"
+)
+_SKIP_ONE = re.compile(
+    r"^(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|not sure|none|n ?a|na|no|"
+    r"nope|skip (?:it|this|that)(?: one)?|rather not say|i'?d rather not say|no comment|-)$"
+)
+_KEEP = re.compile(
+    r"^(?:same|the same|same as (?:last time|before)|as before|keep (?:it|that)|"
+    r"same again|like last time|unchanged)$"
+)
+
+
+def answer_to_question(text: str) -> Literal["skip", "skip_all", "keep"] | None:
+    """A reply to a checkpoint question that is not itself an answer: skip it, skip all,
+    or keep the answer given last time. None: the words are the answer (or an aside)."""
+    said = _plain(text)
+    if _SKIP_ALL.match(said):
+        return "skip_all"
+    if _SKIP_ONE.match(said):
+        return "skip"
+    if _KEEP.match(said):
+        return "keep"
+    return None
