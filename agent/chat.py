@@ -526,8 +526,10 @@ class Chat:
                 self._showing = True
                 event = note.event
                 if note.user_id == self.user and isinstance(event, TextEvent):
-                    # a marketplace event for this user (a sale), whatever the conversation
-                    self.out.event(event)
+                    # a marketplace event for this user (a sale), whatever the conversation;
+                    # a verification's end is shown by its own events, below
+                    if not event.kind.startswith("verification_ended"):
+                        self.out.event(event)
                     self._showing = False
                     continue
                 if note.thread_id != self.thread:

@@ -135,6 +135,11 @@ def _parser() -> argparse.ArgumentParser:
     kadd = ksub.add_parser("add", help="create a key for USER and print it once")
     kadd.add_argument("user")
     kadd.add_argument("--label", default="")
+    kadd.add_argument(
+        "--operator",
+        action="store_true",
+        help="an operator key: also reads platform-wide figures (GET /insights/platform)",
+    )
     ksub.add_parser("list", help="list keys (owner, label, last 4 characters)")
     krev = ksub.add_parser("revoke", help="revoke keys by id (from 'list') or by user")
     krev.add_argument("key_id")

@@ -91,20 +91,26 @@ class Notifications(Threads):
             )
         return out
 
+    async def take_notices(self, user_id: str) -> list[TextEvent]:
+        """The marketplace notices that waited for ``user_id`` (a sale, a price far from
+        comparable listings, a verification that ended), as replies; delivered (removed)
+        now, oldest first. Each one's ``data`` names its conversation (``thread_id``)."""
+        return await self._inbox(user_id)
+
     async def _away(self, thread_id: str, user_id: str) -> None:
-        """A background verification ended with nobody there: keep a notice for them."""
-        if self.listening(user_id):
-            return
+        """A background verification ended outside a turn: a notice for its user, at once
+        to a stream listening for them, else kept for their next turn."""
         view = await self.state(thread_id)
         ctx = view.context
         passed = bool(ctx.get("verification_id"))
-        await post(
-            self.store,
-            kind="verification_ended_passed" if passed else "verification_ended_failed",
-            user_id=user_id,
-            thread_id=thread_id,
-            data={
-                "file_name": str(ctx.get("file_name") or "your model"),
-                "quality_score": ctx.get("quality_score", ""),
-            },
-        )
+        kind = "verification_ended_passed" if passed else "verification_ended_failed"
+        data: dict[str, object] = {
+            "file_name": str(ctx.get("file_name") or "your model"),
+            "quality_score": ctx.get("quality_score", ""),
+        }
+        if self.listening(user_id):
+            shown = {**data, "thread_id": thread_id}
+            event = TextEvent(render(kind, shown, "intermediate"), kind, shown)
+            self.publish(thread_id, event, user_id=user_id)
+            return
+        await post(self.store, kind=kind, user_id=user_id, thread_id=thread_id, data=data)

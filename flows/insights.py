@@ -21,10 +21,11 @@ import statistics
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore, PutOp
+from typing_extensions import TypedDict  # pydantic reads it for the HTTP schema
 
 from flows.events import say
 from flows.services import Services

@@ -119,7 +119,17 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API as an ASGI app; storage opens in its lifespan. ``config`` replaces
     ``settings.server`` when given."""
-    from agent.server.routes import assistants, page, runs, stateless, system, threads, uploads
+    from agent.server.routes import (
+        assistants,
+        insights,
+        notifications,
+        page,
+        runs,
+        stateless,
+        system,
+        threads,
+        uploads,
+    )
 
     settings = settings or Settings()
     config = config or settings.server
@@ -143,7 +153,7 @@ def create_app(
     app.add_middleware(BodyLimit, default=config.max_body_bytes, uploads=config.max_upload_bytes)
     app.include_router(system.router)
     app.include_router(page.router)
-    for module in (assistants, threads, runs, stateless, uploads):
+    for module in (assistants, threads, runs, stateless, uploads, insights, notifications):
         app.include_router(module.router, responses=COMMON_ERRORS)
 
     @app.exception_handler(ApiError)

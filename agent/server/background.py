@@ -12,10 +12,21 @@ import logging
 from typing import Protocol
 
 from agent.assistant import Assistant, NotificationStream
-from agent.events import Event, Notification
+from agent.events import Event, Notification, TextEvent
 
 log = logging.getLogger("satya.server.runs")
 _DAY_S = 24 * 3600.0
+
+
+def _told_elsewhere(note: Notification) -> bool:
+    """A verification's end told to its user's notification stream: the background run
+    already carries that verification's own events."""
+    event = note.event
+    return (
+        bool(note.user_id)
+        and isinstance(event, TextEvent)
+        and event.kind.startswith("verification_ended")
+    )
 
 
 class BackgroundSink(Protocol):
@@ -64,6 +75,8 @@ class BackgroundRuns:
     async def _forward(self, stream: NotificationStream) -> None:
         try:
             async for note in stream:
+                if _told_elsewhere(note):
+                    continue
                 self._queue.put_nowait(note)  # no await in between: order is kept
         finally:
             stream.close()

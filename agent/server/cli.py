@@ -142,21 +142,25 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
         store = persistence.store
         if args.keys_command == "add":
             try:
-                key = await add_key(store, args.user, label=args.label)
+                role = "operator" if getattr(args, "operator", False) else "user"
+                key = await add_key(store, args.user, label=args.label, role=role)
             except ValueError as error:
                 print(str(error), file=sys.stderr)
                 return 2
             print(key)
+            kind = "Operator API key" if role == "operator" else "API key"
             print(
-                f"API key for {args.user!r}: shown once, stored only as a hash. "
+                f"{kind} for {args.user!r}: shown once, stored only as a hash. "
                 "Send it as 'Authorization: Bearer <key>'.",
                 file=sys.stderr,
             )
             return 0
         if args.keys_command == "list":
             for entry in await list_keys(store):
+                role = "  operator" if entry["role"] == "operator" else ""
                 print(
-                    f"{entry['id']}  {entry['user_id']}  …{entry['hint']}  {entry['label'] or ''}"
+                    f"{entry['id']}  {entry['user_id']}  …{entry['hint']}"
+                    f"{role}  {entry['label'] or ''}"
                 )
             return 0
         removed = await revoke(store, args.key_id)

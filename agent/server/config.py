@@ -53,6 +53,12 @@ class ServerSettings(BaseSettings):
     run_poll_s: float = Field(
         default=0.2, gt=0, description="How often a worker polls the shared log of another's run."
     )
+    notice_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often an open notification stream looks for notices another worker "
+        "left for its user.",
+    )
 
     @field_validator("upload_ttl_h", mode="before")
     @classmethod

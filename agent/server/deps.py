@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agent.assistant import Assistant
-from agent.server.auth import KeyRing
+from agent.server.auth import Caller, KeyRing
 from agent.server.config import ServerSettings
 from agent.server.files import FileAccess
 from agent.server.limits import RateLimiter
@@ -71,12 +71,13 @@ _api_key = APIKeyHeader(
 )
 
 
-async def get_user(
+async def get_caller(
     backend: BackendDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
-) -> str:
-    """The caller's user id from their key; 401 without a valid key, 429 over the rate."""
+) -> Caller:
+    """The caller's user id and role from their key; 401 without a valid key, 429 over
+    the rate."""
     key = bearer.credentials if bearer is not None else api_key
     if not key:
         raise ApiError(
@@ -86,8 +87,8 @@ async def get_user(
             "Send 'Authorization: Bearer <key>'; create one with 'satya serve keys add USER'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = await backend.keys.user_for(key)
-    if user is None:
+    caller = await backend.keys.caller_for(key)
+    if caller is None:
         raise ApiError(
             401,
             "invalid_key",
@@ -95,7 +96,7 @@ async def get_user(
             "Check the key, or create a new one with 'satya serve keys add USER'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    wait = backend.limiter.check(user)
+    wait = backend.limiter.check(caller.user_id)
     if wait > 0:
         raise ApiError(
             429,
@@ -104,9 +105,31 @@ async def get_user(
             f"Wait {max(1, math.ceil(wait))} s and try again.",  # never "wait 0.0 s"
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
-    return user
+    return caller
 
 
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_user(caller: CallerDep) -> str:
+    """The caller's user id."""
+    return caller.user_id
+
+
+async def get_operator(caller: CallerDep) -> Caller:
+    """The caller, if their key is an operator key; 403 otherwise."""
+    if not caller.operator:
+        raise ApiError(
+            403,
+            "operator_only",
+            "This needs an operator key: it shows every user's figures.",
+            "Ask the platform's operator, who makes one with "
+            "'satya serve keys add USER --operator'; GET /insights shows your own.",
+        )
+    return caller
+
+
+OperatorDep = Annotated[Caller, Depends(get_operator)]
 UserDep = Annotated[str, Depends(get_user)]
 
 

@@ -89,6 +89,9 @@ def test_openapi_lists_every_endpoint(server: ServerThread) -> None:
         "/threads/{thread_id}/runs/{run_id}/stream": {"get"},
         "/uploads": {"post"},
         "/uploads/{upload_id}": {"get"},
+        "/insights": {"get"},
+        "/insights/platform": {"get"},
+        "/notifications/stream": {"get"},
         "/health": {"get"},
         "/ready": {"get"},
     }
@@ -98,5 +101,6 @@ def test_openapi_lists_every_endpoint(server: ServerThread) -> None:
     assert "text/event-stream" in str(
         paths["/threads/{thread_id}/runs/stream"]["post"]["responses"]
     )
+    assert "text/event-stream" in str(paths["/notifications/stream"]["get"]["responses"])
     assert "multipart/form-data" in str(paths["/uploads"]["post"]["requestBody"])
     assert {"HTTPBearer", "APIKeyHeader"} <= set(doc["components"]["securitySchemes"])
