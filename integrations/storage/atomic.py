@@ -36,8 +36,15 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes | bytearray | memoryview) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old file or the new one, whole."""
+def write_atomic(
+    path: Path, data: bytes | bytearray | memoryview, *, sync_dir: bool = True
+) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old file or the new one, whole.
+
+    ``sync_dir=False`` skips persisting the rename itself: after a power failure the
+    old file may be back (whole), never a torn new one. For files rewritten very often
+    where an older version is still correct (the upload journal).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
     try:
@@ -52,7 +59,8 @@ def write_atomic(path: Path, data: bytes | bytearray | memoryview) -> None:
         if isinstance(exc, OSError) and exc.errno in _FULL:
             raise disk_full(path.parent, len(data)) from None
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})

@@ -68,6 +68,7 @@ class UploadJournal:
         self._version = 0
         self._written_version = 0
         self._write_lock = threading.Lock()
+        self._writing: asyncio.Future[None] | None = None
 
     @classmethod
     def open(
@@ -128,16 +129,35 @@ class UploadJournal:
         self._version += 1
 
     async def flush(self) -> None:
-        """Write the current state; survives cancellation of the caller (the write finishes)."""
-        if self._version == self._written_version:
-            return
-        data = self.state.model_dump_json().encode("utf-8")
-        await asyncio.shield(asyncio.to_thread(self._write, data, self._version))
+        """Return once what was recorded so far is on disk; survives cancellation of the
+        caller (the write finishes).
+
+        Callers share writes: one is in progress at a time, and the next one takes
+        everything recorded meanwhile (with ``concurrency`` chunks finishing at once, one
+        write each cost as much time waiting on the disk as sending a chunk).
+        """
+        target = self._version
+        while self._written_version < target:
+            writing = self._writing
+            if writing is None or writing.done():
+                data = self.state.model_dump_json().encode("utf-8")
+                writing = asyncio.ensure_future(asyncio.to_thread(self._write, data, self._version))
+                writing.add_done_callback(self._write_done)
+                self._writing = writing
+            await asyncio.shield(writing)
+
+    def _write_done(self, writing: asyncio.Future[None]) -> None:
+        if self._writing is writing:
+            self._writing = None
+        if not writing.cancelled():
+            writing.exception()  # a failed write is raised to the callers waiting on it
 
     def _write(self, data: bytes, version: int) -> None:
         # Writers can finish out of order; never let an older snapshot overwrite a newer one.
         with self._write_lock:
             if version <= self._written_version:
                 return
-            write_atomic(self.path, data)
+            # An older journal that comes back after a power failure is still true (it
+            # lists fewer chunks, which are sent again), so the rename is not fsynced.
+            write_atomic(self.path, data, sync_dir=False)
             self._written_version = version
