@@ -6,6 +6,8 @@ start loads it in milliseconds. Character n-grams carry typos and other language
 word n-grams carry phrasing. A logistic regression gives calibrated-enough scores for
 the clarification threshold (a linear SVM: as accurate here as a logistic regression
 and thirty times faster to train; its margins are turned into scores by a softmax).
+A message is scored by the fitted model's own arithmetic (``LinearScorer``: n-grams,
+tf-idf, the SVM's weights) without scikit-learn's per-call checks, a tenth of the time.
 
 Example::
 
@@ -22,8 +24,9 @@ import logging
 import pickle
 import threading
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +63,64 @@ def _fingerprint() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class LinearScorer:
+    """The margins ``pipeline.decision_function`` gives for one text, computed directly.
+
+    Per vectorizer: its analyzer's n-grams counted over its vocabulary, tf = 1 + log(count)
+    (sublinear), times the idf, scaled to unit length (l2); the SVM adds up its weights of
+    those columns. scikit-learn does the same through validation, sparse matrices and
+    joblib on every call, which cost ~1 ms a message; this costs ~0.1 ms.
+    """
+
+    parts: tuple[tuple[Callable[[str], list[str]], dict[str, int], Any, int], ...]
+    coef: Any  # (classes, features) of the whole feature union
+    intercept: Any  # (classes,)
+
+    @classmethod
+    def of(cls, pipeline: Any) -> LinearScorer:
+        union, svm = pipeline.named_steps["features"], pipeline.named_steps["clf"]
+        if union.transformer_weights is not None:
+            raise ValueError("weighted feature unions are not supported")
+        parts, offset = [], 0
+        for _name, vec in union.transformer_list:
+            if not (vec.sublinear_tf and vec.use_idf and vec.norm == "l2" and not vec.binary):
+                raise ValueError("the scorer computes sublinear tf-idf with l2 norms only")
+            parts.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, offset))
+            offset += len(vec.vocabulary_)
+        if offset != svm.coef_.shape[1]:
+            raise ValueError("the SVM's weights do not match the vectorizers' vocabularies")
+        return cls(tuple(parts), svm.coef_, svm.intercept_)
+
+    def margins(self, text: str) -> Any:
+        out = np.array(self.intercept, dtype=np.float64)
+        for analyze, vocabulary, idf, offset in self.parts:
+            counts: dict[int, int] = {}
+            for gram in analyze(text):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if not counts:
+                continue
+            columns = np.fromiter(sorted(counts), dtype=np.intp, count=len(counts))
+            tf = np.log(np.array([counts[c] for c in columns], dtype=np.float64)) + 1.0
+            weights = tf * idf[columns]
+            weights /= np.sqrt(weights @ weights)
+            out += self.coef[:, columns + offset] @ weights
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class IntentClassifier:
     """Text -> ranked (intent, score) pairs."""
 
     pipeline: Any
     fingerprint: str
+    scorer: LinearScorer = field(init=False, repr=False, compare=False)
+    classes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scorer", LinearScorer.of(self.pipeline))
+        object.__setattr__(self, "classes", tuple(str(k) for k in self.pipeline.classes_))
 
     @classmethod
     def train(cls, examples: list[tuple[str, str]] | None = None) -> IntentClassifier:
@@ -133,12 +189,11 @@ class IntentClassifier:
 
     def predict(self, text: str, top: int = 3) -> list[tuple[str, float]]:
         """The ``top`` likeliest intents with their scores, best first."""
-        margins = np.asarray(self.pipeline.decision_function([normalise(text)])[0])
+        margins = self.scorer.margins(normalise(text))
         exp = np.exp((margins - margins.max()) * _SHARPNESS)
         probs = exp / exp.sum()
-        classes = self.pipeline.classes_
-        ranked = sorted(zip(classes, probs, strict=True), key=lambda p: -p[1])
-        return [(str(k), float(p)) for k, p in ranked[:top]]
+        ranked = sorted(zip(self.classes, probs.tolist(), strict=True), key=lambda p: -p[1])
+        return ranked[:top]
 
 
 _LOADED: dict[str, IntentClassifier] = {}  # one model per process, whatever the number of homes
