@@ -32,6 +32,7 @@ import asyncio
 import cProfile
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -150,7 +151,8 @@ async def over_http(
         spy = None
         if args.spy:  # py-spy's folded stacks of the server, CPU samples only
             out = args.spy.with_suffix(f".{home.name}.txt")
-            cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw"]
+            where = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+            cmd = [shutil.which("py-spy", path=where) or "py-spy", "record", "--format", "raw"]
             spy = subprocess.Popen([*cmd, "-r", "200", "-o", str(out), "-p", str(pid)])
             await asyncio.sleep(1.0)
         try:
