@@ -53,11 +53,11 @@ class LedgerFaults(Strict):
         Field(default_factory=list)
     )
     # writes whose first N calls find the node down (ChainUnavailable, nothing executed)
-    writes_down: dict[Literal["upload_model", "list_on_marketplace"], int] = Field(
+    writes_down: dict[Literal["upload_model", "list_on_marketplace", "reprice"], int] = Field(
         default_factory=dict
     )
     # writes whose first N calls execute and then never confirm (past their deadline: late)
-    writes_late: dict[Literal["upload_model", "list_on_marketplace"], int] = Field(
+    writes_late: dict[Literal["upload_model", "list_on_marketplace", "reprice"], int] = Field(
         default_factory=dict
     )
     # listings keep the upload's price and text, as on a live Sui network

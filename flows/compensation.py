@@ -21,7 +21,7 @@ from langgraph.types import Command
 
 from flows.events import say
 from flows.gates import ask, decide
-from flows.publication import on_chain
+from flows.publication import chain_tx, on_chain, tx_times
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext, WorkflowStatus
 from integrations.chain.port import STATUS_WITHDRAWN
@@ -104,14 +104,18 @@ async def cleanup(state: JourneyState, runtime: Runtime[Services]) -> dict[str, 
         reason = f"it failed: {error['message']}" if error else "the journey was cancelled"
         try:
             wallet = await services.wallet_for(state["user_id"])
-            await on_chain(
+            await chain_tx(
                 services,
+                "withdraw_model",
                 services.ledger.withdraw_model(
                     wallet,
                     str(facts["model_id"]),
                     reason=str(reason),
                     request_id=f"{state['workflow_id']}:withdraw",
                 ),
+                await tx_times(runtime, state["user_id"], ("withdraw_model",)),
+                hint="It keeps its key, so it is never executed twice; the dashboard shows "
+                "the model's status once it lands.",
             )
             outcome["withdrawn"] = True
             new_ctx["model_withdrawn"] = True

@@ -17,7 +17,7 @@ from langgraph.types import Command
 from flows.events import say
 from flows.gates import ask, decide
 from flows.notices import prices_changed
-from flows.publication import on_chain
+from flows.publication import chain_tx, tx_times
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext
 from integrations.errors import SatyaError
@@ -57,6 +57,12 @@ async def listing_change_gate(
     return Command(goto="listing_change_gate")
 
 
+_AGAIN = (
+    "It keeps its key, so it is never executed twice: ask for the same change again to wait "
+    "for it once more."
+)
+
+
 async def listing_change(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
     """Send the reprice or delist transaction (keyed, so a re-run sends nothing twice)."""
     services = runtime.context
@@ -67,14 +73,12 @@ async def listing_change(state: JourneyState, runtime: Runtime[Services]) -> dic
     request = f"{state['workflow_id']}:{action}:{changes}"
     try:
         wallet = await services.wallet_for(state["user_id"])
+        times = await tx_times(runtime, state["user_id"], (action,))
         if action == "reprice" and price is not None:
-            receipt = await on_chain(
-                services, services.ledger.reprice(wallet, listing_id, price, request_id=request)
-            )
+            work = services.ledger.reprice(wallet, listing_id, price, request_id=request)
         else:
-            receipt = await on_chain(
-                services, services.ledger.delist(wallet, listing_id, request_id=request)
-            )
+            work = services.ledger.delist(wallet, listing_id, request_id=request)
+        receipt = await chain_tx(services, action, work, times, hint=_AGAIN)
     except SatyaError as error:
         say(runtime, "error", code=error.code, message=error.message, hint=error.hint)
         return {}

@@ -224,6 +224,9 @@ TX_WORDS = {
     "submit_for_verification": "verification request",
     "complete_verification": "verification record",
     "list_on_marketplace": "listing",
+    "reprice": "price change",
+    "delist": "delisting",
+    "withdraw_model": "withdrawal",
 }
 
 
@@ -246,10 +249,16 @@ async def tx_times(
 
 
 async def chain_tx(
-    services: Services, call: str, work: Awaitable[T], times: TxTimes | None = None
+    services: Services,
+    call: str,
+    work: Awaitable[T],
+    times: TxTimes | None = None,
+    *,
+    hint: str | None = None,
 ) -> T:
     """Ledger transaction ``call`` (``upload_model``, …), awaited until its deadline (from its
-    estimate, ``flows.deadlines``); past it ``ChainSlow`` says so with the estimate. Every
+    estimate, ``flows.deadlines``); past it ``ChainSlow`` says so with the estimate (and
+    ``hint``: what to say next, where it is not the journey's wait/retry/cancel). Every
     transaction is keyed, so waiting for it or sending it again executes it once."""
     cfg = services.config
     times = times or TxTimes()
@@ -260,7 +269,8 @@ async def chain_tx(
         seconds,
         lambda: ChainSlow(
             f"The {TX_WORDS.get(call, call)} transaction is taking longer than expected: "
-            f"estimated {estimate:g} s, no confirmation after {seconds:g} s."
+            f"estimated {estimate:g} s, no confirmation after {seconds:g} s.",
+            hint=hint,
         ),
     )
 

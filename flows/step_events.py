@@ -579,6 +579,34 @@ class RecordingLedger(LedgerWrapper):
             cost=lambda r: (0, 0 if r.replayed else r.gas_used_mist + payment_mist),
         )
 
+    async def withdraw_model(
+        self, signer: Signer, pending_id: str, *, reason: str, request_id: str
+    ) -> TxReceipt:
+        return await _call(
+            self.recorder,
+            "ledger.withdraw_model",
+            super().withdraw_model(signer, pending_id, reason=reason, request_id=request_id),
+            cost=_gas,
+        )
+
+    async def delist(self, signer: Signer, listing_id: str, *, request_id: str) -> TxReceipt:
+        return await _call(
+            self.recorder,
+            "ledger.delist",
+            super().delist(signer, listing_id, request_id=request_id),
+            cost=_gas,
+        )
+
+    async def reprice(
+        self, signer: Signer, listing_id: str, price_mist: int, *, request_id: str
+    ) -> TxReceipt:
+        return await _call(
+            self.recorder,
+            "ledger.reprice",
+            super().reprice(signer, listing_id, price_mist, request_id=request_id),
+            cost=_gas,
+        )
+
     async def get_object(self, object_id: str) -> ChainObject:
         return await _call(self.recorder, "ledger.get_object", super().get_object(object_id))
 

@@ -37,7 +37,7 @@ from integrations.errors import ChainUnavailable
 
 Query = Literal["balance", "get_object", "owned_objects", "listings", "events"]
 QUERIES: tuple[Query, ...] = ("balance", "get_object", "owned_objects", "listings", "events")
-Write = Literal["upload_model", "list_on_marketplace"]
+Write = Literal["upload_model", "list_on_marketplace", "reprice"]
 
 
 class FaultyLedger(LedgerWrapper):
@@ -101,6 +101,13 @@ class FaultyLedger(LedgerWrapper):
             metadata=metadata,
         )
         return await self._late("list_on_marketplace", receipt)
+
+    async def reprice(
+        self, signer: Signer, listing_id: str, price_mist: int, *, request_id: str
+    ) -> TxReceipt:
+        self._check_write("reprice")
+        receipt = await super().reprice(signer, listing_id, price_mist, request_id=request_id)
+        return await self._late("reprice", receipt)
 
     def _check(self, query: Query) -> None:
         if query in self.unavailable:
