@@ -134,6 +134,9 @@ class Assistant(Reading, VerificationTurns):
 
                 tracer_provider = otlp_provider(settings.otel_endpoint)
                 stack.callback(tracer_provider.shutdown)
+            trace_with = getattr(interpreter, "trace_with", None)
+            if tracer_provider is not None and callable(trace_with):
+                trace_with(tracer_provider.get_tracer("satya-agent"))  # the language model's calls
             assistant = cls(
                 graph=graph,
                 services=services,
@@ -241,7 +244,11 @@ class Assistant(Reading, VerificationTurns):
         dialogue = await self._dialogue(thread_id, snap, user, text, offered)
         intent = await self._picked(user, text, dialogue, offered)
         if intent is None:
-            intent = await self._interpret(text, dialogue)
+            if self.tracer is None:
+                intent = await self._interpret(text, dialogue)
+            else:
+                with self.tracer.reading(thread_id=thread_id, user_id=user):
+                    intent = await self._interpret(text, dialogue)
         take_notice = getattr(self.interpreter, "take_notice", None)
         notice = take_notice() if callable(take_notice) else None
         if notice:  # the language model is not being used, and why: said once

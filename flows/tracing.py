@@ -4,7 +4,9 @@ Off unless the ``Assistant`` is given a tracer provider (``SATYA_OTEL_ENDPOINT``
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` makes one that exports over OTLP): then each turn is a
 span ``satya.turn``, each recorded step a child ``satya.step <node>``, each call to
 storage, ledger or enclave a grandchild ``satya.call <port.method>``, all with the
-thread, workflow and user ids as attributes. Parents are passed explicitly (never
+thread, workflow and user ids as attributes. Reading the message before the turn is a
+span ``satya.read`` (thread and user ids), and a call to the language model made then
+its child ``satya.call llm.chat`` (``integrations.llm.ChatModel``). Parents are passed explicitly (never
 through the current context), so a span tree is the same whatever task runs a node.
 
 Example::
@@ -18,6 +20,8 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
 from opentelemetry import trace
@@ -74,6 +78,16 @@ class Tracer:
             "satya.workflow_id": ids.workflow_id,
             "satya.user_id": ids.user_id,
         }
+
+    @contextlib.contextmanager
+    def reading(self, *, thread_id: str, user_id: str) -> Iterator[Span]:
+        """The span of reading one message (``satya.read``), current while it lasts: a call
+        to the language model made meanwhile is its child."""
+        span = self.tracer.start_span(
+            "satya.read", attributes={"satya.thread_id": thread_id, "satya.user_id": user_id}
+        )
+        with trace.use_span(span, end_on_exit=True):
+            yield span
 
     def turn(self, ids: _Ids, *, kind: str) -> TracedSpan:
         """Open the span of one turn (its steps' parent)."""

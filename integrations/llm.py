@@ -36,6 +36,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from integrations.errors import LanguageModelError
@@ -249,6 +250,7 @@ class ChatModel:
         self._client = http_client or httpx.AsyncClient(timeout=deadline_s + 1.0)
         self._mode: OutputMode | None = mode
         self._last_failure: ModelCallFailed | None = None
+        self.tracer: trace.Tracer | None = None  # an OpenTelemetry tracer: each call a span
 
     @property
     def mode(self) -> OutputMode | None:
@@ -258,7 +260,47 @@ class ChatModel:
     async def structured_answer(
         self, *, system: str, user: str, output: type[Out], name: str = "answer"
     ) -> Out:
-        """The model's answer to ``user`` as an ``output``; ``ModelCallFailed`` otherwise."""
+        """The model's answer to ``user`` as an ``output``; ``ModelCallFailed`` otherwise.
+
+        With ``tracer`` set (an OpenTelemetry tracer) the call is a span ``satya.call
+        llm.chat`` under the current span, with the model, the server (no credentials),
+        the output mode and the outcome; never the prompt, the answer or the key."""
+        if self.tracer is None:
+            return await self._answer(system, user, output, name)
+        span = self.tracer.start_span(
+            "satya.call llm.chat",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "satya.call": "llm.chat",
+                "satya.port": "llm",
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": self.model,
+                "server.address": self.url,
+            },
+        )
+        try:
+            answer = await self._answer(system, user, output, name)
+        except ModelCallFailed as failure:
+            span.set_attribute("satya.outcome", "failed")
+            span.set_attribute("satya.error_code", failure.reason)
+            if failure.status is not None:
+                span.set_attribute("http.response.status_code", failure.status)
+            span.set_attribute("satya.llm.circuit_open", failure.circuit_open)
+            span.set_status(trace.Status(trace.StatusCode.ERROR, failure.reason))
+            raise
+        except BaseException as error:  # cancelled, or not foreseen: the type, never the text
+            span.set_attribute("satya.outcome", "stopped")
+            span.set_attribute("satya.error_code", type(error).__name__)
+            raise
+        else:
+            span.set_attribute("satya.outcome", "ok")
+            return answer
+        finally:
+            if self._mode is not None:
+                span.set_attribute("satya.llm.output_mode", self._mode)
+            span.end()
+
+    async def _answer(self, system: str, user: str, output: type[Out], name: str) -> Out:
         wait = self.breaker.acquire()
         if wait is not None:
             last = self._last_failure

@@ -249,6 +249,12 @@ class GuardedInterpreter:
         )
         return self._guard(found)
 
+    def trace_with(self, tracer: Any) -> None:
+        """Trace the inner interpreter's model calls, if it makes any."""
+        trace_with = getattr(self.inner, "trace_with", None)
+        if callable(trace_with):
+            trace_with(tracer)
+
     def take_notice(self) -> str | None:
         """The language model's one-time notice, if the inner interpreter has one."""
         take = getattr(self.inner, "take_notice", None)

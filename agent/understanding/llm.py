@@ -35,7 +35,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field
@@ -176,6 +176,11 @@ class LLMInterpreter:
             return ruled
         self._noticed = self._notice = None  # it works (again)
         return _merge(out, text, ruled, context)
+
+    def trace_with(self, tracer: Any) -> None:
+        """Trace each model call with ``tracer`` (an OpenTelemetry tracer): a span
+        ``satya.call llm.chat`` with the model and the outcome, never the prompt or key."""
+        self.chat_model.tracer = tracer
 
     def take_notice(self) -> str | None:
         """One sentence for the user the first time the model is not used for a new reason.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.llm import IntentOutput, LLMInterpreter
@@ -468,3 +469,93 @@ def test_after_the_cool_down_one_trial_call_goes_through_at_a_time() -> None:
     breaker.failed()
     breaker.release()
     assert breaker.acquire() == 100  # doubled again, up to the maximum
+
+
+# (f) tracing: each model call is a span with the model and the outcome, never the words
+
+
+def _spans() -> tuple[Any, Any]:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, exporter
+
+
+def _no_words(span: Any, *words: str) -> None:
+    shown = json.dumps(dict(span.attributes or {})) + span.name
+    for word in words:
+        assert word not in shown
+
+
+async def test_model_calls_are_traced_with_the_model_and_the_outcome(
+    serve: Callable[[Callable[[dict[str, Any]], Reply]], LoopbackLLM],
+) -> None:
+    provider, exporter = _spans()
+    server = serve(llama_cpp_python)
+    interp = interpreter(server.url)
+    interp.trace_with(provider.get_tracer("test"))
+    await interp.interpret(UNKNOWN_TO_RULES)
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "satya.call llm.chat"
+    attrs = dict(span.attributes or {})
+    assert attrs["gen_ai.request.model"] == "test-model"
+    assert attrs["satya.outcome"] == "ok" and attrs["satya.llm.output_mode"] == "json_object"
+    assert attrs["server.address"] == display_url(server.url)
+    assert span.status.is_ok
+    _no_words(span, KEY, UNKNOWN_TO_RULES, "weights", "JSON schema")
+    await interp.aclose()
+
+    # a failing server: the span says how it failed, with the status, still no words
+    exporter.clear()
+    failing = serve(lambda _r: Reply(503, {"error": {"message": "overloaded " + KEY}}))
+    interp = interpreter(failing.url)
+    interp.trace_with(provider.get_tracer("test"))
+    await interp.interpret(UNKNOWN_TO_RULES)
+    (span,) = exporter.get_finished_spans()
+    attrs = dict(span.attributes or {})
+    assert attrs["satya.outcome"] == "failed" and attrs["http.response.status_code"] == 503
+    assert attrs["satya.error_code"] == failing_reason(503)
+    assert not span.status.is_ok
+    _no_words(span, KEY, UNKNOWN_TO_RULES, "overloaded")
+    await interp.aclose()
+
+
+def failing_reason(status: int) -> str:
+    return ChatModel(api_key=None, base_url="http://x", model="m")._status_failure(status).reason
+
+
+async def test_a_turns_model_call_is_a_child_of_reading_the_message(
+    serve: Callable[[Callable[[dict[str, Any]], Reply]], LoopbackLLM], tmp_path: Path
+) -> None:
+    from agent import Assistant, Settings
+
+    provider, exporter = _spans()
+    server = serve(llama_cpp_python)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        home=tmp_path / "home",
+        user="ana",
+        openai_api_key=SecretStr(KEY),
+        openai_base_url=server.url,
+        openai_model="test-model",
+    )
+    async with Assistant.open(settings, tracer_provider=provider) as assistant:
+        thread = await assistant.new_thread("ana")
+        said = "qwxz vbnm plok zzrt"  # nothing any reading knows: the model is asked
+        [e async for e in assistant.send(thread, said)]
+    assert server.requests, "the model was not asked"
+    spans = exporter.get_finished_spans()
+    calls = [s for s in spans if s.name == "satya.call llm.chat"]
+    reads = {s.context.span_id: s for s in spans if s.name == "satya.read"}
+    assert calls and reads
+    for call in calls:
+        assert call.parent is not None and call.parent.span_id in reads
+        read = reads[call.parent.span_id]
+        assert dict(read.attributes or {}) == {"satya.thread_id": thread, "satya.user_id": "ana"}
+        assert dict(call.attributes or {})["gen_ai.request.model"] == "test-model"
+        _no_words(call, KEY, said)
+        _no_words(read, KEY, said)
