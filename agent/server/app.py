@@ -36,6 +36,7 @@ from agent.server.limits import BodyLimit, BodyTooLarge, RateLimiter
 from agent.server.rundb import PostgresSql, RunDb, SqliteSql
 from agent.server.runs import RunManager
 from agent.server.schemas import ErrorOut
+from agent.server.wire_rules import add_json_components, allowed_methods
 from agent.settings import Settings
 from integrations.errors import DiskFull, SatyaError
 from integrations.storage.atomic import disk_full, is_disk_full
@@ -44,6 +45,7 @@ AssistantFactory = Callable[[Settings, Interpreter], AbstractAsyncContextManager
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "A body that is not valid JSON, or a refused request."},
     401: {"model": ErrorOut, "description": "Missing or invalid API key."},
+    403: {"model": ErrorOut, "description": "A file this user may not use, or a fixed resource."},
     404: {"model": ErrorOut, "description": "No such resource for this user."},
     413: {"model": ErrorOut, "description": "Request body too large."},
     422: {"model": ErrorOut, "description": "A body or parameter that does not fit the schema."},
@@ -171,6 +173,9 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        headers = getattr(error, "headers", None)
+        if error.status_code == 405:  # every method of the path, not one route's
+            headers = {**(headers or {}), "Allow": allowed_methods(app, request)}
         return JSONResponse(
             {
                 "detail": str(error.detail),
@@ -178,7 +183,7 @@ def create_app(
                 "hint": "See the API description at /docs.",
             },
             status_code=error.status_code,
-            headers=getattr(error, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(BodyTooLarge)
@@ -211,6 +216,7 @@ def create_app(
             {"detail": error.message, "code": error.code, "hint": error.hint}, status_code=status
         )
 
+    add_json_components(app)
     return app
 
 

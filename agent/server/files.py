@@ -213,10 +213,10 @@ def upload_expired(gone: expiry.Expired) -> UploadRefused:
 
 
 def path_refused(raw: str, has_root: bool) -> UploadRefused:
-    """400 for a path a user may not use; the hint fits whether a files root is set."""
+    """403 for a path a user may not use; the hint fits whether a files root is set."""
     where = "your uploads or the server's files root" if has_root else "your uploads"
     return UploadRefused(
-        400,
+        403,
         "path_not_allowed",
         f"The file {safe_name(raw)!r} is not among {where}.",
         "Upload the file first with POST /uploads (then name it, or pass upload_id)"
@@ -314,6 +314,15 @@ async def receive_upload(
         _, params = parse_options_header(disposition)
         if params.get(b"filename") is not None and state["fh"] is None and not state["done"]:
             name = safe_name(params[b"filename"].decode("utf-8", "replace"))
+            if name.lower().endswith(expiry.PART):  # the mark of a file still arriving
+                raise UploadRefused(
+                    400,
+                    "partial_file",
+                    f"{name!r} looks like an unfinished download (.part): the server keeps "
+                    "files still arriving under that ending, so it cannot take one.",
+                    "Finish the download and upload the complete file under its own name "
+                    "(e.g. model.safetensors).",
+                )
             # only this service's user may read what a platform's users send (mode 0600)
             fd = os.open(
                 target_dir / (name + ".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600

@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.exceptions import HTTPException
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -34,8 +36,12 @@ class RateLimiter:
         return (1.0 - tokens) / self.rate
 
 
-class BodyTooLarge(Exception):
-    """The request body went over its limit."""
+class BodyTooLarge(HTTPException):
+    """The request body went over its limit (an HTTPException, so that FastAPI lets it
+    through while reading a JSON body instead of turning it into a 400)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "The request body is larger than this server accepts.")
 
 
 MULTIPART_SLACK = 64 * 1024  # form headers and boundaries around an uploaded file

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from agent.server.wire_rules import (
+    NO_NUL,
+    RUN_BODY_RULE,
+    THREAD_ID_RULE,
+    check_json,
+    check_text,
+    json_object_schema,
+)
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
@@ -25,37 +33,16 @@ StreamModeName = Literal[
 DEFAULT_MODES: tuple[StreamModeName, ...] = ("values", "updates", "custom")
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """Refuse what no store can keep: NUL or unpaired surrogates, huge numbers, deep nesting."""
-    if depth > 16:
-        raise ValueError("nested too deeply (at most 16 levels)")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text may not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
-    elif isinstance(value, bool) or value is None:
-        pass
-    elif isinstance(value, int):
-        if abs(value) > 2**53:
-            raise ValueError("integers must be within ±2^53")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("numbers must be finite")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _plain(k, depth + 1)
-            _plain(v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _plain(v, depth + 1)
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a count is a number, not true/false")
     return value
 
 
-Text = Annotated[str, AfterValidator(_plain)]
-Json = Annotated[dict[str, Any], AfterValidator(_plain)]
+Text = Annotated[str, AfterValidator(check_text), Field(json_schema_extra={"pattern": NO_NUL})]
+Json = Annotated[dict[str, Any], AfterValidator(check_json), WithJsonSchema(json_object_schema())]
+# JSON Schema's integer (a count); true/false is not one (pydantic's lax mode would take it)
+Count = Annotated[int, BeforeValidator(_not_bool)]
 
 
 class ErrorOut(BaseModel):
@@ -74,10 +61,8 @@ class ThreadCreate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     metadata: Json = Field(default_factory=dict)
-    thread_id: str | None = Field(
-        default=None,
-        max_length=200,
-        description="Not supported: the server picks the id. Keep your own id in metadata.",
+    thread_id: Annotated[str | None, WithJsonSchema(THREAD_ID_RULE)] = Field(
+        default=None, max_length=200
     )
 
 
@@ -102,8 +87,8 @@ class ThreadSearch(BaseModel):
     model_config = ConfigDict(extra="ignore")
     metadata: Json = Field(default_factory=dict)
     status: ThreadStatus | None = None
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0, le=100_000)
+    limit: Count = Field(default=10, ge=1, le=1000)
+    offset: Count = Field(default=0, ge=0, le=100_000)
 
 
 class ThreadUpdate(BaseModel):
@@ -160,7 +145,7 @@ class ThreadStateOut(BaseModel):
 
 class HistoryQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    limit: int = Field(default=10, ge=1, le=1000)
+    limit: Count = Field(default=10, ge=1, le=1000)
     before: Checkpoint | None = None
 
 
@@ -189,7 +174,7 @@ class RunCommand(BaseModel):
 class RunCreate(BaseModel):
     """A run on a thread: a user message (``input``) or a gate answer (``command``)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=RUN_BODY_RULE)
     assistant_id: str = Field(
         default="satya", max_length=200, description="An assistant from POST /assistants/search."
     )
@@ -216,7 +201,7 @@ class RunCreate(BaseModel):
         "or keep it (its id is in the run's thread_id).",
     )
     on_disconnect: Literal["continue", "cancel"] = "continue"
-    stream_resumable: bool = True
+    stream_resumable: bool = Field(default=True, strict=True)
     checkpoint_id: str | None = Field(
         default=None,
         max_length=200,

@@ -74,6 +74,19 @@ def test_upload_over_the_limit_speaks_of_the_file(small_server: ServerThread) ->
         assert ok.status_code == 201, ok.text
 
 
+def test_an_upload_named_part_is_refused_saying_why(small_server: ServerThread) -> None:
+    """A .part name is how the server marks a file still arriving: taking one gave 201 and
+    an upload nothing could use."""
+    with small_server.client("partial-sender") as c:
+        for name in ("x.part", "model.safetensors.PART"):
+            r = c.post("/uploads", files={"file": (name, b"\0" * 1000)})
+            assert r.status_code == 400 and _is_error(r.json(), "partial_file"), r.text
+            assert "unfinished download" in r.json()["detail"]
+            assert "complete file" in r.json()["hint"]
+        received = small_server.app.state.satya.access.user_uploads("partial-sender")
+        assert not received.exists() or not any(p.is_file() for p in received.rglob("*"))
+
+
 def test_not_found_hints_fit_what_was_missing(small_server: ServerThread) -> None:
     with small_server.client("hinted") as c:
         tid = c.post("/threads", json={}).json()["thread_id"]
@@ -226,6 +239,6 @@ def test_paths_refused_without_a_files_root_point_only_at_uploads(
             {"input": {"message": "upload /etc/passwd"}},
         ):
             r = c.post(f"/threads/{tid}/runs", json=body)
-            assert r.status_code == 400 and _is_error(r.json(), "path_not_allowed"), r.text
+            assert r.status_code == 403 and _is_error(r.json(), "path_not_allowed"), r.text
             assert "files root" not in r.text and "POST /uploads" in r.json()["hint"]
             assert "passwd" in r.json()["detail"]

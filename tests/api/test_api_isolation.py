@@ -82,7 +82,7 @@ def test_other_users_get_404_for_everything(server: ServerThread, model_file: Pa
         r = b.post(
             f"/threads/{own}/runs/wait", json={"input": {"message": "upload tiny.safetensors"}}
         )
-        assert r.status_code == 400 and r.json()["code"] == "path_not_allowed"
+        assert r.status_code == 403 and r.json()["code"] == "path_not_allowed"
         # and alice still has everything
         assert a.get(f"/threads/{tid}").json()["metadata"] == {"secret": 1}
         # a run of alice's under bob's thread id is not found either
@@ -102,7 +102,7 @@ def test_paths_outside_the_allowed_places_are_refused(server: ServerThread, mess
     with server.client("pat") as c:
         tid = c.post("/threads", json={}).json()["thread_id"]
         r = c.post(f"/threads/{tid}/runs/wait", json={"input": {"message": message}})
-        assert r.status_code == 400, r.text
+        assert r.status_code == 403, r.text
         body = r.json()
         assert body["code"] == "path_not_allowed" and "POST /uploads" in body["hint"]
         assert "/etc" not in body["detail"]
@@ -141,12 +141,12 @@ def test_files_root_paths_and_symlinks(rooted_server: ServerThread, model_file: 
         c.post(f"/threads/{tid}/runs/wait", json={"command": {"resume": "no"}})
         for path in ("models/link.safetensors", "../outside/secret.safetensors", "/etc/passwd"):
             r = c.post(f"/threads/{tid}/runs/wait", json={"input": {"path": path}})
-            assert r.status_code == 400 and r.json()["code"] == "path_not_allowed", path
+            assert r.status_code == 403 and r.json()["code"] == "path_not_allowed", path
         r = c.post(
             f"/threads/{tid}/runs/wait",
             json={"input": {"message": "upload models/link.safetensors"}},
         )
-        assert r.status_code == 400
+        assert r.status_code == 403
 
 
 def test_oversize_bodies_and_uploads_are_413(rooted_server: ServerThread, tmp_path: Path) -> None:
@@ -173,6 +173,19 @@ def test_oversize_bodies_and_uploads_are_413(rooted_server: ServerThread, tmp_pa
         tid = c.post("/threads", json={}).json()["thread_id"]
         r = c.post(f"/threads/{tid}/runs", json={"input": {"message": "x" * 10_000}})
         assert r.status_code == 413 and r.json()["code"] == "request_too_large"
+
+        def json_chunks() -> Iterator[bytes]:  # a JSON body sent chunked, over the limit
+            yield b'{"input": {"message": "'
+            for _ in range(10):
+                yield b"x" * 1_000
+            yield b'"}}'
+
+        r = c.post(
+            f"/threads/{tid}/runs",
+            content=json_chunks(),
+            headers={"content-type": "application/json"},
+        )
+        assert r.status_code == 413 and r.json()["code"] == "request_too_large", r.text
         r = c.post("/uploads", content=b"not a form", headers={"content-type": "text/plain"})
         assert r.status_code == 415
     received = rooted_server.app.state.satya.access.uploads

@@ -18,7 +18,7 @@ from agent.server.assistants import (
     find,
 )
 from agent.server.deps import ApiError, BackendDep, UserDep
-from agent.server.schemas import ErrorOut, Json
+from agent.server.schemas import Count, ErrorOut, Json
 
 router = APIRouter(prefix="/assistants", tags=["assistants"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -36,8 +36,8 @@ class AssistantSearch(BaseModel):
     metadata: Json = Field(default_factory=dict)
     graph_id: str | None = Field(default=None, max_length=200)
     name: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0, le=100_000)
+    limit: Count = Field(default=10, ge=1, le=1000)
+    offset: Count = Field(default=0, ge=0, le=100_000)
 
 
 def assistant_not_found(assistant_id: str) -> ApiError:

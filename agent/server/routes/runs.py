@@ -19,6 +19,7 @@ from agent.server.routes.assistants import named
 from agent.server.rundb import RunRecord, ThreadBusy
 from agent.server.schemas import ErrorOut, RunCreate, RunOut
 from agent.server.sse import parse_last_event_id, sse_stream
+from agent.server.wire_rules import answer_text, user_text
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["runs"])
 MULTITASK_TRIES = 5
@@ -45,14 +46,9 @@ def run_out(record: RunRecord) -> RunOut:
 
 
 def _resume_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str | int | float):
-        return str(value)
-    if isinstance(value, dict):
-        for key in ("answer", "text", "message", "value"):
-            if isinstance(value.get(key), str | int | float | bool):
-                return _resume_text(value[key])
+    text = answer_text(value)
+    if text:
+        return text
     raise ApiError(
         400,
         "bad_resume",
@@ -87,15 +83,7 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
     elif body.input is not None:
         text = (body.input.message or "").strip()
         if not text and body.input.messages:
-            for message in reversed(body.input.messages):
-                if message.get("role", message.get("type")) in ("user", "human"):
-                    content = message.get("content")
-                    if isinstance(content, list):  # content blocks: join their text
-                        content = " ".join(
-                            str(b.get("text", "")) for b in content if isinstance(b, dict)
-                        )
-                    text = str(content or "").strip()
-                    break
+            text = user_text(body.input.messages)
         file_path = None
         if body.input.upload_id:
             try:

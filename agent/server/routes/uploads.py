@@ -20,7 +20,10 @@ router = APIRouter(tags=["uploads"])
     response_model=UploadOut,
     status_code=201,
     responses={
-        400: {"model": ErrorOut, "description": "Not a well-formed multipart form."},
+        400: {
+            "model": ErrorOut,
+            "description": "Not a well-formed multipart form, or a file named *.part.",
+        },
         413: {"model": ErrorOut, "description": "The file is over the limit."},
         415: {"model": ErrorOut, "description": "Not multipart/form-data."},
     },
