@@ -62,3 +62,30 @@ async def test_a_plain_pickle_of_numbers_passes_the_check(tmp_path: Path) -> Non
     (tmp_path / "plain.pkl").write_bytes(pickle.dumps(weights))
     _, size, fmt = await check_model_file(str(tmp_path / "plain.pkl"))
     assert fmt == "pickle" and size > 0
+
+
+async def test_a_dangerous_pickle_in_auto_mode_costs_nothing_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even with no upload question to answer (auto mode), the assessment stops the file:
+    the wallet's balance is unchanged, no PendingModel is registered, no blob is stored."""
+    from agent import Assistant, Settings, TextEvent
+    from agent.journey_files import make_model_file
+
+    monkeypatch.chdir(tmp_path)
+    make_model_file(tmp_path / "evil.pkl", "malicious_pickle", size_mb=0.05)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, home=tmp_path / "home", mode="auto"
+    )
+    async with Assistant.open(settings) as assistant:
+        ledger = assistant.services.ledger
+        wallet = await assistant.services.wallet_for(settings.user)
+        before = await ledger.balance(wallet.address)
+        thread = await assistant.new_thread()
+        events = [e async for e in assistant.send(thread, "quick upload evil.pkl")]
+        said = "\n".join(e.text for e in events if isinstance(e, TextEvent))
+        assert "posix.system" in said and "Nothing was uploaded or paid" in said
+        assert await ledger.balance(wallet.address) == before
+        assert await ledger.owned_objects(wallet.address, "PendingModel") == []
+    stored = [p for p in (tmp_path / "home").rglob("*") if p.is_file() and "blobs" in p.parts]
+    assert stored == []
