@@ -136,6 +136,9 @@ _YES_PHRASES = (
     "theek hai",
     "thik hai",
     "sim",
+    "pode fazer",
+    "vai em frente",
+    "mach weiter",
     "pode",
 )
 # Approvals that name what they approve: only at that gate.
@@ -217,6 +220,9 @@ _FILLERS = frozenset(
         "cool",
         "nice",
         "and",
+        "bitte",
+        "porfa",
+        "svp",
     ]
 )
 _NO_PHRASES = (

@@ -293,7 +293,11 @@ _EXPERT_WORDS = re.compile(
     r"know what i'?m doing|skip the (?:explanations|basics|hand-?holding)|seasoned)",
     re.I,
 )
-_NEW_TO_PART = re.compile(r"\b(?:but|though)\b.*\b(?:new to me|kinda new|new to)\b", re.I)
+_NEW_TO_PART = re.compile(
+    r"\b(?:but|though)\b.*\b(?:new to me|kinda new|new to|nothing about|not much about|"
+    r"no idea about|clueless about|never (?:used|touched))\b",
+    re.I,
+)
 _KNOW_SOME = re.compile(r"\b(?:know (?:my way around|a bit|some)|familiar with)\b", re.I)
 _BEGINNER_WORDS = re.compile(
     r"\b(beginner|new (?:to|at|here)|newbie|noob|first time|never (?:done|used|tried|touched)|"

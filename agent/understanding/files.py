@@ -32,6 +32,7 @@ _MODEL_SUFFIXES = (
     ".pickle",
     ".npz",
     ".tflite",
+    ".joblib",
 )
 _STOP = frozenset(
     [
@@ -70,6 +71,17 @@ _STOP = frozenset(
         "me",
         "can",
         "you",
+        # "model" and "file" in the other languages people write in
+        "modelo",
+        "modelos",
+        "modèle",
+        "modele",
+        "modell",
+        "modelle",
+        "fichier",
+        "archivo",
+        "datei",
+        "arquivo",
     ]
 )
 
@@ -145,6 +157,15 @@ def _spaced_names(text: str) -> list[str]:
 
 def _tokens(text: str) -> set[str]:
     return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t and t not in _STOP}
+
+
+def _said_words(text: str) -> set[str]:
+    """The words of a message that may name a file: not a price ('2 sui'), not a lone letter
+    or digit (the 's' of "it's")."""
+    return {t for t in _tokens(_PRICE_WORDS.sub(" ", text)) if len(t) > 1}
+
+
+_PRICE_WORDS = re.compile(r"\d+(?:[.,]\d+)?\s*(?:sui|mist)\b|\b(?:sui|mist|each|them)\b", re.I)
 
 
 # What people call a format: "the keras one" is the .h5 file, "the pytorch one" the .pt
@@ -229,6 +250,7 @@ def find_files(text: str, base: Path | None) -> list[str]:
 
 
 _GLOB = re.compile(r"[*?\[]")
+_BATCH = re.compile(r"\b(bulk|batch)\b", re.I)
 _SEGMENT = re.compile(r",|;|\band\b|&|\bplus\b|\bas well as\b|\bwith\b|\bund\b|\by\b|\bet\b", re.I)
 _PLURAL = re.compile(r"\b(both|all|models|files|ones|them|these|those|every|everything)\b", re.I)
 _ALL = re.compile(
@@ -252,7 +274,7 @@ _EVERY_FILE = re.compile(
 _FOLDER = re.compile(
     r"(?:(?<![^\s,;:(\"'])(?P<slashed>[\w~.-][\w~./-]*)/(?![\w*?\[])|"
     r"\b(?:the|my|our)\s+(?P<named>[\w.-]+)\s+(?:folder|directory|dir)\b|"
-    r"\b(?:in|inside|from|under|within)\s+(?:the\s+|my\s+)?(?P<bare>[\w.-]+)\b)",
+    r"\b(?:in|inside|from|under|within|and)\s+(?:the\s+|my\s+)?(?P<bare>[\w.-]+)\b)",
     re.I,
 )
 
@@ -315,7 +337,7 @@ def _in_folder(text: str, base: Path) -> list[str] | None:
         inside = [folder / f for f in model_files(base / folder)]
         chosen = _of_formats(_FOLDER.sub(" ", text), inside)  # "ckpt/" names no format
         rest = text.replace(m.group(0), " ")
-        if _ALL.search(text) or _PLURAL.search(rest):  # "everything in models/ and exports/"
+        if _ALL.search(text) or _PLURAL.search(rest) or _BATCH.search(text):  # "all in models/"
             found = [*(found or []), *(str(f) for f in chosen if str(f) not in (found or []))]
             continue
         if found is not None:
@@ -328,7 +350,7 @@ def _in_folder(text: str, base: Path) -> list[str] | None:
 def _named_by(words_of: str, files: list[Path], *, all_tied: bool) -> list[str]:
     """The one model file whose name the words match best ("the sentiment bert one"),
     or every file tied for best when ``all_tied`` ("both sentiment models")."""
-    words = _tokens(words_of)
+    words = _said_words(words_of)
     if not words:
         return []
     scored: list[tuple[int, str]] = []

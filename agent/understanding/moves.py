@@ -76,7 +76,8 @@ _MORE = re.compile(
 _LESS = re.compile(
     r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation)|brief(?:er)?|concise|"
     r"terse|tl;?dr|too (?:long|much text|wordy|verbose)|just the (?:facts|essentials)|"
-    r"keep it short|fewer words|to the point)\b"
+    r"keep it short|fewer words|to the point|(?:so|less|very) (?:verbose|wordy|long-winded)|"
+    r"stop rambling|less rambling)\b"
 )
 
 

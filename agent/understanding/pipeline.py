@@ -188,6 +188,10 @@ class Understanding:
             in_context = self._gate_edit(text, d, ruled)
             if in_context is not None:
                 return Reading(in_context, 1.0, "context")
+        if d.expecting == "title" and not stripped.startswith("/") and not certain(ruled):
+            named = title_in(text) or _bare_title(text) or _said_title(text)
+            if named:  # "what should I call it?" -> "just 'ResNet 50'"
+                return Reading(intent("edit_listing", text, title=named), 1.0, "context")
         if d.paused and tour_move(text) == "next":  # "ok keep going" to a stopped step
             return Reading(intent("retry", text), 1.0, "context")
         if d.expecting == "path":
@@ -197,8 +201,20 @@ class Understanding:
                 return Reading(intent(kind, text, paths=files), 1.0, "context")
         ranked = self.classifier.predict(text)
         top, score = ranked[0]
-        if ruled["kind"] in _UPLOADS and top == "status" and _PROGRESS.search(text):
-            ruled = intent("status", text)  # "the churn upload I started: what stage is it at?"
+        if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
+            if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"
+                ruled = intent("status", text)
+                top, score = "status", max(score, CONFIDENT)
+        elif ruled["kind"] in _UPLOADS and _INFO_QUESTION.search(text) and not extract_paths(text):
+            ruled = intent("help", text)  # "is a pickle safe to upload?": a question, no file
+        if (
+            gate is None
+            and not d.paused
+            and top in ("decline", "unknown", "help")
+            and not certain(ruled)
+            and detail_direction(text)
+        ):
+            top, score = "verbosity", max(score, CONFIDENT)  # "stop being so verbose"
         if top in _NEVER_GUESSED:
             top, score = ("help", score) if gate is not None else ("unknown", 0.0)
         likely = [k for k, _ in ranked]
@@ -206,7 +222,7 @@ class Understanding:
         if (
             ruled["kind"] in ("unknown", "help", "greet", "set_expertise", *_UPLOADS)
             and (not _IS_QUESTION.search(text) or _REQUEST.search(text))
-            and not (_LISTING.search(text) and top == "list")
+            and not (_LISTING.search(text) and top == "list" and not _UPLOAD_THEN_LIST.search(text))
             and not (_PROGRESS.search(text) and top == "status")
             and (
                 (
@@ -220,7 +236,9 @@ class Understanding:
                 or (_TOGETHER.search(text) and len(find_files(text, d.base_dir)) > 1)
             )
         ):
-            top = top if top in _UPLOADS else next((k for k in likely if k in _UPLOADS), "upload")
+            if top not in _UPLOADS or (top == "quick_upload" and score < CONFIDENT):
+                # the words decide between one file, several and a quick one (``_slots``)
+                top = ruled["kind"] if ruled["kind"] in _UPLOADS else "upload"
             score = max(score, CONFIDENT)
             return Reading(self._slots(top, text, d, ruled), score, "entities", ranked)
         if (
@@ -338,7 +356,7 @@ class Understanding:
             if kind == "upload" and wants_quick(text):
                 out["kind"] = "quick_upload"
             paths = out.get("paths") or []
-            several = len(paths) > 1 or any(set(p) & set("*?[") for p in paths)
+            several = len(paths) > 1 or any(set(p) & set("*?[") for p in extract_paths(text))
             if kind == "upload" and (several or _BULK.search(text)):
                 out["kind"] = "bulk_upload"
             elif kind == "bulk_upload" and len(paths) == 1 and not (several or _BULK.search(text)):
@@ -442,6 +460,15 @@ def _bare_title(text: str) -> str | None:
     return None
 
 
+def _said_title(text: str) -> str | None:
+    """The words given as a title after "what should I call it?", without the lead-in:
+    "hmm, let's go with Llama Q4 Mini" -> "Llama Q4 Mini"; never a question."""
+    if _IS_QUESTION.search(text):
+        return None
+    rest = _TITLE_LEAD.sub("", text, count=1).strip(" .!\"'“”‘’")
+    return rest if rest and len(rest) <= 120 and len(rest.split()) <= 12 else None
+
+
 def certain(ruled: Intent) -> bool:
     """A rule reading that names something to do (not a shrug or a question)."""
     return ruled["kind"] not in ("unknown", "help")
@@ -461,7 +488,9 @@ _REQUEST = re.compile(
 _UPLOAD_VERB = re.compile(
     r"\b(upload|publish|put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
     r"monetise|sell|ship|yeet|release|(?:get|have) (?:\S+ ){0,6}?(?:uploaded|published)|"
-    r"(?:throw|chuck|stick|pop|send) (?:\S+ ){0,6}?up|hochladen|subir|"
+    r"(?:throw|chuck|stick|pop|send) (?:\S+ ){0,6}?up|hochladen|subir|sube|súbelo|"
+    r"lade (?:\S+ ){0,6}?hoch|verkaufen|veröffentlichen|vendre|vender|vende|publicar|publier|"
+    r"mettre en ligne|téléverser|bechna|bechni|becho|upload karo|daal do|"
     r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?)|"
     r"(?:on|onto|to|up on) walrus)\b",
     re.I,
@@ -474,10 +503,13 @@ _TOGETHER = re.compile(
 )
 # a model already uploaded, to be listed ("it passed verification, list it")
 _LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b", re.I)
+# "upload the bert one and list it at 2 SUI": an upload first, its listing planned with it
+_UPLOAD_THEN_LIST = re.compile(r"\b(?:upload|publish)\w*\b.+\b(?:list|sell)\b", re.I)
 # asking how far an upload got ("what stage is it at", "did it finish")
 _PROGRESS = re.compile(
     r"\b(what stage|which stage|how far|progress|did (?:it|the \w+(?: \w+)?) finish|"
-    r"finished yet|done yet|still running|where(?:'s| is) (?:it|my)|status)\b",
+    r"finished yet|done yet|still running|where(?:'s| is) (?:it|my)|status|kahan tak|kitna hua|"
+    r"ho gaya kya|va como|cómo va|où en est|wie weit)\b",
     re.I,
 )
 # words that point back at the model the conversation is about

@@ -17,7 +17,9 @@ from agent.understanding.consent import read_consent
 from flows.intents import Expertise, Intent, IntentKind, intent
 
 MIST_PER_SUI = 10**9
-_MODEL_EXT = r"(?:safetensors|onnx|pt|pth|bin|ckpt|h5|keras|gguf|pb|zip|pkl|pickle|npz|tflite)"
+_MODEL_EXT = (
+    r"(?:safetensors|onnx|pt|pth|bin|ckpt|h5|keras|gguf|pb|zip|pkl|pickle|npz|tflite|joblib)"
+)
 _PATH = re.compile(
     rf"""(?:"([^"]+)"|(?<!\w)'([^']+)'(?!\w)|(?<![^\s,;])((?:~|\.{{1,2}})?/[^\s,;]+|[^\s,;/]+\.{_MODEL_EXT}\b|[^\s,;]+/[^\s,;]+))""",
     re.I,
@@ -57,6 +59,8 @@ _EDIT_TITLE = re.compile(
     r"^\s*(?:title\s*[:=]|(?:set|change|rename)\s+(?:the\s+)?(?:title|it|name)\s+(?:to|as)\b)\s*(.+)$",
     re.I | re.S,
 )
+# the tags said after a title in the same message: "title: X, tags a, b" / "… and tags a, b"
+_AND_TAGS = re.compile(r"\s*(?:,|;|\band\b)\s*(?:add\s+)?(?:the\s+)?tags?\s*:?\s+", re.I)
 _EDIT_DESCRIPTION = re.compile(
     r"^\s*(?:description\s*[:=]|(?:set|change)\s+(?:the\s+)?description\s+(?:to|as)\b)\s*(.+)$",
     re.I | re.S,
@@ -141,6 +145,9 @@ def parse_listing_edit(text: str) -> dict[str, object] | None:
             words = _tag_words(value) if slot.endswith("tags") else _text_value(value)
             return {slot: words, "paths": [m.group("file").strip("\"'")]}
     if (m := _EDIT_TITLE.match(text)) and not _PRICE_LIKE.match(_text_value(m.group(1))):
+        said = _AND_TAGS.split(m.group(1), maxsplit=1)
+        if len(said) == 2:  # "title: MobileNet Small, tags vision, mobile"
+            return {"title": _text_value(said[0]), "add_tags": _tag_words(said[1])}
         return {"title": _text_value(m.group(1))}  # "set it to 1.25 SUI" is a price
     if m := _EDIT_DESCRIPTION.match(text):
         return {"description": _text_value(m.group(1))}

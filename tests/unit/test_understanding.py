@@ -375,3 +375,78 @@ async def test_words_nothing_fits_get_numbered_choices_not_a_shrug(tmp_path: Pat
         events = [e async for e in assistant.send(thread, "1")]
         kinds = [e.kind for e in events if isinstance(e, TextEvent)]
         assert "clarify" not in kinds and "not_understood" not in kinds, kinds
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    make_files(
+        tmp_path,
+        [
+            "whisper-base.pt",
+            "models/bert-ner.safetensors",
+            "models/yolo-v8.onnx",
+            "llm/phi-2.Q5_K_S.gguf",
+            "vision/mobilenet_v3.onnx",
+            "audio/kws-small.tflite",
+            "credit_model.joblib",
+        ],
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # after "what should I call it?", the words are the title
+        ("hmm, let's go with Pose Net Lite", {"expecting": "title"}, "edit_listing",
+         {"title": "Pose Net Lite"}),
+        ("just 'Tiny Bert'", {"expecting": "title"}, "edit_listing", {"title": "Tiny Bert"}),
+        ("title: MobileNet Small, tags vision, mobile", {"gate": "listing"}, "edit_listing",
+         {"title": "MobileNet Small", "add_tags": ["vision", "mobile"]}),
+        # a lone letter ("it's") or a price ("2 sui") names no file
+        ("it's the mobilenet one", {"expecting": "path"}, "upload",
+         {"paths": ["vision/mobilenet_v3.onnx"]}),
+        ("upload the mobilenet and the kws and sell them for 2 sui each", {}, "bulk_upload",
+         {"paths": ["vision/mobilenet_v3.onnx", "audio/kws-small.tflite"],
+          "price_mist": 2 * SUI}),
+        ("upload the bert one and list it at 2 sui", {}, "upload",
+         {"paths": ["models/bert-ner.safetensors"], "price_mist": 2 * SUI}),
+        ("upload my credit model", {}, "upload", {"paths": ["credit_model.joblib"]}),
+        ("upload *.pt", {}, "bulk_upload", {"paths": ["whisper-base.pt"]}),
+        ("bulk upload models/", {}, "bulk_upload",
+         {"paths": ["models/bert-ner.safetensors", "models/yolo-v8.onnx"]}),
+        # other languages
+        ("sube el modelo de whisper por favor", {}, "upload", {"paths": ["whisper-base.pt"]}),
+        ("je veux vendre mon modèle whisper", {}, "upload", {"paths": ["whisper-base.pt"]}),
+        ("mera upload kahan tak pahucha", {}, "status", {}),
+        ("ja bitte", {"gate": "upload"}, "approve", {}),
+        ("sim, pode fazer", {"gate": "upload"}, "approve", {}),
+        # a question about uploading is not an upload; a style of reply is not a refusal
+        ("stop being so verbose", {}, "verbosity", {"direction": "less"}),
+        ("I know a bit about ML but nothing about crypto", {}, "set_expertise",
+         {"expertise": "intermediate"}),
+    ],
+)  # fmt: skip
+def test_titles_lists_and_other_languages(
+    understanding: Understanding,
+    workdir: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    d = Dialogue(base_dir=workdir, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
+    got = understanding.read(text, d).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        if name == "paths":
+            assert sorted(got.get("paths") or []) == sorted(value), got  # type: ignore[arg-type]
+        else:
+            assert got.get(name) == value, (name, got)
+
+
+def test_a_question_about_uploading_is_not_an_upload(
+    understanding: Understanding, workdir: Path
+) -> None:
+    got = understanding.read("is a pickle safe to upload", Dialogue(base_dir=workdir)).intent
+    assert got["kind"] not in ("upload", "quick_upload", "bulk_upload"), got
