@@ -23,7 +23,7 @@ from typing import Any, TypedDict
 
 from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, GetOp
 
 from flows.market.advice import category_of, price_gap, typical_range
 from flows.services import Services
@@ -156,14 +156,18 @@ async def check_prices(
     if store is None:
         return []
     wanted = category.strip().lower()
+    peers = [o for o in listings if category_of(o) == wanted]
+    # only listings made here have an author to tell: one read for all of them
+    ops = [GetOp(AUTHORS_NAMESPACE, o.object_id) for o in peers]
+    ops += [GetOp(PRICE_GAPS_NAMESPACE, o.object_id) for o in peers]
+    found = await store.abatch(ops)
     told: list[Notice] = []
-    for obj in listings:
-        if category_of(obj) != wanted:
-            continue
-        gap = price_gap(obj, listings)
-        far = gap is not None and abs(gap.percent) >= gap_percent
-        before = await store.aget(PRICE_GAPS_NAMESPACE, obj.object_id)
-        if gap is None or not far:
+    for i, obj in enumerate(peers):
+        author, before = found[i], found[len(peers) + i]
+        if author is None or not author.value.get("user_id"):
+            continue  # listed elsewhere: nobody here to tell
+        gap = price_gap(obj, peers)
+        if gap is None or abs(gap.percent) < gap_percent:
             if before is not None:
                 await store.adelete(PRICE_GAPS_NAMESPACE, obj.object_id)
             continue
@@ -177,9 +181,6 @@ async def check_prices(
         )
         if obj.object_id in changed:
             continue
-        author = await store.aget(AUTHORS_NAMESPACE, obj.object_id)
-        if author is None or not author.value.get("user_id"):
-            continue  # listed elsewhere: nobody here to tell
         told.append(
             await post(
                 store,

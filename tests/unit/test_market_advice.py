@@ -199,3 +199,48 @@ async def test_unsold_and_price_thresholds_over_ledger_listings(home: Path) -> N
                 unlisted=unlisted,
             )
         )
+
+
+def _listing(n: int, price_sui: int, quality: int = 90) -> ChainObject:
+    return ChainObject(
+        object_id=f"0x{n:064x}",
+        type="0x1::marketplace::MarketplaceModel",
+        owner="shared",
+        version=1,
+        fields={
+            "category": "nlp",
+            "price": price_sui * MIST_PER_SUI,
+            "quality_score": quality,
+            "creator": f"0x{n:064x}",
+            "title": f"model {n}",
+        },
+    )
+
+
+async def test_a_price_notice_is_told_once_each_time_the_price_goes_far() -> None:
+    from langgraph.store.memory import InMemoryStore
+
+    from flows.notices import check_prices, remember_author, take_inbox
+
+    store = InMemoryStore()
+    await remember_author(store, _listing(1, 1).object_id, user_id="ana", thread_id="t1", title="A")
+
+    async def told(*listings: ChainObject, changed: tuple[str, ...] = ()) -> list[str]:
+        found = await check_prices(
+            store, list(listings), category="NLP", gap_percent=30, changed=changed
+        )
+        return [str(n["data"]["direction"]) for n in found]
+
+    assert await told(_listing(1, 2), _listing(2, 2), _listing(3, 2)) == []  # at the market
+    assert await told(_listing(1, 2), _listing(2, 4), _listing(3, 4)) == ["below"]
+    assert await told(_listing(1, 2), _listing(2, 4), _listing(3, 5)) == []  # still below: once
+    assert await told(_listing(1, 2), _listing(2, 2), _listing(3, 2)) == []  # back: cleared
+    assert await told(_listing(1, 2), _listing(2, 1), _listing(3, 1)) == ["above"]
+    assert await told(_listing(1, 2), _listing(2, 2), _listing(3, 2)) == []  # back again
+    # the author who just set this price is not told about it, and it is not told later
+    ana = _listing(1, 9)
+    assert await told(ana, _listing(2, 2), _listing(3, 2), changed=(ana.object_id,)) == []
+    assert await told(ana, _listing(2, 2), _listing(3, 2)) == []
+    # listings nobody here made are nobody's to tell
+    assert await told(_listing(2, 9), _listing(3, 1), _listing(4, 1)) == []
+    assert [n["kind"] for n in await take_inbox(store, "ana")] == ["price_far", "price_far"]
