@@ -31,7 +31,7 @@ from flows.market.analysis import suggest_price
 from flows.market.listing_text import MAX_TAGS, MAX_TITLE, draft_listing, normalize_tag
 from flows.notices import current_thread, prices_changed, remember_author
 from flows.onboarding import load_profile, save_profile
-from flows.publication import chain_tx, tx_times
+from flows.publication import chain_tx, step_tx_times
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
 from integrations.chain.port import Ledger, ListingMetadata
@@ -413,12 +413,7 @@ async def list_model(
     ctx = state["context"]
     try:
         wallet = await services.wallet_for(state["user_id"])
-        times = await tx_times(
-            runtime,
-            state["user_id"],
-            ("list_on_marketplace",),
-            patience=ctx.get("tx_patience", 0),
-        )
+        times = await step_tx_times(runtime, state, "list_on_marketplace")
         receipt = await chain_tx(
             services,
             "list_on_marketplace",

@@ -37,6 +37,7 @@ from langgraph.runtime import Runtime
 from flows.deadlines import step_deadline_s, tx_estimates, within
 from flows.events import ProgressTask, report_progress, say
 from flows.services import Services
+from flows.state import JourneyState
 from integrations.chain.port import ModelDraft, Signer, TxReceipt
 from integrations.errors import (
     ChainSlow,
@@ -246,6 +247,12 @@ async def tx_times(
     """The estimates of ``calls`` from the user's recorded durations (see ``TxTimes``)."""
     found = await tx_estimates(runtime.store, user_id, calls, runtime.context.config)
     return TxTimes(found, patience)
+
+
+async def step_tx_times(runtime: Runtime[Services], state: JourneyState, *calls: str) -> TxTimes:
+    """``tx_times`` for a journey step: the user's estimates, and the 'wait's said so far."""
+    patience = state["context"].get("tx_patience", 0)
+    return await tx_times(runtime, state["user_id"], calls, patience=patience)
 
 
 async def chain_tx(

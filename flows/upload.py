@@ -24,8 +24,8 @@ from flows.publication import (
     chunks_text,
     model_draft,
     register_model,
+    step_tx_times,
     store_file,
-    tx_times,
 )
 from flows.services import Services
 from flows.state import END, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
@@ -192,9 +192,7 @@ async def register(
         ctx = {**ctx, **await draft_upload_terms(services.ledger, ctx)}
     try:
         wallet = await services.wallet_for(state["user_id"])
-        times = await tx_times(
-            runtime, state["user_id"], ("upload_model",), patience=ctx.get("tx_patience", 0)
-        )
+        times = await step_tx_times(runtime, state, "upload_model")
         receipt = await register_model(
             services, wallet, model_draft(ctx), prefix=state["workflow_id"], times=times
         )

@@ -17,7 +17,7 @@ from flows.publication import (
     job_status,
     record_verification,
     start_verification,
-    tx_times,
+    step_tx_times,
 )
 from flows.services import Services
 from flows.state import BulkFile, JourneyState, ModelContext, Phase, Step, WorkflowStatus, complete
@@ -42,12 +42,7 @@ async def verify_submit(
     wf = state["workflow_id"]
     try:
         wallet = await services.wallet_for(state["user_id"])
-        times = await tx_times(
-            runtime,
-            state["user_id"],
-            ("submit_for_verification",),
-            patience=ctx.get("tx_patience", 0),
-        )
+        times = await step_tx_times(runtime, state, "submit_for_verification")
         job_id = await start_verification(
             services,
             wallet,
@@ -132,12 +127,7 @@ async def verify_monitor(
                 )
             await asyncio.sleep(cfg.verify_poll_s)
         wallet = await services.wallet_for(state["user_id"])
-        times = await tx_times(
-            runtime,
-            state["user_id"],
-            ("complete_verification",),
-            patience=ctx.get("tx_patience", 0),
-        )
+        times = await step_tx_times(runtime, state, "complete_verification")
         recorded = await record_verification(
             services,
             wallet,
