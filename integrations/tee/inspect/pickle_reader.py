@@ -6,16 +6,22 @@ from pathlib import Path
 
 from integrations.errors import InvalidModelFormat
 from integrations.tee.inspect.collector import Collector
+from integrations.tee.inspect.compressed import compression_of, open_pickle
 from integrations.tee.inspect.pickle_scan import PickleScan, scan_pickle
 
 
 def read_pickle(path: Path, c: Collector) -> None:
-    """Scan one pickle; its tensors cannot be known without running it."""
-    with path.open("rb") as f:
+    """Scan one pickle (decompressed as read when joblib compressed it); its tensors
+    cannot be known without running it."""
+    with open_pickle(path) as f:
         try:
             scan = scan_pickle(f)
         except ValueError as exc:
-            raise InvalidModelFormat(f"The pickle is malformed: {exc}.") from exc
+            raise InvalidModelFormat(f"The pickle cannot be read: {exc}.") from exc
+    with path.open("rb") as f:
+        kind = compression_of(f.read(8))
+    if kind is not None:
+        c.meta("pickle_compression", kind)
     report_scan(scan, c)
     c.finding(
         "warning",

@@ -1,7 +1,7 @@
 """Static pickle scanning: disassemble with ``pickletools.genops``, never unpickle.
 
 Every import a pickle makes (``GLOBAL``, ``INST``, ``STACK_GLOBAL``) is resolved
-(through the memo, for ``STACK_GLOBAL``) and checked against ``SAFE_GLOBALS``;
+(through the memo, for ``STACK_GLOBAL``) and checked against ``SAFE_GLOBALS`` and ``safe_classes`` (scikit-learn, NumPy);
 anything else is critical, since unpickling it would call arbitrary code.
 The scan also extracts PyTorch persistent ids ``('storage', torch.XStorage,
 key, location, numel)`` so the archive's tensor data can be read.
@@ -14,6 +14,8 @@ import io
 import pickletools
 from dataclasses import dataclass, field
 from typing import IO
+
+from integrations.tee.inspect.safe_classes import HELPERS, SKLEARN_CLASSES, TYPES
 
 SAFE_GLOBALS: frozenset[str] = frozenset(
     {
@@ -145,8 +147,9 @@ def explain(ref: str) -> str:
 
 
 def _is_safe(ref: str) -> bool:
-    """True for allow-listed references, including ``torch.<X>Storage`` classes."""
-    if ref in SAFE_GLOBALS:
+    """True for allow-listed references (here and in ``safe_classes``), including
+    ``torch.<X>Storage`` classes."""
+    if ref in SAFE_GLOBALS or ref in SKLEARN_CLASSES or ref in HELPERS or ref in TYPES:
         return True
     module, _, name = ref.rpartition(".")
     return module == "torch" and name in STORAGE_DTYPES

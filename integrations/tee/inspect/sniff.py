@@ -7,6 +7,7 @@ import struct
 import zipfile
 from pathlib import Path
 
+from integrations.tee.inspect.compressed import starts_a_pickle
 from integrations.tee.inspect.report import ModelFormat
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -50,6 +51,8 @@ def sniff_format(path: Path) -> ModelFormat:
         return "pytorch_legacy_pickle" if head[2:14] == TORCH_LEGACY_MAGIC else "pickle"
     if _looks_like_onnx(head, size):
         return "onnx"
+    if starts_a_pickle(path, head):  # joblib.dump(..., compress=...)
+        return "pickle"
     if size <= MAX_TEXT_PICKLE and _is_text_pickle(path):
         return "pickle"
     return "unknown"
