@@ -23,7 +23,7 @@ from typing import Any, TypedDict
 
 from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore, GetOp
+from langgraph.store.base import BaseStore, GetOp, Item
 
 from flows.market.advice import category_of, price_gap, typical_range
 from flows.services import Services
@@ -160,7 +160,7 @@ async def check_prices(
     # only listings made here have an author to tell: one read for all of them
     ops = [GetOp(AUTHORS_NAMESPACE, o.object_id) for o in peers]
     ops += [GetOp(PRICE_GAPS_NAMESPACE, o.object_id) for o in peers]
-    found = await store.abatch(ops)
+    found = [r if isinstance(r, Item) else None for r in await store.abatch(ops)]
     told: list[Notice] = []
     for i, obj in enumerate(peers):
         author, before = found[i], found[len(peers) + i]
