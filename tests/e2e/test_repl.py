@@ -457,6 +457,7 @@ def test_pipe_mode_announces_a_background_verification_when_it_ends(workdir: Pat
     verified = next(i for i, s in enumerate(lines) if s.startswith("Verified: quality"))
     question = next(i for i, s in enumerate(lines) if s.startswith("List "))
     assert background < verified < question
+    assert "While you were away" not in done.stdout  # the chat was there: no notice for later
     assert "Traceback" not in done.stdout + done.stderr
 
 
