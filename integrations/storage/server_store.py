@@ -186,8 +186,12 @@ class ServerBlobStore:
     def _install(self, incoming: Incoming, path: Path, record: BlobRecord) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(incoming.path, path)
+        # The blob and its record live in one folder: one fsync of it persists both renames
+        # (this runs under the store's lock, once per chunk of a chunked upload).
+        write_atomic(
+            path.with_suffix(".json"), record.model_dump_json().encode("utf-8"), sync_dir=False
+        )
         fsync_dir(path.parent)
-        self._save(path, record)
 
     @staticmethod
     def _load(path: Path) -> BlobRecord | None:
