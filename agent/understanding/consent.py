@@ -356,6 +356,8 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     if last and "?" not in clauses[-1] and _covered(last, _NO):
         return "decline"
     whole = _words(re.sub(r"[,;:…—–]", " ", norm))
+    if _held_off(clauses, norm):  # "not yet, I want to check something first"
+        return "decline"
     if _NOT_PLAIN.search(norm):
         return None
     if _covered(whole, _phrases(gate)):
@@ -365,6 +367,25 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     return None
 
 
+def _held_off(clauses: list[str], norm: str) -> bool:
+    """A refusal first, then a reason to hold off ("not yet, I want to check something
+    first"), with no question, no figure, no change asked and no yes anywhere in it."""
+    if len(clauses) < 2 or "?" in norm or _ANY_YES.search(norm) or _A_CHANGE.search(norm):
+        return False
+    return _covered(_words(clauses[0]), _NO) and bool(_HOLD_REASON.search(" ".join(clauses[1:])))
+
+
+_ANY_YES = re.compile(
+    r"\b(yes|yeah|yep|yup|ok|okay|sure|fine|go|do it|approve|confirm|proceed|list|buy|upload)\b"
+)
+_A_CHANGE = re.compile(
+    r"\d|\b(call|name|title|tags?|price|cheaper|dearer|make it|change|set|rename|description|"
+    r"instead|sui|mist)\b"
+)
+_HOLD_REASON = re.compile(
+    r"\b(first|later|check|think|another (?:time|day)|tomorrow|not ready|changed my mind|"
+    r"look (?:at|into)|sleep on it|come back)\b"
+)
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
     r"^(no|nope|nah|don'?t|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"

@@ -224,6 +224,7 @@ class Understanding:
             and (not _IS_QUESTION.search(text) or _REQUEST.search(text))
             and not (_LISTING.search(text) and top == "list" and not _UPLOAD_THEN_LIST.search(text))
             and not (_PROGRESS.search(text) and top == "status")
+            and not _STOP_SELLING.search(text)
             and (
                 (
                     (top in _UPLOADS or score < OVERRULE)
@@ -243,6 +244,7 @@ class Understanding:
             return Reading(self._slots(top, text, d, ruled), score, "entities", ranked)
         if (
             top != "set_price"
+            and not (top == "browse" and _PRICE_CAP.search(text))  # "llms under 3 SUI"
             and ruled["kind"] in ("unknown", "help", "set_price")
             and "set_price" in likely
             and price_in_words(text) is not None
@@ -488,6 +490,7 @@ _REQUEST = re.compile(
 _UPLOAD_VERB = re.compile(
     r"\b(upload|publish|put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
     r"monetise|sell|ship|yeet|release|(?:get|have) (?:\S+ ){0,6}?(?:uploaded|published)|"
+    r"uplaod|uplad|upoad|uplod|upolad|uplaoad|pubish|publsih|pulish|publis|"
     r"(?:throw|chuck|stick|pop|send) (?:\S+ ){0,6}?up|hochladen|subir|sube|súbelo|"
     r"lade (?:\S+ ){0,6}?hoch|verkaufen|veröffentlichen|vendre|vender|vende|publicar|publier|"
     r"mettre en ligne|téléverser|bechna|bechni|becho|upload karo|daal do|"
@@ -503,6 +506,12 @@ _TOGETHER = re.compile(
 )
 # a model already uploaded, to be listed ("it passed verification, list it")
 _LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b", re.I)
+# "no longer sell the segformer": a listing taken down, not a file to upload
+_STOP_SELLING = re.compile(
+    r"\b(?:no longer|stop|don'?t|do not|not)\s+(?:\w+\s+)?(?:sell|selling|list|listing)\b|"
+    r"\banymore\b",
+    re.I,
+)
 # "upload the bert one and list it at 2 SUI": an upload first, its listing planned with it
 _UPLOAD_THEN_LIST = re.compile(r"\b(?:upload|publish)\w*\b.+\b(?:list|sell)\b", re.I)
 # asking how far an upload got ("what stage is it at", "did it finish")
@@ -520,6 +529,9 @@ _ANAPHOR = re.compile(
     r"it for me|that model|this model)"
     r"(?:\s+(?:now|please|for me|again))*",
     re.I,
+)
+_PRICE_CAP = re.compile(
+    r"\b(under|below|less than|cheaper than|at most|max(?:imum)?|up to)\b", re.I
 )
 _LIST_WORDS = re.compile(r"\b(list|sell|price|at|for|each|charge)\b", re.I)
 # (a leading "do" asks only before a person: "do you…", not "do the bert one")

@@ -94,6 +94,24 @@ def test_plain_approvals_approve(text: str, gate: str) -> None:
     assert read_consent(text, gate) == "approve"
 
 
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # a refusal, then a reason to hold off: a refusal
+        ("not yet, I want to check something first", "decline"),
+        ("no, I'll think about it", "decline"),
+        ("nah, maybe tomorrow", "decline"),
+        # a refusal, then a change asked or a question: neither a refusal nor an approval
+        ("no, 0.9", None),
+        ("no, call it Sentiment Pro first", None),
+        ("no, first tell me the fee?", None),
+        ("no wait, yes go ahead", None),
+    ],
+)
+def test_a_no_with_a_reason_holds_off(text: str, want: str | None) -> None:
+    assert read_consent(text, "listing") == want
+
+
 def test_a_mind_change_ending_in_no_declines() -> None:
     assert read_consent("sure... wait, no, don't do it", "upload") == "decline"
     assert read_consent("yes— actually no", "listing") == "decline"

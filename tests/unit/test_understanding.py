@@ -451,3 +451,31 @@ def test_a_question_about_uploading_is_not_an_upload(
 ) -> None:
     got = understanding.read("is a pickle safe to upload", Dialogue(base_dir=workdir)).intent
     assert got["kind"] not in ("upload", "quick_upload", "bulk_upload"), got
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        ("uplaod the phi model", {}, "upload", {"paths": ["llm/phi-2.Q5_K_S.gguf"]}),
+        ("pubish the mobilenet", {}, "upload", {"paths": ["vision/mobilenet_v3.onnx"]}),
+        # a listing taken down is not a file to upload, a price cap is a filter
+        ("no longer sell the mobilenet", {}, "delist", {}),
+        ("show me vision models under 3 sui", {}, "browse", {}),
+        ("add a tag: detection", {"gate": "listing"}, "edit_listing",
+         {"add_tags": ["detection"]}),
+        ("no, 0.9", {"gate": "listing"}, "set_price", {"price_mist": 900_000_000}),
+    ],
+)  # fmt: skip
+def test_typos_delisting_filters_and_tags(
+    understanding: Understanding,
+    workdir: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    d = Dialogue(base_dir=workdir, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
+    got = understanding.read(text, d).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        assert got.get(name) == value, (name, got)
