@@ -62,11 +62,16 @@ from flows.services import Services
 from flows.state import BulkFile
 from flows.step_events import record_file
 from integrations.chain.port import Signer
-from integrations.errors import SatyaError
+from integrations.errors import ChainSlow, SatyaError
 
 __all__ = ["FileTask", "bulk_file", "gathered", "next_step", "send_files"]
 
 _TX_CALLS = ("upload_model", "submit_for_verification", "complete_verification")
+# a late transaction in a bulk upload is that file's outcome: 'retry' acts on it, 'wait' does not
+_BULK_SLOW_HINT = (
+    "It was sent with a key, so nothing is sent twice: say 'retry' to send it again for the "
+    "failed file(s)."
+)
 _ERROR_FIELDS = ("stage", "error_code", "error_message", "error_hint", "error_retryable")
 
 
@@ -229,7 +234,7 @@ class _SubJourney:
             stage=STEP_STAGE[step],
             error_code=error.code,
             error_message=error.message,
-            error_hint=error.hint,
+            error_hint=_BULK_SLOW_HINT if error.code == ChainSlow.code else error.hint,
             error_retryable=error.retryable,
         )
         say(self.runtime, "bulk_file_failed", **item)
