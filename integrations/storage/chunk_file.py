@@ -41,6 +41,11 @@ _PIECE = 1024 * 1024
 fresh page cache measured several times the kernel CPU of eight 1 MiB ones."""
 
 
+# Not on every platform (macOS has neither O_DIRECT nor posix_fadvise).
+_FADVISE = getattr(os, "posix_fadvise", None)
+_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", 0)
+
+
 def aligned_buffer(size: int) -> mmap.mmap:
     """``size`` bytes of page-aligned anonymous memory (what ``O_DIRECT`` writes need)."""
     return mmap.mmap(-1, max(size, 1))
@@ -95,11 +100,9 @@ class ChunkFile:
         while written < size:
             end = min(written + _PIECE, size)
             written += os.pwrite(self._buffered, data[written:end], offset + written)
-        if written > start:
+        if written > start and _FADVISE is not None:
             with contextlib.suppress(OSError):  # only a hint: start the writeback now
-                os.posix_fadvise(
-                    self._buffered, offset + start, written - start, os.POSIX_FADV_DONTNEED
-                )
+                _FADVISE(self._buffered, offset + start, written - start, _DONTNEED)
 
     def finish(self) -> None:
         """Make all of it durable (fsync) and close the file."""
