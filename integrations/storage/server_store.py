@@ -164,12 +164,15 @@ class ServerBlobStore:
                 deletable=request.deletable,
             )
             await asyncio.to_thread(self._install, incoming, path, record)
-            operation = ResourceOperation(
-                register_from_scratch=RegisterFromScratch(
-                    encoded_length=encoded_length(incoming.size), epochs_ahead=request.epochs
-                )
+        # Persisting the renames waits on the disk: outside the lock, so that the blobs of
+        # a chunked upload stored at once share the wait. The answer still comes after it.
+        await asyncio.to_thread(fsync_dir, path.parent)
+        operation = ResourceOperation(
+            register_from_scratch=RegisterFromScratch(
+                encoded_length=encoded_length(incoming.size), epochs_ahead=request.epochs
             )
-            return _newly_created(record, operation, cost, request.share)
+        )
+        return _newly_created(record, operation, cost, request.share)
 
     def _charge(self, cost: int) -> int:
         if self.wal_balance_frost is not None:
@@ -184,14 +187,13 @@ class ServerBlobStore:
         return incoming.fast_id()
 
     def _install(self, incoming: Incoming, path: Path, record: BlobRecord) -> None:
+        """Move the blob into place and write its record; the caller fsyncs their folder
+        (one fsync persists both renames)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(incoming.path, path)
-        # The blob and its record live in one folder: one fsync of it persists both renames
-        # (this runs under the store's lock, once per chunk of a chunked upload).
         write_atomic(
             path.with_suffix(".json"), record.model_dump_json().encode("utf-8"), sync_dir=False
         )
-        fsync_dir(path.parent)
 
     @staticmethod
     def _load(path: Path) -> BlobRecord | None:
