@@ -204,9 +204,24 @@ _TITLE_TO = re.compile(
 )
 
 
+# "call it" and "add the tag" in the other languages people write in
+_TITLE_ELSEWHERE = re.compile(
+    r"\b(?:ll[áa]malo|ll[áa]mala|n[óo]mbralo|ponle(?: de nombre)?|appelle[- ]l[ea]|nomme[- ]l[ea]|"
+    r"nenn(?:e)? (?:es|ihn|sie)|chame(?:-o)?(?: de)?|chama(?:-o)? de|iska naam|naam rakho)\s+"
+    r"[\"']?(?P<title>[^\"'\n]+?)[\"']?\s*[.!]?$",
+    re.I,
+)
+_TAG_ELSEWHERE = re.compile(
+    r"\b(?:ajoute|rajoute|añade|agrega|füg(?:e)?|adiciona|jodo)\s+(?:le |la |les |l'|el |la |"
+    r"das |die |den |o |a )?(?:tags?|étiquettes?|etiquetas?|hashtags?)\s+(?P<tags>[\w\s,#-]+?)"
+    r"(?:\s+hinzu)?\s*(?:[.!]|$)",
+    re.I,
+)
+
+
 def title_in(text: str) -> str | None:
     """'call it Sentiment Classifier Tiny and add tag nlp' -> 'Sentiment Classifier Tiny'."""
-    m = _TITLE_TO.search(text) or _TITLE.search(text)
+    m = _TITLE_TO.search(text) or _TITLE.search(text) or _TITLE_ELSEWHERE.search(text)
     if not m:
         return None
     title = m.group("title").strip(" .!\"'")
@@ -271,7 +286,12 @@ def removed_tags(text: str) -> list[str] | None:
 
 
 def tags_in(text: str) -> list[str] | None:
-    m = _ADD_TAG.search(text) or _TAG_IT.search(text) or _ADD_AS_TAG.search(text)
+    m = (
+        _ADD_TAG.search(text)
+        or _TAG_IT.search(text)
+        or _ADD_AS_TAG.search(text)
+        or _TAG_ELSEWHERE.search(text)
+    )
     if not m:
         return None
     tags = [t.strip(" #") for t in re.split(r"[,\s]+(?:and\s+)?", m.group("tags"))]

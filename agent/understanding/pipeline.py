@@ -235,6 +235,8 @@ class Understanding:
                 or (_UPLOAD_VERB.search(text) and find_files(text, d.base_dir))
                 # "do the face one and the speech one in one go": several files at once
                 or (_TOGETHER.search(text) and len(find_files(text, d.base_dir)) > 1)
+                # "speedrun this, my model v2.safetensors, minimal talking"
+                or (wants_quick(text) and _existing(find_files(text, d.base_dir), d.base_dir))
             )
         ):
             if top not in _UPLOADS or (top == "quick_upload" and score < CONFIDENT):
@@ -328,6 +330,12 @@ class Understanding:
             return intent(
                 "edit_listing", text, title=title, add_tags=tags, remove_tags=removed, tags=replaced
             )
+        if (
+            d.gate == "upload"
+            and _SWITCH_FILE.search(text)
+            and (files := find_files(text, d.base_dir))
+        ):
+            return intent("upload", text, paths=files)  # "wrong file, I meant my model v2"
         price = _price_said(text, d)
         if price is None and d.gate == "listing" and ruled["kind"] in ("unknown", "set_price"):
             price = bare_amount(text)
@@ -393,6 +401,8 @@ class Understanding:
                 out["topic"] = "modes"
         elif kind == "edit_listing":
             title, tags = title_in(text), tags_in(text)
+            if title is None and d.gate == "listing" and not (tags or removed_tags(text)):
+                title = _bare_title(text)  # "not that title. Keras Classifier"
             removed, replaced = removed_tags(text), replaced_tags(text)
             if title and "title" not in out:
                 out["title"] = title
@@ -506,6 +516,12 @@ _TOGETHER = re.compile(
 )
 # a model already uploaded, to be listed ("it passed verification, list it")
 _LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b", re.I)
+# another file at the upload question: "wrong file, use the tiny one"
+_SWITCH_FILE = re.compile(
+    r"\b(wrong (?:file|model|one)|i meant|meant to say|use (?:the|my)|instead|not that one|"
+    r"the other one|switch to)\b",
+    re.I,
+)
 # "no longer sell the segformer": a listing taken down, not a file to upload
 _STOP_SELLING = re.compile(
     r"\b(?:no longer|stop|don'?t|do not|not)\s+(?:\w+\s+)?(?:sell|selling|list|listing)\b|"

@@ -464,6 +464,15 @@ def test_a_question_about_uploading_is_not_an_upload(
         ("add a tag: detection", {"gate": "listing"}, "edit_listing",
          {"add_tags": ["detection"]}),
         ("no, 0.9", {"gate": "listing"}, "set_price", {"price_mist": 900_000_000}),
+        # another file at the upload question; quick words with a file; other languages
+        ("oops wrong one, I meant the mobilenet", {"gate": "upload"}, "upload",
+         {"paths": ["vision/mobilenet_v3.onnx"]}),
+        ("phi-2 please, as fast as you can, llm/phi-2.Q5_K_S.gguf", {}, "quick_upload",
+         {"paths": ["llm/phi-2.Q5_K_S.gguf"]}),
+        ("nómbralo Detector Rápido", {"gate": "listing"}, "edit_listing",
+         {"title": "Detector Rápido"}),
+        ("rajoute le tag audio", {"gate": "listing"}, "edit_listing", {"add_tags": ["audio"]}),
+        ("add a 'fast' tag to my model", {"gate": "listing"}, "edit_listing", {}),
     ],
 )  # fmt: skip
 def test_typos_delisting_filters_and_tags(
