@@ -67,6 +67,8 @@ SLASH_COMMANDS = (
     "/quit",
 )
 QUIT = frozenset({"/quit", "/exit", "/q"})
+# the replies with which a failed step ends its turn (flows/recovery.py)
+FAILURE_KINDS = frozenset({"troubleshoot", "alternative", "tx_overdue", "step_stopped"})
 # Handled at once even while a step runs; anything else waits for the step to end.
 IMMEDIATE = frozenset({"/help", "/status", "/state", "/threads"})
 
@@ -147,6 +149,8 @@ class Chat:
         self.tasks: dict[str, ProgressEvent] = {}
         self.known_threads: list[str] = []
         self.offer_resume = False  # a step was cut short: Enter or 'resume' continues it
+        self.failures = 0  # turns (and background work) that ended in an error: a pipe's exit 1
+        self._failed_now = False
         self._background: set[str] = set()  # progress tasks fed by notifications
         self._notes: NotificationStream | None = (
             None  # the followed notification stream, while follow() runs
@@ -291,6 +295,7 @@ class Chat:
             return True
         error = task.exception()
         if error is not None:
+            self.failures += 1
             self._report(error)
             with contextlib.suppress(Exception):
                 await self.refresh()
@@ -367,6 +372,7 @@ class Chat:
 
     async def _turn(self, events: AsyncIterator[Event], *, quiet_pauses: bool = False) -> None:
         self.offer_resume = False
+        self._failed_now = False
         try:
             async for event in events:
                 if not (quiet_pauses and isinstance(event, PauseEvent)):
@@ -376,6 +382,8 @@ class Chat:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+            self.failures += self._failed_now
+            self._failed_now = False
         await self.refresh()
         self._end_turn()
 
@@ -408,6 +416,13 @@ class Chat:
         ):
             self.tasks.pop("verification", None)
             self._background.discard("verification")
+        if isinstance(event, ErrorEvent) or (
+            isinstance(event, TextEvent) and event.kind in FAILURE_KINDS
+        ):
+            if background:
+                self.failures += 1
+            else:
+                self._failed_now = True  # one failure per turn, however many errors it shows
         self.out.event(event)
         self.on_change()
 

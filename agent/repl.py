@@ -508,6 +508,13 @@ async def _run_pipe(settings: Settings, *, thread: str | None, new: bool, verbos
             with contextlib.suppress(NotImplementedError, RuntimeError):  # as when added
                 loop.remove_signal_handler(signal.SIGINT)
         out.info(f"Bye. Your conversation is saved: {chat.resume_command()}")
+    if chat.failures:  # a script sees that something went wrong
+        n = chat.failures
+        print(
+            f"{n} turn{'s' if n != 1 else ''} ended in an error (shown above); exit status 1.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -9,6 +9,7 @@ thread's ``values.messages``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -81,10 +82,12 @@ class Sql(Protocol):
 
 
 class SqliteSql:
-    """One aiosqlite connection (WAL) to ``path``."""
+    """One aiosqlite connection (WAL) to ``path``; a batch's transaction holds it alone
+    (another coroutine's BEGIN or statement waits, instead of nesting or joining it)."""
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self.writing = asyncio.Lock()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -103,19 +106,21 @@ class SqliteSql:
         import sqlite3
 
         try:
-            cur = await self.conn.execute(sql.replace("%s", "?"), params)
+            async with self.writing:
+                cur = await self.conn.execute(sql.replace("%s", "?"), params)
         except sqlite3.IntegrityError as error:
             raise _Conflict from error
         return int(cur.rowcount)
 
     async def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        await self.conn.execute("BEGIN")
-        try:
-            await self.conn.executemany(sql.replace("%s", "?"), rows)
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
+        async with self.writing:
+            await self.conn.execute("BEGIN")
+            try:
+                await self.conn.executemany(sql.replace("%s", "?"), rows)
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
 
     async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         async with self.conn.execute(sql.replace("%s", "?"), params) as cur:

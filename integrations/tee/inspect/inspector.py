@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import struct
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
 
 from integrations.errors import FileProblem, InvalidModelFormat
 from integrations.tee.inspect.collector import Collector
@@ -92,16 +98,18 @@ def inspect_model(
             on_progress(min(1.0, done / total))
 
     collector = Collector(max_stats_bytes=max_tensor_stats_bytes)
-    if fmt in _SCANNED and path.is_file():
-        # Parse the header (cheap), then one pass hashes and reads the planned tensors.
-        _parse(fmt, path, collector)
-        sha256 = scan_file(path, collector, on_bytes=progress)
-    else:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
-            hasher = sha256_tree if path.is_dir() else sha256_file
-            digest = pool.submit(hasher, path, on_bytes=progress)
+    # NaN and Inf weights are counted and reported in words, never warned about on stderr
+    with np.errstate(all="ignore"):
+        if fmt in _SCANNED and path.is_file():
+            # Parse the header (cheap), then one pass hashes and reads the planned tensors.
             _parse(fmt, path, collector)
-            sha256 = digest.result()
+            sha256 = _guarded(fmt, path, lambda: scan_file(path, collector, on_bytes=progress))
+        else:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+                hasher = sha256_tree if path.is_dir() else sha256_file
+                digest = pool.submit(hasher, path, on_bytes=progress)
+                _parse(fmt, path, collector)
+                sha256 = digest.result()
     return _finish(collector, fmt, total, sha256, time.perf_counter() - started)
 
 
@@ -117,20 +125,62 @@ def check_layout(path: Path, fmt: ModelFormat) -> None:
         _parse(fmt, path, Collector(max_stats_bytes=0))
 
 
+T = TypeVar("T")
+# zip and zlib (PyTorch, npz, SavedModel zips), h5py (RuntimeError, KeyError, ValueError on a
+# broken object header), struct and EOF errors from short reads, recursion on nesting
+_DAMAGED = (
+    OSError,
+    MemoryError,
+    OverflowError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    RuntimeError,
+    KeyError,
+    ValueError,
+    IndexError,
+)
+
+
 def _parse(fmt: ModelFormat, path: Path, c: Collector) -> None:
     """Run the format's reader, turning low-level failures into a clear reason."""
+    _guarded(fmt, path, lambda: _READERS[fmt](path, c))
+
+
+def _guarded(fmt: ModelFormat, path: Path, work: Callable[[], T]) -> T:
+    """``work()``, a damaged file's library error turned into ``InvalidModelFormat``."""
     try:
-        _READERS[fmt](path, c)
-    except (OSError, MemoryError, OverflowError) as exc:
+        return work()
+    except InvalidModelFormat:
+        raise
+    except _DAMAGED as exc:  # what the libraries raise on a damaged file (found by fuzzing)
         raise InvalidModelFormat(
-            f"{path.name} could not be parsed as {fmt} ({type(exc).__name__})."
+            f"{path.name} could not be parsed as {fmt}: it is damaged or cut short "
+            f"({type(exc).__name__})."
         ) from exc
+
+
+def nan_words(nan: int, inf: int) -> str:
+    """'69 weights are NaN (not a number) and 1 is infinite: …' in plain words."""
+    parts = []
+    if nan:
+        parts.append(f"{nan:,} weight{'s are' if nan != 1 else ' is'} NaN (not a number)")
+    if inf:
+        what = "" if nan else f" weight{'s' if inf != 1 else ''}"
+        parts.append(f"{inf:,}{what} {'are' if inf != 1 else 'is'} infinite")
+    return (
+        " and ".join(parts) + ": the model gives NaN wherever they are used. "
+        "Retrain it, or fix those weights, before publishing."
+    )
 
 
 def _finish(
     c: Collector, fmt: ModelFormat, size: int, sha256: str, elapsed: float
 ) -> InspectionReport:
-    """Freeze the collector into a report, adding the budget finding if needed."""
+    """Freeze the collector into a report, adding the budget and NaN/Inf findings if needed."""
+    if c.values_read and (c.acc.nan or c.acc.inf):
+        c.finding("warning", "nan_weights", nan_words(c.acc.nan, c.acc.inf))
     if c.skipped_for_budget:
         c.finding(
             "info",

@@ -77,8 +77,8 @@ def _sniff_zip(path: Path) -> ModelFormat:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return "unknown"
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return "unknown"  # NotImplementedError: a damaged header naming an unknown zip version
     if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
         return "pytorch_zip"
     if any(n == "saved_model.pb" or n.endswith("/saved_model.pb") for n in names):
