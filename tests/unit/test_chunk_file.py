@@ -42,11 +42,18 @@ def test_aligned_chunks_go_direct_and_the_tail_through_the_page_cache(tmp_path: 
 def test_unaligned_offsets_and_plain_bytes_go_through_the_page_cache(tmp_path: Path) -> None:
     data = _bytes(5 * 10_000 + 3)
     out = ChunkFile.create(tmp_path / "f")
+    direct = out._direct is not None
+    buffer = aligned_buffer(10_000)
+    view = memoryview(buffer)
     for offset in range(0, len(data), 10_000):  # offsets that are not multiples of ALIGN
-        out.write_at(memoryview(data)[offset : offset + 10_000], offset, aligned=offset == 0)
+        piece = data[offset : offset + 10_000]
+        view[: len(piece)] = piece
+        out.write_at(view[: len(piece)], offset, aligned=True)
+    out.write_at(memoryview(data), len(data), aligned=False)  # bytes: never direct
     out.finish()
-    assert (tmp_path / "f").read_bytes() == data
-    assert out.direct_bytes == 0  # 10 000 bytes at 0 is not a whole number of blocks either
+    assert (tmp_path / "f").read_bytes() == data + data
+    # Only the whole blocks of the chunk at offset 0 can go direct.
+    assert out.direct_bytes == (10_000 - 10_000 % ALIGN if direct else 0)
 
 
 def test_a_buffer_that_is_not_aligned_after_all_falls_back_and_writes_the_same_bytes(
