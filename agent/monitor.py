@@ -36,6 +36,13 @@ from typing import Any, Protocol
 
 import aiosqlite
 from langgraph.store.base import BaseStore
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from agent.events import Event, ProgressEvent, TextEvent
 from agent.replies import render
@@ -101,6 +108,14 @@ class SqliteLease:
             await self._table(db)
             await db.execute("DELETE FROM leases WHERE key = ? AND owner = ?", (key, owner))
             await db.commit()
+
+
+# a thread's verification record as read now, and the first of its jobs that ended (if any)
+_Seen = tuple[dict[str, Any], str | None]
+
+
+class _LeaseLost(Exception):
+    """Another worker took the job's lease while this one waited to retry."""
 
 
 class MonitorHost(Protocol):
@@ -276,44 +291,82 @@ class VerificationMonitor:
                 )
         return None
 
+    def _status_retries(self, thread_id: str, key: str) -> AsyncRetrying:
+        """Status errors are retried after 2, 4, 8, 16 × ``poll_s``, five tries in all; the
+        lease is renewed through each wait (``_wait_holding``), so no other worker takes a
+        job over from a worker that is only backing off."""
+
+        async def announce(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning("verification of %s: %s", thread_id, getattr(error, "message", error))
+
+        return AsyncRetrying(
+            retry=retry_if_exception_type(SatyaError),
+            stop=stop_after_attempt(MAX_STATUS_ERRORS),
+            wait=wait_exponential(multiplier=2 * self.poll_s),
+            sleep=lambda seconds: self._wait_holding(key, seconds),
+            before_sleep=announce,
+            reraise=True,
+        )
+
+    async def _wait_holding(self, key: str, seconds: float) -> None:
+        """Wait ``seconds``, renewing the lease at least three times per ``lease_ttl_s``;
+        ``_LeaseLost`` when another worker took it meanwhile."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, self.lease_ttl_s / 3))
+            if not await self.lease.acquire(key, self.owner, self.lease_ttl_s):
+                raise _LeaseLost(key)
+
+    async def _look(
+        self, thread_id: str, last: dict[str, tuple[str, int]], told: dict[str, float]
+    ) -> _Seen | None:
+        """The thread's record as it is now (None: it is no longer followed) and the first of
+        its jobs that ended, if any; read again on each try, as 'retry' may record a new job."""
+        item = await self.assistant.store.aget(VERIFYING_NAMESPACE, thread_id)
+        if item is None:
+            return None
+        record = dict(item.value)
+        return record, await self._ended(thread_id, record, last, told)
+
     async def _follow(self, thread_id: str) -> None:
         key = f"verification:{thread_id}"
         held = False
-        errors = 0
         last: dict[str, tuple[str, int]] = {}  # job -> the progress last published
         told: dict[str, float] = {}  # job -> the deadline it was announced late for
         store = self.assistant.store
         try:
             while True:
-                item = await store.aget(VERIFYING_NAMESPACE, thread_id)
-                if item is None:
+                if await store.aget(VERIFYING_NAMESPACE, thread_id) is None:
                     return
                 if not await self.lease.acquire(key, self.owner, self.lease_ttl_s):
                     held = False  # another worker follows it; look again later
                     await asyncio.sleep(max(self.poll_s, self.lease_ttl_s / 3))
                     continue
                 held = True
-                user_id = str(item.value["user_id"])
-                tasks = dict(item.value.get("tasks") or {item.value["job_id"]: "verification"})
                 try:
-                    ended = await self._ended(thread_id, dict(item.value), last, told)
-                except SatyaError as error:
-                    errors += 1
-                    log.warning("verification of %s: %s", thread_id, error.message)
-                    if errors < MAX_STATUS_ERRORS:
-                        await asyncio.sleep(self.poll_s * (2 ** min(errors, 5)))
-                        continue
-                    ended = next(iter(tasks))
-                else:
-                    errors = 0
-                    if ended is None:
-                        await asyncio.sleep(self.poll_s)
-                        continue
-                job_id = ended
+                    retries = self._status_retries(thread_id, key)
+                    seen: _Seen | None = await retries(self._look, thread_id, last, told)
+                except _LeaseLost:
+                    held = False  # lost while backing off: whoever holds it follows the job
+                    continue
+                except SatyaError:
+                    # after MAX_STATUS_ERRORS tries the completion turn runs anyway, and the
+                    # journey's recovery branch explains the failure
+                    item = await store.aget(VERIFYING_NAMESPACE, thread_id)
+                    if item is None:
+                        return
+                    tasks = dict(item.value.get("tasks") or {item.value["job_id"]: "verification"})
+                    seen = dict(item.value), str(next(iter(tasks)))
+                if seen is None:
+                    return
+                record, ended = seen
+                if ended is None:
+                    await asyncio.sleep(self.poll_s)
+                    continue
                 # The completion turn removes the record, or records the next job when the
                 # journey submitted a fresh one (a retry after the enclave died): follow that.
-                await self.assistant.deliver_verification(thread_id, job_id, user_id)
-                errors = 0
+                await self.assistant.deliver_verification(thread_id, ended, str(record["user_id"]))
                 last.clear()
         finally:
             if held:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from agent import Assistant, Settings, TextEvent
-from agent.journey_faults import SlowVerifier
-from agent.monitor import VERIFYING_NAMESPACE, SqliteLease
+from agent.journey_faults import SlowVerifier, VerifierWrapper
+from agent.monitor import VERIFYING_NAMESPACE, SqliteLease, VerificationMonitor
 from agent.wiring import build_services
+from integrations.errors import EnclaveUnavailable
+from integrations.tee.port import JobStatus
 
 
 def _settings(home: Path) -> Settings:
@@ -150,3 +154,66 @@ async def test_a_job_cut_off_by_a_crash_is_verified_again_and_completes(home: Pa
         assert view.gate and view.gate["gate"] == "listing"
         assert view.context["job_id"] != job_id  # a fresh job, not the dead one
         assert view.context.get("verification_id")
+
+
+class _UnreadableStatus(VerifierWrapper):
+    """A real verifier whose jobs' status cannot be read the next ``failures`` times."""
+
+    failures = 0
+
+    async def status(self, job_id: str) -> JobStatus:
+        if self.failures > 0:
+            self.failures -= 1
+            raise EnclaveUnavailable("The enclave did not answer (connection refused).")
+        return await self.inner.status(job_id)
+
+
+class _TimedLease:
+    """The SQLite lease, noting when each worker took or renewed it."""
+
+    def __init__(self, inner: SqliteLease) -> None:
+        self.inner = inner
+        self.taken: list[tuple[float, str]] = []
+
+    async def acquire(self, key: str, owner: str, ttl_s: float) -> bool:
+        ok = await self.inner.acquire(key, owner, ttl_s)
+        if ok:
+            self.taken.append((time.monotonic(), owner))
+        return ok
+
+    async def release(self, key: str, owner: str) -> None:
+        await self.inner.release(key, owner)
+
+
+async def test_status_errors_back_off_and_the_lease_is_renewed_while_waiting(home: Path) -> None:
+    """Four unreadable statuses in a row: retried after 2, 4, 8 and 16 polls, the fifth try
+    reads the end; through the long waits the worker keeps its lease, so no other worker
+    takes the job over from one that is only backing off."""
+    settings = _settings(home)
+    async with contextlib.AsyncExitStack() as stack:
+        services = await build_services(settings, stack)
+        verifier = _UnreadableStatus(SlowVerifier(services.verifier, 1.0))
+        services = dataclasses.replace(services, verifier=verifier)
+        assistant = await stack.enter_async_context(Assistant.open(settings, services=services))
+        assert assistant.monitor is not None
+        await assistant.monitor.stop()
+        lease = _TimedLease(SqliteLease(home / "leases.sqlite"))
+        monitor = VerificationMonitor(assistant, lease, poll_s=0.1, lease_ttl_s=0.9)
+        assistant.monitor = monitor
+        await monitor.start()
+        stack.push_async_callback(monitor.stop)
+        notes = assistant.notifications()
+        thread = await _to_background(assistant)
+        verifier.failures = 4
+        began = time.monotonic()
+        assert await assistant.wait_idle(thread, 60)
+        took = time.monotonic() - began
+        view = await assistant.state(thread)
+    assert verifier.failures == 0
+    assert took >= 0.2 + 0.4 + 0.8 + 1.6  # the backoff waited
+    assert view.gate is not None and view.gate["gate"] == "listing"
+    kinds = [n.event.kind for n in notes.drain(thread) if isinstance(n.event, TextEvent)]
+    assert kinds.count("verification_passed") == 1
+    times = [t for t, owner in lease.taken if owner == monitor.owner and t >= began]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps and max(gaps) < monitor.lease_ttl_s, f"the lease lapsed for {max(gaps):.2f}s"
