@@ -236,6 +236,11 @@ class Threads(StepLog):
         ):
             yield snap
 
+    def drawing(self, *, xray: bool | int = False) -> dict[str, Any]:
+        """The journey graph's nodes and edges, as LangGraph draws them (JSON)."""
+        drawn: dict[str, Any] = self.graph.get_graph(xray=xray).to_json()
+        return drawn
+
     async def check_storage(self) -> None:
         """Raise when the thread storage does not answer (a readiness probe)."""
         await self.store.aget(("health",), "probe")

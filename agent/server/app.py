@@ -33,7 +33,7 @@ from agent.server.deps import ApiError, Backend
 from agent.server.expiry import sweep_forever, sweep_interval
 from agent.server.files import FileAccess, GuardedInterpreter
 from agent.server.limits import BodyLimit, BodyTooLarge, RateLimiter
-from agent.server.rundb import PostgresSql, RunDb, SqliteSql
+from agent.server.rundb import PostgresSql, RunDb, Sql, SqliteSql
 from agent.server.runs import RunManager
 from agent.server.schemas import ErrorOut
 from agent.server.wire_rules import add_json_components, allowed_methods
@@ -82,7 +82,7 @@ async def open_backend(
     async with contextlib.AsyncExitStack() as stack:
         assistant = await stack.enter_async_context(factory(settings, interpreter))
         if url is None:
-            sql: Any = await stack.enter_async_context(
+            sql: Sql = await stack.enter_async_context(
                 SqliteSql.open(settings.home / "server.sqlite")
             )
         else:

@@ -23,7 +23,8 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+
+from langgraph.store.base import BaseStore
 
 from flows.users import valid_user_id
 
@@ -37,7 +38,7 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-async def add_key(store: Any, user_id: str, *, label: str = "", role: str = "user") -> str:
+async def add_key(store: BaseStore, user_id: str, *, label: str = "", role: str = "user") -> str:
     """Create a key for ``user_id`` with ``role`` (``user`` or ``operator``); returns the
     key itself (never stored)."""
     if not valid_user_id(user_id):
@@ -61,7 +62,7 @@ async def add_key(store: Any, user_id: str, *, label: str = "", role: str = "use
     return key
 
 
-async def list_keys(store: Any) -> list[dict[str, object]]:
+async def list_keys(store: BaseStore) -> list[dict[str, object]]:
     """Every key's owner, label and last four characters (never the key)."""
     items = await store.asearch(KEYS_NAMESPACE, limit=10_000)
     return [
@@ -74,7 +75,7 @@ async def list_keys(store: Any) -> list[dict[str, object]]:
     ]
 
 
-async def revoke(store: Any, key_id: str) -> int:
+async def revoke(store: BaseStore, key_id: str) -> int:
     """Delete keys whose id (digest prefix, at least 8 characters) or user matches."""
     removed = 0
     for item in await store.asearch(KEYS_NAMESPACE, limit=10_000):
@@ -100,7 +101,7 @@ class Caller:
 class KeyRing:
     """Key -> caller with a short cache (revocations take effect within ``ttl_s``)."""
 
-    def __init__(self, store: Any, *, ttl_s: float = 10.0, max_entries: int = 10_000) -> None:
+    def __init__(self, store: BaseStore, *, ttl_s: float = 10.0, max_entries: int = 10_000) -> None:
         self.store = store
         self.ttl_s = ttl_s
         self.max_entries = max_entries
@@ -132,6 +133,6 @@ class KeyRing:
         return caller.user_id if caller is not None else None
 
 
-async def user_for_key(store: Any, key: str) -> str | None:
+async def user_for_key(store: BaseStore, key: str) -> str | None:
     """One uncached lookup."""
     return await KeyRing(store, ttl_s=0).user_for(key)

@@ -106,8 +106,7 @@ async def get_graph(
 ) -> dict[str, Any]:
     """The journey's nodes and edges."""
     named(assistant_id)
-    drawn: dict[str, Any] = backend.assistant.graph.get_graph(xray=xray).to_json()
-    return drawn
+    return backend.assistant.drawing(xray=xray)
 
 
 @router.get("/{assistant_id}/subgraphs", response_model=dict[str, Any], responses=NOT_FOUND)
