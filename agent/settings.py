@@ -162,10 +162,26 @@ class Settings(BaseSettings):
         description="Export OpenTelemetry spans over OTLP/HTTP to this endpoint (off when unset).",
     )
 
+    node_cache: Path | None = Field(
+        default=None,
+        description="Where 'satya serve build-page' installs its npm packages, once "
+        "(SATYA_NODE_CACHE); unset: satya/node under the user's cache folder.",
+    )
+    xdg_cache_home: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("XDG_CACHE_HOME", "xdg_cache_home"),
+        description="The user's cache folder (XDG_CACHE_HOME); unset: ~/.cache.",
+    )
+
     @field_validator("home")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @field_validator("node_cache", "xdg_cache_home")
+    @classmethod
+    def _expand_optional(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
 
     @field_validator("user")
     @classmethod

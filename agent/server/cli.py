@@ -23,7 +23,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "serve_command", None) == "keys":
         return asyncio.run(_keys(args, settings))
     if getattr(args, "serve_command", None) == "build-page":
-        return _build_page()
+        return _build_page(settings)
     if args.upload_ttl is not None:
         try:
             server = ServerSettings(
@@ -113,15 +113,16 @@ def _run_workers(settings: Settings, *, host: str, port: int, workers: int, log_
     return 0
 
 
-def _build_page() -> int:
+def _build_page(settings: Settings) -> int:
     from agent.server.web import NodeMissing, build_bundle, node_cache
 
+    cache = node_cache(settings)
     try:
-        out = build_bundle()
+        out = build_bundle(cache)
     except (NodeMissing, RuntimeError) as error:
         print(str(error), file=sys.stderr)
         return 2
-    print(f"Built {out} (npm packages cached in {node_cache()}); the page is at /ui/.")
+    print(f"Built {out} (npm packages cached in {cache}); the page is at /ui/.")
     return 0
 
 

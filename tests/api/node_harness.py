@@ -21,7 +21,8 @@ import httpx
 import pytest
 from api_harness import free_port
 
-from agent.server.web import NodeMissing, install_node_packages
+from agent.server.web import NodeMissing, install_node_packages, node_cache
+from agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = Path(__file__).resolve().parent / "js"
@@ -37,7 +38,7 @@ def missing(what: str) -> None:
 def node_modules() -> Path:
     """The pinned npm packages, installed into the cache when missing."""
     try:
-        return install_node_packages()
+        return install_node_packages(node_cache(Settings()))
     except NodeMissing as error:
         missing(str(error).split(":")[0])
     raise AssertionError("unreachable")

@@ -27,7 +27,7 @@ def artifacts() -> Path:
 def test_page_lists_a_model_in_a_browser(tmp_path: Path) -> None:
     modules = node_modules()
     browser = chromium()
-    build_bundle(cache=modules.parent)
+    build_bundle(modules.parent)
     model = make_model_file(tmp_path / "tiny.safetensors", "safetensors", size_mb=0.2)
     shot = artifacts() / "page-listed.png"
     shot.unlink(missing_ok=True)

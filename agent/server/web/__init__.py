@@ -12,10 +12,13 @@ The packages are pinned below; a second build reuses the cache and takes about a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 __all__ = [
     "BUNDLE",
@@ -40,13 +43,13 @@ class NodeMissing(RuntimeError):
     """node or npm is not installed: the page's bundle cannot be built here."""
 
 
-def node_cache() -> Path:
-    """Where npm packages are installed once and reused (outside the repository)."""
-    explicit = os.environ.get("SATYA_NODE_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "satya" / "node"
+def node_cache(settings: Settings) -> Path:
+    """Where npm packages are installed once and reused (outside the repository):
+    ``settings.node_cache`` (SATYA_NODE_CACHE), else satya/node in the user's cache folder
+    (XDG_CACHE_HOME, else ~/.cache)."""
+    if settings.node_cache is not None:
+        return settings.node_cache
+    return (settings.xdg_cache_home or Path.home() / ".cache") / "satya" / "node"
 
 
 def node_tools() -> tuple[str, str]:
@@ -68,9 +71,8 @@ def _installed(cache: Path, name: str) -> str | None:
         return None
 
 
-def install_node_packages(cache: Path | None = None) -> Path:
+def install_node_packages(cache: Path) -> Path:
     """The pinned npm packages in ``cache`` (installed when missing); its node_modules."""
-    cache = cache or node_cache()
     _, npm = node_tools()
     cache.mkdir(parents=True, exist_ok=True)
     missing = [f"{n}@{v}" for n, v in NODE_PACKAGES.items() if _installed(cache, n) != v]
@@ -93,8 +95,9 @@ def install_node_packages(cache: Path | None = None) -> Path:
     return cache / "node_modules"
 
 
-def build_bundle(out: Path = BUNDLE, cache: Path | None = None) -> Path:
-    """Bundle LangGraph's JavaScript client for the browser (one ES module) into ``out``."""
+def build_bundle(cache: Path, out: Path = BUNDLE) -> Path:
+    """Bundle LangGraph's JavaScript client for the browser (one ES module) into ``out``,
+    with the npm packages in ``cache`` (see ``node_cache``)."""
     modules = install_node_packages(cache)
     esbuild = modules / ".bin" / "esbuild"
     out.parent.mkdir(parents=True, exist_ok=True)
