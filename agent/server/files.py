@@ -1,7 +1,8 @@
 """Model files over HTTP: streamed multipart uploads and paths under an allowed root.
 
 Uploads are parsed as they arrive and written straight to
-``SATYA_HOME/uploads/received/<user>/<upload id>/<name>``, hashed on the way;
+``SATYA_HOME/uploads/received/<user>/<upload id>/<name>``, hashed on the way, on a
+worker thread a megabyte at a time (the event loop keeps answering other requests);
 nothing holds the whole file in memory, and a body over the limit is refused
 with 413 and its partial file removed. A path in a message is accepted only if,
 with symlinks resolved, it lies in the user's own uploads or under the
@@ -12,6 +13,7 @@ expired one gets 410 ``upload_expired``.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import os
@@ -25,6 +27,7 @@ from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from agent.assistant_base import Interpreter
 from agent.server import expiry
 from agent.server.limits import BodyTooLarge
 from agent.understanding.dialogue import Dialogue
@@ -37,6 +40,11 @@ current_user: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+# The body's pieces are handed to a worker thread (parsed, hashed, written) this many bytes at
+# a time: few hops per upload, and a batch small enough to hold in memory.
+HOP_BYTES = 1024 * 1024
 
 
 class UploadRefused(Exception):
@@ -227,7 +235,7 @@ def path_refused(raw: str, has_root: bool) -> UploadRefused:
 class GuardedInterpreter:
     """Wraps the interpreter so that every path the journey sees is an allowed real path."""
 
-    def __init__(self, inner: Any, access: FileAccess) -> None:
+    def __init__(self, inner: Interpreter, access: FileAccess) -> None:
         self.inner = inner
         self.access = access
 
@@ -292,7 +300,7 @@ async def receive_upload(
         )
     upload_id = secrets.token_urlsafe(12)
     target_dir = folder / upload_id
-    target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    await asyncio.to_thread(target_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
     state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "fh": None, "done": False}
     digest = hashlib.sha256()
     written = 0
@@ -358,23 +366,40 @@ async def receive_upload(
             "on_part_end": on_part_end,
         },
     )
+
+    def feed(pieces: list[bytes]) -> None:
+        for piece in pieces:
+            # a megabyte at a time: the parser holds the interpreter lock while it scans, so
+            # a piece larger than that (some ASGI servers pass big ones) would stall the loop
+            for at in range(0, len(piece), HOP_BYTES):
+                parser.write(piece[at : at + HOP_BYTES] if len(piece) > HOP_BYTES else piece)
+
     try:
+        # Parsing, hashing and writing run on a worker thread, a batch of the body's pieces
+        # at a time (one hop per HOP_BYTES): other requests are answered meanwhile.
+        batch: list[bytes] = []
+        size = 0
         async for chunk in chunks:
-            parser.write(chunk)
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= HOP_BYTES:
+                await asyncio.to_thread(feed, batch)
+                batch, size = [], 0
+        await asyncio.to_thread(feed, batch)
         parser.finalize()
     except UploadRefused:
-        _discard(state, target_dir)
+        await asyncio.to_thread(_discard, state, target_dir)
         raise
     except BodyTooLarge:
-        _discard(state, target_dir)
+        await asyncio.to_thread(_discard, state, target_dir)
         raise _too_large(max_bytes) from None
     except OSError as exc:
-        _discard(state, target_dir)
+        await asyncio.to_thread(_discard, state, target_dir)
         if is_disk_full(exc):  # 507 from the error handler, the disk and the room named
             raise disk_full(target_dir, None) from None
         raise
     except Exception:
-        _discard(state, target_dir)
+        await asyncio.to_thread(_discard, state, target_dir)
         raise UploadRefused(
             400,
             "bad_multipart",
@@ -382,7 +407,7 @@ async def receive_upload(
             "Send the file as a form field named 'file' (curl -F file=@model.safetensors).",
         ) from None
     if not state["done"]:
-        _discard(state, target_dir)
+        await asyncio.to_thread(_discard, state, target_dir)
         raise UploadRefused(
             400,
             "no_file",
@@ -390,7 +415,7 @@ async def receive_upload(
             "Send the file as a form field named 'file' with a file name.",
         )
     final = target_dir / name
-    (target_dir / (name + ".part")).rename(final)
+    await asyncio.to_thread((target_dir / (name + ".part")).rename, final)
     expiry.touch(target_dir)  # its lifetime starts now, not when the body began
     return StoredUpload(upload_id, name, written, digest.hexdigest(), final)
 
