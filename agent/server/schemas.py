@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
 
 from agent.server.wire_rules import (
     NO_NUL,
@@ -191,9 +192,10 @@ class RunCreate(BaseModel):
     )
     multitask_strategy: MultitaskStrategy = Field(
         default="reject",
-        description="When a run is already going on the thread: reject (409), enqueue (wait "
-        "for it, then run), interrupt (stop it, keeping its finished steps, then run), "
-        "rollback (stop it and return the thread to where it was before it, then run).",
+        description="When a run is already going on the thread: reject (409), enqueue (the "
+        "run is answered at once as pending and starts after the runs before it), interrupt "
+        "(stop it, keeping its finished steps, then run), rollback (stop it, return the thread "
+        "to where it was before it and delete that run, then run).",
     )
     on_completion: Literal["delete", "keep"] = Field(
         default="delete",
@@ -264,3 +266,50 @@ class Health(BaseModel):
 class Ready(BaseModel):
     status: Literal["ready"]
     storage: Literal["sqlite", "postgres"]
+
+
+CANCEL_RULE: dict[str, Any] = {
+    "anyOf": [
+        {
+            "title": "runs by id",
+            "required": ["run_ids"],
+            "properties": {"run_ids": {"type": "array", "minItems": 1}},
+        },
+        {
+            "title": "a thread's runs",
+            "required": ["thread_id"],
+            "properties": {"thread_id": {"type": "string"}},
+        },
+        {
+            "title": "the caller's runs by status",
+            "required": ["status"],
+            "properties": {"status": {"enum": ["pending", "running", "all"]}},
+        },
+    ]
+}
+
+
+class RunsCancel(BaseModel):
+    """Which runs to cancel: ``run_ids`` (of ``thread_id`` if given), every active run of
+    ``thread_id``, or every run of the caller in ``status`` (400 ``nothing_to_cancel``
+    without any of them)."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra=CANCEL_RULE)
+    thread_id: str | None = Field(default=None, max_length=64)
+    run_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=1000
+    )
+    status: Literal["pending", "running", "all"] | None = None
+
+
+class ThreadPrune(BaseModel):
+    """Threads to delete (``strategy`` delete); ``keep_latest`` is not offered."""
+
+    model_config = ConfigDict(extra="ignore")
+    thread_ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=1000)
+    # keep_latest (LangGraph's other strategy) is read to refuse it by name: 400
+    strategy: Literal["delete"] | SkipJsonSchema[Literal["keep_latest"]] = "delete"
+
+
+class PruneOut(BaseModel):
+    pruned_count: int

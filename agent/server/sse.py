@@ -1,25 +1,26 @@
-"""Server-sent events: ``id:``, ``event:`` and ``data:`` lines, with keep-alive comments
-(framed by sse-starlette)."""
+"""Server-sent events: ``id:``, ``event:`` and ``data:`` lines, sent by sse-starlette's
+``EventSourceResponse``, whose ping (a ``: keep-alive`` comment every ``keepalive_s``) keeps
+idle connections open through proxies."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from sse_starlette import ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agent.server.streams import event_names
 
 
-def frame(seq: int, event: str, data: Any) -> bytes:
-    """One SSE message; ``id`` is the run's event sequence number."""
-    return ServerSentEvent(data=json.dumps(data), event=event, id=str(seq), sep="\n").encode()
+def frame(ident: int | str, event: str, data: Any) -> bytes:
+    """One SSE message; ``id`` is the run's event sequence number (a thread's stream:
+    ``run_id:seq``), what a client sends back as ``Last-Event-ID`` to resume."""
+    return ServerSentEvent(data=json.dumps(data), event=event, id=str(ident), sep="\n").encode()
 
 
-KEEPALIVE = ServerSentEvent(comment="keep-alive", sep="\n").encode()
+def _keepalive() -> ServerSentEvent:
+    return ServerSentEvent(comment="keep-alive", sep="\n")
 
 
 def parse_last_event_id(value: str | None) -> int:
@@ -30,36 +31,24 @@ def parse_last_event_id(value: str | None) -> int:
     return int(value) if value.isdigit() and len(value) < 12 else 0
 
 
-async def sse_stream(
-    events: AsyncIterator[tuple[int, str, Any]], modes: list[str], *, keepalive_s: float
+async def sse_frames(
+    events: AsyncIterator[tuple[int, str, Any]], modes: list[str]
 ) -> AsyncIterator[bytes]:
-    """Frames for the events whose mode the client asked for, plus keep-alive comments."""
+    """Frames for the events whose mode the client asked for."""
     wanted = event_names(modes)
-    iterator = events.__aiter__()
-    pending: asyncio.Future[tuple[int, str, Any]] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(iterator.__anext__())
-            done, _ = await asyncio.wait({pending}, timeout=keepalive_s)
-            if not done:
-                yield KEEPALIVE
-                continue
-            try:
-                seq, name, data = pending.result()
-            except StopAsyncIteration:
-                return
-            finally:
-                if pending.done():
-                    pending = None
-            if name in wanted:
-                yield frame(seq, name, data)
-    finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(BaseException):
-                await aclose()
+    async for seq, name, data in events:
+        if name in wanted:
+            yield frame(seq, name, data)
+
+
+def event_source(
+    body: AsyncIterator[bytes], *, keepalive_s: float, headers: Mapping[str, str] | None = None
+) -> EventSourceResponse:
+    """An SSE response for ``body``'s frames, pinging while no event comes."""
+    return EventSourceResponse(
+        body,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        ping=keepalive_s,
+        ping_message_factory=_keepalive,
+        sep="\n",
+    )

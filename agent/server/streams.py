@@ -13,6 +13,13 @@ mode a client asked for (LangGraph's shapes). ``RunManager.emit`` logs what this
 | ``debug`` | ``debug``: ``task``, ``task_result`` and ``checkpoint`` entries with step and time |
 | ``events`` | ``events``: ``on_chain_start`` / ``on_chain_end`` per step, ``on_custom_event`` per typed event |
 
+Step events (``flows/step_events.py``: duration, outcome, attempt, bytes, calls, cost) ride
+on the task results: ``tasks`` results, ``debug`` ``task_result`` payloads and ``events``
+``on_chain_end`` data carry the step's record as ``step``. A step that did not finish
+normally (it failed, asked a question or was stopped) and each file of a bulk upload have
+no graph result: they come as a task and result pair of their own (``error``: the failure
+code).
+
 Replies are whole sentences from templates (a language model only reads messages), so a
 reply's ``messages/partial`` is its whole text.
 """
@@ -27,7 +34,7 @@ from typing import Any
 
 from langgraph.types import StateSnapshot
 
-from agent.events import Event, GateEvent, NodeEvent, TextEvent
+from agent.events import Event, GateEvent, NodeEvent, StepEvent, TextEvent
 from agent.server.jsonsafe import event_payload, json_safe
 
 MODES = (
@@ -47,6 +54,7 @@ EVENTS_OF_MODE: dict[str, frozenset[str]] = {
 }
 ALWAYS = frozenset({"metadata", "error", "end"})
 _NEED_STATE = frozenset({"checkpoints", "debug"})
+_TASK_MODES = frozenset({"tasks", "debug", "events"})
 Shaped = list[tuple[str, Any]]
 WithChat = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -91,6 +99,8 @@ class RunStream:
     modes: frozenset[str]
     step: int = 0
     names: frozenset[str] = field(init=False)
+    measured: dict[str, dict[str, Any]] = field(default_factory=dict)  # a step's record,
+    # waiting for its node's result
 
     def __post_init__(self) -> None:
         self.names = event_names(list(self.modes))
@@ -131,6 +141,11 @@ class RunStream:
             out.append(("updates", {"__interrupt__": [interrupt]}))
         payload = event_payload(event)
         out.append(("custom", payload))
+        if isinstance(event, StepEvent) and self.modes & _TASK_MODES:
+            if event.kind == "step" and event.outcome == "ok":  # its node's result follows
+                self.measured[event.step] = payload
+            else:
+                out.extend(self._step_task(event, payload))
         if self.wants("events"):
             out.append(
                 (
@@ -160,7 +175,7 @@ class RunStream:
         task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.run_id}/{self.step}/{event.node}"))
         started, ended = event.started_at, event.started_at + event.duration_s
         task = {"id": task_id, "name": event.node, "input": None, "triggers": [event.node]}
-        result = {
+        result: dict[str, Any] = {
             "id": task_id,
             "name": event.node,
             "result": [[k, v] for k, v in update.items()],
@@ -168,6 +183,9 @@ class RunStream:
             "interrupts": [],
             "duration_s": round(event.duration_s, 6),
         }
+        measured = self.measured.pop(event.node, None)
+        if measured is not None:
+            result["step"] = measured
         if self.wants("updates"):
             out.append(("updates", {event.node: update}))
         if self.wants("tasks"):
@@ -222,5 +240,53 @@ class RunStream:
                 "parent_ids": [self.run_id],
             }
             out.append(("events", {"event": "on_chain_start", "data": {}, **common}))
-            out.append(("events", {"event": "on_chain_end", "data": {"output": update}, **common}))
+            end: dict[str, Any] = {"output": update}
+            if measured is not None:
+                end["step"] = measured
+            out.append(("events", {"event": "on_chain_end", "data": end, **common}))
+        return out
+
+    def _step_task(self, event: StepEvent, payload: dict[str, Any]) -> Shaped:
+        """A step with no graph result (failed, waiting, stopped) or a bulk file, as a
+        task and its result in the ``tasks``, ``debug`` and ``events`` modes."""
+        name = (
+            event.step if event.kind == "step" else f"{event.step}:{event.file_name or event.name}"
+        )
+        task_id = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{self.run_id}/record/{name}/{event.started_at}")
+        )
+        error = (event.error_code or event.outcome) if event.outcome == "failed" else None
+        task = {"id": task_id, "name": name, "input": None, "triggers": [event.step]}
+        result: dict[str, Any] = {
+            "id": task_id,
+            "name": name,
+            "result": [],
+            "error": error,
+            "interrupts": [],
+            "duration_s": round(event.duration_s, 6),
+            "step": payload,
+        }
+        out: Shaped = []
+        if self.wants("tasks"):
+            out.extend([("tasks", task), ("tasks", result)])
+        if self.wants("debug"):
+            started, ended = event.started_at, event.started_at + event.duration_s
+            for kind, at, body in (("task", started, task), ("task_result", ended, result)):
+                out.append(
+                    (
+                        "debug",
+                        {"type": kind, "timestamp": _iso(at), "step": self.step, "payload": body},
+                    )
+                )
+        if self.wants("events"):
+            common = {
+                "name": name,
+                "run_id": task_id,
+                "metadata": {"langgraph_node": event.step, "langgraph_step": self.step},
+                "tags": [],
+                "parent_ids": [self.run_id],
+            }
+            out.append(("events", {"event": "on_chain_start", "data": {}, **common}))
+            end = {"output": None, "error": error, "step": payload}
+            out.append(("events", {"event": "on_chain_end", "data": end, **common}))
         return out

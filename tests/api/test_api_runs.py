@@ -217,3 +217,29 @@ def test_a_run_may_name_an_earlier_question_by_its_checkpoint(
         assert texts(events) == ["undo_refused"]
         state = c.get(f"/threads/{tid}/state").json()
         assert state["values"]["context"]["listing_id"] == final["context"]["listing_id"]
+
+
+def test_a_quiet_stream_is_kept_open_with_pings(tmp_path: Path, model_file: Path) -> None:
+    """While a step runs without events (verification), the stream sends ``: keep-alive``
+    comments (sse-starlette's ping) every ``keepalive_s``; the events around them are whole."""
+    srv = ServerThread(
+        tmp_path,
+        ServerSettings(keepalive_s=0.3),
+        assistant_factory=slowed(verify_min_s=2.0),
+    ).start()
+    try:
+        with srv.client("quiet") as c:
+            upload = _upload(c, model_file)
+            tid = c.post("/threads", json={}).json()["thread_id"]
+            _stream(c, tid, {"input": {"message": "upload", "upload_id": upload["upload_id"]}})
+            body = {"command": {"resume": True}, "stream_mode": ["custom"]}
+            with c.stream("POST", f"/threads/{tid}/runs/stream", json=body) as r:
+                raw = "".join(r.iter_text())
+        assert raw.count(": keep-alive") >= 3
+        frames = [f for f in raw.split("\n\n") if f.strip()]
+        pings = [f for f in frames if f.startswith(": keep-alive")]
+        assert all(f == ": keep-alive" for f in pings)  # a comment on its own, never inside
+        events = [f for f in frames if not f.startswith(":")]
+        assert events[0].startswith("id: 1\nevent: metadata") and "event: end" in events[-1]
+    finally:
+        srv.stop()

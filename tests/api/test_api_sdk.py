@@ -308,3 +308,71 @@ def test_sdk_stream_modes_show_every_step(server: ServerThread) -> None:
         assert _code(caught.value) == (422, "invalid_request")
 
     asyncio.run(scenario())
+
+
+def test_sdk_reads_step_events_from_tasks_debug_and_events(
+    server: ServerThread, model_file: Path
+) -> None:
+    """Each step's record (duration, outcome, attempt, bytes, calls, cost) in LangGraph's
+    shapes: on its task result, its debug task_result and its on_chain_end."""
+    key = server.key("sdk-step-events")
+    with server.client(key=key) as c, model_file.open("rb") as fh:
+        upload = c.post("/uploads", files={"file": (model_file.name, fh)}).json()
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        tid = (await client.threads.create())["thread_id"]
+        modes: Any = ["tasks", "debug", "events", "custom"]
+        asked = [
+            p
+            async for p in client.runs.stream(
+                tid,
+                "satya",
+                input={"message": "upload", "upload_id": upload["upload_id"]},
+                stream_mode=modes,
+            )
+        ]
+        # the upload question: a step that asked, so it has a task of its own (no graph result)
+        waiting = [
+            t["step"]
+            for t in _of(asked, "tasks")
+            if "step" in t and t["step"]["outcome"] == "waiting"
+        ]
+        assert [w["step"] for w in waiting] == ["upload_gate"]
+
+        parts = [
+            p
+            async for p in client.runs.stream(
+                tid, "satya", command={"resume": "yes"}, stream_mode=modes
+            )
+        ]
+        records = [c for c in _of(parts, "custom") if c["type"] == "step"]
+        results = [t for t in _of(parts, "tasks") if "result" in t]
+        measured = {t["name"]: t["step"] for t in results if "step" in t}
+        upload_step = measured["upload"]
+        assert upload_step["outcome"] == "ok" and upload_step["attempt"] == 1
+        assert upload_step["bytes"] >= model_file.stat().st_size and upload_step["calls"] >= 1
+        assert upload_step["duration_s"] > 0
+        assert measured["listing_gate"]["outcome"] == "waiting"  # the listing question
+        # every step's record is on a task result, and each is the one the custom mode sent
+        assert sorted(r["started_at"] for r in records if r["kind"] == "step") == sorted(
+            m["started_at"] for m in measured.values()
+        )
+        debug = {
+            d["payload"]["name"]: d["payload"]["step"]
+            for d in _of(parts, "debug")
+            if d["type"] == "task_result" and "step" in d["payload"]
+        }
+        assert debug == measured
+        ends = {
+            e["name"]: e["data"]["step"]
+            for e in _of(parts, "events")
+            if e["event"] == "on_chain_end" and "step" in e["data"]
+        }
+        assert ends == measured
+
+    asyncio.run(scenario())
+
+
+def _of(parts: list[Any], event: str) -> list[Any]:
+    return [p.data for p in parts if p.event == event]

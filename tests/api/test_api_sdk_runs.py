@@ -183,3 +183,65 @@ def test_multitask_enqueue_interrupt_and_rollback(
         assert "chunked_upload" not in now["values"]["completed_steps"]
 
     asyncio.run(scenario())
+
+
+def test_cancel_many_stops_runs_by_id_thread_or_status(
+    slow_server: ServerThread, tmp_path: Path
+) -> None:
+    key = slow_server.key("sdk-cancel-many")
+    model = make_model_file(tmp_path / "slow.safetensors", "safetensors", size_mb=0.3)
+
+    async def scenario() -> None:
+        client = get_client(url=slow_server.url, api_key=key)
+
+        # every active run of a thread: the running one and the one queued after it
+        tid = await _at_upload_gate(client, slow_server, key, model)
+        running = await client.runs.create(tid, "satya", command={"resume": "yes"})
+        queued = await client.runs.create(
+            tid, "satya", input={"message": "help"}, multitask_strategy="enqueue"
+        )
+        await client.runs.cancel_many(thread_id=tid)
+        statuses = [(await client.runs.get(tid, r["run_id"]))["status"] for r in (running, queued)]
+        assert statuses == ["interrupted", "interrupted"]
+        thread: Any = await client.threads.get(tid)
+        said = [m["content"] for m in thread["values"]["messages"]]
+        assert "help" not in said  # the queued run never started
+
+        # by id, rolled back: the thread returns to the upload question and the run is gone
+        tid = await _at_upload_gate(client, slow_server, key, model)
+        running = await client.runs.create(
+            tid, "satya", command={"resume": "yes"}, stream_mode=["custom", "values"]
+        )
+        await _when_verifying(client, tid, running["run_id"])
+        await client.runs.cancel_many(thread_id=tid, run_ids=[running["run_id"]], action="rollback")
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await client.runs.get(tid, running["run_id"])
+        assert caught.value.response.status_code == 404
+        state: Any = await client.threads.get_state(tid)
+        assert "chunked_upload" not in state["values"]["completed_steps"]
+
+        # every running run of the caller, across threads
+        tid = await _at_upload_gate(client, slow_server, key, model)
+        other = await _at_upload_gate(client, slow_server, key, model)
+        a = await client.runs.create(tid, "satya", command={"resume": "yes"})
+        b = await client.runs.create(other, "satya", command={"resume": "yes"})
+        await _until(lambda: _all_running(client, [(tid, a), (other, b)]), "both runs are running")
+        await client.runs.cancel_many(status="running")
+        assert (await client.runs.get(tid, a["run_id"]))["status"] == "interrupted"
+        assert (await client.runs.get(other, b["run_id"]))["status"] == "interrupted"
+
+        stranger = get_client(url=slow_server.url, api_key=slow_server.key("sdk-cancel-other"))
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await stranger.runs.cancel_many(thread_id=tid, run_ids=[a["run_id"]])
+        assert caught.value.response.json()["code"] == "not_found"
+        with pytest.raises(httpx.HTTPStatusError) as caught:
+            await client.runs.cancel_many()
+        body = caught.value.response.json()
+        assert (caught.value.response.status_code, body["code"]) == (400, "nothing_to_cancel")
+
+    asyncio.run(scenario())
+
+
+async def _all_running(client: LangGraphClient, runs: list[tuple[str, Any]]) -> bool:
+    statuses = [(await client.runs.get(tid, run["run_id"]))["status"] for tid, run in runs]
+    return statuses == ["running"] * len(runs)

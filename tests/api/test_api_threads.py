@@ -77,8 +77,13 @@ def test_openapi_lists_every_endpoint(server: ServerThread) -> None:
         "/runs": {"post"},
         "/runs/stream": {"post"},
         "/runs/wait": {"post"},
+        "/runs/batch": {"post"},
+        "/runs/cancel": {"post"},
+        "/runs/{run_id}/stream": {"get"},
+        "/threads/prune": {"post"},
+        "/threads/{thread_id}/stream": {"get"},
         "/threads/{thread_id}": {"get", "patch", "delete"},
-        "/threads/{thread_id}/state": {"get"},
+        "/threads/{thread_id}/state": {"get", "post"},
         "/threads/{thread_id}/history": {"get", "post"},
         "/threads/{thread_id}/runs": {"get", "post"},
         "/threads/{thread_id}/runs/stream": {"post"},
@@ -102,5 +107,17 @@ def test_openapi_lists_every_endpoint(server: ServerThread) -> None:
         paths["/threads/{thread_id}/runs/stream"]["post"]["responses"]
     )
     assert "text/event-stream" in str(paths["/notifications/stream"]["get"]["responses"])
+    for path, method in [("/threads/{thread_id}/stream", "get"), ("/runs/{run_id}/stream", "get")]:
+        assert "text/event-stream" in str(paths[path][method]["responses"]), path
+    # what is refused is documented with its {detail, code, hint} body
+    refusals = [
+        ("/threads/{thread_id}/state", "post", "403"),
+        ("/threads/prune", "post", "400"),
+        ("/runs/cancel", "post", "400"),
+        ("/runs/batch", "post", "422"),
+    ]
+    for path, method, status in refusals:
+        schema = paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/ErrorOut"), (path, status)
     assert "multipart/form-data" in str(paths["/uploads"]["post"]["requestBody"])
     assert {"HTTPBearer", "APIKeyHeader"} <= set(doc["components"]["securitySchemes"])

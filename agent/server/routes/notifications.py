@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse
 
 from agent.events import Notification, TextEvent
 from agent.server.deps import BackendDep, UserDep
 from agent.server.jsonsafe import json_safe
-from agent.server.sse import KEEPALIVE, frame
+from agent.server.sse import event_source, frame
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 SSE_NOTICES: dict[int | str, dict[str, Any]] = {
@@ -44,41 +44,33 @@ def _payload(event: TextEvent, thread_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/stream", response_class=StreamingResponse, responses=SSE_NOTICES)
-async def notification_stream(user: UserDep, backend: BackendDep) -> StreamingResponse:
+@router.get("/stream", response_class=EventSourceResponse, responses=SSE_NOTICES)
+async def notification_stream(user: UserDep, backend: BackendDep) -> EventSourceResponse:
     """Notices for the caller as they happen (SSE), from the moment it is opened."""
     assistant = backend.assistant
     listening = assistant.notifications(user_id=user)  # from now: the caller is there
-    keepalive_s = backend.config.keepalive_s
     poll_s = backend.config.notice_poll_s
 
     async def body() -> AsyncIterator[bytes]:
         seq = 0
         loop = asyncio.get_running_loop()
         pending: asyncio.Future[Notification] | None = None
-        quiet_until = loop.time() + keepalive_s
         try:
             while True:
                 for event in await assistant.take_notices(user):
                     seq += 1
                     yield frame(seq, "notice", _payload(event, ""))
-                    quiet_until = loop.time() + keepalive_s
                 # until the next look at the inbox (another worker may leave a notice there)
                 look_again = loop.time() + poll_s
                 while (now := loop.time()) < look_again:
                     if pending is None:
                         pending = asyncio.ensure_future(listening.__anext__())
-                    timeout = max(0.0, min(look_again, quiet_until) - now)
-                    done, _ = await asyncio.wait({pending}, timeout=timeout)
+                    done, _ = await asyncio.wait({pending}, timeout=max(0.0, look_again - now))
                     if done:
                         note, pending = pending.result(), None
                         if note.user_id == user and isinstance(note.event, TextEvent):
                             seq += 1
                             yield frame(seq, "notice", _payload(note.event, note.thread_id))
-                            quiet_until = loop.time() + keepalive_s
-                    elif loop.time() >= quiet_until:
-                        yield KEEPALIVE
-                        quiet_until = loop.time() + keepalive_s
         finally:
             if pending is not None:
                 pending.cancel()
@@ -86,8 +78,5 @@ async def notification_stream(user: UserDep, backend: BackendDep) -> StreamingRe
                     await pending
             listening.close()
 
-    return StreamingResponse(
-        body(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    # keep-alive comments: sse-starlette's ping, every keepalive_s while nothing is sent
+    return event_source(body(), keepalive_s=backend.config.keepalive_s)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
+from sse_starlette import EventSourceResponse
 
 from agent.assistant import stopped_at
 from agent.redaction import scrub_secrets
@@ -18,7 +19,7 @@ from agent.server.files import UploadRefused, path_refused, upload_expired
 from agent.server.routes.assistants import named
 from agent.server.rundb import RunRecord, ThreadBusy
 from agent.server.schemas import ErrorOut, RunCreate, RunOut
-from agent.server.sse import parse_last_event_id, sse_stream
+from agent.server.sse import event_source, parse_last_event_id, sse_frames
 from agent.server.wire_rules import answer_text, user_text
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["runs"])
@@ -166,13 +167,20 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
 
 async def settle_active(backend: Backend, thread_id: str, active: RunRecord, strategy: str) -> None:
     """Make way for a new run: stop the active one (interrupt: its finished steps are
-    kept), or stop it, put the thread back to its state before that run and delete the
-    run (rollback, as LangGraph: it is no longer listed or found)."""
-    await backend.runs.cancel(active)
-    await backend.runs.join(active)
-    if strategy == "rollback":
-        await backend.assistant.rollback(thread_id, active.created_at)
-        await backend.runs.db.delete_run(active.run_id)
+    kept), or roll it back (rollback)."""
+    await stop_run(backend, active, rollback=strategy == "rollback")
+
+
+async def stop_run(backend: Backend, record: RunRecord, *, rollback: bool) -> None:
+    """Cancel a run and wait until it has stopped. ``rollback``, as LangGraph: the thread
+    goes back to its state from before the run (if it had started) and the run is deleted
+    (no longer listed or found)."""
+    await backend.runs.cancel(record)
+    final = await backend.runs.join(record)
+    if rollback:
+        if final.kind != "queued":  # a queued run changed nothing
+            await backend.assistant.rollback(record.thread_id, record.created_at)
+        await backend.runs.db.delete_run(record.run_id)
 
 
 async def _run_of(backend: Backend, thread_id: str, run_id: str) -> RunRecord:
@@ -184,17 +192,13 @@ async def _run_of(backend: Backend, thread_id: str, run_id: str) -> RunRecord:
 
 def _stream_response(
     backend: Backend, request: Request, record: RunRecord, after: int, *, cancel_on_disconnect: bool
-) -> StreamingResponse:
+) -> EventSourceResponse:
     base = f"{request.scope.get('root_path', '')}/threads/{record.thread_id}/runs/{record.run_id}"
 
     async def body() -> AsyncIterator[bytes]:
         finished = False
         try:
-            async for chunk in sse_stream(
-                backend.runs.events(record, after),
-                record.modes,
-                keepalive_s=backend.config.keepalive_s,
-            ):
+            async for chunk in sse_frames(backend.runs.events(record, after), record.modes):
                 yield chunk
             finished = True
         finally:
@@ -202,15 +206,10 @@ def _stream_response(
                 # this task is being cancelled: nothing may be awaited here any more
                 backend.runs.cancel_soon(record)
 
-    return StreamingResponse(
+    return event_source(
         body(),
-        media_type="text/event-stream",
-        headers={
-            "Location": f"{base}/stream",
-            "Content-Location": base,
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        },
+        keepalive_s=backend.config.keepalive_s,
+        headers={"Location": f"{base}/stream", "Content-Location": base},
     )
 
 
@@ -229,10 +228,10 @@ async def create_run(
     return run_out(await _start(backend, user, thread_id, body))
 
 
-@router.post("/stream", response_class=StreamingResponse, responses={**SSE_RESPONSE, **ERRORS})
+@router.post("/stream", response_class=EventSourceResponse, responses={**SSE_RESPONSE, **ERRORS})
 async def stream_run(
     thread_id: ThreadDep, body: RunCreate, user: UserDep, backend: BackendDep, request: Request
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """Start a run and stream its events over SSE."""
     record = await _start(backend, user, thread_id, body)
     return _stream_response(
@@ -298,7 +297,7 @@ async def join_run(thread_id: ThreadDep, run_id: str, backend: BackendDep) -> Re
     return values_response(await backend.runs.wait_values(record))
 
 
-@router.get("/{run_id}/stream", response_class=StreamingResponse, responses=SSE_RESPONSE)
+@router.get("/{run_id}/stream", response_class=EventSourceResponse, responses=SSE_RESPONSE)
 async def join_stream(
     thread_id: ThreadDep,
     run_id: str,
@@ -313,7 +312,7 @@ async def join_stream(
         ),
     ] = None,
     cancel_on_disconnect: bool = Query(default=False),
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """Stream a run's events (again): from the start, or after ``Last-Event-ID``."""
     record = await _run_of(backend, thread_id, run_id)
     wanted = [m for m in stream_mode or [] if m]

@@ -1,17 +1,20 @@
-"""Threads: create, get, search, delete, state and history (Agent Protocol shapes)."""
+"""Threads: create, get, search, count, update, copy, delete, prune, state, history and the
+thread's stream (Agent Protocol shapes)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import StateSnapshot
+from sse_starlette import EventSourceResponse
 
 from agent.assistant import ThreadRecord
 from agent.server.deps import ApiError, Backend, BackendDep, ThreadDep, UserDep
+from agent.server.follow import THREAD_MODES, ThreadStreamMode, thread_events
 from agent.server.jsonsafe import json_safe
 from agent.server.schemas import (
     Checkpoint,
@@ -19,14 +22,17 @@ from agent.server.schemas import (
     HistoryQuery,
     Interrupt,
     JourneyView,
+    PruneOut,
     ThreadCount,
     ThreadCreate,
     ThreadOut,
+    ThreadPrune,
     ThreadSearch,
     ThreadStateOut,
     ThreadTask,
     ThreadUpdate,
 )
+from agent.server.sse import event_source, frame
 from flows.state import WorkflowStatus
 
 CANCEL_WAIT_S = 15.0  # a run on another worker sees a cancel at its next beat (about 0.5 s)
@@ -145,6 +151,12 @@ async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep
     """Delete a thread, its checkpoints, runs and messages (a run in progress is cancelled
     first, and waited for, so that it writes nothing after the delete; queued runs are
     cancelled)."""
+    await stop_and_forget(backend, user, thread_id)
+    return Response(status_code=204)
+
+
+async def stop_and_forget(backend: Backend, user: str, thread_id: str) -> None:
+    """Cancel the thread's queued and running runs, wait for them, then delete it."""
     await backend.runs.cancel_waiting(thread_id)
     active = await backend.runs.live_run(thread_id)
     if active is not None:
@@ -159,7 +171,33 @@ async def delete_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep
                 "Send the delete again in a few seconds.",
             ) from None
     await forget_thread(backend, user, thread_id)
-    return Response(status_code=204)
+
+
+@router.post(
+    "/prune",
+    response_model=PruneOut,
+    responses={
+        400: {"model": ErrorOut, "description": "strategy keep_latest is not offered."},
+        409: {"model": ErrorOut, "description": "A run is still stopping."},
+    },
+)
+async def prune_threads(body: ThreadPrune, user: UserDep, backend: BackendDep) -> PruneOut:
+    """Delete several of the caller's threads at once, as DELETE /threads/{id} does each
+    (ids that are not the caller's threads are skipped); how many were deleted."""
+    if body.strategy != "delete":
+        raise ApiError(
+            400,
+            "prune_strategy_not_supported",
+            "Pruning old checkpoints while keeping the latest is not offered: a journey's "
+            "earlier questions are what 'undo' and runs with checkpoint_id go back to.",
+            'Send strategy "delete" to delete whole threads, or DELETE /threads/{thread_id}.',
+        )
+    pruned = 0
+    for thread_id in dict.fromkeys(body.thread_ids):
+        if await backend.assistant.owns(user, thread_id):
+            await stop_and_forget(backend, user, thread_id)
+            pruned += 1
+    return PruneOut(pruned_count=pruned)
 
 
 async def forget_thread(backend: Backend, user: str, thread_id: str) -> None:
@@ -304,3 +342,65 @@ async def copy_thread(thread_id: ThreadDep, user: UserDep, backend: BackendDep) 
     if metadata:
         await backend.assistant.set_metadata(user, copy, metadata)
     return await thread_out(backend, user, copy)
+
+
+@router.post(
+    "/{thread_id}/state",
+    responses={
+        403: {"model": ErrorOut, "description": "A thread's state is not written directly."}
+    },
+)
+async def update_state(thread_id: ThreadDep) -> None:
+    """Writing a thread's state directly is refused: the journey keeps prices, approvals and
+    on-chain receipts there, and only its own steps (after your answers) may change them."""
+    raise ApiError(
+        403,
+        "state_read_only",
+        "A thread's state is changed only by its journey: it holds the approvals, prices and "
+        "receipts that decide what is paid and listed.",
+        'Send a message as a run (POST /threads/{thread_id}/runs with {"input": {"message": '
+        '"make it 2 SUI"}}); switch to auto mode with assistant satya-auto; go back to an '
+        "earlier question with a run that names its checkpoint_id.",
+    )
+
+
+@router.get(
+    "/{thread_id}/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-sent events of the thread's runs as they come, each run "
+            "closed by run_done {run_id, status}; ids are run_id:seq (send the last one as "
+            "Last-Event-ID to resume).",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def join_thread_stream(
+    thread_id: ThreadDep,
+    user: UserDep,
+    backend: BackendDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    stream_mode: Annotated[
+        list[ThreadStreamMode] | None,
+        Query(
+            description="run_modes (default: each run's events in its own modes, and "
+            "run_done), lifecycle (metadata as a run starts, run_done as it ends), "
+            "state_update (the thread's values)."
+        ),
+    ] = None,
+) -> EventSourceResponse:
+    """Follow the thread: the events of its runs from now on (or after Last-Event-ID), one
+    run after the other, until the client leaves or the thread is deleted."""
+    modes = frozenset(stream_mode or [THREAD_MODES[0]])
+
+    async def still_there() -> bool:
+        return await backend.assistant.owns(user, thread_id)
+
+    async def body() -> Any:
+        async for ident, name, data in thread_events(
+            backend.runs, thread_id, modes, last_event_id=last_event_id, still_there=still_there
+        ):
+            yield frame(ident, name, data)
+
+    return event_source(body(), keepalive_s=backend.config.keepalive_s)
