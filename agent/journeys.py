@@ -268,7 +268,15 @@ async def run_journey(journey: Journey, *, workdir: Path | None = None) -> Journ
         overrides = dict(journey.settings)
         if journey.walrus_server is not None:
             overrides |= _start_walrus(stack, workdir, journey.walrus_server)
-        settings = Settings(_env_file=None, home=home, user=journey.user, **overrides)  # type: ignore[call-arg]
+        try:
+            settings = Settings(_env_file=None, home=home, user=journey.user, **overrides)  # type: ignore[call-arg]
+        except ValidationError as exc:  # a setting of the wrong kind (found by fuzzing)
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise UserInputError(
+                f"The journey's settings.{where} is not valid: {first['msg']}.",
+                hint="Fix the journey file (its format is documented in agent/journeys.py).",
+            ) from None
         stack.enter_context(_cwd(workdir))
         return await _run_turns(journey, settings)
 

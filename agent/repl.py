@@ -160,14 +160,30 @@ def _completer(chat: Callable[[], Chat | None]) -> Completer:
                     if choice.startswith(arg):
                         yield Completion(choice, start_position=-len(arg))
                 return
-            word = text.split(" ")[-1] if text else ""
-            before = text[: len(text) - len(word)].lower().split()
-            if (
-                word.startswith(("/", ".", "~"))
+            quoted = text.count('"') % 2 == 1  # inside a quoted path: it may hold spaces
+            word = text.rsplit('"', 1)[-1] if quoted else (text.split(" ")[-1] if text else "")
+            before = text[: len(text) - len(word) - quoted].lower().split()
+            if not (
+                quoted
+                or word.startswith(("/", ".", "~"))
                 or "/" in word
                 or (before and before[-1] in ("upload", "bulk"))
             ):
-                yield from paths.get_completions(Document(word, len(word)), complete_event)
+                return
+            for found in paths.get_completions(Document(word, len(word)), complete_event):
+                whole = word[: len(word) + found.start_position] + found.text
+                if not quoted and " " not in whole:
+                    yield found
+                    continue
+                # a name with spaces goes in quotes, so that it stays one path; a folder's
+                # quote stays open for the name inside it
+                folder = whole.endswith("/") or Path(whole).expanduser().is_dir()
+                end = ("" if whole.endswith("/") else "/") if folder else '"'
+                yield Completion(
+                    f'"{whole}{end}',
+                    start_position=-len(word) - quoted,
+                    display=found.display,
+                )
 
     return ChatCompleter()
 

@@ -114,9 +114,7 @@ def _seeds(folder: Path) -> list[Path]:
     writer.write_tensors_to_file()
     writer.close()
     out.append(folder / "m.gguf")
-    out.append(
-        _zip(folder / "saved.zip", {"m/saved_model.pb": b"\x08\x01\x12\x06MatMul" * 4})
-    )
+    out.append(_zip(folder / "saved.zip", {"m/saved_model.pb": b"\x08\x01\x12\x06MatMul" * 4}))
     plain = folder / "m.pkl"
     plain.write_bytes(pickle.dumps({"w": [1.0, 2.0], "n": "x"}, protocol=4))
     out.append(plain)
@@ -229,7 +227,7 @@ def test_mutated_model_files_end_in_a_report_or_a_clear_refusal(tmp_path: Path) 
                 except SatyaError as error:  # one clear sentence: what is wrong, what to do
                     refused += 1
                     assert error.message and "Traceback" not in error.message
-                except Exception as error:  # noqa: BLE001 - a crash is what this looks for
+                except Exception as error:
                     kept = tmp_path / "crashes" / path.name
                     kept.parent.mkdir(exist_ok=True)
                     shutil.copyfile(path, kept)
