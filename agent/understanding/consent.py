@@ -165,6 +165,8 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "as it is",
         "upload anyway",
         "upload it anyway",
+        "confirm the upload",
+        "confirm upload",
     ),
     "listing": (
         "list",
@@ -179,6 +181,8 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "go live",
         "put it live",
         "publish the listing",
+        "confirm the listing",
+        "confirm listing",
     ),
     "purchase": (
         "buy",
@@ -193,6 +197,9 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "je la prends",
         "lo compro",
         "ich kaufe es",
+        "confirm the purchase",
+        "confirm purchase",
+        "complete the purchase",
     ),
 }
 # Words that may surround an approval without changing it.

@@ -430,7 +430,9 @@ _QUICK = re.compile(
     r"don'?t (?:walk|explain|talk) me|without (?:the )?(?:chatter|explanations?)|"
     r"sin explicaciones|rápido|schnell|vite|as little (?:talking|chat(?:ter)?|explaining) as possible|"
     r"no (?:essays?|lectures?|fluff|small talk|walkthrough)|keep (?:it|the talk) (?:short|brief)|"
-    r"(?:i'?ve|i have) done this (?:before|a lot|loads|many times)|just (?:do|ship) it)\b",
+    r"(?:i'?ve|i have) done this (?:before|a lot|loads|many times)|just (?:do|ship) it|"
+    r"jaldi|explanation nahi|bina (?:explanation|samjhaye)|sin rodeos|ohne erkl[äa]rung(?:en)?|"
+    r"sans (?:explications?|blabla))\b",
     re.I,
 )
 

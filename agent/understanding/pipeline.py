@@ -208,6 +208,13 @@ class Understanding:
         elif ruled["kind"] in _UPLOADS and _INFO_QUESTION.search(text) and not extract_paths(text):
             ruled = intent("help", text)  # "is a pickle safe to upload?": a question, no file
         if (
+            top in _UPLOADS
+            and _MAY_I.search(text)
+            and "help" in (k for k, _ in ranked)
+            and not _existing(find_files(text, d.base_dir), d.base_dir)
+        ):
+            top, score = "help", max(score, CONFIDENT)  # "can I sell a model I didn't train?"
+        if (
             gate is None
             and not d.paused
             and top in ("decline", "unknown", "help")
@@ -239,7 +246,9 @@ class Understanding:
                 or (wants_quick(text) and _existing(find_files(text, d.base_dir), d.base_dir))
             )
         ):
-            if top not in _UPLOADS or (top == "quick_upload" and score < CONFIDENT):
+            if top not in _UPLOADS or (
+                top == "quick_upload" and score < OVERRULE and not wants_quick(text)
+            ):
                 # the words decide between one file, several and a quick one (``_slots``)
                 top = ruled["kind"] if ruled["kind"] in _UPLOADS else "upload"
             score = max(score, CONFIDENT)
@@ -320,15 +329,24 @@ class Understanding:
 
     def _gate_edit(self, text: str, d: Dialogue, ruled: Intent) -> Intent | None:
         """Price, title and tag edits at a gate, read from the user's words."""
-        if ruled["kind"] == "edit_listing" or (
-            ruled["kind"] == "set_price" and "price_mist" in ruled
-        ):
-            return ruled  # the rules read the exact words, and the bulk model they name
         title, tags = title_in(text), tags_in(text)
         removed, replaced = removed_tags(text), replaced_tags(text)
+        edits = bool(title or tags or removed or replaced)
+        if ruled["kind"] == "edit_listing" or (
+            ruled["kind"] == "set_price" and "price_mist" in ruled and not edits
+        ):
+            return ruled  # the rules read the exact words, and the bulk model they name
         if title or tags or removed or replaced:
+            # "call it CLIP B32 and make it 3 SUI": the price goes with the edit
+            price = _price_said(_without_title(text, title), d) if d.gate == "listing" else None
             return intent(
-                "edit_listing", text, title=title, add_tags=tags, remove_tags=removed, tags=replaced
+                "edit_listing",
+                text,
+                title=title,
+                add_tags=tags,
+                remove_tags=removed,
+                tags=replaced,
+                price_mist=price,
             )
         if (
             d.gate == "upload"
@@ -461,6 +479,11 @@ def _price_said(text: str, d: Dialogue) -> int | None:
     )
 
 
+def _without_title(text: str, title: str | None) -> str:
+    """``text`` without the title it gives (a title may hold a figure: "Llama 3 8B")."""
+    return text.replace(title, " ") if title else text
+
+
 def _bare_title(text: str) -> str | None:
     """A title said on its own: quoted, or Capitalised words that make up the message."""
     if m := re.fullmatch(r"\s*(?:\w+\s+)?[\"'“‘](.+?)[\"'”’]\s*[.!]?\s*", text):
@@ -520,6 +543,11 @@ _LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b
 _SWITCH_FILE = re.compile(
     r"\b(wrong (?:file|model|one)|i meant|meant to say|use (?:the|my)|instead|not that one|"
     r"the other one|switch to)\b",
+    re.I,
+)
+# asking whether something is allowed, not asking for it: "can I sell a model I didn't train?"
+_MAY_I = re.compile(
+    r"^\s*(?:can|could|may)\s+i\b.*\?\s*$|\b(?:am i allowed|is it (?:possible|ok(?:ay)?|allowed)) to\b",
     re.I,
 )
 # "no longer sell the segformer": a listing taken down, not a file to upload

@@ -63,6 +63,8 @@ async def test_no_gate_answer_but_an_approval_approves() -> None:
         ("go live", "upload"),  # the listing's words at the upload question
         ("take my money", "listing"),
         ("yesss but cheaper", "listing"),
+        ("confirm the purchase", "upload"),  # another gate's action
+        ("confirm the upload", "listing"),
     ],
 )
 def test_hedges_questions_and_other_gates_never_approve(text: str, gate: str) -> None:

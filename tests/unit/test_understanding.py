@@ -473,6 +473,18 @@ def test_a_question_about_uploading_is_not_an_upload(
          {"title": "Detector Rápido"}),
         ("rajoute le tag audio", {"gate": "listing"}, "edit_listing", {"add_tags": ["audio"]}),
         ("add a 'fast' tag to my model", {"gate": "listing"}, "edit_listing", {}),
+        # two changes in one message at the listing question: both kept
+        ("call it Phi Two Small and make it 3 sui", {"gate": "listing"}, "edit_listing",
+         {"title": "Phi Two Small", "price_mist": 3 * SUI}),
+        ("name it Llama 3 Mini and add tag llm", {"gate": "listing"}, "edit_listing",
+         {"title": "Llama 3 Mini", "add_tags": ["llm"]}),
+        # a short request is a plain upload unless its words ask for speed
+        ("Upload Whisper", {}, "upload", {"paths": ["whisper-base.pt"]}),
+        ("jaldi se whisper-base.pt upload kar do", {}, "quick_upload",
+         {"paths": ["whisper-base.pt"]}),
+        # asking whether something is allowed is a question
+        ("can I sell a model I didn't train myself?", {}, "help", {}),
+        ("confirm the purchase", {"gate": "purchase"}, "approve", {}),
     ],
 )  # fmt: skip
 def test_typos_delisting_filters_and_tags(
