@@ -17,10 +17,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent.settings import Settings
 from integrations.errors import ConfigurationError
+
+if TYPE_CHECKING:  # LangGraph is loaded when persistence is opened, not when this is imported
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.store.base import BaseStore
 
 Backend = Literal["sqlite", "postgres"]
 _SETUP_LOCK = 0x5A7A_0001  # pg advisory lock id: one worker migrates at a time
@@ -60,8 +64,8 @@ class Persistence:
     """The checkpointer and store a journey graph runs on, and the pool behind them."""
 
     backend: Backend
-    saver: Any
-    store: Any
+    saver: BaseCheckpointSaver[str]
+    store: BaseStore
     pool: Any = None  # psycopg_pool.AsyncConnectionPool with PostgreSQL, else None
 
 
