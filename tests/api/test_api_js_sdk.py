@@ -1,6 +1,6 @@
 """LangGraph's JavaScript client (``@langchain/langgraph-sdk`` from npm, run by node)
 against ``satya serve`` over loopback: a whole author journey with its gates, and a
-dropped stream picked up again with ``Last-Event-ID``."""
+dropped stream picked up again with ``Last-Event-ID``, and a stateless run joined by its id."""
 
 from __future__ import annotations
 
@@ -25,3 +25,4 @@ def test_js_sdk_runs_an_author_journey_and_reconnects(tmp_path: Path) -> None:
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["listing_id"].startswith("0x") and seen["runs"] == 4
     assert seen["reconnected_after"] == "3" and seen["replayed"] > 0
+    assert seen["stateless_joined"] > 2  # metadata, its events, end

@@ -1,6 +1,7 @@
 // A whole author journey with LangGraph's JavaScript client (@langchain/langgraph-sdk)
 // against `satya serve`: upload, the upload gate answered, a dropped stream picked up
-// again with Last-Event-ID, a price edit and the listing gate answered.
+// again with Last-Event-ID, a price edit and the listing gate answered; then a stateless
+// run joined by its id alone.
 // Env: SATYA_URL, SATYA_KEY, MODEL_PATH. Prints one JSON line with what it saw.
 "use strict";
 const assert = require("node:assert/strict");
@@ -94,7 +95,19 @@ async function main() {
   assert.equal(runs.length, 4);
   assert.ok(runs.every((run) => run.status === "success"));
   assert.equal((await client.threads.get(tid)).status, "idle");
+
+  // 4. a stateless run, joined by its id alone: joinStream(null, runId) reads GET /runs/{id}/stream
+  const stateless = await client.runs.create(null, "satya", {
+    input: { message: "market analysis" },
+    streamMode: ["custom", "values"],
+    onCompletion: "keep",
+  });
+  const joined = await collect(client.runs.joinStream(null, stateless.run_id));
+  assert.equal(joined[0].event, "metadata");
+  assert.equal(joined[joined.length - 1].event, "end");
+  assert.ok(texts(joined).length > 0, "the stateless run's replies are in its stream");
   console.log(JSON.stringify({
+    stateless_joined: joined.length,
     thread_id: tid,
     listing_id: values.context.listing_id,
     reconnected_after: lastId,
