@@ -191,7 +191,8 @@ _TITLE = re.compile(
     re.I,
 )
 _ADD_TAG = re.compile(
-    r"\b(?:add|with|plus)\s+(?:the\s+|a\s+|an\s+)?tags?\s*:?\s*(?P<tags>[\w\s,#-]+?)\s*(?:[.!]|$)",
+    r"\b(?:add|with|plus)\s+(?:the\s+|a\s+|an\s+)?tags?\s*:?\s*(?P<tags>[\w\s,#-]+?)\s*"
+    r"(?:[.!]|\s+(?:to|on|for)\s+(?:my|the|it|this|that)\b.*|$)",
     re.I,
 )
 _TAG_IT = re.compile(r"\btag\s+it\s+(?:with\s+|as\s+)?(?P<tags>[\w\s,#-]+?)\s*(?:[.!]|$)", re.I)

@@ -395,8 +395,8 @@ class Understanding:
                     out["price_mist"] = price
         elif kind == "set_price":
             price = _price_said(text, d)
-            if price is None and d.gate == "listing":
-                price = bare_amount(text)
+            if price is None and (d.gate == "listing" or _SET_PRICE_VERB.search(text)):
+                price = bare_amount(text)  # "set price 0.5": the figure is in SUI
             if price is not None:
                 out["price_mist"] = price
         elif kind == "set_expertise":
@@ -574,6 +574,9 @@ _ANAPHOR = re.compile(
     r"(?:\s+(?:now|please|for me|again))*",
     re.I,
 )
+_SET_PRICE_VERB = re.compile(
+    r"\b(?:set (?:the )?price(?: to)?|price (?:it|this|that) (?:at|to)|charge)\s+\d", re.I
+)
 _PRICE_CAP = re.compile(
     r"\b(under|below|less than|cheaper than|at most|max(?:imum)?|up to)\b", re.I
 )
@@ -594,7 +597,8 @@ _BROWSE_VERBS = re.compile(
 _REF_AFTER = re.compile(
     r"\b(?:buy|purchase|get|download|grab|pull|fetch|descargar|comprar|acheter|kaufen)\b\s+"
     r"(?:me\s+)?(?:the\s+|that\s+|this\s+|a\s+|my\s+)?(?:model\s+)?(?:called\s+|named\s+)?"
-    r"(?P<ref>.+?)\s*(?:model)?\s*(?:please|now|for me)?[.!?]*$",
+    r"(?P<ref>.+?)\s*(?:model|files?|weights)?\s*"
+    r"(?:(?:on|onto|to) my (?:machine|laptop|computer|disk|pc)|locally)?\s*(?:please|now|for me)?[.!?]*$",
     re.I,
 )
 

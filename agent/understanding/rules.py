@@ -116,7 +116,11 @@ _FILE_EDITS: tuple[tuple[re.Pattern[str], str], ...] = (
 _PRICE_LIKE = re.compile(r"^[$~]?\d+(?:[.,]\d+)?\s*(?:sui|mist)?\b", re.I)
 
 
+_TAGS_END = re.compile(r"\s+(?:to|on|for|from)\s+(?:my|the|it|this|that|its)\b", re.I)
+
+
 def _tag_words(text: str) -> list[str]:
+    text = _TAGS_END.split(text, maxsplit=1)[0]  # "… to my yolo listing": not a tag
     tags = [t.strip(" .\"'#") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
     return [t for t in tags if t and t.lower() != "and"]
 

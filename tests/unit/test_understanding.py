@@ -485,6 +485,11 @@ def test_a_question_about_uploading_is_not_an_upload(
         # asking whether something is allowed is a question
         ("can I sell a model I didn't train myself?", {}, "help", {}),
         ("confirm the purchase", {"gate": "purchase"}, "approve", {}),
+        # what a slot holds: the figure, the name, the tags, without the words around them
+        ("set price 0.75", {}, "set_price", {"price_mist": 750_000_000}),
+        ("fetch the pose-net weights onto my laptop", {}, "download", {"model_ref": "pose-net"}),
+        ("add the tag audio to my listing", {"gate": "listing"}, "edit_listing",
+         {"add_tags": ["audio"]}),
     ],
 )  # fmt: skip
 def test_typos_delisting_filters_and_tags(
