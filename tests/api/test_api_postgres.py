@@ -177,6 +177,43 @@ def test_two_servers_share_threads(database_url: str, tmp_path: Path) -> None:
         w2.stop()
 
 
+def test_a_run_queued_on_one_worker_starts_after_the_run_on_another(
+    database_url: str, tmp_path: Path
+) -> None:
+    """multitask_strategy enqueue across workers: answered at once as pending, started
+    only when the other worker's run has ended (the shared record lets one run at a time)."""
+    env = _env(tmp_path / "home", database_url)
+    key = _quick_key(env, "quinn")
+    port1, port2 = free_port(), free_port()
+    w1 = Worker([SATYA, "serve", "--port", str(port1)], env, port1)
+    w2 = Worker([SATYA, "serve", "--port", str(port2)], env, port2)
+    try:
+        model = make_model_file(tmp_path / "q.safetensors", "safetensors", size_mb=0.2)
+        with w1.client(key) as c1, w2.client(key) as c2:
+            with model.open("rb") as fh:
+                upload = c1.post("/uploads", files={"file": (model.name, fh)}).json()
+            tid = c1.post("/threads", json={}).json()["thread_id"]
+            c1.post(
+                f"/threads/{tid}/runs/wait",
+                json={"input": {"message": "upload", "upload_id": upload["upload_id"]}},
+            )
+            first = c1.post(f"/threads/{tid}/runs", json={"command": {"resume": "yes"}}).json()
+            queued = c2.post(
+                f"/threads/{tid}/runs",
+                json={"input": {"message": "check status"}, "multitask_strategy": "enqueue"},
+            ).json()
+            assert queued["status"] == "pending"
+            values = c2.get(f"/threads/{tid}/runs/{queued['run_id']}/join").json()
+            runs = {r["run_id"]: r for r in c1.get(f"/threads/{tid}/runs").json()}
+            assert runs[first["run_id"]]["status"] == runs[queued["run_id"]]["status"] == "success"
+            assert runs[first["run_id"]]["updated_at"] <= runs[queued["run_id"]]["updated_at"]
+            said = [m["content"] for m in values["messages"] if m["type"] == "human"]
+            assert said[1:] == ["yes", "check status"]  # the queued turn came after
+    finally:
+        w1.stop()
+        w2.stop()
+
+
 def test_workers_get_the_settings_satya_serve_read(database_url: str, tmp_path: Path) -> None:
     """``--workers 2``: each worker builds its app from the settings the command read and
     was handed (here ``--upload-ttl never``, a flag no worker could read from anywhere)."""
