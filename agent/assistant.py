@@ -31,7 +31,7 @@ from langgraph.types import Command
 
 from agent.assistant_base import AssistantBase, Interpreter, JourneyGraph
 from agent.events import ErrorEvent, Event, TextEvent
-from agent.graph_run import TurnOutcome
+from agent.graph_run import TurnOutcome, full_disk_of
 from agent.home import prepare_home
 from agent.monitor import Lease, SqliteLease, VerificationMonitor
 from agent.notifications import NotificationStream
@@ -192,8 +192,19 @@ class Assistant(Reading, VerificationTurns):
                     yield event
                 if any(getattr(e, "kind", "") == "undo_refused" for e in back):
                     return
-            async for event in self._send(thread_id, text, user_id=user_id, mode=mode, steps=steps):
-                yield event
+            said_full = False
+            try:
+                async for event in self._send(
+                    thread_id, text, user_id=user_id, mode=mode, steps=steps
+                ):
+                    said_full = said_full or getattr(event, "code", "") == "disk_full"
+                    yield event
+            except Exception as error:  # a store write after the journey's own found no room
+                full = full_disk_of(error, self.settings.home)
+                if full is None:
+                    raise
+                if not said_full:  # said once a turn
+                    yield ErrorEvent(full.code, full.message, full.hint)
 
     async def _go_back(
         self, thread_id: str, checkpoint_id: str, steps: bool = False

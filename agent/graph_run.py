@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -35,7 +37,8 @@ from agent.notifications import Notifications
 from agent.replies import render
 from flows.state import WorkflowStatus, progress
 from flows.step_events import recording_services
-from integrations.errors import SatyaError
+from integrations.errors import DiskFull, SatyaError
+from integrations.storage.atomic import disk_full, is_disk_full
 
 log = logging.getLogger("satya.assistant")
 
@@ -141,6 +144,32 @@ def gate_event(item: Any, expertise: str) -> GateEvent:
         data=data,
         interrupt_id=str(getattr(item, "id", "")),
     )
+
+
+FREE_SPACE = "Free space on that disk (or set SATYA_HOME to a disk with room)"
+AFTER_FULL = (
+    "then say 'resume' to go on from the last step saved (if nothing waits, say your "
+    "message again)."
+)
+
+
+def full_disk_of(error: BaseException, home: Path) -> DiskFull | None:
+    """``DiskFull`` naming the disk of ``home`` when ``error`` (or what caused it) says the
+    disk is full: SQLite's "database or disk is full" as a checkpoint is written, or ENOSPC.
+    SQLite rolls the failed write back, so the thread keeps its last checkpoint."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DiskFull):
+            return seen
+        if is_disk_full(seen) or (
+            isinstance(seen, sqlite3.OperationalError) and "disk is full" in str(seen)
+        ):
+            return DiskFull(
+                disk_full(home, None).message,
+                hint=f"{FREE_SPACE}; what was saved before it filled up is kept.",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class GraphRun(Notifications):
@@ -254,8 +283,17 @@ class GraphRun(Notifications):
             if foreground:
                 await asyncio.shield(self.store.adelete(FOREGROUND_NAMESPACE, foreground))
             raise
-        except Exception:  # a bug must not kill the conversation; the thread stays resumable
+        except Exception as error:  # a bug must not kill the conversation; it stays resumable
             turn_outcome = "failed"
+            full = full_disk_of(error, self.settings.home)
+            if full is not None:  # a checkpoint (or another database write) found no room
+                for db in (self.graph.checkpointer, self.store):  # SQLite: end the failed
+                    conn = getattr(db, "conn", None)  # transaction, keep none of its writes
+                    if getattr(conn, "in_transaction", False):
+                        with contextlib.suppress(Exception):
+                            await conn.rollback()  # type: ignore[union-attr]
+                yield ErrorEvent(full.code, full.message, f"{FREE_SPACE}, {AFTER_FULL}")
+                return
             log.exception("internal error during a turn")
             yield ErrorEvent(
                 "internal_error",

@@ -98,7 +98,8 @@ UserId = Annotated[str, AfterValidator(_user_id)]
 class FileSpec(_Strict):
     name: Annotated[str, AfterValidator(_inside)]
     kind: FileKind
-    size_mb: float = 1.0
+    # a journey writes its files: more than 4 GB is a typo, not a test (found by fuzzing)
+    size_mb: float = Field(default=1.0, gt=0, le=4096)
 
 
 class WalrusServerSpec(_Strict):
@@ -272,6 +273,8 @@ async def run_journey(journey: Journey, *, workdir: Path | None = None) -> Journ
             settings = Settings(_env_file=None, home=home, user=journey.user, **overrides)  # type: ignore[call-arg]
         except ValidationError as exc:  # a setting of the wrong kind (found by fuzzing)
             first = exc.errors()[0]
+            if not first["loc"] or first["loc"][0] not in overrides:
+                raise  # from the environment: said as a bad SATYA_ value, as elsewhere
             where = ".".join(str(p) for p in first["loc"])
             raise UserInputError(
                 f"The journey's settings.{where} is not valid: {first['msg']}.",

@@ -22,8 +22,23 @@ from fastapi import FastAPI, Request
 MAX_DEPTH = 16
 MAX_NUMBER = 2**53
 NO_NUL = "^[^\\u0000]*$"
+# what str.strip() removes, spelled out: regex engines disagree on \s (\x1c-\x1f…)
+SPACE = (
+    "".join(
+        f"\\u{c:04x}"
+        for c in (
+            *range(0x09, 0x0E),
+            *range(0x1C, 0x21),
+            0x85,
+            0xA0,
+            0x1680,
+            *range(0x2000, 0x200B),
+        )
+    )
+    + "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 # some character other than white space, and no NUL: str.strip() leaves something
-WORDS = "^\\s*[^\\u0000\\s][^\\u0000]*$"
+WORDS = f"^[{SPACE}]*[^\\u0000{SPACE}][^\\u0000]*$"
 USER_ROLES = ("user", "human")
 ANSWER_KEYS = ("answer", "text", "message", "value")
 

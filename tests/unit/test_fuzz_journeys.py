@@ -11,6 +11,7 @@ pytest tests/unit/test_fuzz_journeys.py`` (figures in README "Hardening").
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import random
 import time
@@ -92,12 +93,12 @@ def _data_mutant(text: str, rnd: random.Random) -> str:
     for _ in range(rnd.randint(1, 3)):
         where = rnd.choice(_nodes(data)[1:] or [()])
         if not where:
-            data = rnd.choice(VALUES)
+            data = copy.deepcopy(rnd.choice(VALUES))
             break
         parent = data
         for step in where[:-1]:
             parent = parent[step]
-        parent[where[-1]] = rnd.choice(VALUES)
+        parent[where[-1]] = copy.deepcopy(rnd.choice(VALUES))  # never shared: no cycles
     return yaml.safe_dump(data)
 
 
@@ -157,3 +158,13 @@ def test_a_setting_of_the_wrong_kind_is_named_not_a_traceback(tmp_path: Path) ->
     journey = load_journey(path)
     with pytest.raises(UserInputError, match=r"settings\.mode is not valid"):
         asyncio.run(run_journey(journey, workdir=tmp_path / "run"))
+
+
+def test_a_file_size_no_disk_holds_is_refused_when_read(tmp_path: Path) -> None:
+    """Found by the campaign: size_mb: 1e30 loaded, then writing the file raised NumPy's
+    'array is too big'."""
+    path = tmp_path / "j.yaml"
+    spec = "[{name: m.safetensors, kind: safetensors, size_mb: 1.0e+30}]"
+    path.write_text(f"name: j\nfiles: {spec}\nturns: [{{say: help}}]\n")
+    with pytest.raises(UserInputError, match="size_mb"):
+        load_journey(path)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from agent.server.deps import ApiError, BackendDep, OperatorDep, UserDep
 from agent.server.schemas import ErrorOut
 from flows.insights import Insights
-from flows.users import valid_user_id
+from flows.users import USER_ID, valid_user_id
 
 router = APIRouter(prefix="/insights", tags=["insights"])
 OPERATOR_ONLY: dict[int | str, dict[str, Any]] = {
@@ -34,7 +34,11 @@ async def platform_insights(
     operator: OperatorDep,
     backend: BackendDep,
     user: str | None = Query(
-        default=None, max_length=64, description="One user's journeys instead of every user's."
+        default=None,
+        max_length=64,
+        # in the document, so that it allows only what is taken (the check below words it)
+        json_schema_extra={"pattern": f"^{USER_ID.pattern}$"},
+        description="One user's journeys instead of every user's.",
     ),
 ) -> Insights:
     """The same figures over every user's journeys (operator keys only)."""
