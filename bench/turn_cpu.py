@@ -123,6 +123,7 @@ async def over_http(
     with serve(home, url, 1) as (base, pid):
         conns = [LeanConnection(base) for _ in keys]
         threads: dict[int, str] = {}
+        extra = {"stream_mode": args.stream_mode} if args.stream_mode else {}
 
         async def turn(n: int, text: str, fresh: bool) -> None:
             if fresh:
@@ -131,7 +132,7 @@ async def over_http(
                     raise SystemExit(f"POST /threads answered {status}: {body[:200]!r}")
                 threads[n] = json.loads(body)["thread_id"]
             status, body = await conns[n].post(
-                f"/threads/{threads[n]}/runs/wait", {"input": {"message": text}}, keys[n]
+                f"/threads/{threads[n]}/runs/wait", {"input": {"message": text}, **extra}, keys[n]
             )
             if status != 200 or b'"__error__"' in body:
                 raise SystemExit(f"runs/wait answered {status}: {body[:300]!r}")
@@ -188,6 +189,9 @@ async def main() -> None:
         default=os.environ.get(
             "SATYA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
         ),
+    )
+    p.add_argument(
+        "--stream-mode", action="append", help="the runs' stream modes (default: the API's)"
     )
     p.add_argument("--profile", type=Path, help="cProfile the in-process turns into this file")
     p.add_argument("--spy", type=Path, help="py-spy the server into FILE.<set-up>.txt (folded)")
