@@ -1,5 +1,5 @@
-"""What every part of the ``Assistant`` shares: the graph, its services, the store, and
-one lock and one checkpoint address per thread.
+"""What every part of the ``Assistant`` shares: the graph, its services, the store, the
+API keys kept in it, and one lock and one checkpoint address per thread.
 
 The ``Assistant`` (``agent/assistant.py``) is composed of parts, each in its module:
 ``agent/step_log.py`` (step events, insights), ``agent/threads.py`` (threads, ownership,
@@ -19,6 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
 from agent.events import Notification
+from agent.keys import ApiKeys
 from agent.monitor import VerificationMonitor
 from agent.settings import Settings
 from agent.understanding.dialogue import Dialogue
@@ -57,6 +58,7 @@ class AssistantBase:
         self.interpreter = interpreter
         self.settings = settings
         self.store = store
+        self.keys = ApiKeys(store)  # the HTTP server's keys, in the same store
         self.monitor: VerificationMonitor | None = None
         self._subscribers: set[asyncio.Queue[Notification]] = set()
         self._listeners: dict[asyncio.Queue[Notification], str] = {}  # stream -> its user

@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{error.message}\n{error.hint}", file=sys.stderr)
         return 2
     except ValidationError as error:  # only Settings() lets one out: a setting's bad value
-        print(_settings_problem(error), file=sys.stderr)
+        from agent.settings import settings_problem
+
+        print(settings_problem(error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -247,18 +249,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return serve_command(args, _settings(args))
     raise AssertionError(args.command)
-
-
-def _settings_problem(error: Any) -> str:
-    """A settings validation error as one paragraph: which variable, what is wrong, what to do."""
-    prefix = "SATYA_SERVER_" if error.title == "ServerSettings" else "SATYA_"
-    problems = "; ".join(
-        f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
-    )
-    return (
-        f"A setting is not valid ({problems}).\n"
-        "Fix the SATYA_ environment variable or the .env entry of that name, then start again."
-    )
 
 
 def _chat(args: argparse.Namespace) -> int:

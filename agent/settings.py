@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.server.config import ServerSettings
@@ -202,3 +202,15 @@ class Settings(BaseSettings):
     @property
     def size_threshold_bytes(self) -> int:
         return int(self.size_threshold_mb * 1000 * 1000)
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A setting's bad value as one paragraph: which variable, what is wrong, what to do."""
+    prefix = "SATYA_SERVER_" if error.title == "ServerSettings" else "SATYA_"
+    problems = "; ".join(
+        f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+    )
+    return (
+        f"A setting is not valid ({problems}).\n"
+        "Fix the SATYA_ environment variable or the .env entry of that name, then start again."
+    )

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from agent.assistant import Assistant
+from agent.keys import ApiKeys
 from agent.persistence import open_persistence
-from agent.server.auth import add_key
 from agent.settings import Settings
 
 SCRIPT = [
@@ -285,7 +285,7 @@ def _free_port() -> int:
 
 async def _make_keys(home: Path, url: str | None, clients: int) -> list[str]:
     async with open_persistence(Settings(home=home), url=url) as persistence:
-        return [await add_key(persistence.store, f"user{n}") for n in range(clients)]
+        return [await ApiKeys(persistence.store).add(f"user{n}") for n in range(clients)]
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.assistant import Assistant, Interpreter
@@ -37,7 +38,7 @@ from agent.server.rundb import PostgresSql, RunDb, Sql, SqliteSql
 from agent.server.runs import RunManager
 from agent.server.schemas import ErrorOut
 from agent.server.wire_rules import add_json_components, allowed_methods
-from agent.settings import Settings
+from agent.settings import Settings, settings_problem
 from integrations.errors import DiskFull, SatyaError
 from integrations.storage.atomic import disk_full, is_disk_full
 
@@ -99,7 +100,7 @@ async def open_backend(
         yield Backend(
             assistant=assistant,
             runs=runs,
-            keys=KeyRing(assistant.store),
+            keys=KeyRing(assistant.keys),
             limiter=RateLimiter(config.rate_per_minute, config.rate_burst),
             access=access,
             config=config,
@@ -249,6 +250,13 @@ def validation_error(error: RequestValidationError) -> JSONResponse:
 
 
 def app_from_env() -> FastAPI:
-    """``uvicorn --factory agent.server.app:app_from_env``: settings from the environment
-    (``satya serve`` hands its workers the settings it read instead)."""
-    return create_app()
+    """The app for ``uvicorn --factory agent.server.app:app_from_env`` (uvicorn run by hand).
+
+    Its settings are the one ``Settings`` read once here, as ``satya serve`` reads them:
+    the environment (``SATYA_*``, ``SATYA_SERVER_*``, ``DATABASE_URL``) and ``.env``. A
+    bad value stops it with one paragraph naming the variable, not a traceback."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise SystemExit(settings_problem(error)) from None
+    return create_app(settings)

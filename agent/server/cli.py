@@ -136,15 +136,13 @@ def _config_problem(error: ValidationError) -> str:
 
 
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.persistence import open_persistence
-    from agent.server.auth import add_key, list_keys, revoke
+    from agent.keys import ApiKeys
 
-    async with open_persistence(settings) as persistence:
-        store = persistence.store
+    async with ApiKeys.open(settings) as keys:
         if args.keys_command == "add":
             try:
                 role = "operator" if getattr(args, "operator", False) else "user"
-                key = await add_key(store, args.user, label=args.label, role=role)
+                key = await keys.add(args.user, label=args.label, role=role)
             except ValueError as error:
                 print(str(error), file=sys.stderr)
                 return 2
@@ -157,13 +155,10 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 0
         if args.keys_command == "list":
-            for entry in await list_keys(store):
-                role = "  operator" if entry["role"] == "operator" else ""
-                print(
-                    f"{entry['id']}  {entry['user_id']}  …{entry['hint']}"
-                    f"{role}  {entry['label'] or ''}"
-                )
+            for entry in await keys.entries():
+                role = "  operator" if entry.role == "operator" else ""
+                print(f"{entry.id}  {entry.user_id}  …{entry.hint}{role}  {entry.label}")
             return 0
-        removed = await revoke(store, args.key_id)
+        removed = await keys.revoke(args.key_id)
         print(f"revoked {removed} key(s)")
         return 0 if removed else 1

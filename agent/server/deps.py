@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agent.assistant import Assistant
-from agent.server.auth import Caller, KeyRing
+from agent.keys import Caller
+from agent.server.auth import KeyRing
 from agent.server.config import ServerSettings
 from agent.server.files import FileAccess
 from agent.server.limits import RateLimiter

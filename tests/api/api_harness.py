@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from agent.assistant import Assistant
 from agent.journey_faults import SlowVerifier
 from agent.server import ServerSettings, create_app
-from agent.server.auth import add_key
+from agent.server.deps import Backend
 from agent.settings import Settings
 from agent.wiring import build_services
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
@@ -143,8 +143,15 @@ class ServerThread:
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
 
-    def key(self, user: str) -> str:
-        return self.call(add_key(self.app.state.satya.assistant.store, user))
+    @property
+    def backend(self) -> Backend:
+        """The running app's backend (the Assistant, its runs and keys)."""
+        backend: Backend = self.app.state.satya
+        return backend
+
+    def key(self, user: str, *, role: str = "user") -> str:
+        """A new API key for ``user``, made through the Assistant's keys."""
+        return self.call(self.backend.assistant.keys.add(user, role=role))
 
     def client(self, user: str | None = None, key: str | None = None) -> httpx.Client:
         headers = {}

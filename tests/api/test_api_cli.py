@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
+from agent.keys import KEYS_NAMESPACE, ApiKeys, Caller, digest
 from agent.persistence import open_persistence
-from agent.server.auth import KEYS_NAMESPACE, digest, user_for_key
 from agent.settings import Settings
 
 
@@ -23,7 +23,7 @@ def test_keys_are_printed_once_and_stored_hashed(
 
     async def check() -> None:
         async with open_persistence(Settings(home=home)) as p:
-            assert await user_for_key(p.store, key) == "ana"
+            assert await ApiKeys(p.store).caller_for(key) == Caller("ana")
             items = await p.store.asearch(KEYS_NAMESPACE)
             assert [i.key for i in items] == [digest(key)]
             assert key not in str([i.value for i in items])

@@ -16,13 +16,12 @@ from api_harness import ServerThread, Sse, read_sse, slowed
 
 from agent.cli import main
 from agent.server import ServerSettings
-from agent.server.auth import add_key
 from agent.settings import Settings
 from flows.insights import compute_insights, load_records
 
 
 def _operator_key(server: ServerThread, user: str) -> str:
-    return server.call(add_key(server.app.state.satya.assistant.store, user, role="operator"))
+    return server.key(user, role="operator")
 
 
 def _upload(c: httpx.Client, model: Path) -> str:

@@ -22,8 +22,8 @@ import pytest
 from api_harness import free_port, read_sse, texts
 
 from agent.journey_files import make_model_file
+from agent.keys import ApiKeys
 from agent.persistence import open_persistence
-from agent.server.auth import add_key
 from agent.settings import Settings
 
 pytestmark = pytest.mark.postgres
@@ -120,7 +120,7 @@ def _quick_key(env: dict[str, str], user: str) -> str:
     async def add() -> str:
         settings = Settings(home=Path(env["SATYA_HOME"]))
         async with open_persistence(settings, url=env["DATABASE_URL"]) as persistence:
-            return await add_key(persistence.store, user)
+            return await ApiKeys(persistence.store).add(user)
 
     return asyncio.run(add())
 

@@ -20,7 +20,6 @@ import pytest
 from api_harness import ServerThread
 
 from agent.server import ServerSettings
-from agent.server.auth import add_key
 
 EXAMPLES = int(os.environ.get("SATYA_FUZZ_HTTP", "8"))
 SEED = os.environ.get("SATYA_FUZZ_SEED")
@@ -38,9 +37,7 @@ def test_schemathesis_finds_no_server_error(fuzz_server: ServerThread, tmp_path:
     exe = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert exe, "schemathesis is a dev dependency: pip install -e '.[dev]'"
     # an operator key: user rights, and the platform's insights too
-    key = fuzz_server.call(
-        add_key(fuzz_server.app.state.satya.assistant.store, "fuzzer", role="operator")
-    )
+    key = fuzz_server.key("fuzzer", role="operator")
     seeding = ["--seed", SEED] if SEED else ["--generation-deterministic"]
     result = subprocess.run(
         [

@@ -7,6 +7,7 @@ module that needs another only lazily still depends on it.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +126,33 @@ def test_layers_import_one_way() -> None:
 
 def test_the_finder_sees_a_circle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# inside ``agent``, the HTTP server sits on top: only these modules may import it
+SERVER_USERS = {
+    "agent.cli": {"agent.server.cli"},  # `satya serve`, imported when run
+    "agent.settings": {"agent.server.config"},  # ServerSettings, part of the one Settings
+}
+
+
+def test_the_rest_of_agent_does_not_import_the_server() -> None:
+    wrong = []
+    for name, targets in _graph().items():
+        if not name.startswith("agent.") or name.startswith("agent.server"):
+            continue
+        used = {t for t in targets if t == "agent.server" or t.startswith("agent.server.")}
+        wrong += [f"{name} -> {t}" for t in sorted(used - SERVER_USERS.get(name, set()))]
+    assert wrong == []
+
+
+def test_the_server_reaches_the_assistant_only_through_its_door() -> None:
+    """The server calls the Assistant's operations; its graph, store and services are the
+    Assistant's own (API keys included: ``Assistant.keys``)."""
+    around = re.compile(r"assistant\.(graph|store|services)\b")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "agent" / "server").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if around.search(line)
+    ]
+    assert found == []
