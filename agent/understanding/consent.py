@@ -32,6 +32,8 @@ _YES_PHRASES = (
     "yes",
     "yess",
     "yea",
+    "yh",
+    "yeh",
     "yeah",
     "yep",
     "yup",

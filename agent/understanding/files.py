@@ -251,7 +251,9 @@ def find_files(text: str, base: Path | None) -> list[str]:
 
 _GLOB = re.compile(r"[*?\[]")
 _BATCH = re.compile(r"\b(bulk|batch)\b", re.I)
-_SEGMENT = re.compile(r",|;|\band\b|&|\bplus\b|\bas well as\b|\bwith\b|\bund\b|\by\b|\bet\b", re.I)
+_SEGMENT = re.compile(
+    r",|;|\+|\band\b|&|\bplus\b|\bas well as\b|\bwith\b|\bund\b|\by\b|\bet\b|\baur\b|\be\b", re.I
+)
 _PLURAL = re.compile(r"\b(both|all|models|files|ones|them|these|those|every|everything)\b", re.I)
 _ALL = re.compile(
     r"\b(all|every|everything|each|whole|entire|todos|todo|tous|toutes|tout|alle|alles|sab)\b",

@@ -74,7 +74,7 @@ _MORE = re.compile(
     r"it (?:more|again))|longer|elaborate|verbose|slower|go deeper|step by step|more words)\b"
 )
 _LESS = re.compile(
-    r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation)|brief(?:er)?|concise|"
+    r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation|waffle|fluff|talk(?:ing)?|rambling)|brief(?:er)?|concise|"
     r"terse|tl;?dr|too (?:long|much text|wordy|verbose)|just the (?:facts|essentials)|"
     r"keep it short|fewer words|to the point|(?:so|less|very) (?:verbose|wordy|long-winded)|"
     r"stop rambling|less rambling)\b"

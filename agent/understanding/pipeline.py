@@ -217,8 +217,12 @@ class Understanding:
         if (
             gate is None
             and not d.paused
-            and top in ("decline", "unknown", "help")
+            and (
+                top in ("decline", "unknown", "help", "set_expertise", "set_mode")
+                or score < CLARIFY
+            )
             and not certain(ruled)
+            and not _INFO_QUESTION.search(text)
             and detail_direction(text)
         ):
             top, score = "verbosity", max(score, CONFIDENT)  # "stop being so verbose"
@@ -321,6 +325,10 @@ class Understanding:
             return intent("answer", text, keep=True)
         if ruled["kind"] in _ASIDES:
             return ruled
+        if _PROGRESS.search(text) and _IS_QUESTION.search(text):
+            return intent(
+                "status", text
+            )  # "how far along is the upload?": answered, then asked again
         if _IS_QUESTION.search(text) and text.strip().endswith("?"):
             return intent("help", text, topic="checkpoint")
         return intent("answer", text)
@@ -562,7 +570,7 @@ _UPLOAD_THEN_LIST = re.compile(r"\b(?:upload|publish)\w*\b.+\b(?:list|sell)\b", 
 _PROGRESS = re.compile(
     r"\b(what stage|which stage|how far|progress|did (?:it|the \w+(?: \w+)?) finish|"
     r"finished yet|done yet|still running|where(?:'s| is) (?:it|my)|status|kahan tak|kitna hua|"
-    r"ho gaya kya|va como|cómo va|où en est|wie weit)\b",
+    r"ho gaya kya|va como|cómo va|où en est|wie weit|taking so long|so slow|still waiting)\b",
     re.I,
 )
 # words that point back at the model the conversation is about

@@ -490,6 +490,12 @@ def test_a_question_about_uploading_is_not_an_upload(
         ("fetch the pose-net weights onto my laptop", {}, "download", {"model_ref": "pose-net"}),
         ("add the tag audio to my listing", {"gate": "listing"}, "edit_listing",
          {"add_tags": ["audio"]}),
+        ("upload phi + mobilenet", {}, "bulk_upload",
+         {"paths": ["llm/phi-2.Q5_K_S.gguf", "vision/mobilenet_v3.onnx"]}),
+        ("yh go", {"gate": "upload"}, "approve", {}),
+        ("less fluff please", {}, "verbosity", {"direction": "less"}),
+        # a progress question while a model question waits: answered, then asked again
+        ("how far did the upload get?", {"question": "task"}, "status", {}),
     ],
 )  # fmt: skip
 def test_typos_delisting_filters_and_tags(
