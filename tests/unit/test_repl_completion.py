@@ -44,3 +44,20 @@ def test_a_file_with_a_space_inside_quotes_is_closed(files: Path) -> None:
 def test_a_name_without_spaces_stays_bare(files: Path) -> None:
     assert _complete("upload models/ti") == ["upload models/tiny.onnx"]
     assert _complete("upload ./models/ti") == ["upload ./models/tiny.onnx"]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("upload ./My Models/model v2.safetensors", "./My Models/model v2.safetensors"),
+        ("upload My Models/model v2.safetensors please", "My Models/model v2.safetensors"),
+        ("upload My Models/plain.onnx", "My Models/plain.onnx"),
+    ],
+)
+def test_an_unquoted_path_with_spaces_is_one_file_when_it_exists(
+    files: Path, text: str, named: str
+) -> None:
+    """What completion would have inserted bare is still read as one file."""
+    from agent.understanding.files import find_files
+
+    assert find_files(text, files) == [named]
