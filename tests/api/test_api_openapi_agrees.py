@@ -142,3 +142,19 @@ def test_a_405_allows_every_method_of_the_path(
     assert r.headers["allow"] == methods
     template = path.replace("{tid}", "{thread_id}").replace("satya", "{assistant_id}")
     assert ", ".join(sorted(m.upper() for m in doc["paths"][template])) == methods
+
+
+def test_an_unknown_stream_mode_to_join_is_refused(
+    api: tuple[httpx.Client, dict[str, Any]],
+) -> None:
+    """Found by the full schemathesis campaign: any text was taken as a stream mode."""
+    client, _ = api
+    tid = client.post("/threads", json={}).json()["thread_id"]
+    run = client.post(f"/threads/{tid}/runs/wait", json={"input": {"message": "help"}})
+    assert run.status_code == 200, run.text
+    rid = client.get(f"/threads/{tid}/runs").json()[0]["run_id"]
+    base = f"/threads/{tid}/runs/{rid}/stream"
+    assert client.get(base, params={"stream_mode": "false"}).status_code == 422
+    assert client.get(base, params={"stream_mode": "custom"}).status_code == 200
+    assert client.get(base, params={"stream_mode": ""}).status_code == 200
+    assert client.get(f"/runs/{rid}/stream", params={"stream_mode": "bogus"}).status_code == 422

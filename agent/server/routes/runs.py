@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
@@ -18,7 +18,7 @@ from agent.server.deps import ApiError, Backend, BackendDep, ThreadDep, UserDep,
 from agent.server.files import UploadRefused, path_refused, upload_expired
 from agent.server.routes.assistants import named
 from agent.server.rundb import RunRecord, ThreadBusy
-from agent.server.schemas import ErrorOut, RunCreate, RunOut
+from agent.server.schemas import ErrorOut, RunCreate, RunOut, StreamModeName
 from agent.server.sse import event_source, parse_last_event_id, sse_frames
 from agent.server.wire_rules import answer_text, user_text
 
@@ -305,7 +305,8 @@ async def join_stream(
     request: Request,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     stream_mode: Annotated[
-        list[str] | None,
+        # the modes by name (an unknown one is a 422, as in a run's body); empty: all
+        list[StreamModeName | Literal[""]] | None,
         Query(
             description="A subset of the run's stream modes: values, updates, custom, "
             "messages-tuple (default, or empty: all of them)."

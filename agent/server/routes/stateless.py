@@ -27,7 +27,7 @@ from agent.server.routes.runs import (
 )
 from agent.server.routes.threads import forget_thread
 from agent.server.rundb import RunRecord
-from agent.server.schemas import ErrorOut, RunCreate, RunOut, RunsCancel
+from agent.server.schemas import ErrorOut, RunCreate, RunOut, RunsCancel, StreamModeName
 from agent.server.sse import parse_last_event_id
 
 router = APIRouter(prefix="/runs", tags=["stateless runs"])
@@ -152,7 +152,8 @@ async def join_stateless_stream(
     request: Request,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     stream_mode: Annotated[
-        list[str] | None,
+        # the modes by name (an unknown one is a 422, as in a run's body); empty: all
+        list[StreamModeName | Literal[""]] | None,
         Query(description="A subset of the run's stream modes (default: all of them)."),
     ] = None,
     cancel_on_disconnect: bool = Query(default=False),
