@@ -213,6 +213,39 @@ def _stream_response(
     )
 
 
+StreamModesQuery = Annotated[
+    # the modes by name (an unknown one is a 422, as in a run's body); empty: all
+    list[StreamModeName | Literal[""]] | None,
+    Query(
+        description="A subset of the run's stream modes: values, updates, custom, "
+        "messages-tuple (default, or empty: all of them)."
+    ),
+]
+
+
+def rejoin_stream(
+    backend: Backend,
+    request: Request,
+    record: RunRecord,
+    last_event_id: str | None,
+    stream_mode: list[StreamModeName | Literal[""]] | None,
+    *,
+    cancel_on_disconnect: bool,
+) -> EventSourceResponse:
+    """A joined run's stream: only the modes asked for (none named: all of the run's), after
+    ``Last-Event-ID`` when one is given."""
+    wanted = [m for m in stream_mode or [] if m]
+    if wanted:
+        record.modes = [m for m in record.modes if m in wanted]
+    return _stream_response(
+        backend,
+        request,
+        record,
+        parse_last_event_id(last_event_id),
+        cancel_on_disconnect=cancel_on_disconnect,
+    )
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "No message, a bad answer, or a path not allowed."},
     409: {"model": ErrorOut, "description": "The thread is busy, or nothing waits for an answer."},
@@ -304,25 +337,16 @@ async def join_stream(
     backend: BackendDep,
     request: Request,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    stream_mode: Annotated[
-        # the modes by name (an unknown one is a 422, as in a run's body); empty: all
-        list[StreamModeName | Literal[""]] | None,
-        Query(
-            description="A subset of the run's stream modes: values, updates, custom, "
-            "messages-tuple (default, or empty: all of them)."
-        ),
-    ] = None,
+    stream_mode: StreamModesQuery = None,
     cancel_on_disconnect: bool = Query(default=False),
 ) -> EventSourceResponse:
     """Stream a run's events (again): from the start, or after ``Last-Event-ID``."""
     record = await _run_of(backend, thread_id, run_id)
-    wanted = [m for m in stream_mode or [] if m]
-    if wanted:
-        record.modes = [m for m in record.modes if m in wanted]
-    return _stream_response(
+    return rejoin_stream(
         backend,
         request,
         record,
-        parse_last_event_id(last_event_id),
+        last_event_id,
+        stream_mode,
         cancel_on_disconnect=cancel_on_disconnect,
     )

@@ -19,16 +19,17 @@ from agent.server.deps import ApiError, Backend, BackendDep, UserDep, not_found
 from agent.server.routes.runs import (
     ERRORS,
     SSE_RESPONSE,
+    StreamModesQuery,
     _start,
     _stream_response,
+    rejoin_stream,
     run_out,
     stop_run,
     values_response,
 )
 from agent.server.routes.threads import forget_thread
 from agent.server.rundb import RunRecord
-from agent.server.schemas import ErrorOut, RunCreate, RunOut, RunsCancel, StreamModeName
-from agent.server.sse import parse_last_event_id
+from agent.server.schemas import ErrorOut, RunCreate, RunOut, RunsCancel
 
 router = APIRouter(prefix="/runs", tags=["stateless runs"])
 log = logging.getLogger("satya.server.runs")
@@ -151,24 +152,18 @@ async def join_stateless_stream(
     backend: BackendDep,
     request: Request,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    stream_mode: Annotated[
-        # the modes by name (an unknown one is a 422, as in a run's body); empty: all
-        list[StreamModeName | Literal[""]] | None,
-        Query(description="A subset of the run's stream modes (default: all of them)."),
-    ] = None,
+    stream_mode: StreamModesQuery = None,
     cancel_on_disconnect: bool = Query(default=False),
 ) -> EventSourceResponse:
     """Stream a run's events (again), found by its id alone (a stateless run's thread is
     temporary): from the start, or after ``Last-Event-ID``."""
     record = await _owned_run(backend, user, run_id)
-    wanted = [m for m in stream_mode or [] if m]
-    if wanted:
-        record.modes = [m for m in record.modes if m in wanted]
-    return _stream_response(
+    return rejoin_stream(
         backend,
         request,
         record,
-        parse_last_event_id(last_event_id),
+        last_event_id,
+        stream_mode,
         cancel_on_disconnect=cancel_on_disconnect,
     )
 
