@@ -19,7 +19,6 @@ import pickle
 import random
 import resource
 import shutil
-import struct
 import time
 import zipfile
 from collections.abc import Callable
@@ -31,6 +30,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from torch_files import torch_legacy, torch_pickle, torch_zip
 
 from agent.journey_files import make_model_file
 from integrations.errors import SatyaError
@@ -42,30 +42,6 @@ PER_SEED = int(os.environ.get("SATYA_FUZZ_MODELS", "20"))
 SEED = int(os.environ.get("SATYA_FUZZ_SEED", "20261130"))
 MAX_SECONDS = 5.0
 MAX_GROWTH_MIB = 512
-
-
-def _u(s: str) -> bytes:
-    raw = s.encode()
-    return b"X" + struct.pack("<I", len(raw)) + raw
-
-
-def _torch_pickle(numel: int) -> bytes:
-    """torch.save's data.pkl for one float tensor, written opcode by opcode (no torch)."""
-    persid = (
-        b"("
-        + _u("storage")
-        + b"ctorch\nFloatStorage\n"
-        + _u("0")
-        + _u("cpu")
-        + b"J"
-        + struct.pack("<i", numel)
-        + b"tQ"
-    )
-    tensor = (
-        b"ctorch._utils\n_rebuild_tensor_v2\n(" + persid + b"K\x00(K\x02K\x03t(K\x03K\x01t\x89"
-        b"ccollections\nOrderedDict\n)Rt" + b"R"
-    )
-    return b"\x80\x02}(" + _u("weight") + tensor + b"u."
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -83,29 +59,9 @@ def _seeds(folder: Path) -> list[Path]:
         make_model_file(folder / "m.onnx", "onnx", size_mb=0.02),
         make_model_file(folder / "m.h5", "keras_h5", size_mb=0.02),
     ]
-    values = np.arange(6, dtype=np.float32)
-    out.append(
-        _zip(
-            folder / "m.pt",
-            {
-                "archive/data.pkl": _torch_pickle(6),
-                "archive/byteorder": b"little",
-                "archive/data/0": values.tobytes(),
-                "archive/version": b"3\n",
-            },
-        )
-    )
-    legacy = folder / "legacy.bin"
-    legacy.write_bytes(
-        pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
-        + pickle.dumps(1001, protocol=2)
-        + pickle.dumps({"little_endian": True}, protocol=2)
-        + _torch_pickle(6)
-        + pickle.dumps(["0"], protocol=2)
-        + struct.pack("<q", 6)
-        + values.tobytes()
-    )
-    out.append(legacy)
+    values = np.arange(6, dtype=np.float32).tobytes()
+    out.append(torch_zip(folder / "m.pt", torch_pickle(6), values))
+    out.append(torch_legacy(folder / "legacy.bin", values, 6))
     writer = gguf.GGUFWriter(str(folder / "m.gguf"), "llama")
     writer.add_name("tiny")
     writer.add_tensor("tok_embd", np.linspace(-1, 1, 64, dtype=np.float32).reshape(8, 8))

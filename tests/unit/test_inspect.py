@@ -18,6 +18,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import save_file
+from torch_files import pickle_str, torch_legacy, torch_pickle, torch_zip
 
 from integrations.errors import InvalidModelFormat
 from integrations.tee.inspect import inspect_model, render_report, report_to_json, sniff_format
@@ -282,43 +283,9 @@ def test_eval_pickle_is_named(tmp_path: Path) -> None:
     assert "builtins.eval" in report.critical_findings[0].message
 
 
-# A torch.save-style data.pkl, written opcode by opcode (torch is not needed).
-def _u(s: str) -> bytes:
-    raw = s.encode()
-    return b"X" + struct.pack("<I", len(raw)) + raw
-
-
-def _torch_pickle(numel: int, extra_global: bytes = b"") -> bytes:
-    persid = (
-        b"("
-        + _u("storage")
-        + b"ctorch\nFloatStorage\n"
-        + _u("0")
-        + _u("cpu")
-        + b"J"
-        + struct.pack("<i", numel)
-        + b"tQ"
-    )
-    tensor = (
-        b"ctorch._utils\n_rebuild_tensor_v2\n(" + persid + b"K\x00(K\x02K\x03t(K\x03K\x01t\x89"
-        b"ccollections\nOrderedDict\n)Rt" + b"R"
-    )
-    body = b"\x80\x02}(" + _u("weight") + tensor + extra_global + b"u."
-    return body
-
-
-def _torch_zip(path: Path, pkl: bytes, data: bytes) -> Path:
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/data/0", data)
-        z.writestr("archive/version", "3\n")
-    return path
-
-
 def test_pytorch_zip(tmp_path: Path) -> None:
     values = np.arange(6, dtype=np.float32)
-    path = _torch_zip(tmp_path / "m.pt", _torch_pickle(6), values.tobytes())
+    path = torch_zip(tmp_path / "m.pt", torch_pickle(6), values.tobytes())
     report = inspect_model(path)
     assert report.format == "pytorch_zip" and not report.dangerous
     assert (report.tensor_count, report.parameter_count) == (1, 6)
@@ -327,15 +294,15 @@ def test_pytorch_zip(tmp_path: Path) -> None:
 
 
 def test_pytorch_zip_with_a_payload(tmp_path: Path) -> None:
-    evil = _u("x") + b"csubprocess\nPopen\n(" + _u("id") + b"tR"
-    path = _torch_zip(tmp_path / "m.pt", _torch_pickle(6, evil), bytes(24))
+    evil = pickle_str("x") + b"csubprocess\nPopen\n(" + pickle_str("id") + b"tR"
+    path = torch_zip(tmp_path / "m.pt", torch_pickle(6, evil), bytes(24))
     report = inspect_model(path)
     assert report.dangerous
     assert "subprocess.Popen" in report.critical_findings[0].message
 
 
 def test_pytorch_zip_storage_size_mismatch(tmp_path: Path) -> None:
-    path = _torch_zip(tmp_path / "m.pt", _torch_pickle(6), bytes(20))
+    path = torch_zip(tmp_path / "m.pt", torch_pickle(6), bytes(20))
     with pytest.raises(InvalidModelFormat, match="needs 24"):
         inspect_model(path)
 
@@ -343,7 +310,7 @@ def test_pytorch_zip_storage_size_mismatch(tmp_path: Path) -> None:
 def test_zip_bomb(tmp_path: Path) -> None:
     path = tmp_path / "bomb.pt"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("archive/data.pkl", _torch_pickle(6))
+        z.writestr("archive/data.pkl", torch_pickle(6))
         z.writestr("archive/data/0", bytes(20 * 1024 * 1024))
     assert sniff_format(path) == "pytorch_zip"
     with pytest.raises(InvalidModelFormat, match="zip bomb"):
@@ -352,16 +319,7 @@ def test_zip_bomb(tmp_path: Path) -> None:
 
 def test_pytorch_legacy(tmp_path: Path) -> None:
     values = np.arange(6, dtype=np.float32)
-    path = tmp_path / "legacy.bin"
-    path.write_bytes(
-        pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
-        + pickle.dumps(1001, protocol=2)
-        + pickle.dumps({"little_endian": True}, protocol=2)
-        + _torch_pickle(6)
-        + pickle.dumps(["0"], protocol=2)
-        + struct.pack("<q", 6)
-        + values.tobytes()
-    )
+    path = torch_legacy(tmp_path / "legacy.bin", values.tobytes(), 6)
     report = inspect_model(path)
     assert report.format == "pytorch_legacy_pickle"
     assert report.parameter_count == 6 and report.layout_verified and not report.dangerous

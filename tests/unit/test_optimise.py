@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import struct
-import zipfile
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from safetensors.numpy import save_file
+from torch_files import torch_pickle, torch_zip
 
 from agent.journey_files import make_model_file
 from agent.replies import render
 from flows.optimise import optimisation_plan
 
 MIB = 1024 * 1024
-
-
-def _u(s: str) -> bytes:
-    raw = s.encode()
-    return b"X" + struct.pack("<I", len(raw)) + raw
-
-
-def _torch_zip(path: Path, values: npt.NDArray[np.float32]) -> Path:
-    """A torch.save-style archive of one float32 tensor, written opcode by opcode."""
-    numel = int(values.size)
-    persid = (
-        (b"(" + _u("storage") + b"ctorch\nFloatStorage\n" + _u("0") + _u("cpu") + b"J")
-        + struct.pack("<i", numel)
-        + b"tQ"
-    )
-    tensor = (
-        b"ctorch._utils\n_rebuild_tensor_v2\n(" + persid + b"K\x00(K\x02K\x03t(K\x03K\x01t\x89"
-        b"ccollections\nOrderedDict\n)Rt" + b"R"
-    )
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("archive/data.pkl", b"\x80\x02}(" + _u("weight") + tensor + b"u.")
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/data/0", values.astype(np.float32).tobytes())
-        z.writestr("archive/version", "3\n")
-    return path
 
 
 def test_an_fp16_safetensors_file_is_no_smaller_in_fp16_but_is_in_int8(tmp_path: Path) -> None:
@@ -67,7 +40,8 @@ def test_an_onnx_file_gets_fp16_and_int8_commands_on_itself(tmp_path: Path) -> N
 
 
 def test_a_pytorch_archive_gets_the_onnx_export_command(tmp_path: Path) -> None:
-    path = _torch_zip(tmp_path / "classifier.pt", np.arange(6, dtype=np.float32))
+    values = np.arange(6, dtype=np.float32)
+    path = torch_zip(tmp_path / "classifier.pt", torch_pickle(6), values.tobytes())
     plan = optimisation_plan(path, "pytorch_zip", chunk_size=MIB)
     assert plan["onnx_framework"] == "pytorch" and plan["parameter_count"] == 6
     assert (
