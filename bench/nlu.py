@@ -20,10 +20,11 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent.understanding.dialogue import Dialogue
-from agent.understanding.evaluate import Score, load_cases, make_files, score
+from agent.understanding.evaluate import Interpret, Score, load_cases, make_files, score
 from agent.understanding.pipeline import load_understanding
 from agent.wiring import AsyncRules
 from flows.intents import Intent
@@ -35,6 +36,39 @@ FRESH = ROOT / "tests" / "nlu_fresh" / "fresh.yaml"
 BLIND = ROOT / "tests" / "nlu_blind" / "blind.yaml"
 # A second blind set, written the same way by someone else: figures only, never its messages.
 BLIND2 = ROOT / "tests" / "nlu_blind2" / "blind2.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class _Set:
+    """A set scored after the held-out one: its figures are ``{key}_accuracy`` and
+    ``{key}_rules_accuracy``."""
+
+    path: Path
+    key: str
+    heading: str  # printed after the count of its messages
+    name: str  # in its two reports
+    misses: bool = False  # whether --misses prints the default interpreter's misses
+    confusions: bool = True
+
+
+_LATER_SETS = (
+    _Set(FRESH, "fresh", "fresh messages, written after the held-out set", "the fresh set", True),
+    _Set(
+        BLIND,
+        "blind",
+        "blind messages, written without seeing the interpreter, its examples or its other "
+        "sets (--misses does not print them: keep them unseen)",
+        "the blind set",
+    ),
+    _Set(
+        BLIND2,
+        "blind2",
+        "messages of a second blind set, written the same way (totals and per-intent counts "
+        "only: neither its misses nor its confusions are printed)",
+        "the second blind set",
+        confusions=False,
+    ),
+)
 
 
 def _report(name: str, s: Score, *, misses: bool, confusions: bool = True) -> None:
@@ -50,6 +84,26 @@ def _report(name: str, s: Score, *, misses: bool, confusions: bool = True) -> No
         print(f"   commonest confusions: {top}")
     if misses:
         print("   " + "\n   ".join(s.misses))
+
+
+async def _score_set(
+    later: _Set, by_rules: Interpret, by_embedded: Interpret, *, misses: bool
+) -> tuple[Score, Score]:
+    """Score one later set with the rules and the embedded interpreter, and report both."""
+    files, cases = load_cases(later.path)
+    base = Path(tempfile.mkdtemp(prefix=f"satya-nlu-{later.key}-"))
+    make_files(base, files)
+    rules = await score(by_rules, cases, base)
+    embedded = await score(by_embedded, cases, base)
+    print(f"\n{len(cases)} {later.heading}")
+    _report(f"rules on {later.name}", rules, misses=False, confusions=later.confusions)
+    _report(
+        f"embedded on {later.name}",
+        embedded,
+        misses=misses and later.misses,
+        confusions=later.confusions,
+    )
+    return rules, embedded
 
 
 async def main() -> dict[str, object]:
@@ -81,54 +135,19 @@ async def main() -> dict[str, object]:
     default = await score(by_embedded, cases, base)
     _report("rules (baseline)", baseline, misses=False)
     _report("embedded (default)", default, misses=args.misses)
-    fresh_files, fresh_cases = load_cases(FRESH)
-    fresh_base = Path(tempfile.mkdtemp(prefix="satya-nlu-fresh-"))
-    make_files(fresh_base, fresh_files)
-    fresh_rules = await score(by_rules, fresh_cases, fresh_base)
-    fresh = await score(by_embedded, fresh_cases, fresh_base)
-    print(f"\n{len(fresh_cases)} fresh messages, written after the held-out set")
-    _report("rules on the fresh set", fresh_rules, misses=False)
-    _report("embedded on the fresh set", fresh, misses=args.misses)
-    blind_files, blind_cases = load_cases(BLIND)
-    blind_base = Path(tempfile.mkdtemp(prefix="satya-nlu-blind-"))
-    make_files(blind_base, blind_files)
-    blind_rules = await score(by_rules, blind_cases, blind_base)
-    blind = await score(by_embedded, blind_cases, blind_base)
-    print(
-        f"\n{len(blind_cases)} blind messages, written without seeing the interpreter, its "
-        "examples or its other sets (--misses does not print them: keep them unseen)"
-    )
-    _report("rules on the blind set", blind_rules, misses=False)
-    _report("embedded on the blind set", blind, misses=False)
-    blind2_files, blind2_cases = load_cases(BLIND2)
-    blind2_base = Path(tempfile.mkdtemp(prefix="satya-nlu-blind2-"))
-    make_files(blind2_base, blind2_files)
-    blind2_rules = await score(by_rules, blind2_cases, blind2_base)
-    blind2 = await score(by_embedded, blind2_cases, blind2_base)
-    print(
-        f"\n{len(blind2_cases)} messages of a second blind set, written the same way "
-        "(totals and per-intent counts only: neither its misses nor its confusions are printed)"
-    )
-    _report("rules on the second blind set", blind2_rules, misses=False, confusions=False)
-    _report("embedded on the second blind set", blind2, misses=False, confusions=False)
     figures: dict[str, object] = {
         "heldout_accuracy": round(default.accuracy, 3),
         "rules_accuracy": round(baseline.accuracy, 3),
         "ratio": round(default.accuracy / baseline.accuracy, 2) if baseline.accuracy else None,
-        "fresh_accuracy": round(fresh.accuracy, 3),
-        "fresh_rules_accuracy": round(fresh_rules.accuracy, 3),
-        "blind_accuracy": round(blind.accuracy, 3),
-        "blind_rules_accuracy": round(blind_rules.accuracy, 3),
-        "blind2_accuracy": round(blind2.accuracy, 3),
-        "blind2_rules_accuracy": round(blind2_rules.accuracy, 3),
-        "consent_errors": default.consent_errors
-        + baseline.consent_errors
-        + fresh.consent_errors
-        + fresh_rules.consent_errors
-        + blind.consent_errors
-        + blind_rules.consent_errors
-        + blind2.consent_errors
-        + blind2_rules.consent_errors,
+    }
+    scored = [baseline, default]
+    for later in _LATER_SETS:
+        by_set = await _score_set(later, by_rules, by_embedded, misses=args.misses)
+        figures[f"{later.key}_accuracy"] = round(by_set[1].accuracy, 3)
+        figures[f"{later.key}_rules_accuracy"] = round(by_set[0].accuracy, 3)
+        scored += by_set
+    figures |= {
+        "consent_errors": sum(s.consent_errors for s in scored),
         "p50_ms": round(default.percentile_ms(0.5), 2),
         "p95_ms": round(default.percentile_ms(0.95), 2),
         "train_s": round(train_s, 2),
