@@ -23,7 +23,7 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -281,14 +281,8 @@ class GuardedInterpreter:
         return result
 
 
-async def receive_upload(
-    chunks: AsyncIterator[bytes],
-    content_type: str,
-    folder: Path,
-    *,
-    max_bytes: int,
-) -> StoredUpload:
-    """Stream the first file part of a multipart body to ``folder``; 413 above ``max_bytes``."""
+def _multipart_boundary(content_type: str) -> bytes:
+    """The boundary of a multipart/form-data body; 415 for any other body."""
     mime, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if mime != b"multipart/form-data" or not boundary:
@@ -298,72 +292,101 @@ async def receive_upload(
             "Uploads must be multipart/form-data with one file field.",
             "Send the file as a form field named 'file' (curl -F file=@model.safetensors).",
         )
+    return boundary
+
+
+class _FirstFilePart:
+    """The multipart parser's callbacks: the first part with a file name is written to
+    ``folder`` as ``NAME.part`` (mode 0600), hashed and counted as it comes (413 past
+    ``max_bytes``); every other part is skipped."""
+
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.name = "model.bin"
+        self.written = 0
+        self.digest = hashlib.sha256()
+        self.done = False  # the file part ended
+        self._fh: BinaryIO | None = None
+        self._headers: dict[bytes, bytes] = {}
+        self._field = b""
+        self._value = b""
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        disposition = self._headers.get(b"content-disposition", b"")
+        _, params = parse_options_header(disposition)
+        if params.get(b"filename") is None or self._fh is not None or self.done:
+            return
+        name = safe_name(params[b"filename"].decode("utf-8", "replace"))
+        if name.lower().endswith(expiry.PART):  # the mark of a file still arriving
+            raise UploadRefused(
+                400,
+                "partial_file",
+                f"{name!r} looks like an unfinished download (.part): the server keeps "
+                "files still arriving under that ending, so it cannot take one.",
+                "Finish the download and upload the complete file under its own name "
+                "(e.g. model.safetensors).",
+            )
+        self.name = name
+        # only this service's user may read what a platform's users send (mode 0600)
+        fd = os.open(self.folder / (name + ".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._fh = os.fdopen(fd, "wb")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._fh is None or self.done:
+            return
+        piece = data[start:end]
+        self.written += len(piece)
+        if self.written > self.max_bytes:
+            raise _too_large(self.max_bytes)
+        self.digest.update(piece)
+        self._fh.write(piece)
+
+    def on_part_end(self) -> None:
+        if self._fh is not None and not self.done:
+            self._fh.close()
+            self.done = True
+        self._headers = {}
+
+    def discard(self) -> None:
+        """Close the file and delete the upload's folder (a refused or broken body)."""
+        if self._fh is not None:
+            self._fh.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+async def receive_upload(
+    chunks: AsyncIterator[bytes],
+    content_type: str,
+    folder: Path,
+    *,
+    max_bytes: int,
+) -> StoredUpload:
+    """Stream the first file part of a multipart body to ``folder``; 413 above ``max_bytes``."""
+    boundary = _multipart_boundary(content_type)
     upload_id = secrets.token_urlsafe(12)
     target_dir = folder / upload_id
     await asyncio.to_thread(target_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
-    state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "fh": None, "done": False}
-    digest = hashlib.sha256()
-    written = 0
-    name = "model.bin"
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["field"].lower()] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        nonlocal name
-        disposition = state["headers"].get(b"content-disposition", b"")
-        _, params = parse_options_header(disposition)
-        if params.get(b"filename") is not None and state["fh"] is None and not state["done"]:
-            name = safe_name(params[b"filename"].decode("utf-8", "replace"))
-            if name.lower().endswith(expiry.PART):  # the mark of a file still arriving
-                raise UploadRefused(
-                    400,
-                    "partial_file",
-                    f"{name!r} looks like an unfinished download (.part): the server keeps "
-                    "files still arriving under that ending, so it cannot take one.",
-                    "Finish the download and upload the complete file under its own name "
-                    "(e.g. model.safetensors).",
-                )
-            # only this service's user may read what a platform's users send (mode 0600)
-            fd = os.open(
-                target_dir / (name + ".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
-            )
-            state["fh"] = os.fdopen(fd, "wb")
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        nonlocal written
-        fh = state["fh"]
-        if fh is None or state["done"]:
-            return
-        piece = data[start:end]
-        written += len(piece)
-        if written > max_bytes:
-            raise _too_large(max_bytes)
-        digest.update(piece)
-        fh.write(piece)
-
-    def on_part_end() -> None:
-        if state["fh"] is not None and not state["done"]:
-            state["fh"].close()
-            state["done"] = True
-        state["headers"] = {}
-
+    part = _FirstFilePart(target_dir, max_bytes)
     parser = MultipartParser(
         boundary,
         {
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
+            "on_header_field": part.on_header_field,
+            "on_header_value": part.on_header_value,
+            "on_header_end": part.on_header_end,
+            "on_headers_finished": part.on_headers_finished,
+            "on_part_data": part.on_part_data,
+            "on_part_end": part.on_part_end,
         },
     )
 
@@ -388,36 +411,36 @@ async def receive_upload(
         await asyncio.to_thread(feed, batch)
         parser.finalize()
     except UploadRefused:
-        await asyncio.to_thread(_discard, state, target_dir)
+        await asyncio.to_thread(part.discard)
         raise
     except BodyTooLarge:
-        await asyncio.to_thread(_discard, state, target_dir)
+        await asyncio.to_thread(part.discard)
         raise _too_large(max_bytes) from None
     except OSError as exc:
-        await asyncio.to_thread(_discard, state, target_dir)
+        await asyncio.to_thread(part.discard)
         if is_disk_full(exc):  # 507 from the error handler, the disk and the room named
             raise disk_full(target_dir, None) from None
         raise
     except Exception:
-        await asyncio.to_thread(_discard, state, target_dir)
+        await asyncio.to_thread(part.discard)
         raise UploadRefused(
             400,
             "bad_multipart",
             "The upload is not a well-formed multipart form.",
             "Send the file as a form field named 'file' (curl -F file=@model.safetensors).",
         ) from None
-    if not state["done"]:
-        await asyncio.to_thread(_discard, state, target_dir)
+    if not part.done:
+        await asyncio.to_thread(part.discard)
         raise UploadRefused(
             400,
             "no_file",
             "The form has no file in it.",
             "Send the file as a form field named 'file' with a file name.",
         )
-    final = target_dir / name
-    await asyncio.to_thread((target_dir / (name + ".part")).rename, final)
+    final = target_dir / part.name
+    await asyncio.to_thread((target_dir / (part.name + ".part")).rename, final)
     expiry.touch(target_dir)  # its lifetime starts now, not when the body began
-    return StoredUpload(upload_id, name, written, digest.hexdigest(), final)
+    return StoredUpload(upload_id, part.name, part.written, part.digest.hexdigest(), final)
 
 
 def _too_large(max_bytes: int) -> UploadRefused:
@@ -428,9 +451,3 @@ def _too_large(max_bytes: int) -> UploadRefused:
         "Compress or quantize the model, or ask the operator to raise "
         "SATYA_SERVER_MAX_UPLOAD_BYTES.",
     )
-
-
-def _discard(state: dict[str, Any], target_dir: Path) -> None:
-    if state["fh"] is not None:
-        state["fh"].close()
-    shutil.rmtree(target_dir, ignore_errors=True)

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from agent.server.files import receive_upload
+from agent.server.files import UploadRefused, receive_upload
 
 BOUNDARY = "satya-test-boundary"
 CHUNK = 48 * 1024 * 1024
@@ -77,3 +77,49 @@ async def test_the_event_loop_answers_while_a_large_upload_streams(tmp_path: Pat
         f"the event loop stopped {len(stops)} times for {max(gaps) * 1000:.0f} ms at most; "
         f"hashing and writing a piece takes {blocking * 1000:.0f} ms"
     )
+
+
+async def _parts(*parts: tuple[str, str | None, bytes]) -> AsyncIterator[bytes]:
+    for field, filename, data in parts:
+        named = f'; filename="{filename}"' if filename is not None else ""
+        yield (
+            (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{field}"{named}\r\n\r\n'
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    yield f"--{BOUNDARY}--\r\n".encode()
+
+
+async def _garbage() -> AsyncIterator[bytes]:
+    yield b"--not-the-boundary\r\n\r\nweights"
+
+
+async def _refused(body: AsyncIterator[bytes], content_type: str, folder: Path) -> str:
+    try:
+        await receive_upload(body, content_type, folder, max_bytes=1000)
+    except UploadRefused as refused:
+        assert list(folder.iterdir()) == [], "a refused upload keeps nothing"
+        return f"{refused.status} {refused.code}"
+    raise AssertionError("the upload was taken")
+
+
+async def test_a_field_before_the_file_is_skipped_and_the_file_kept(tmp_path: Path) -> None:
+    form = f"multipart/form-data; boundary={BOUNDARY}"
+    body = _parts(("note", None, b"hello"), ("file", "m.onnx", b"weights"), ("file", "b", b"x"))
+    stored = await receive_upload(body, form, tmp_path, max_bytes=1000)
+    assert (stored.filename, stored.size, stored.path.read_bytes()) == ("m.onnx", 7, b"weights")
+    assert stored.sha256 == hashlib.sha256(b"weights").hexdigest()
+    assert [p.name for p in stored.path.parent.iterdir()] == ["m.onnx"]
+
+
+async def test_bodies_that_are_no_upload_are_refused_and_leave_nothing(tmp_path: Path) -> None:
+    form = f"multipart/form-data; boundary={BOUNDARY}"
+    assert await _refused(_parts(), "application/json", tmp_path) == "415 unsupported_media_type"
+    assert await _refused(_parts(("note", None, b"hi")), form, tmp_path) == "400 no_file"
+    too_big = _parts(("file", "m.bin", bytes(1001)))
+    assert await _refused(too_big, form, tmp_path) == "413 upload_too_large"
+    partial = _parts(("file", "m.bin.part", b"x"))
+    assert await _refused(partial, form, tmp_path) == "400 partial_file"
+    assert await _refused(_garbage(), form, tmp_path) == "400 bad_multipart"
