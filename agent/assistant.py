@@ -36,7 +36,7 @@ from agent.home import prepare_home
 from agent.monitor import Lease, SqliteLease, VerificationMonitor
 from agent.notifications import NotificationStream
 from agent.pending import PendingOperation, pending_operations
-from agent.reading import Reading
+from agent.reading import Reading, shown_listings
 from agent.redaction import scrub_secrets
 from agent.replies import render
 from agent.settings import Settings
@@ -280,10 +280,13 @@ class Assistant(Reading, VerificationTurns):
             if mode is not None:
                 payload["mode"] = mode
         outcome = TurnOutcome()
+        shown: list[str] = []
         async for event in self._run(payload, cfg, values, outcome=outcome, steps=steps):
             outcome.kinds.append(getattr(event, "kind", ""))
+            if isinstance(event, TextEvent):
+                shown = shown_listings(event.kind, event.data) or shown
             yield event
-        await self._remember_question(thread_id, outcome.kinds, intent, offered)
+        await self._remember_question(thread_id, outcome.kinds, intent, offered, shown)
         if intent["kind"] == "status":  # and everything else of the user that waits
             yield await self._pending_elsewhere(user, thread_id, str(values.get("expertise") or ""))
         if outcome.verifying:

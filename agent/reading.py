@@ -46,6 +46,16 @@ def _pick(text: str, choices: list[str]) -> str | None:
 _ASKS = {"ask_for_path": "path", "ask_for_title": "title", "tour_nav": "tour"}
 
 
+def shown_listings(kind: str, data: dict[str, object]) -> list[str]:
+    """The listing ids a reply showed, in the order shown (a search's results, a choice)."""
+    if kind not in ("listings", "listing_choice"):
+        return []
+    rows = data.get("listings")
+    if not isinstance(rows, list):
+        return []
+    return [str(r["id"]) for r in rows if isinstance(r, dict) and isinstance(r.get("id"), str)]
+
+
 def _listing_of(ctx: dict[str, Any]) -> str | None:
     """The listing a thread is about: the one bought, else the one listed ("download it")."""
     for key in ("purchase_listing_id", "listing_id"):
@@ -103,17 +113,27 @@ class Reading(AssistantBase):
             file_name=ctx.get("file_name"),
             listing_id=_listing_of(ctx),
             base_dir=Path.cwd(),
+            shown=tuple(str(i) for i in offered.get("shown") or ()),
         )
 
     async def _remember_question(
-        self, thread_id: str, kinds: list[str], asked: Intent, offered: dict[str, Any]
+        self,
+        thread_id: str,
+        kinds: list[str],
+        asked: Intent,
+        offered: dict[str, Any],
+        shown: list[str] | None = None,
     ) -> None:
         """Keep the slot the agent asked for this turn, or the readings it offered to pick
-        from (read with the next message)."""
+        from (read with the next message), and the listings it showed last, in order
+        ("buy the second one")."""
         expecting = next((_ASKS[k] for k in reversed(kinds) if k in _ASKS), None)
         record: dict[str, object] = {"expecting": expecting}
         if "clarify" in kinds and asked.get("choices"):
             record = {"expecting": "choice", "choices": asked["choices"], "text": asked["text"]}
+        listed = shown if shown else offered.get("shown")
+        if listed:
+            record["shown"] = list(listed)
         if (offered or {"expecting": None}) != record:
             await self.store.aput(DIALOGUE_NAMESPACE, thread_id, record)
 

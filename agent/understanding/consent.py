@@ -87,6 +87,7 @@ _YES_PHRASES = (
     "correct",
     "right",
     "that's right",
+    "thats right",
     "why_not",
     "def",
     "defo",
@@ -367,6 +368,8 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     whole = _words(re.sub(r"[,;:…—–]", " ", norm))
     if _held_off(clauses, norm):  # "not yet, I want to check something first"
         return "decline"
+    if _affirms_terms(norm, gate):  # "yes, the price and title are both fine"
+        return "approve"
     if _NOT_PLAIN.search(norm):
         return None
     if _covered(whole, _phrases(gate)):
@@ -374,6 +377,43 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     if _LEADING_NO.match(norm) and "?" not in norm:  # "don't upload it", "no, not today"
         return "decline"
     return None
+
+
+# what a question showed, affirmed as it is: "the price and title are both fine"
+_TERM = (
+    r"(?:(?:the|that|this|your)\s+)?(?:price|title|name|tags?|description|terms|details|cost|fee)"
+)
+_AFFIRMED = re.compile(
+    rf"(?:and\s+)?(?:{_TERM}(?:\s*(?:,|and|&)\s*{_TERM})*|everything|it all|all of it|all of that|"
+    r"all that|that all|all|both|that|it|thats|that's|this|everything you showed)"
+    r"\s+(?:(?:is|are|'s|'re|look|looks|seem|seems|sound|sounds)\s+)?(?:both\s+|all\s+)?"
+    r"(?:fine|good|ok|okay|great|perfect|right|correct|alright|spot on|how i want it|as i want it)"
+    r"(?:\s+(?:to|with|by|for)\s+me)?|"
+    r"(?:at|for)\s+(?:that|this|the shown|the same)\s+price|as (?:it is|is|shown)",
+)
+# no yes to what was shown: a condition, a hedge, a change, another figure, a question
+_NOT_AFFIRMING = re.compile(
+    r"\?|\d|\b(if|unless|but|wait|hold on|hmm+|maybe|perhaps|probably|not|no|n't|never|"
+    r"actually|instead|change|make|rename|call|cheaper|lower|higher|add|remove|set|first|"
+    r"sui|mist|wal|except|though|although)\b",
+)
+
+
+def _affirms_terms(norm: str, gate: str | None) -> bool:
+    """A plain yes with the terms shown affirmed as they are, in either order: "yes, the
+    price and title are both fine", "the price is fine, go ahead", "yes list it at that
+    price". Any condition, hedge, change, figure or question: not this."""
+    if _NOT_AFFIRMING.search(norm):
+        return False
+    words = _words(re.sub(r"[,;:…—–]", " ", norm))
+    phrases = _phrases(gate)
+    for cut in range(1, len(words)):
+        head, tail = words[:cut], " ".join(words[cut:])
+        if _covered(head, phrases) and _AFFIRMED.fullmatch(tail):
+            return True
+        if _AFFIRMED.fullmatch(" ".join(head)) and _covered(words[cut:], phrases):
+            return True
+    return False
 
 
 def _held_off(clauses: list[str], norm: str) -> bool:

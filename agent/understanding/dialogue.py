@@ -32,6 +32,7 @@ class Dialogue:
     listing_id: str | None = None  # the listing the journey is about (bought, listed, shown)
     base_dir: Path | None = None  # where relative paths are looked up
     recent: tuple[str, ...] = field(default=())  # the user's last messages, newest last
+    shown: tuple[str, ...] = field(default=())  # listing ids shown last, in order ("the second")
 
     @property
     def expects_gate_answer(self) -> bool:

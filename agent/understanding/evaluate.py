@@ -84,6 +84,7 @@ def dialogue_for(case: dict[str, Any], base: Path) -> Dialogue:
         paused=bool(ctx.get("paused")),
         price_mist=ctx.get("price_mist"),
         question=ctx.get("question"),
+        shown=tuple(ctx.get("shown") or ()),  # listings shown last ("buy the second one")
         base_dir=base,
     )
 

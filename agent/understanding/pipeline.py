@@ -184,6 +184,8 @@ class Understanding:
             return Reading(ruled, 1.0, "rules")
         if gate == "listing" and accepts_price(stripped, d.price_mist):
             return Reading(intent("approve", text), 1.0, "consent")  # "2 is fine" at 2 SUI
+        if gate is not None and _YES_IF.search(stripped):
+            return Reading(intent("help", text), 0.8, "consent")  # "yes if it's under 1 SUI"
         if gate is not None and read_consent(stripped, gate) is None:
             in_context = self._gate_edit(text, d, ruled)
             if in_context is not None:
@@ -192,6 +194,10 @@ class Understanding:
             named = title_in(text) or _bare_title(text) or _said_title(text)
             if named:  # "what should I call it?" -> "just 'ResNet 50'"
                 return Reading(intent("edit_listing", text, title=named), 1.0, "context")
+        if gate is None and d.shown and _ONLY_POSITION.fullmatch(text):
+            picked = _picked_listing(text, d.shown)  # "the second", "number 2" after a list
+            if picked is not None:
+                return Reading(intent("purchase", text, model_ref=picked), 1.0, "context")
         if d.paused and tour_move(text) == "next":  # "ok keep going" to a stopped step
             return Reading(intent("retry", text), 1.0, "context")
         if d.expecting == "path":
@@ -201,6 +207,7 @@ class Understanding:
                 return Reading(intent(kind, text, paths=files), 1.0, "context")
         ranked = self.classifier.predict(text)
         top, score = ranked[0]
+        settled = False  # a reading the words settle: no "did you mean…?"
         if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
             if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"
                 ruled = intent("status", text)
@@ -228,6 +235,21 @@ class Understanding:
             top, score = "verbosity", max(score, CONFIDENT)  # "stop being so verbose"
         if top in _NEVER_GUESSED:
             top, score = ("help", score) if gate is not None else ("unknown", 0.0)
+        if (
+            gate is not None
+            and _GATE_QUESTION.search(text)
+            and not certain(ruled)
+            and (top in ("decline", *_ANSWERED_AT_GATE) or score < CONFIDENT)
+        ):
+            # "is my listing live or not" at a question: answered, never a cancel
+            top = next((k for k, _ in ranked if k in _ANSWERED_AT_GATE), "help")
+            score, settled = max(score, OVERRULE), True
+        elif gate is None and top == "decline" and _OR_NOT.search(text) and not certain(ruled):
+            # "is my listing live or not": a question, with nothing to cancel in it
+            top, score = next(((k, p) for k, p in ranked[1:] if k != "approve"), ("help", 0.0))
+            score = max(score, CONFIDENT)
+        if gate is None and d.shown and _picked_listing(text, d.shown) and _FETCH.search(text):
+            top, score, settled = "download", max(score, OVERRULE), True  # "pull down the last one"
         likely = [k for k, _ in ranked]
         # an entity settles close calls: a file that exists is about uploading, a price about pricing
         if (
@@ -288,6 +310,7 @@ class Understanding:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if (
             not certain_rule
+            and not settled
             and score - second < AMBIGUOUS
             and second >= CLARIFY
             and top in _LABELS
@@ -439,6 +462,11 @@ class Understanding:
             if replaced and "tags" not in out:
                 out["tags"] = replaced
         elif kind in ("purchase", "download"):
+            if (picked := _picked_listing(text, d.shown)) or (
+                (picked := _position_ref(text)) and not _OBJECT_ID.search(text)
+            ):
+                out["model_ref"] = picked  # "buy the first one": from the list shown
+                return out
             ref = _model_ref(text)
             if ref and (not out.get("model_ref") or title_ref(text)):
                 out["model_ref"] = ref
@@ -461,6 +489,21 @@ class Understanding:
 
 
 _UPLOADS = frozenset({"upload", "quick_upload", "bulk_upload"})
+# a yes on a condition at a question: neither a yes nor a change; asked back
+_YES_IF = re.compile(
+    r"^\s*(?:yes|yeah|yep|yup|ok|okay|sure|fine)\b[^?]*\b(?:if|unless|as long as)\b", re.I
+)
+# a question at a gate ("is my listing live or not"): answered, never read as a refusal
+_GATE_QUESTION = re.compile(
+    r"\?|^\s*(?:is|are|was|does|do|did|has|have|will|can|could|how|what|why|when|where|which|"
+    r"who)\b|\bor not\b",
+    re.I,
+)
+_OR_NOT = re.compile(r"^\s*(?:is|are|was|did|does|has|have)\b.*\bor not\b", re.I)
+_FETCH = re.compile(r"\b(download|pull (?:it )?down|fetch|save|get the (?:files|weights))\b", re.I)
+_ANSWERED_AT_GATE = frozenset(
+    {"help", "status", "dashboard", "market_analysis", "raw_data", "history", "insights"}
+)
 _QUOTED = re.compile(r"[\"“‘](.+?)[\"”’]|(?<!\w)'(.+?)'(?!\w)")
 _TOUR = re.compile(r"\btour\b", re.I)
 # Requests that interrupt a checkpoint question without answering it.
@@ -609,6 +652,61 @@ _REF_AFTER = re.compile(
     r"(?:(?:on|onto|to) my (?:machine|laptop|computer|disk|pc)|locally)?\s*(?:please|now|for me)?[.!?]*$",
     re.I,
 )
+
+
+# "buy the first one", "the second", "number 2", "the last one you showed"
+_PLACE = r"first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th"
+_POSITION = re.compile(
+    rf"(?:\bthe\s+(?P<w1>{_PLACE})\b(?:\s+(?:one|listing|model|result))?"
+    rf"|\b(?P<w2>{_PLACE})\s+(?:one|listing|model|result)\b"
+    r"|(?:\bnumber|\bno\.|#|\boption)\s*(?P<num>[1-9]\d?)\b)"
+    r"(?!\s*(?:sui|mist|week|month|year|time|night|day|price)\b)",
+    re.I,
+)
+_POSITION_WORDS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
+}  # fmt: skip
+_ORDINAL_NAMES = ("first", "second", "third", "fourth", "fifth")
+# a message that is only a position: "the second", "number 2 please", "first one"
+_ONLY_POSITION = re.compile(
+    r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|gimme\s+|give me\s+)?"
+    r"(?:(?P<alone>" + _PLACE + r")\b|" + _POSITION.pattern + r")"
+    r"(?:\s+(?:one|please|pls|then|from (?:that|the|your) list))*\s*[.!]*\s*",
+    re.I,
+)
+
+
+def position_in(text: str) -> int | None:
+    """The place in a shown list the words pick: 1 for "the first one", -1 for "the last"."""
+    m = _POSITION.search(text)
+    if m is None:
+        return None
+    if m.group("num"):
+        return int(m.group("num"))
+    return _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
+
+
+def _picked_listing(text: str, shown: tuple[str, ...]) -> str | None:
+    """The listing id a position picks from the list shown last ("buy the second one")."""
+    place = position_in(text)
+    if place is None and (m := _ONLY_POSITION.fullmatch(text)) and m.group("alone"):
+        place = _POSITION_WORDS[m.group("alone").lower()]  # "second please"
+    if place is None or not shown:
+        return None
+    index = len(shown) - 1 if place == -1 else place - 1
+    return shown[index] if 0 <= index < len(shown) else None
+
+
+def _position_ref(text: str) -> str | None:
+    """A position said, in words, when no list is known: "the second one"."""
+    m = _POSITION.search(text)
+    if m is None:
+        return None
+    if m.group("num"):
+        return m.group(0).strip()  # "#3", "number 2": as written
+    place = _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
+    return "the last one" if place == -1 else f"the {_ORDINAL_NAMES[place - 1]} one"
 
 
 def _model_ref(text: str) -> str | None:

@@ -269,3 +269,37 @@ async def test_a_model_that_approves_everything_approves_nothing_but_approvals()
         await llm.aclose()
         assert server.requests, "the model was never asked"
     assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("yes, the price and title are both fine", "listing"),
+        ("yeah the title and tags look good", "listing"),
+        ("the price is fine, go ahead", "listing"),
+        ("yep, everything looks right", "listing"),
+        ("yes list it at that price", "listing"),
+        ("ok, the cost is fine with me", "upload"),
+    ],
+)
+def test_a_yes_that_affirms_the_terms_shown_approves(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("yes if it's under 1 SUI", "listing"),
+        ("yes but make it 3", "listing"),
+        ("yes, the price is fine but change the title", "listing"),
+        ("yes the price is fine at 3", "listing"),
+        ("yes maybe the price is fine", "listing"),
+        ("yes, the price is fine?", "listing"),
+        ("yes, price is fine, title not so much", "listing"),
+        ("the price and title are fine", "listing"),  # no yes: not this
+        ("yes, the price is fine, list it instead later", "listing"),
+        ("yeah the cost is fine, upload it", "purchase"),  # another gate's action
+    ],
+)
+def test_an_affirmation_with_a_condition_change_or_question_does_not(text: str, gate: str) -> None:
+    assert read_consent(text, gate) != "approve"

@@ -511,3 +511,97 @@ def test_typos_delisting_filters_and_tags(
     assert got["kind"] == kind, got
     for name, value in slots.items():
         assert got.get(name) == value, (name, got)
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("is my listing live or not", "listing"),
+        ("is the storage paid once or not", "upload"),
+        ("will it be mine after this or not", "purchase"),
+        ("does this cancel anything if I wait", "upload"),
+    ],
+)
+def test_a_question_at_a_gate_is_never_a_yes_or_a_no(
+    understanding: Understanding, text: str, gate: GateName
+) -> None:
+    got = understanding.read(text, Dialogue(gate=gate, price_mist=2_000_000_000)).intent
+    assert got["kind"] not in ("approve", "decline"), got
+
+
+def test_a_yes_on_a_condition_at_a_gate_is_asked_back(understanding: Understanding) -> None:
+    d = Dialogue(gate="listing", price_mist=2_000_000_000)
+    assert understanding.read("yes if it's under 1 SUI", d).intent["kind"] == "help"
+    assert understanding.read("yes but make it 3", d).intent == {
+        "kind": "set_price",
+        "text": "yes but make it 3",
+        "price_mist": 3_000_000_000,
+    }
+
+
+_SHOWN = ("0x" + "a" * 64, "0x" + "b" * 64, "0x" + "c" * 64)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ref"),
+    [
+        ("buy the first one", "purchase", _SHOWN[0]),
+        ("the second", "purchase", _SHOWN[1]),
+        ("number 2 please", "purchase", _SHOWN[1]),
+        ("ok gimme the third one from that list", "purchase", _SHOWN[2]),
+        ("download the last one you showed", "download", _SHOWN[2]),
+        ("purchase #2", "purchase", _SHOWN[1]),
+    ],
+)
+def test_a_listing_picked_by_its_place_in_the_list_shown(
+    understanding: Understanding, text: str, kind: str, ref: str
+) -> None:
+    got = understanding.read(text, Dialogue(shown=_SHOWN)).intent
+    assert (got["kind"], got.get("model_ref")) == (kind, ref), got
+
+
+def test_a_place_without_a_list_stays_in_words(understanding: Understanding) -> None:
+    got = understanding.read("buy the first one", Dialogue()).intent
+    assert got.get("model_ref") == "the first one"
+    got = understanding.read("download the model I bought last week", Dialogue()).intent
+    assert got.get("model_ref") != "the last one"  # "last week" is no place in a list
+
+
+@pytest.fixture
+def short_named(tmp_path: Path) -> Path:
+    make_files(
+        tmp_path,
+        [
+            "models/keyword_spotting_small.onnx",
+            "models/distilbert-sst-2.safetensors",
+            "speech-recognition-base.pt",
+            "crnn_ocr.onnx",
+            "tiny-llm-q4.gguf",
+            "resnet50.onnx",
+        ],
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("upload the kws model", "models/keyword_spotting_small.onnx"),
+        ("publish the sst2 one", "models/distilbert-sst-2.safetensors"),
+        ("can u put the sst-2 model up", "models/distilbert-sst-2.safetensors"),
+        ("upload my asr model", "speech-recognition-base.pt"),
+        ("put the llm up on the marketplace", "tiny-llm-q4.gguf"),
+    ],
+)
+def test_short_forms_name_files_that_exist(
+    understanding: Understanding, short_named: Path, text: str, path: str
+) -> None:
+    got = understanding.read(text, Dialogue(base_dir=short_named)).intent
+    assert (got["kind"], got.get("paths")) == ("upload", [path]), got
+
+
+def test_a_short_form_names_no_file_that_is_not_there(
+    understanding: Understanding, short_named: Path
+) -> None:
+    got = understanding.read("upload the ner model", Dialogue(base_dir=short_named)).intent
+    assert not got.get("paths"), got
