@@ -77,18 +77,15 @@ async def open_persistence(
     url = database_url(settings, url)
     if url is None:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-        from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+        from agent.sqlite_store import open_sqlite_store
 
         home = settings.home
         home.mkdir(parents=True, exist_ok=True)
         async with (
             AsyncSqliteSaver.from_conn_string(str(home / "checkpoints.sqlite")) as saver,
-            AsyncSqliteStore.from_conn_string(str(home / "store.sqlite")) as store,
+            open_sqlite_store(home / "store.sqlite") as store,  # one thread hop a call
         ):
-            await store.setup()
-            # as the checkpointer does: one append per commit instead of a rollback journal
-            # (a turn's step events and records cost a fraction of the time)
-            await store.conn.execute("PRAGMA journal_mode=WAL")
             yield Persistence("sqlite", saver, store)
         return
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver

@@ -30,6 +30,7 @@ class EventLog:
         self._wake: dict[str, asyncio.Event] = {}
         self._log: dict[str, list[Entry]] = {}
         self._flushed: dict[str, int] = {}
+        self._settled: dict[str, asyncio.Event] = {}  # set once the run's status is written
         self._flush_lock = asyncio.Lock()
         self._flush_needed = asyncio.Event()
 
@@ -37,6 +38,7 @@ class EventLog:
         """Start the run's log (and its chat messages) here."""
         self._seq[run_id] = 0
         self._wake[run_id] = asyncio.Event()
+        self._settled[run_id] = asyncio.Event()
         self._log[run_id] = []
         self._flushed[run_id] = 0
         self.chat.open(run_id)
@@ -48,6 +50,13 @@ class EventLog:
         if entries is None:
             return None
         return entries, self._wake[run_id]
+
+    async def settled(self, run_id: str) -> None:
+        """Wait until the run's final status is written (at once for a run not live here):
+        a client that hears a run's end and then reads the run finds it finished."""
+        done = self._settled.get(run_id)
+        if done is not None:
+            await done.wait()
 
     def nudge(self) -> None:
         """Something waits to be written: the flush loop writes it with the next batch."""
@@ -97,5 +106,8 @@ class EventLog:
             self._flushed.pop(run_id, None)
             self._seq.pop(run_id, None)
             self.chat.forget(run_id)
+            settled = self._settled.pop(run_id, None)
+            if settled is not None:
+                settled.set()
             if wake is not None:
                 wake.set()

@@ -320,6 +320,8 @@ class RunManager:
                 fresh = local[after:]
                 for seq, name, data in fresh:
                     after = seq
+                    if name == "end":  # its status is written before the client hears the end
+                        await self.log.settled(run_id)
                     yield seq, name, data
                     if name == "end":
                         return
