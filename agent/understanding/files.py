@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from agent.understanding.rules import extract_paths
+from integrations.short_forms import joined_versions, with_short_forms
 
 _MODEL_SUFFIXES = (
     ".safetensors",
@@ -162,7 +163,7 @@ def _tokens(text: str) -> set[str]:
 def _said_words(text: str) -> set[str]:
     """The words of a message that may name a file: not a price ('2 sui'), not a lone letter
     or digit (the 's' of "it's")."""
-    said = _HYPHENED.sub(r"\1\2", _PRICE_WORDS.sub(" ", text))  # "sst-2" is "sst2"
+    said = joined_versions(_PRICE_WORDS.sub(" ", text))  # "sst-2" is "sst2"
     return {t for t in _tokens(said) if len(t) > 1}
 
 
@@ -182,46 +183,15 @@ _FORMAT_WORDS = {
 }
 
 
-# Short forms people write for what a model does: "the kws one" is keyword_spotting.onnx and
-# "the keyword spotting one" is kws-tiny.onnx (a name gets the other form's words too).
-_SHORT_FORMS: dict[str, tuple[str, ...]] = {
-    "kws": ("keyword", "spotting"),
-    "sst2": ("sentiment",),
-    "sst": ("sentiment",),
-    "asr": ("speech", "recognition"),
-    "stt": ("speech", "recognition"),
-    "tts": ("speech", "synthesis"),
-    "ocr": ("character", "recognition"),
-    "llm": ("language",),
-    "nlp": ("language",),
-    "cv": ("vision",),
-    "ner": ("entity", "recognition"),
-}
-# words that alone stand for the long form ("sentiment" for sst2, "vision" for cv)
-_LONG_ALONE = frozenset({"sentiment", "language", "vision"})
-_HYPHENED = re.compile(r"\b(sst|gpt|t5|yolo|llama|qwen)[-_ ]v?(\d)\b", re.I)
-
-
-def _with_short_forms(words: set[str]) -> set[str]:
-    """``words`` with each short form's long words and each long form's short one."""
-    out = set(words)
-    for short, long in _SHORT_FORMS.items():
-        if short in words:
-            out.update(long)
-        if all(w in words for w in long) and (len(long) > 1 or long[0] in _LONG_ALONE):
-            out.add(short)
-    return out
-
-
 def _name_tokens(f: Path) -> set[str]:
     """A file's name as words: 'resnet50_v2.pt' -> resnet50, resnet, 50, v2, pt, pytorch…;
     'kws_tiny.onnx' also keyword, spotting."""
-    stem = _tokens(_HYPHENED.sub(r"\1\2", f.stem))
+    stem = _tokens(joined_versions(f.stem))
     split = {t for s in stem for t in re.findall(r"[a-z]+|\d+", s) if len(t) > 1}
     suffix = f.suffix.lstrip(".").lower()
     folders = {t for part in f.parent.parts for t in _tokens(part)}
     words = stem | split | folders | {suffix} | _FORMAT_WORDS.get(suffix, set())
-    return _with_short_forms(words)
+    return with_short_forms(words)
 
 
 def find_files(text: str, base: Path | None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from integrations.chain.port import ChainObject
+from integrations.short_forms import joined_versions, with_short_forms
 
 
 def listing_matches(
@@ -18,7 +19,9 @@ def listing_matches(
 
     ``category`` matches case-insensitively; ``text`` is a case-insensitive
     substring of the title, the description or a tag, with ``-``, ``_`` and ``.``
-    read as spaces (a file name finds the title drafted from it).
+    read as spaces (a file name finds the title drafted from it), or its telling
+    words in any order, a short form matching its long form ("kws" finds "Keyword
+    Spotting Tiny", "keyword spotting" finds "KWS Tiny").
     """
     f = obj.fields
     if category is not None and str(f.get("category", "")).lower() != category.lower():
@@ -34,7 +37,8 @@ def listing_matches(
         haystack += [str(t) for t in tags] if isinstance(tags, list) else []
         found = " ".join(_words(h) for h in haystack)
         wanted = [w for w in needle.split() if w not in _GENERIC]
-        if needle not in found and not (wanted and all(w in found.split() for w in wanted)):
+        known = with_short_forms(set(found.split()))
+        if needle not in found and not (wanted and all(w in known for w in wanted)):
             return False
     return True
 
@@ -63,4 +67,4 @@ _GENERIC = frozenset(
 
 def _words(text: str) -> str:
     """Lower case, separators as single spaces: 'ResNet-small_v2' -> 'resnet small v2'."""
-    return " ".join(re.split(r"[\s\-_.]+", text.lower())).strip()
+    return " ".join(re.split(r"[\s\-_.]+", joined_versions(text).lower())).strip()

@@ -600,6 +600,22 @@ async def test_listing_filters(world: World) -> None:
     assert await world.ledger.listings(text="resnet llama") == []
 
 
+async def test_listings_found_by_short_forms(world: World) -> None:
+    kws = await listed(world, title="Keyword Spotting Tiny")
+    sst = await listed(world, title="SST2 DistilBERT", tags=("nlp",))
+    asr = await listed(world, title="ASR Conformer Small")
+
+    def ids(objs: list[ChainObject]) -> list[str]:
+        return [o.object_id for o in objs]
+
+    assert ids(await world.ledger.listings(text="kws")) == [kws]
+    assert ids(await world.ledger.listings(text="KWS tiny")) == [kws]
+    assert ids(await world.ledger.listings(text="sst-2")) == [sst]
+    assert ids(await world.ledger.listings(text="sst 2 distilbert")) == [sst]
+    assert ids(await world.ledger.listings(text="speech recognition")) == [asr]
+    assert await world.ledger.listings(text="ocr") == []  # only names that are there
+
+
 async def test_two_ledgers_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
     one, two = LocalLedger(path), LocalLedger(path)
