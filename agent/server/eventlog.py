@@ -3,7 +3,9 @@
 A run's events are kept in memory while it lives (local listeners are woken at
 once), written to the shared log (``RunDb``) in batches and in full before the run
 is marked done, where listeners on other workers read them. Each batch writes the
-runs' chat messages first: a reader that sees a run's end finds all its messages.
+runs' chat messages first: a reader that sees a run's end finds all its messages. A
+run's ``end`` event comes after its final status is written, so a reader that sees it
+finds the status final.
 """
 
 from __future__ import annotations
@@ -96,10 +98,14 @@ class EventLog:
                 log.warning("run log flush failed", exc_info=True)
 
     async def complete(self, run_id: str, status: str) -> None:
-        """Write the rest of the run's log, then its final status; forget it here."""
+        """Write the rest of the run's log, then its final status, then its ``end`` event
+        (here and in the shared log); forget it here. A client that has read ``end`` finds
+        the run's status final."""
         try:
             await self.flush([run_id])
             await self.db.set_status(run_id, status)
+            await self.append(run_id, "end", None)
+            await self.flush([run_id])
         finally:
             wake = self._wake.pop(run_id, None)
             self._log.pop(run_id, None)

@@ -94,11 +94,6 @@ async def thread_events(
                 yield ident, name, data
 
 
-async def _final_status(runs: RunManager, record: RunRecord, wait_s: float = 5.0) -> str:
-    """The status a run ended with: its end event is written just before its status."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        final = await runs.join(record)
-        if final.done or time.monotonic() > deadline:
-            return final.status
-        await asyncio.sleep(0.02)
+async def _final_status(runs: RunManager, record: RunRecord) -> str:
+    """The status a run ended with (written before its end event)."""
+    return (await runs.join(record)).status

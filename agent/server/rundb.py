@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +27,9 @@ _SCHEMA = [
     " status TEXT NOT NULL, kind TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
     " updated_at DOUBLE PRECISION NOT NULL, heartbeat DOUBLE PRECISION NOT NULL,"
     " worker TEXT NOT NULL, metadata TEXT NOT NULL, modes TEXT NOT NULL,"
-    " cancel_requested INTEGER NOT NULL DEFAULT 0)",
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " multitask_strategy TEXT NOT NULL DEFAULT 'reject',"
+    " assistant_id TEXT NOT NULL DEFAULT 'satya')",
     "CREATE INDEX IF NOT EXISTS satya_runs_thread ON satya_runs (thread_id, created_at)",
     "CREATE UNIQUE INDEX IF NOT EXISTS satya_runs_one_active ON satya_runs (thread_id)"
     " WHERE status IN ('pending', 'running') AND kind = 'user'",
@@ -42,6 +44,11 @@ _SCHEMA = [
     " PRIMARY KEY (thread_id, message_id))",
     "CREATE INDEX IF NOT EXISTS satya_messages_order ON satya_messages (thread_id, seq)",
 ]
+# columns added after the first release: a database made before gets them at start-up
+_ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("satya_runs", "multitask_strategy", "TEXT NOT NULL DEFAULT 'reject'"),
+    ("satya_runs", "assistant_id", "TEXT NOT NULL DEFAULT 'satya'"),
+]
 
 
 class ThreadBusy(Exception):
@@ -52,7 +59,8 @@ class ThreadBusy(Exception):
 class RunRecord:
     """One run. ``kind``: ``user`` (a turn), ``background`` (work outside a turn) or
     ``queued`` (a turn sent with ``multitask_strategy`` enqueue that waits for the thread;
-    it becomes ``user`` when it starts)."""
+    it becomes ``user`` when it starts). ``multitask_strategy`` and ``assistant_id`` are
+    those the run was sent with, as its run object shows them."""
 
     run_id: str
     thread_id: str
@@ -66,6 +74,8 @@ class RunRecord:
     metadata: dict[str, Any] = field(default_factory=dict)
     modes: list[str] = field(default_factory=list)
     cancel_requested: bool = False
+    multitask_strategy: str = "reject"
+    assistant_id: str = "satya"
 
     @property
     def done(self) -> bool:
@@ -78,7 +88,9 @@ class Sql(Protocol):
     async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int: ...
     async def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
     async def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]: ...
-    async def migrate(self, statements: list[str]) -> None: ...
+    async def migrate(
+        self, statements: list[str], columns: Sequence[tuple[str, str, str]] = ()
+    ) -> None: ...
 
 
 class SqliteSql:
@@ -126,10 +138,17 @@ class SqliteSql:
         async with self.conn.execute(sql.replace("%s", "?"), params) as cur:
             return [dict(row) for row in await cur.fetchall()]
 
-    async def migrate(self, statements: list[str]) -> None:
-        """Create the tables (one process owns a SQLite home)."""
+    async def migrate(
+        self, statements: list[str], columns: Sequence[tuple[str, str, str]] = ()
+    ) -> None:
+        """Create the tables, and the ``columns`` (table, name, declaration) a table made
+        by an earlier release lacks (one process owns a SQLite home)."""
         for statement in statements:
             await self.execute(statement)
+        for table, name, declaration in columns:
+            present = await self.fetch(f"PRAGMA table_info({table})")
+            if name not in {str(row["name"]) for row in present}:
+                await self.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
 
 class PostgresSql:
@@ -157,14 +176,21 @@ class PostgresSql:
             cur = await conn.execute(sql, params)
             return list(await cur.fetchall())
 
-    async def migrate(self, statements: list[str]) -> None:
-        """Create the tables under an advisory lock: workers starting together would
-        otherwise race on ``CREATE TABLE IF NOT EXISTS`` (a unique violation in pg_type)."""
+    async def migrate(
+        self, statements: list[str], columns: Sequence[tuple[str, str, str]] = ()
+    ) -> None:
+        """Create the tables, and the ``columns`` a table made by an earlier release lacks,
+        under an advisory lock: workers starting together would otherwise race on
+        ``CREATE TABLE IF NOT EXISTS`` (a unique violation in pg_type)."""
         async with self.pool.connection() as conn:
             await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
             try:
                 for statement in statements:
                     await conn.execute(statement)
+                for table, name, declaration in columns:
+                    await conn.execute(
+                        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {declaration}"
+                    )
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATE_LOCK,))
 
@@ -183,7 +209,7 @@ class RunDb:
         self.sql = sql
 
     async def setup(self) -> None:
-        await self.sql.migrate(_SCHEMA)
+        await self.sql.migrate(_SCHEMA, _ADDED_COLUMNS)
 
     async def insert(self, record: RunRecord) -> None:
         """Record a new run; ThreadBusy if a user run of the thread is still active."""
@@ -197,8 +223,9 @@ class RunDb:
         try:
             await self.sql.execute(
                 "INSERT INTO satya_runs (run_id, thread_id, user_id, status, kind, created_at,"
-                " updated_at, heartbeat, worker, metadata, modes, cancel_requested)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)",
+                " updated_at, heartbeat, worker, metadata, modes, cancel_requested,"
+                " multitask_strategy, assistant_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
                 (
                     record.run_id,
                     record.thread_id,
@@ -211,6 +238,8 @@ class RunDb:
                     record.worker,
                     json.dumps(record.metadata),
                     json.dumps(record.modes),
+                    record.multitask_strategy,
+                    record.assistant_id,
                 ),
             )
         except _Conflict:
@@ -405,4 +434,6 @@ def _record(row: dict[str, Any]) -> RunRecord:
         metadata=json.loads(row["metadata"]),
         modes=json.loads(row["modes"]),
         cancel_requested=bool(row["cancel_requested"]),
+        multitask_strategy=str(row["multitask_strategy"]),
+        assistant_id=str(row["assistant_id"]),
     )

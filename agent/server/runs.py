@@ -39,6 +39,7 @@ __all__ = ["CONVERSATION_LIMIT", "RunManager", "chat_message", "event_payload", 
 log = logging.getLogger("satya.server.runs")
 _ALL_MODES = ["values", "updates", "custom", "messages-tuple"]  # a background run's
 STEP_MODES = frozenset({"values", "updates", "tasks", "checkpoints", "debug", "events"})
+END_AFTER_STATUS_S = 2.0  # how long a reader waits for the end of a run marked done
 
 
 class RunManager:
@@ -118,10 +119,13 @@ class RunManager:
         mode: Mode | None = None,
         checkpoint_id: str | None = None,
         queue: bool = False,
+        multitask_strategy: str = "reject",
+        assistant_id: str = "satya",
     ) -> RunRecord:
         """Record a run and start it in the background (ThreadBusy if one is going);
         ``checkpoint_id`` forks the thread from that earlier question first. ``queue``:
-        the run waits (``pending``) until the thread's earlier runs have ended."""
+        the run waits (``pending``) until the thread's earlier runs have ended.
+        ``multitask_strategy`` and ``assistant_id`` are kept to show in the run object."""
         now = time.time()
         record = RunRecord(
             run_id=str(uuid.uuid4()),
@@ -135,6 +139,8 @@ class RunManager:
             worker=self.worker,
             metadata=metadata,
             modes=modes,
+            multitask_strategy=multitask_strategy,
+            assistant_id=assistant_id,
         )
         for earlier in await self.db.unfinished(thread_id):  # its worker may have died mid-run
             await self.settle(earlier)
@@ -150,7 +156,7 @@ class RunManager:
         self._streams[run_id] = RunStream(run_id, thread_id, frozenset(modes))
 
     async def _complete(self, run_id: str, status: str) -> None:
-        """Write the rest of the run's log, then its final status; forget it here."""
+        """Write the rest of the run's log, its final status, then its ``end``; forget it."""
         try:
             await self.log.complete(run_id, status)
         finally:
@@ -200,7 +206,23 @@ class RunManager:
                     run_id, "error", {"error": type(error).__name__, "message": "The run failed."}
                 )
         finally:
-            await self._finish(run_id, status)
+            await self._finish_even_if_cancelled(run_id, status)
+
+    async def _finish_even_if_cancelled(self, run_id: str, status: str) -> None:
+        """End the run (its log, then its status, then its end), even when it is cancelled
+        meanwhile (interrupt or rollback as the run was ending): cut short, its status would
+        stay ``running`` and hold the thread until its heartbeat went stale. The task then
+        ends, cancelled if it was asked to."""
+        finishing = asyncio.ensure_future(self._finish(run_id, status))
+        cancelled = False
+        while not finishing.done():
+            try:
+                await asyncio.shield(finishing)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        finishing.result()
 
     async def _wait_turn(self, record: RunRecord) -> None:
         """Wait until the thread runs nothing and every run queued before this one has
@@ -229,8 +251,6 @@ class RunManager:
 
     async def _finish(self, run_id: str, status: str) -> None:
         try:
-            with contextlib.suppress(Exception):
-                await self.log.append(run_id, "end", None)
             await self._complete(run_id, status)
         finally:
             self._tasks.pop(run_id, None)
@@ -302,7 +322,6 @@ class RunManager:
         """End a background run with the thread's values and conversation."""
         values = await self.chat.with_chat(run_id, thread_id, await self.values(thread_id))
         await self.log.append(run_id, "values", values)
-        await self.log.append(run_id, "end", None)
         await self._complete(run_id, "success")
 
     # -- following ---------------------------------------------------------------
@@ -313,6 +332,7 @@ class RunManager:
     async def events(self, record: RunRecord, after: int = 0) -> AsyncIterator[Entry]:
         """The run's events after sequence ``after``, following it until it ends."""
         run_id = record.run_id
+        done_at: float | None = None
         while True:
             live = self.log.live(run_id)
             if live is not None:  # a live run of this worker: from memory
@@ -340,10 +360,12 @@ class RunManager:
                 return
             if not current.done and dead(current):
                 current = await self.settle(current)  # its worker died: it ends with an error
-            if current.done:  # its end may have just been written
-                for seq, name, data in await self.db.events_after(run_id, after):
-                    yield seq, name, data
-                return
+            if current.done:  # its end is written just after its status: read on a while
+                done_at = done_at or time.monotonic()
+                if time.monotonic() - done_at > END_AFTER_STATUS_S:  # its worker stopped
+                    for seq, name, data in await self.db.events_after(run_id, after):
+                        yield seq, name, data
+                    return
             await asyncio.sleep(self.poll_s)
 
     async def live_run(self, thread_id: str) -> RunRecord | None:
@@ -353,6 +375,15 @@ class RunManager:
             await self.settle(record)
             return None
         return record
+
+    async def busy(self, thread_id: str) -> bool:
+        """Whether the thread has a turn running or queued (LangGraph's ``busy``: pending
+        or running runs), after settling those whose worker died; verification outside a
+        turn does not count."""
+        for record in await self.db.unfinished(thread_id):
+            if record.kind != "background" and not (await self.settle(record)).done:
+                return True
+        return False
 
     async def settle(self, record: RunRecord) -> RunRecord:
         """A run whose worker died (``dead``): marked ``error`` and closed in its log

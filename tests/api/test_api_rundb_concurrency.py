@@ -27,3 +27,52 @@ def test_concurrent_batches_and_statements_on_one_connection(tmp_path: Path) -> 
             return int(rows[0]["n"])
 
     assert asyncio.run(scenario()) == 20 * 50 + 20
+
+
+def test_a_run_log_made_by_an_earlier_release_gets_the_new_columns(tmp_path: Path) -> None:
+    """A home whose run table predates ``multitask_strategy`` and ``assistant_id`` is
+    brought up to date at start-up: its runs read as reject/satya, new runs keep theirs."""
+    import time
+
+    from agent.server.rundb import RunDb, RunRecord
+
+    async def scenario() -> tuple[RunRecord | None, RunRecord | None]:
+        async with SqliteSql.open(tmp_path / "server.sqlite") as sql:
+            await sql.execute(  # the table as the earlier release made it
+                "CREATE TABLE satya_runs (run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL,"
+                " user_id TEXT NOT NULL, status TEXT NOT NULL, kind TEXT NOT NULL,"
+                " created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,"
+                " heartbeat DOUBLE PRECISION NOT NULL, worker TEXT NOT NULL,"
+                " metadata TEXT NOT NULL, modes TEXT NOT NULL,"
+                " cancel_requested INTEGER NOT NULL DEFAULT 0)"
+            )
+            await sql.execute(
+                "INSERT INTO satya_runs VALUES ('old', 't1', 'u', 'success', 'user', 1, 1, 1,"
+                " 'w', '{}', '[]', 0)"
+            )
+            db = RunDb(sql)
+            await db.setup()
+            await db.setup()  # a second start changes nothing
+            now = time.time()
+            new = RunRecord(
+                run_id="new",
+                thread_id="t2",
+                user_id="u",
+                status="pending",
+                kind="queued",
+                created_at=now,
+                updated_at=now,
+                heartbeat=now,
+                worker="w",
+                multitask_strategy="enqueue",
+                assistant_id="satya-auto",
+            )
+            await db.insert(new)
+            return await db.get("old"), await db.get("new")
+
+    old, new = asyncio.run(scenario())
+    assert old is not None and (old.multitask_strategy, old.assistant_id) == ("reject", "satya")
+    assert new is not None and (new.multitask_strategy, new.assistant_id) == (
+        "enqueue",
+        "satya-auto",
+    )

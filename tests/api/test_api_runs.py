@@ -13,6 +13,7 @@ from api_harness import ServerThread, Sse, read_sse, slowed, texts
 
 from agent.journey_files import make_model_file
 from agent.server import ServerSettings
+from agent.server.streams import MODES
 from agent.settings import Settings
 
 
@@ -243,3 +244,81 @@ def test_a_quiet_stream_is_kept_open_with_pings(tmp_path: Path, model_file: Path
         assert events[0].startswith("id: 1\nevent: metadata") and "event: end" in events[-1]
     finally:
         srv.stop()
+
+
+def test_a_streamed_end_finds_the_run_final(server: ServerThread) -> None:
+    """A client that reads a run's ``end`` and asks for the run at once finds its final
+    status (the status is written before the end is sent, not after)."""
+    backend = server.app.state.satya
+
+    async def follow() -> list[str]:
+        thread_id = await backend.assistant.new_thread("enid")
+        record = await backend.runs.start(
+            user="enid", thread_id=thread_id, text="market analysis", metadata={}, modes=["custom"]
+        )
+        seen = []
+        async for _, name, _ in backend.runs.events(record):
+            if name == "end":
+                now = await backend.runs.db.get(record.run_id)
+                seen.append(now.status if now is not None else "gone")
+        return seen
+
+    for _ in range(3):
+        assert server.call(follow()) == ["success"]
+
+
+def test_a_join_takes_only_the_stream_modes_it_documents(server: ServerThread) -> None:
+    """The join routes' stream_mode is an enum in the API description (empty: all modes,
+    as LangGraph's Python client sends it); any other value is 422 with what to send."""
+    with server.client("joan") as c:
+        tid = c.post("/threads", json={}).json()["thread_id"]
+        run = c.post(f"/threads/{tid}/runs", json={"input": {"message": "help"}}).json()
+        paths = [f"/threads/{tid}/runs/{run['run_id']}/stream", f"/runs/{run['run_id']}/stream"]
+        doc = c.get("/openapi.json").json()
+        for path in ("/threads/{thread_id}/runs/{run_id}/stream", "/runs/{run_id}/stream"):
+            get = doc["paths"][path]["get"]
+            (param,) = [p for p in get["parameters"] if p["name"] == "stream_mode"]
+            items = param["schema"]["anyOf"][0]["items"]
+            named = {v for part in items.get("anyOf", [items]) for v in part.get("enum", [])}
+            named |= {part["const"] for part in items.get("anyOf", []) if "const" in part}
+            assert named == {*MODES, ""}
+            assert "422" in get["responses"]
+        for path in paths:
+            r = c.get(path, params={"stream_mode": ["custom", "\u00e9v\u00e9nements"]})
+            assert r.status_code == 422, r.text
+            body = r.json()
+            assert body["code"] == "invalid_request" and "messages-tuple" in body["detail"]
+            with c.stream("GET", path, params={"stream_mode": ""}) as r:
+                every = [e.event for e in read_sse(r)]
+            assert every[0] == "metadata" and every[-1] == "end" and "values" in every
+            with c.stream("GET", path, params={"stream_mode": "custom"}) as r:
+                some = {e.event for e in read_sse(r)}
+            assert "custom" in some and "values" not in some
+
+
+def test_a_run_stopped_while_it_finishes_still_ends(server: ServerThread) -> None:
+    """Cancelling a run just as it ends (its last events being written; what interrupt and
+    rollback do to the thread's current run) leaves it ended, and the thread free at once
+    (not after the 30 s a dead worker's run takes to be freed)."""
+    backend = server.app.state.satya
+
+    async def stop_at_values() -> tuple[str, float]:
+        thread_id = await backend.assistant.new_thread("fin")
+        record = await backend.runs.start(
+            user="fin", thread_id=thread_id, text="help", metadata={}, modes=["custom"]
+        )
+        async for _, name, _ in backend.runs.events(record):
+            if name == "values":  # its last event: the run is writing its log now
+                await backend.runs.cancel(record)
+                break
+        began = time.monotonic()
+        ended = await backend.runs.join(record)
+        nxt = await backend.runs.start(
+            user="fin", thread_id=thread_id, text="help", metadata={}, modes=["values"]
+        )
+        await backend.runs.join(nxt)
+        return ended.status, time.monotonic() - began
+
+    for _ in range(3):
+        status, took = server.call(stop_at_values())
+        assert status in ("success", "interrupted") and took < 10

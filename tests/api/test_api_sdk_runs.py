@@ -14,6 +14,7 @@ import pytest
 from api_harness import ServerThread, slowed
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.schema import MultitaskStrategy
 
 from agent.journey_files import make_model_file
 from agent.server import ServerSettings
@@ -29,6 +30,22 @@ def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThre
         ServerSettings(),
         settings=settings,
         assistant_factory=slowed(storage_delay_s=0.2, verify_min_s=4.0),
+    ).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def slow_poll_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """A queued run looks for its turn every 5 s: it stays pending a while after the run
+    before it has ended."""
+    home = tmp_path_factory.mktemp("sdk-slow-poll")
+    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)
+    srv = ServerThread(
+        home,
+        ServerSettings(run_poll_s=5.0),
+        settings=settings,
+        assistant_factory=slowed(storage_delay_s=0.2),
     ).start()
     yield srv
     srv.stop()
@@ -245,3 +262,64 @@ def test_cancel_many_stops_runs_by_id_thread_or_status(
 async def _all_running(client: LangGraphClient, runs: list[tuple[str, Any]]) -> bool:
     statuses = [(await client.runs.get(tid, run["run_id"]))["status"] for tid, run in runs]
     return statuses == ["running"] * len(runs)
+
+
+def test_a_run_shows_the_strategy_and_assistant_it_was_sent_with(server: ServerThread) -> None:
+    key = server.key("sdk-strategy")
+
+    async def scenario() -> None:
+        client = get_client(url=server.url, api_key=key)
+        tid = (await client.threads.create())["thread_id"]
+        sent: list[tuple[str, str]] = []
+        tried: list[tuple[MultitaskStrategy, str]] = [
+            ("interrupt", "satya-auto"),
+            ("rollback", "satya"),
+            ("enqueue", "satya-auto"),
+            ("reject", "satya"),
+        ]
+        for strategy, assistant in tried:
+            run = await client.runs.create(
+                tid, assistant, input={"message": "help"}, multitask_strategy=strategy
+            )
+            assert (run["multitask_strategy"], run["assistant_id"]) == (strategy, assistant)
+            await client.runs.join(tid, run["run_id"])
+            got = await client.runs.get(tid, run["run_id"])
+            assert (got["multitask_strategy"], got["assistant_id"]) == (strategy, assistant)
+            sent.append((strategy, assistant))
+        listed = await client.runs.list(tid)
+        assert [(r["multitask_strategy"], r["assistant_id"]) for r in listed] == sent[::-1]
+        stateless = await client.runs.create(None, "satya-auto", input={"message": "help"})
+        assert (stateless["multitask_strategy"], stateless["assistant_id"]) == (
+            "reject",
+            "satya-auto",
+        )
+
+    asyncio.run(scenario())
+
+
+def test_a_thread_with_a_queued_run_is_busy(slow_poll_server: ServerThread, tmp_path: Path) -> None:
+    """As LangGraph shows it: a thread is busy while it has a run pending or running, also
+    when its only one is queued (enqueue) and waits for its turn."""
+    srv = slow_poll_server
+    key = srv.key("sdk-queued-busy")
+    model = make_model_file(tmp_path / "slow.safetensors", "safetensors", size_mb=0.3)
+
+    async def scenario() -> None:
+        client = get_client(url=srv.url, api_key=key)
+        tid = await _at_upload_gate(client, srv, key, model)
+        first = await client.runs.create(tid, "satya", command={"resume": "yes"})
+        queued = await client.runs.create(
+            tid, "satya", input={"message": "help"}, multitask_strategy="enqueue"
+        )
+        assert queued["status"] == "pending"
+        assert (await client.threads.get(tid))["status"] == "busy"
+        await client.runs.join(tid, first["run_id"])
+        # the first run has ended; the queued one starts at its next look, up to 5 s later
+        thread: Any = await client.threads.get(tid)
+        assert thread["status"] == "busy"
+        found = await client.threads.search(status="busy")
+        assert tid in {t["thread_id"] for t in found}
+        await client.runs.join(tid, queued["run_id"])
+        assert (await client.threads.get(tid))["status"] != "busy"
+
+    asyncio.run(scenario())

@@ -42,6 +42,8 @@ def run_out(record: RunRecord) -> RunOut:
         updated_at=datetime.fromtimestamp(record.updated_at, UTC),
         status=record.status,  # type: ignore[arg-type]
         metadata=record.metadata,
+        assistant_id=record.assistant_id,
+        multitask_strategy=record.multitask_strategy,  # type: ignore[arg-type]
         kind="background" if record.kind == "background" else "user",
     )
 
@@ -125,7 +127,8 @@ async def _text_for(backend: Backend, user: str, thread_id: str, body: RunCreate
 
 
 async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -> RunRecord:
-    mode = mode_for(named(body.assistant_id), body.config)
+    assistant = named(body.assistant_id)
+    mode = mode_for(assistant, body.config)
     text = await _text_for(backend, user, thread_id, body)
     modes: list[str] = (
         [body.stream_mode] if isinstance(body.stream_mode, str) else list(body.stream_mode)
@@ -142,6 +145,8 @@ async def _start(backend: Backend, user: str, thread_id: str, body: RunCreate) -
                 checkpoint_id=body.fork_from,
                 # enqueue: pending at once, run after the thread's current and queued runs
                 queue=body.multitask_strategy == "enqueue",
+                multitask_strategy=body.multitask_strategy,
+                assistant_id=assistant.assistant_id,
             )
         except ThreadBusy:
             active = await backend.runs.live_run(thread_id)

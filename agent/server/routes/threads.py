@@ -63,7 +63,7 @@ async def thread_out(
             interrupts[task.id] = [
                 Interrupt(value=json_safe(i.value), id=i.id) for i in task.interrupts
             ]
-    if await backend.runs.live_run(thread_id) is not None:
+    if await backend.runs.busy(thread_id):  # a turn running, or one queued (enqueue)
         status = "busy"
     elif interrupts:
         status = "interrupted"
