@@ -175,6 +175,38 @@ def full_disk_of(error: BaseException, home: Path) -> DiskFull | None:
 class GraphRun(Notifications):
     """Runs the journey graph for one turn (a part of ``Assistant``)."""
 
+    async def _follow_in_foreground(
+        self, payload: Any, cfg: RunnableConfig, values: dict[str, Any]
+    ) -> str | None:
+        """The thread whose verification this run follows in the foreground (None for a run
+        that only asks), recorded before the run starts: after a crash at any instant it
+        goes on by itself."""
+        if isinstance(payload, dict) and payload["intent"]["kind"] in _ASKS_ONLY:
+            return None
+        foreground = str((cfg.get("configurable") or {})["thread_id"])
+        speaker = payload.get("user_id") if isinstance(payload, dict) else None
+        owner = values.get("user_id") or speaker or self.settings.user
+        await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
+        return foreground
+
+    async def _failed(self, error: Exception) -> ErrorEvent:
+        """What an unexpected error in a run tells the user: a full disk (the failed
+        database transactions rolled back, nothing of them kept), else an internal error."""
+        full = full_disk_of(error, self.settings.home)
+        if full is not None:  # a checkpoint (or another database write) found no room
+            for db in (self.graph.checkpointer, self.store):  # SQLite: end the failed
+                conn = getattr(db, "conn", None)  # transaction, keep none of its writes
+                if getattr(conn, "in_transaction", False):
+                    with contextlib.suppress(Exception):
+                        await conn.rollback()  # type: ignore[union-attr]
+            return ErrorEvent(full.code, full.message, f"{FREE_SPACE}, {AFTER_FULL}")
+        log.error("internal error during a turn", exc_info=error)
+        return ErrorEvent(
+            "internal_error",
+            "Something went wrong inside Satya Agent; nothing was lost.",
+            "Say 'retry' to continue, or 'support bundle' to report it (run with --verbose for details).",
+        )
+
     async def _run(
         self,
         payload: Any,
@@ -187,21 +219,13 @@ class GraphRun(Notifications):
     ) -> AsyncIterator[Event]:
         expertise = str(values.get("expertise") or "intermediate")
         phase = values.get("current_phase")
-        foreground: str | None = None  # the thread whose verification this turn follows
         mode = values.get("mode") or self.settings.mode
         if isinstance(payload, dict) and "mode" in payload:
             mode = payload["mode"]
         interrupt_before: Literal["*"] | Sequence[str] | None = (
             "*" if mode == "debug" and debug_ok else None
         )
-        asks_only = isinstance(payload, dict) and payload["intent"]["kind"] in _ASKS_ONLY
-        if not asks_only:
-            # this run may reach a verification it follows in the foreground: recorded before
-            # it starts, so that after a crash at any instant it goes on by itself
-            foreground = str((cfg.get("configurable") or {})["thread_id"])
-            speaker = payload.get("user_id") if isinstance(payload, dict) else None
-            owner = values.get("user_id") or speaker or self.settings.user
-            await self.store.aput(FOREGROUND_NAMESPACE, foreground, {"user_id": owner})
+        foreground = await self._follow_in_foreground(payload, cfg, values)
         recorder = self._recorder(payload, cfg, values)
         services = (
             self.services if recorder is None else recording_services(self.services, recorder)
@@ -285,21 +309,7 @@ class GraphRun(Notifications):
             raise
         except Exception as error:  # a bug must not kill the conversation; it stays resumable
             turn_outcome = "failed"
-            full = full_disk_of(error, self.settings.home)
-            if full is not None:  # a checkpoint (or another database write) found no room
-                for db in (self.graph.checkpointer, self.store):  # SQLite: end the failed
-                    conn = getattr(db, "conn", None)  # transaction, keep none of its writes
-                    if getattr(conn, "in_transaction", False):
-                        with contextlib.suppress(Exception):
-                            await conn.rollback()  # type: ignore[union-attr]
-                yield ErrorEvent(full.code, full.message, f"{FREE_SPACE}, {AFTER_FULL}")
-                return
-            log.exception("internal error during a turn")
-            yield ErrorEvent(
-                "internal_error",
-                "Something went wrong inside Satya Agent; nothing was lost.",
-                "Say 'retry' to continue, or 'support bundle' to report it (run with --verbose for details).",
-            )
+            yield await self._failed(error)
             return
         finally:
             if foreground:  # the turn ended (or failed) here, not in a crash
