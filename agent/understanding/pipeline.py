@@ -239,15 +239,48 @@ class Understanding:
             gate is not None
             and _GATE_QUESTION.search(text)
             and not certain(ruled)
-            and (top in ("decline", *_ANSWERED_AT_GATE) or score < CONFIDENT)
+            and (top in _NOT_AN_ANSWER or top in _ANSWERED_AT_GATE or score < CONFIDENT)
         ):
-            # "is my listing live or not" at a question: answered, never a cancel
-            top = next((k for k, _ in ranked if k in _ANSWERED_AT_GATE), "help")
+            # "is my listing live or not" at a question: answered, never a cancel; a question
+            # about the step's progress is its status, one about the market its analysis
+            top = next(
+                (
+                    k
+                    for k, p in ranked
+                    if k in _ANSWERED_AT_GATE
+                    and (k == "help" or p >= CONFIDENT)
+                    and (k != "status" or _PROGRESS.search(text) or _LIVE.search(text))
+                ),
+                "help",
+            )
             score, settled = max(score, OVERRULE), True
+        elif gate is None and _NEED_Q.search(text) and not extract_paths(text):
+            top, score, settled = "help", max(score, OVERRULE), True  # "do i need a wallet to buy?"
+            ruled = intent("help", text)
         elif gate is None and top == "decline" and _OR_NOT.search(text) and not certain(ruled):
             # "is my listing live or not": a question, with nothing to cancel in it
             top, score = next(((k, p) for k, p in ranked[1:] if k != "approve"), ("help", 0.0))
             score = max(score, CONFIDENT)
+        if "purchase" in (top, ruled["kind"]) and _FOR_OTHERS.search(text):
+            ruled, top, score, settled = intent("list", text), "list", max(score, OVERRULE), True
+        elif (
+            gate in (None, "purchase")
+            and _LOOKING.search(text)
+            and not _COMMIT.search(text)
+            and not d.shown
+            and (
+                "purchase" in (top, ruled["kind"])
+                or (
+                    "browse" in (k for k, _ in ranked[:2])
+                    and not certain(ruled)
+                    and (_ONE_LISTING.search(text) or gate == "purchase")
+                )
+            )
+        ):
+            # "tell me more about the X listing", "looking for a sentiment model to buy"
+            top, score, settled = "browse", max(score, OVERRULE), True
+            if ruled["kind"] == "purchase":
+                ruled = intent("unknown", text)  # the browse filters are read from the words
         if gate is None and d.shown and _picked_listing(text, d.shown) and _FETCH.search(text):
             top, score, settled = "download", max(score, OVERRULE), True  # "pull down the last one"
         likely = [k for k, _ in ranked]
@@ -258,6 +291,7 @@ class Understanding:
             and not (_LISTING.search(text) and top == "list" and not _UPLOAD_THEN_LIST.search(text))
             and not (_PROGRESS.search(text) and top == "status")
             and not _STOP_SELLING.search(text)
+            and not _MARKET_QUESTION.search(text)
             and (
                 (
                     (top in _UPLOADS or score < OVERRULE)
@@ -473,6 +507,8 @@ class Understanding:
             said = str(out.get("model_ref") or "")
             if d.listing_id and (not said or _ANAPHOR.fullmatch(said.strip(" .!?"))):
                 out["model_ref"] = d.listing_id  # "can I get the files for it now?"
+        elif kind == "browse" and _ONE_LISTING.search(text) and (ref := _model_ref(text)):
+            out["model_ref"] = _listing_name(ref)  # "tell me more about the X listing"
         elif kind == "browse" and kind != ruled["kind"]:
             filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
             out.update({s: v for s, v in filters.items() if v is not None})  # type: ignore[typeddict-item]
@@ -499,8 +535,45 @@ _GATE_QUESTION = re.compile(
     r"who)\b|\bor not\b",
     re.I,
 )
+# looking at listings, not buying yet: "tell me more about the X listing", "looking for…"
+_LOOKING = re.compile(
+    r"\b(looking for|searching for|search for|tell me (?:more )?about|see the listing|"
+    r"show me|details (?:of|on|about)|what'?s available|alternatives|i might buy|"
+    r"thinking (?:of|about) buying|before i buy)\b",
+    re.I,
+)
+# a purchase asked for in so many words
+_COMMIT = re.compile(
+    r"^\s*(?:ok(?:ay)?,?\s+|yes,?\s+|then\s+)?(?:please\s+)?(?:buy|purchase|i'?ll (?:take|buy)|"
+    r"get me|grab|i want to buy)\b",
+    re.I,
+)
+_ONE_LISTING = re.compile(r"\blisting\b|\b0x[0-9a-f]{6,}\b", re.I)
+# a listing for others to buy, not a purchase: "make it available for people to buy"
+_FOR_OTHERS = re.compile(
+    r"\b(for (?:people|others|other people|anyone|everyone|buyers|folks) to (?:buy|purchase|use)|"
+    r"make it available|available (?:to|for) (?:buy|purchase|sale))\b",
+    re.I,
+)
+# asking what models sell for: a market question, even with a file named
+_MARKET_QUESTION = re.compile(
+    r"\b(going rate|market rate|what (?:do|are|would) .{0,40}(?:sell|selling|go|going) for|"
+    r"how much (?:do|are|would|could) .{0,40}(?:sell|selling|go|going|fetch|worth)|"
+    r"prices? (?:of|for) (?:similar|other|comparable))\b",
+    re.I,
+)
+# asking what is needed or whether it is safe: a question, whatever it names
+_NEED_Q = re.compile(
+    r"^\s*(?:(?:hmm+|ok|so|idk)[,.]?\s+)?(?:do|will|would) (?:i|we|you|buyers) (?:need|have to)\b",
+    re.I,
+)
+_LIVE = re.compile(r"\b(live|listed|public|visible|for sale)\b", re.I)
 _OR_NOT = re.compile(r"^\s*(?:is|are|was|did|does|has|have)\b.*\bor not\b", re.I)
 _FETCH = re.compile(r"\b(download|pull (?:it )?down|fetch|save|get the (?:files|weights))\b", re.I)
+# readings a question at a gate never has: a refusal, or an action of its own
+_NOT_AN_ANSWER = frozenset(
+    {"decline", "list", "upload", "quick_upload", "bulk_upload", "purchase", "delist", "retry"}
+)
 _ANSWERED_AT_GATE = frozenset(
     {"help", "status", "dashboard", "market_analysis", "raw_data", "history", "insights"}
 )
@@ -707,6 +780,12 @@ def _position_ref(text: str) -> str | None:
         return m.group(0).strip()  # "#3", "number 2": as written
     place = _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
     return "the last one" if place == -1 else f"the {_ORDINAL_NAMES[place - 1]} one"
+
+
+def _listing_name(ref: str) -> str:
+    """A listing's name without the words around it: "the Llama Q4 Mini listing" -> "Llama Q4 Mini"."""
+    name = re.sub(r"^(?:more\s+)?(?:about\s+)?(?:the\s+)?|\s+listing$", "", ref.strip(), flags=re.I)
+    return re.sub(r"^(?:the\s+)?listing\s+(?:for|of)\s+", "", name, flags=re.I) or ref
 
 
 def _model_ref(text: str) -> str | None:

@@ -605,3 +605,45 @@ def test_a_short_form_names_no_file_that_is_not_there(
 ) -> None:
     got = understanding.read("upload the ner model", Dialogue(base_dir=short_named)).intent
     assert not got.get("paths"), got
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "kind", "ref"),
+    [
+        ("tell me more about the Llama Q4 Mini listing", None, "browse", "Llama Q4 Mini"),
+        ("can i see the listing for 0x9c4e1b7a2d", None, "browse", "0x9c4e1b7a2d"),
+        ("i'm looking for a good sentiment model to buy", None, "browse", None),
+        ("hmm show me cheaper alternatives first", "purchase", "browse", None),
+        ("buy Llama Q4 Mini", None, "purchase", "Llama Q4 Mini"),
+        ("make it available for people to buy", None, "list", None),
+    ],
+)
+def test_looking_at_listings_is_not_buying(
+    understanding: Understanding, text: str, gate: GateName | None, kind: str, ref: str | None
+) -> None:
+    got = understanding.read(text, Dialogue(gate=gate)).intent
+    assert (got["kind"], got.get("model_ref")) == (kind, ref), got
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("do i need a wallet to buy stuff", None),
+        ("do buyers have to hold sui to buy it", None),
+        ("was this one verified or not", "purchase"),
+        ("idk, is it worth it?", "purchase"),
+    ],
+)
+def test_asking_what_is_needed_is_a_question(
+    understanding: Understanding, text: str, gate: GateName | None
+) -> None:
+    assert understanding.read(text, Dialogue(gate=gate)).intent["kind"] == "help"
+
+
+def test_a_market_question_naming_a_file_is_not_an_upload(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    make_files(tmp_path, ["mistral-7b-instruct.Q4_K_M.gguf"])
+    text = "whats the going rate for 7b ggufs on the marketplace"
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == "market_analysis", got
