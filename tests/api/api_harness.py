@@ -208,3 +208,13 @@ def texts(events: list[Sse]) -> list[str]:
         for e in events
         if e.event == "custom" and isinstance(e.data, dict) and e.data.get("type") == "text"
     ]
+
+
+def background_verification_server(home: Path) -> ServerThread:
+    """A started server whose verifications take at least a second and go on in the
+    background at once (no foreground wait), the monitor polling every 0.1 s."""
+    settings = Settings(home=home, verify_foreground_s=0, monitor_poll_s=0.1)
+    factory = slowed(verify_min_s=1.0)
+    return ServerThread(
+        home, ServerSettings(), settings=settings, assistant_factory=factory
+    ).start()

@@ -8,19 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_harness import ServerThread, read_sse, slowed, texts
-
-from agent.server import ServerSettings
-from agent.settings import Settings
+from api_harness import ServerThread, background_verification_server, read_sse, texts
 
 
 @pytest.fixture(scope="module")
 def bg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    home = tmp_path_factory.mktemp("bg-home")
-    settings = Settings(home=home, verify_foreground_s=0, monitor_poll_s=0.1)
-    srv = ServerThread(
-        home, ServerSettings(), settings=settings, assistant_factory=slowed(verify_min_s=1.0)
-    ).start()
+    srv = background_verification_server(tmp_path_factory.mktemp("bg-home"))
     yield srv
     srv.stop()
 

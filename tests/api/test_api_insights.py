@@ -12,11 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from api_harness import ServerThread, Sse, read_sse, slowed
+from api_harness import ServerThread, Sse, background_verification_server, read_sse
 
 from agent.cli import main
-from agent.server import ServerSettings
-from agent.settings import Settings
 from flows.insights import compute_insights, load_records
 
 
@@ -174,11 +172,7 @@ def test_a_purchase_reaches_the_authors_open_stream(server: ServerThread, model_
 
 @pytest.fixture(scope="module")
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    home = tmp_path_factory.mktemp("nt-home")
-    settings = Settings(home=home, verify_foreground_s=0, monitor_poll_s=0.1)
-    srv = ServerThread(
-        home, ServerSettings(), settings=settings, assistant_factory=slowed(verify_min_s=1.0)
-    ).start()
+    srv = background_verification_server(tmp_path_factory.mktemp("nt-home"))
     yield srv
     srv.stop()
 
