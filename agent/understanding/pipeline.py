@@ -49,6 +49,7 @@ from agent.understanding.entities import (
 )
 from agent.understanding.files import find_files, path_exists, user_path
 from agent.understanding.moves import answer_to_question, detail_direction, tour_move, tour_move_in
+from agent.understanding.places import ONLY_POSITION, picked_listing, position_ref
 from agent.understanding.rules import (
     _BULK,
     _EPOCHS,
@@ -194,8 +195,8 @@ class Understanding:
             named = title_in(text) or _bare_title(text) or _said_title(text)
             if named:  # "what should I call it?" -> "just 'ResNet 50'"
                 return Reading(intent("edit_listing", text, title=named), 1.0, "context")
-        if gate is None and d.shown and _ONLY_POSITION.fullmatch(text):
-            picked = _picked_listing(text, d.shown)  # "the second", "number 2" after a list
+        if gate is None and d.shown and ONLY_POSITION.fullmatch(text):
+            picked = picked_listing(text, d.shown)  # "the second", "number 2" after a list
             if picked is not None:
                 return Reading(intent("purchase", text, model_ref=picked), 1.0, "context")
         if d.paused and tour_move(text) == "next":  # "ok keep going" to a stopped step
@@ -281,7 +282,7 @@ class Understanding:
             top, score, settled = "browse", max(score, OVERRULE), True
             if ruled["kind"] == "purchase":
                 ruled = intent("unknown", text)  # the browse filters are read from the words
-        if gate is None and d.shown and _picked_listing(text, d.shown) and _FETCH.search(text):
+        if gate is None and d.shown and picked_listing(text, d.shown) and _FETCH.search(text):
             top, score, settled = "download", max(score, OVERRULE), True  # "pull down the last one"
         likely = [k for k, _ in ranked]
         # an entity settles close calls: a file that exists is about uploading, a price about pricing
@@ -496,8 +497,8 @@ class Understanding:
             if replaced and "tags" not in out:
                 out["tags"] = replaced
         elif kind in ("purchase", "download"):
-            if (picked := _picked_listing(text, d.shown)) or (
-                (picked := _position_ref(text)) and not _OBJECT_ID.search(text)
+            if (picked := picked_listing(text, d.shown)) or (
+                (picked := position_ref(text)) and not _OBJECT_ID.search(text)
             ):
                 out["model_ref"] = picked  # "buy the first one": from the list shown
                 return out
@@ -725,61 +726,6 @@ _REF_AFTER = re.compile(
     r"(?:(?:on|onto|to) my (?:machine|laptop|computer|disk|pc)|locally)?\s*(?:please|now|for me)?[.!?]*$",
     re.I,
 )
-
-
-# "buy the first one", "the second", "number 2", "the last one you showed"
-_PLACE = r"first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th"
-_POSITION = re.compile(
-    rf"(?:\bthe\s+(?P<w1>{_PLACE})\b(?:\s+(?:one|listing|model|result))?"
-    rf"|\b(?P<w2>{_PLACE})\s+(?:one|listing|model|result)\b"
-    r"|(?:\bnumber|\bno\.|#|\boption)\s*(?P<num>[1-9]\d?)\b)"
-    r"(?!\s*(?:sui|mist|week|month|year|time|night|day|price)\b)",
-    re.I,
-)
-_POSITION_WORDS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
-    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
-}  # fmt: skip
-_ORDINAL_NAMES = ("first", "second", "third", "fourth", "fifth")
-# a message that is only a position: "the second", "number 2 please", "first one"
-_ONLY_POSITION = re.compile(
-    r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|gimme\s+|give me\s+)?"
-    r"(?:(?P<alone>" + _PLACE + r")\b|" + _POSITION.pattern + r")"
-    r"(?:\s+(?:one|please|pls|then|from (?:that|the|your) list))*\s*[.!]*\s*",
-    re.I,
-)
-
-
-def position_in(text: str) -> int | None:
-    """The place in a shown list the words pick: 1 for "the first one", -1 for "the last"."""
-    m = _POSITION.search(text)
-    if m is None:
-        return None
-    if m.group("num"):
-        return int(m.group("num"))
-    return _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
-
-
-def _picked_listing(text: str, shown: tuple[str, ...]) -> str | None:
-    """The listing id a position picks from the list shown last ("buy the second one")."""
-    place = position_in(text)
-    if place is None and (m := _ONLY_POSITION.fullmatch(text)) and m.group("alone"):
-        place = _POSITION_WORDS[m.group("alone").lower()]  # "second please"
-    if place is None or not shown:
-        return None
-    index = len(shown) - 1 if place == -1 else place - 1
-    return shown[index] if 0 <= index < len(shown) else None
-
-
-def _position_ref(text: str) -> str | None:
-    """A position said, in words, when no list is known: "the second one"."""
-    m = _POSITION.search(text)
-    if m is None:
-        return None
-    if m.group("num"):
-        return m.group(0).strip()  # "#3", "number 2": as written
-    place = _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
-    return "the last one" if place == -1 else f"the {_ORDINAL_NAMES[place - 1]} one"
 
 
 def _listing_name(ref: str) -> str:
