@@ -28,6 +28,7 @@ THREADS_NAMESPACE = ("threads",)  # (…, user): the user's thread ids
 METADATA_NAMESPACE = ("thread_metadata",)  # (…, user): a thread's metadata (the HTTP API's)
 OWNERS_NAMESPACE = ("thread_owners",)  # thread id -> the user it was created for
 DIALOGUE_NAMESPACE = ("dialogue",)  # thread id -> the slot the agent last asked for
+_INTERRUPTS = "__interrupt__"  # the checkpoint writes channel of a task's pending questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,14 +258,30 @@ class Threads(StepLog):
 
     async def rollback(self, thread_id: str, before: float) -> None:
         """Put the thread back to its last checkpoint from before ``before`` (a Unix time),
-        as the newest one; a thread that had none before then is emptied."""
+        as the newest one, its pending question asked again (as LangGraph shows a rolled-back
+        thread); a thread that had none before then is emptied."""
         config = self._config(thread_id)
         async for snap in self.graph.aget_state_history(config):
             made = datetime.fromisoformat(snap.created_at).timestamp() if snap.created_at else 0
             if made < before:
-                await self.graph.aupdate_state(snap.config, None, as_node="__copy__")
+                copied = await self.graph.aupdate_state(snap.config, None, as_node="__copy__")
+                await self._ask_again(snap, copied)
                 return
         await self._saver().adelete_thread(thread_id)
+
+    async def _ask_again(self, source: StateSnapshot, copied: RunnableConfig) -> None:
+        """The questions pending in ``source`` pend in its copy too: a copy has new task ids,
+        so each question is written again for the copy's task of the same step."""
+        asked = [task for task in source.tasks if task.interrupts]
+        if not asked:
+            return
+        fresh = await self.graph.aget_state(copied)
+        tasks = {task.name: task for task in fresh.tasks}
+        for task in asked:
+            if task.name in tasks:
+                await self._saver().aput_writes(
+                    fresh.config, [(_INTERRUPTS, list(task.interrupts))], tasks[task.name].id
+                )
 
     async def copy_thread(self, thread_id: str, user_id: str) -> str:
         """A new thread of ``user_id`` with a copy of this one's checkpoints (its whole

@@ -236,6 +236,11 @@ def test_cancel_many_stops_runs_by_id_thread_or_status(
         assert caught.value.response.status_code == 404
         state: Any = await client.threads.get_state(tid)
         assert "chunked_upload" not in state["values"]["completed_steps"]
+        # the upload question is pending again, as before the run: answered, the run goes on
+        assert [i["value"]["gate"] for i in state["interrupts"]] == ["upload"]
+        assert (await client.threads.get(tid))["status"] == "interrupted"
+        again: Any = await client.runs.wait(tid, "satya", command={"resume": "yes"})
+        assert "chunked_upload" in again["completed_steps"]
 
         # every running run of the caller, across threads
         tid = await _at_upload_gate(client, slow_server, key, model)
