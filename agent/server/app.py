@@ -18,6 +18,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -159,6 +160,16 @@ def create_app(
     for module in (assistants, threads, runs, stateless, uploads, insights, notifications):
         app.include_router(module.router, responses=COMMON_ERRORS)
 
+    _add_error_handlers(app, settings.home)
+    add_json_components(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI, home: Path) -> None:
+    """Every error as one JSON body ``{detail, code, hint}``: the API's own, validation,
+    HTTP (a 405 with every method of the path), a body too large, a full disk under
+    ``home`` (507), and the adapters' errors (503 when retrying may help, else 400)."""
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> JSONResponse:
         return JSONResponse(
@@ -202,13 +213,13 @@ def create_app(
     async def _os_error(request: Request, error: OSError) -> JSONResponse:
         if not is_disk_full(error):
             raise error
-        return await _satya_error(request, disk_full(settings.home, None))
+        return await _satya_error(request, disk_full(home, None))
 
     @app.exception_handler(sqlite3.OperationalError)
     async def _sqlite_error(request: Request, error: sqlite3.OperationalError) -> JSONResponse:
         if "full" not in str(error):
             raise error
-        return await _satya_error(request, disk_full(settings.home, None))
+        return await _satya_error(request, disk_full(home, None))
 
     @app.exception_handler(SatyaError)
     async def _satya_error(request: Request, error: SatyaError) -> JSONResponse:
@@ -216,9 +227,6 @@ def create_app(
         return JSONResponse(
             {"detail": error.message, "code": error.code, "hint": error.hint}, status_code=status
         )
-
-    add_json_components(app)
-    return app
 
 
 def validation_error(error: RequestValidationError) -> JSONResponse:

@@ -1,7 +1,8 @@
 """Model files over HTTP: streamed multipart uploads and paths under an allowed root.
 
 Uploads are parsed as they arrive and written straight to
-``SATYA_HOME/uploads/received/<user>/<upload id>/<name>``, hashed on the way, on a
+``SATYA_HOME/uploads/received/<user>/<upload id>/<name>`` (as ``<name>.part`` until the
+body has ended), hashed on the way, on a
 worker thread a megabyte at a time (the event loop keeps answering other requests);
 nothing holds the whole file in memory, and a body over the limit is refused
 with 413 and its partial file removed. A path in a message is accepted only if,
