@@ -56,6 +56,17 @@ ALWAYS = frozenset({"metadata", "error", "end"})
 _NEED_STATE = frozenset({"checkpoints", "debug"})
 _TASK_MODES = frozenset({"tasks", "debug", "events"})
 Shaped = list[tuple[str, Any]]
+
+
+def _chain_events(common: dict[str, Any], end: dict[str, Any]) -> Shaped:
+    """A task in the ``events`` mode: its ``on_chain_start`` and ``on_chain_end`` (``end``
+    as its data)."""
+    return [
+        ("events", {"event": "on_chain_start", "data": {}, **common}),
+        ("events", {"event": "on_chain_end", "data": end, **common}),
+    ]
+
+
 WithChat = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -197,40 +208,9 @@ class RunStream:
         if self.wants("checkpoints") and state is not None:
             out.append(("checkpoints", checkpoint_payload(state)))
         if self.wants("debug"):
-            out.append(
-                (
-                    "debug",
-                    {
-                        "type": "task",
-                        "timestamp": _iso(started),
-                        "step": self.step,
-                        "payload": task,
-                    },
-                )
-            )
-            out.append(
-                (
-                    "debug",
-                    {
-                        "type": "task_result",
-                        "timestamp": _iso(ended),
-                        "step": self.step,
-                        "payload": result,
-                    },
-                )
-            )
+            out += [self._debug("task", started, task), self._debug("task_result", ended, result)]
             if state is not None:
-                out.append(
-                    (
-                        "debug",
-                        {
-                            "type": "checkpoint",
-                            "timestamp": _iso(ended),
-                            "step": self.step,
-                            "payload": checkpoint_payload(state),
-                        },
-                    )
-                )
+                out.append(self._debug("checkpoint", ended, checkpoint_payload(state)))
         if self.wants("events"):
             common = {
                 "name": event.node,
@@ -239,12 +219,18 @@ class RunStream:
                 "tags": [f"graph:step:{self.step}"],
                 "parent_ids": [self.run_id],
             }
-            out.append(("events", {"event": "on_chain_start", "data": {}, **common}))
             end: dict[str, Any] = {"output": update}
             if measured is not None:
                 end["step"] = measured
-            out.append(("events", {"event": "on_chain_end", "data": end, **common}))
+            out += _chain_events(common, end)
         return out
+
+    def _debug(self, kind: str, at: float, payload: Any) -> tuple[str, Any]:
+        """One ``debug`` mode event of this step: a task, its result or a checkpoint."""
+        return (
+            "debug",
+            {"type": kind, "timestamp": _iso(at), "step": self.step, "payload": payload},
+        )
 
     def _step_task(self, event: StepEvent, payload: dict[str, Any]) -> Shaped:
         """A step with no graph result (failed, waiting, stopped) or a bulk file, as a
@@ -271,13 +257,7 @@ class RunStream:
             out.extend([("tasks", task), ("tasks", result)])
         if self.wants("debug"):
             started, ended = event.started_at, event.started_at + event.duration_s
-            for kind, at, body in (("task", started, task), ("task_result", ended, result)):
-                out.append(
-                    (
-                        "debug",
-                        {"type": kind, "timestamp": _iso(at), "step": self.step, "payload": body},
-                    )
-                )
+            out += [self._debug("task", started, task), self._debug("task_result", ended, result)]
         if self.wants("events"):
             common = {
                 "name": name,
@@ -286,7 +266,5 @@ class RunStream:
                 "tags": [],
                 "parent_ids": [self.run_id],
             }
-            out.append(("events", {"event": "on_chain_start", "data": {}, **common}))
-            end = {"output": None, "error": error, "step": payload}
-            out.append(("events", {"event": "on_chain_end", "data": end, **common}))
+            out += _chain_events(common, {"output": None, "error": error, "step": payload})
         return out
