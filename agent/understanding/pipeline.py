@@ -315,8 +315,7 @@ class Understanding:
             score = max(score, CONFIDENT)
             return Reading(self._slots(top, text, d, ruled), score, "entities", ranked)
         if (
-            top != "set_price"
-            and not (top == "browse" and _PRICE_CAP.search(text))  # "llms under 3 SUI"
+            not (top == "browse" and _PRICE_CAP.search(text))  # "llms under 3 SUI"
             and ruled["kind"] in ("unknown", "help", "set_price")
             and "set_price" in likely
             and price_in_words(text) is not None
@@ -653,7 +652,7 @@ _UPLOAD_VERB = re.compile(
     r"lade (?:\S+ ){0,6}?hoch|verkaufen|veröffentlichen|vendre|vender|vende|publicar|publier|"
     r"mettre en ligne|téléverser|bechna|bechni|becho|upload karo|daal do|"
     r"onto the (?:store|market(?:place)?)|on the (?:store|market(?:place)?)|"
-    r"(?:on|onto|to|up on) walrus)\b",
+    r"(?:on|onto|to|up on) walrus|(?:can (?:we|you|u)|let'?s|lets) (?:just )?do the)\b",
     re.I,
 )
 # several files at once: "in one go", "together", "all three"

@@ -647,3 +647,18 @@ def test_a_market_question_naming_a_file_is_not_an_upload(
     text = "whats the going rate for 7b ggufs on the marketplace"
     got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
     assert got["kind"] == "market_analysis", got
+
+
+def test_a_worth_said_is_a_price_and_do_the_x_one_an_upload(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    make_files(tmp_path, ["llama-7b-q4.gguf", "tabular/fraud_gbm.pkl"])
+    d = Dialogue(base_dir=tmp_path)
+    got = understanding.read("honestly i think it's worth ten sui", d).intent
+    assert (got["kind"], got.get("price_mist")) == ("set_price", 10_000_000_000), got
+    got = understanding.read("can we do the gguf", d).intent
+    assert (got["kind"], got.get("paths")) == ("upload", ["llama-7b-q4.gguf"]), got
+    got = understanding.read("can you do the fraud pickle", d).intent
+    assert (got["kind"], got.get("paths")) == ("upload", ["tabular/fraud_gbm.pkl"]), got
+    got = understanding.read("can you just do everything automatically from now on?", d).intent
+    assert got["kind"] != "bulk_upload", got
