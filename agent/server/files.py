@@ -343,6 +343,11 @@ class _FirstFilePart:
         fd = os.open(self.folder / (name + ".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self._fh = os.fdopen(fd, "wb")
 
+    @property
+    def started(self) -> bool:
+        """Whether the file part began (its file is open or written)."""
+        return self._fh is not None
+
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._fh is None or self.done:
             return
@@ -432,6 +437,14 @@ async def receive_upload(
         ) from None
     if not part.done:
         await asyncio.to_thread(part.discard)
+        if part.started:  # the body ended inside the file: it was cut short on the way
+            raise UploadRefused(
+                400,
+                "upload_incomplete",
+                f"The upload of {part.name!r} ended before the file did "
+                f"(only {part.written} bytes arrived); nothing was kept.",
+                "Send the file again (curl -F file=@model.safetensors ends the form properly).",
+            )
         raise UploadRefused(
             400,
             "no_file",

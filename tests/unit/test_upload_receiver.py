@@ -123,3 +123,23 @@ async def test_bodies_that_are_no_upload_are_refused_and_leave_nothing(tmp_path:
     partial = _parts(("file", "m.bin.part", b"x"))
     assert await _refused(partial, form, tmp_path) == "400 partial_file"
     assert await _refused(_garbage(), form, tmp_path) == "400 bad_multipart"
+
+
+async def _cut_short() -> AsyncIterator[bytes]:
+    yield (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="m.onnx"\r\n\r\n'
+    ).encode()
+    yield b"the first half of the weights"  # the body ends here, inside the file
+
+
+async def test_a_body_that_ends_inside_the_file_says_so(tmp_path: Path) -> None:
+    form = f"multipart/form-data; boundary={BOUNDARY}"
+    try:
+        await receive_upload(_cut_short(), form, tmp_path, max_bytes=1000)
+    except UploadRefused as refused:
+        assert (refused.status, refused.code) == (400, "upload_incomplete")
+        assert "'m.onnx'" in refused.message and "29 bytes" in refused.message
+        assert "again" in refused.hint
+        assert list(tmp_path.iterdir()) == []
+    else:
+        raise AssertionError("a file cut short was taken")

@@ -22,7 +22,8 @@ router = APIRouter(tags=["uploads"])
     responses={
         400: {
             "model": ErrorOut,
-            "description": "Not a well-formed multipart form, or a file named *.part.",
+            "description": "Not a well-formed multipart form, no file in it, a file cut "
+            "short (the body ended inside it), or a file named *.part.",
         },
         413: {"model": ErrorOut, "description": "The file is over the limit."},
         415: {"model": ErrorOut, "description": "Not multipart/form-data."},
