@@ -82,6 +82,40 @@ async def advice_for(
     ]
 
 
+async def _pending_models(ledger: Ledger, owner: str) -> list[dict[str, object]]:
+    """``owner``'s models not listed yet: id, title, status and its state in words (a
+    withdrawn one with the reason, kept in its description)."""
+    objs = await ledger.owned_objects(owner, "PendingModel")
+    verified_word = "verified"
+    if any(o.fields.get("status") == STATUS_VERIFIED for o in objs):
+        # Listing hands the PendingModel back to its creator (as the contract does):
+        # a verified one that is already listed is not pending any more.
+        try:
+            listed = {o.fields.get("pending_model_id") for o in await ledger.listings()}
+            objs = [o for o in objs if o.object_id not in listed]
+        except SatyaError:  # a full node without an indexer cannot list listings
+            verified_word = "verified (maybe listed: listings cannot be read here)"
+
+    def state_of(o: ChainObject) -> str:
+        status = int(str(o.fields.get("status", 0)))
+        return verified_word if status == STATUS_VERIFIED else _STATE.get(status, "unknown")
+
+    return [
+        {
+            "id": o.object_id,
+            "title": o.fields.get("title"),
+            "status": o.fields.get("status"),
+            "state": state_of(o),
+            **(
+                {"description": o.fields.get("description")}
+                if o.fields.get("status") == STATUS_WITHDRAWN
+                else {}
+            ),
+        }
+        for o in objs
+    ]
+
+
 async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str, object]:
     """Fetch pending models, marketplace, user stats and platform metrics concurrently."""
     services = runtime.context
@@ -89,35 +123,7 @@ async def dashboard(state: JourneyState, runtime: Runtime[Services]) -> dict[str
     wallet = await services.wallet_for(state["user_id"])
 
     async def pending() -> object:
-        objs = await ledger.owned_objects(wallet.address, "PendingModel")
-        verified_word = "verified"
-        if any(o.fields.get("status") == STATUS_VERIFIED for o in objs):
-            # Listing hands the PendingModel back to its creator (as the contract does):
-            # a verified one that is already listed is not pending any more.
-            try:
-                listed = {o.fields.get("pending_model_id") for o in await ledger.listings()}
-                objs = [o for o in objs if o.object_id not in listed]
-            except SatyaError:  # a full node without an indexer cannot list listings
-                verified_word = "verified (maybe listed: listings cannot be read here)"
-
-        def state_of(o: ChainObject) -> str:
-            status = int(str(o.fields.get("status", 0)))
-            return verified_word if status == STATUS_VERIFIED else _STATE.get(status, "unknown")
-
-        return [
-            {
-                "id": o.object_id,
-                "title": o.fields.get("title"),
-                "status": o.fields.get("status"),
-                "state": state_of(o),
-                **(
-                    {"description": o.fields.get("description")}
-                    if o.fields.get("status") == STATUS_WITHDRAWN
-                    else {}
-                ),
-            }
-            for o in objs
-        ]
+        return await _pending_models(ledger, wallet.address)
 
     async def marketplace() -> object:
         objs = await ledger.listings()
