@@ -15,7 +15,13 @@ from typing import Literal
 import numpy as np
 
 FileKind = Literal[
-    "safetensors", "onnx", "keras_h5", "malicious_pickle", "garbage", "truncated_safetensors"
+    "safetensors",
+    "nan_safetensors",
+    "onnx",
+    "keras_h5",
+    "malicious_pickle",
+    "garbage",
+    "truncated_safetensors",
 ]
 _KERAS_CONFIG = (
     '{"class_name": "Sequential", "config": {"name": "sequential", "layers": ['
@@ -35,7 +41,7 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     n = max(16, int(size_mb * 1_000_000 / 4))
-    if kind in ("safetensors", "truncated_safetensors"):
+    if kind in ("safetensors", "nan_safetensors", "truncated_safetensors"):
         from safetensors.numpy import save_file
 
         side = max(4, int(n**0.5))
@@ -44,7 +50,11 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
             "encoder.bias": np.zeros(side, dtype=np.float32),
             "head.weight": rng.standard_normal((side, 8), dtype=np.float32) * 0.02,
         }
-        save_file(tensors, str(path), metadata={"format": "pt", "framework": "satya-journey"})
+        metadata: dict[str, str] | None = {"format": "pt", "framework": "satya-journey"}
+        if kind == "nan_safetensors":  # a diverged training run, saved without metadata
+            tensors = {k: np.full_like(v, np.nan) for k, v in tensors.items()}
+            metadata = None
+        save_file(tensors, str(path), metadata=metadata)
         if kind == "truncated_safetensors":
             with path.open("r+b") as fh:
                 fh.truncate(path.stat().st_size // 2)

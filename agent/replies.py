@@ -52,8 +52,8 @@ _ALTERNATIVE = {
     "insufficient_storage": "store it for fewer epochs (e.g. 'upload PATH for 1 epoch'), "
     "compress it, or top up WAL.",
     "insufficient_funds": "top up SUI on your address, then say 'retry'.",
-    "verification_failed": "fix what the enclave found (export the weights to safetensors) "
-    "and upload again.",
+    "verification_failed": "fix what the enclave found (each finding says how) and upload "
+    "the fixed file.",
     "blob_too_large": "lower SATYA_CHUNK_SIZE_MIB below the publisher's limit, then 'retry'.",
 }
 _SUGGESTION_TEXT = {

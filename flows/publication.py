@@ -395,9 +395,7 @@ async def record_verification(
         now_ms=int(time.time() * 1000),
     )
     if verified.quality_score < PASS_SCORE:
-        raise VerificationFailed(
-            f"The model scored {verified.quality_score}/100, below the pass mark of {PASS_SCORE}."
-        )
+        raise low_score(verified.quality_score, signed.findings)
     receipt = await chain_tx(
         services,
         "complete_verification",
@@ -413,6 +411,18 @@ async def record_verification(
         enclave_key=signed.public_key[:16],
         data=dict(signed.data),
         figures=figures_text(shown_figures(signed)),
+    )
+
+
+def low_score(score: int, findings: tuple[str, ...]) -> VerificationFailed:
+    """The failure for a signed score under the pass mark, naming what cost the points."""
+    said = f"The model scored {score}/100, below the pass mark of {PASS_SCORE}."
+    if not findings:
+        return VerificationFailed(said + " The enclave gave no reason beyond the score.")
+    found = "\n".join(f"  • {f}" for f in findings)
+    return VerificationFailed(
+        f"{said} What the enclave found:\n{found}",
+        hint="Fix what it found, check the new file with 'satya inspect FILE', then upload it.",
     )
 
 

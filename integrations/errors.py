@@ -224,7 +224,10 @@ class VerificationError(SatyaError):
 class VerificationFailed(VerificationError):
     code = "verification_failed"
     final = True
-    default_hint = "Read the findings; fix the model (e.g. export to safetensors) and upload again."
+    default_hint = (
+        "Fix what the enclave found (code hidden in a pickle: export the weights to"
+        " safetensors, which cannot carry code) and upload the fixed file."
+    )
 
 
 class EnclaveUnavailable(VerificationError):

@@ -153,6 +153,7 @@ class Enclave:
                 signature=signature,
                 public_key=self.public_key,
                 schema=self._schema.id,
+                findings=quality.findings,
             )
         finally:
             model_path.unlink(missing_ok=True)

@@ -165,7 +165,8 @@ class LocalVerifier:
             raise VerificationError(f"Job {job_id} has not finished yet.")
         stored = r["result"]
         assert isinstance(stored, dict)
-        return SignedResult(**stored)
+        findings = tuple(str(f) for f in stored.get("findings") or ())
+        return SignedResult(**{**stored, "findings": findings})
 
     def request_of(self, job_id: str) -> VerificationRequest:
         """The request a job was submitted with."""

@@ -67,6 +67,8 @@ class SignedResult:
     # The declared schema of ``data`` (``integrations.tee.schemas``: ``name@version``);
     # empty when the response declared none, then it is recognised by its fields.
     schema: str = ""
+    # What cost the model points, in words (not signed: it explains the signed score).
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

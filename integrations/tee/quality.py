@@ -85,6 +85,8 @@ class QualityScore:
     not_measured: tuple[str, ...]
     explanation: str
     passed: bool
+    # What cost points, in words, each saying what to do; the largest loss first.
+    findings: tuple[str, ...] = ()
 
 
 def score_quality(report: InspectionReport, accuracy: AccuracyMetrics | None) -> QualityScore:
@@ -125,7 +127,72 @@ def score_quality(report: InspectionReport, accuracy: AccuracyMetrics | None) ->
     if not_measured:
         notes.append("not measured: " + ", ".join(not_measured))
     passed = score >= PASS_SCORE
-    return QualityScore(score, components, not_measured, "; ".join(notes) + ".", passed)
+    explanation = "; ".join(notes) + "."
+    found = _findings(report, components, expected)
+    return QualityScore(score, components, not_measured, explanation, passed, found)
+
+
+def _findings(
+    report: InspectionReport, components: dict[str, int], expected: tuple[str, ...]
+) -> tuple[str, ...]:
+    """What cost points, one sentence each with what to do, the largest loss first."""
+    lost: list[tuple[int, str]] = []
+    warnings = [f for f in report.findings if f.severity == "warning"]
+    numeric = [f.message for f in warnings if f.code == "nan_weights"]
+    others = [f.message for f in warnings if f.code != "nan_weights"]
+    health = components.get("numeric_health")
+    if health is not None and health < MAXIMA["numeric_health"]:
+        stats = report.weight_stats
+        if numeric:
+            lost.append((MAXIMA["numeric_health"] - health, numeric[0]))
+        elif stats is not None and stats.std == 0.0:
+            lost.append(
+                (
+                    MAXIMA["numeric_health"] - health,
+                    f"All {stats.count:,} weights read have the same value: the file holds no "
+                    "trained weights. Save the weights after training, not the initial ones.",
+                )
+            )
+    if others:
+        lost.append(
+            (
+                MAXIMA["format_validity"] - components["format_validity"],
+                "The file has format problems: " + " ".join(others),
+            )
+        )
+    if components["integrity"] < MAXIMA["integrity"]:
+        lost.append(
+            (
+                MAXIMA["integrity"] - components["integrity"],
+                f"The byte layout of a {report.format} file cannot be checked. Export the "
+                "weights to safetensors or ONNX, whose layout can.",
+            )
+        )
+    if "metadata" in components and components["metadata"] < MAXIMA["metadata"]:
+        missing = [k for k in expected if not report.metadata.get(k)]
+        lost.append(
+            (
+                MAXIMA["metadata"] - components["metadata"],
+                f"Metadata the {report.format} format expects is missing "
+                f"({', '.join(missing)}). Add it when saving the file"
+                + (
+                    " (save_file(..., metadata={'format': 'pt'}))."
+                    if report.format == "safetensors"
+                    else "."
+                ),
+            )
+        )
+    accuracy = components.get("accuracy")
+    if accuracy is not None and accuracy < MAXIMA["accuracy"]:
+        lost.append(
+            (
+                MAXIMA["accuracy"] - accuracy,
+                "The model got some of the dataset's samples wrong (accuracy "
+                f"{accuracy}/{MAXIMA['accuracy']} points). Check it on your data.",
+            )
+        )
+    lost.sort(key=lambda pair: -pair[0])
+    return tuple(words for _, words in lost)
 
 
 def _numeric_health(report: InspectionReport) -> int | None:

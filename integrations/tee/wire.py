@@ -55,8 +55,9 @@ def payload_of(request: VerificationRequest) -> dict[str, object]:
 
 def response_of(result: SignedResult) -> dict[str, object]:
     """A signed result as the ``ProcessedDataResponse`` JSON of Nautilus."""
-    # Exactly Nautilus's shape: the schema is recognised by the data's fields.
-    return {
+    # Nautilus's shape: the schema is recognised by the data's fields. ``findings``
+    # (unsigned words explaining the score) is added only when there are some.
+    body: dict[str, object] = {
         "response": {
             "intent": result.intent,
             "timestamp_ms": result.timestamp_ms,
@@ -64,6 +65,9 @@ def response_of(result: SignedResult) -> dict[str, object]:
         },
         "signature": result.signature,
     }
+    if result.findings:
+        body["findings"] = list(result.findings)
+    return body
 
 
 def result_of(body: object, public_key: str) -> SignedResult:
@@ -77,6 +81,7 @@ def result_of(body: object, public_key: str) -> SignedResult:
     if not isinstance(intent, int) or not isinstance(ts, int) or not isinstance(data, dict):
         raise ValueError("the response has no intent, timestamp_ms or data")
     schema = body.get("schema", "")
+    findings = body.get("findings")
     return SignedResult(
         intent=intent,
         timestamp_ms=ts,
@@ -84,4 +89,5 @@ def result_of(body: object, public_key: str) -> SignedResult:
         signature=signature,
         public_key=public_key,
         schema=schema if isinstance(schema, str) else "",
+        findings=tuple(str(f) for f in findings) if isinstance(findings, list) else (),
     )

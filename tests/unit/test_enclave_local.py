@@ -84,7 +84,37 @@ async def test_server_rejects_bad_input(tmp_path: Path) -> None:
         assert bad.status_code == 400 and "error" in bad.json()
         ok = await client.post("/process_data", json={"payload": {"model_blob_id": "b"}})
         body = ok.json()
-        assert set(body) == {"response", "signature"} and body["response"]["intent"] == 0
+        # Nautilus's fields, plus the unsigned words on what cost points (identical weights)
+        assert set(body) == {"response", "signature", "findings"}
+        assert body["response"]["intent"] == 0
+
+
+async def test_findings_travel_with_the_signed_result_over_http(tmp_path: Path) -> None:
+    model = tmp_path / "nan.safetensors"
+    save_file({"w": np.full(1000, np.nan, np.float32)}, str(model))
+
+    async def fetch(_blob: str, dest: Path) -> None:
+        shutil.copyfile(model, dest)
+
+    enclave = Enclave(fetch, workdir=tmp_path / "work")
+    app = create_app(enclave)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://enclave"
+    ) as client:
+        remote = NautilusVerifier("http://enclave", client=client)
+        job = await remote.submit(VerificationRequest("m"), idempotency_key="nan")
+        assert (await _wait(remote, job)).state == "succeeded"
+        over_http = await remote.result(job)
+        await remote.aclose()
+    local = LocalVerifier(enclave, state_dir=tmp_path / "state")
+    job = await local.submit(VerificationRequest("m"), idempotency_key="nan")
+    await _wait(local, job)
+    in_process = await local.result(job)
+    await local.aclose()
+    for signed in (over_http, in_process):
+        assert signed.data["quality_score"] == 47  # 20 + 20 + 0 NaN health + 0 metadata of 85
+        assert signed.findings[0].startswith("1,000 weights are NaN (not a number)")
+        assert "missing (format)" in signed.findings[1]
 
 
 def _gated_enclave(tmp_path: Path, gate: asyncio.Event) -> Enclave:
