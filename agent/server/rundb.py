@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 ACTIVE = ("pending", "running")
+log = logging.getLogger("satya.server.runs")
 STALE_AFTER_S = 30.0  # a running run whose worker stopped beating for this long has died
 
 _SCHEMA = [
@@ -93,6 +95,12 @@ class Sql(Protocol):
     ) -> None: ...
 
 
+def _retrieve(task: asyncio.Future[None]) -> None:
+    """Mark a finished batch's error as seen (its caller may have stopped waiting)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a run-log batch failed", exc_info=task.exception())
+
+
 class SqliteSql:
     """One aiosqlite connection (WAL) to ``path``; a batch's transaction holds it alone
     (another coroutine's BEGIN or statement waits, instead of nesting or joining it)."""
@@ -125,10 +133,19 @@ class SqliteSql:
         return int(cur.rowcount)
 
     async def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        # The batch is a task of its own, run to its end even when the caller is cancelled
+        # (a run interrupted while writing its log): the connection's thread executes a
+        # statement whose await was cancelled anyway, so a cancelled BEGIN would leave a
+        # transaction open that every later statement joins and nothing commits.
+        batch = asyncio.ensure_future(self._batch(sql.replace("%s", "?"), rows))
+        batch.add_done_callback(_retrieve)  # its error is the caller's, if one still waits
+        await asyncio.shield(batch)
+
+    async def _batch(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         async with self.writing:
             await self.conn.execute("BEGIN")
             try:
-                await self.conn.executemany(sql.replace("%s", "?"), rows)
+                await self.conn.executemany(sql, rows)
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise

@@ -76,3 +76,35 @@ def test_a_run_log_made_by_an_earlier_release_gets_the_new_columns(tmp_path: Pat
         "enqueue",
         "satya-auto",
     )
+
+
+def test_a_batch_cancelled_at_its_begin_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A run interrupted (multitask_strategy interrupt) while its log was being written:
+    the cancelled await of BEGIN left the connection inside a transaction, so every later
+    batch failed ("cannot start a transaction within a transaction") and every later
+    statement joined that transaction, never committed; the thread stayed busy."""
+
+    async def scenario() -> tuple[int, int]:
+        async with SqliteSql.open(tmp_path / "server.sqlite") as sql:
+            await sql.migrate(["CREATE TABLE t (run TEXT, seq INTEGER, PRIMARY KEY (run, seq))"])
+            insert = "INSERT INTO t (run, seq) VALUES (%s, %s)"
+            cancelled = 0
+            for run in range(20):
+                task = asyncio.create_task(sql.execute_many(insert, [(f"c{run}", 0)]))
+                for _ in range(run % 4):  # cancelled at BEGIN, at the rows, at COMMIT, ...
+                    await asyncio.sleep(0)
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    cancelled += 1
+                await sql.execute_many(insert, [(f"after{run}", 0)])  # raised before
+            await sql.execute(insert, ("single", 0))
+            async with SqliteSql.open(tmp_path / "server.sqlite") as other:  # committed?
+                rows = await other.fetch("SELECT count(*) AS n FROM t WHERE run LIKE 'after%'")
+                single = await other.fetch("SELECT count(*) AS n FROM t WHERE run = 'single'")
+            return int(rows[0]["n"]) + int(single[0]["n"]), cancelled
+
+    seen, cancelled = asyncio.run(scenario())
+    assert cancelled > 0, "no batch was cancelled mid-way: the test checked nothing"
+    assert seen == 21
