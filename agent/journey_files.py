@@ -17,6 +17,7 @@ import numpy as np
 FileKind = Literal[
     "safetensors",
     "nan_safetensors",
+    "nan_safetensors_no_metadata",
     "onnx",
     "keras_h5",
     "malicious_pickle",
@@ -41,7 +42,12 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     n = max(16, int(size_mb * 1_000_000 / 4))
-    if kind in ("safetensors", "nan_safetensors", "truncated_safetensors"):
+    if kind in (
+        "safetensors",
+        "nan_safetensors",
+        "nan_safetensors_no_metadata",
+        "truncated_safetensors",
+    ):
         from safetensors.numpy import save_file
 
         side = max(4, int(n**0.5))
@@ -51,8 +57,9 @@ def make_model_file(path: Path, kind: FileKind, *, size_mb: float = 1.0, seed: i
             "head.weight": rng.standard_normal((side, 8), dtype=np.float32) * 0.02,
         }
         metadata: dict[str, str] | None = {"format": "pt", "framework": "satya-journey"}
-        if kind == "nan_safetensors":  # a diverged training run, saved without metadata
+        if kind.startswith("nan_"):  # a training run that diverged: every weight is NaN
             tensors = {k: np.full_like(v, np.nan) for k, v in tensors.items()}
+        if kind == "nan_safetensors_no_metadata":
             metadata = None
         save_file(tensors, str(path), metadata=metadata)
         if kind == "truncated_safetensors":

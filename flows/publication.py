@@ -82,6 +82,7 @@ class Recorded:
     enclave_key: str
     data: dict[str, object]
     figures: str = ""  # the signed figures in words, "not measured" where none was signed
+    findings: tuple[str, ...] = ()  # what cost points, in the enclave's words (unsigned)
 
 
 def chunks_text(p: TransferProgress, concurrency: int) -> str:
@@ -411,6 +412,7 @@ async def record_verification(
         enclave_key=signed.public_key[:16],
         data=dict(signed.data),
         figures=figures_text(shown_figures(signed)),
+        findings=signed.findings,
     )
 
 

@@ -159,6 +159,9 @@ async def verify_monitor(
         expertise=state["expertise"],
         data=recorded.data,
     )
+    if recorded.findings:  # it passed, but the user should hear what cost it points
+        found = "\n".join(f"  • {f}" for f in recorded.findings)
+        say(runtime, "verification_findings", findings_text=found)
     return Command(
         goto="listing_prep",
         update={
