@@ -12,7 +12,8 @@ bytes is then in the response's ``BODY_LENGTH`` extension (more than the
 buffer's length if the body did not fit; nothing past the buffer is read).
 
 Connections are kept alive and reused; an idle one the server has closed is
-noticed before it is used. Errors are httpx's (``ConnectError``, ``ReadTimeout``,
+noticed before it is used, and one it closes just as it is taken (a race no check
+can rule out) costs an idempotent in-memory request one more try on a new connection. Errors are httpx's (``ConnectError``, ``ReadTimeout``,
 ``RemoteProtocolError``…), so callers translate them as for any transport.
 Only ``http://`` is served: TLS goes through httpx's own transport.
 
@@ -62,11 +63,18 @@ class PlainHTTPTransport(httpx.AsyncBaseTransport):
             raise RuntimeError("the transport is closed")
         timeouts = request.extensions.get("timeout", {})
         address = (url.host, url.port or 80)
-        sock = await self._checkout(address, timeouts.get("connect"))
+        sock, reused = await self._checkout(address, timeouts.get("connect"))
         try:
-            async with _deadline(timeouts.get("write"), httpx.WriteTimeout):
-                await _send_request(sock, request)
-            status, headers, rest = await _read_head(sock, timeouts.get("read"))
+            try:
+                status, headers, rest = await _exchange(sock, request, timeouts)
+            except (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError):
+                if not (reused and _replayable(request)):
+                    raise
+                # the server closed the kept-alive connection as it was taken (no check
+                # before sending can rule that out): the request goes once more, fresh
+                sock.close()
+                sock = await self._connect(address, timeouts.get("connect"))
+                status, headers, rest = await _exchange(sock, request, timeouts)
             body = _Body(self, sock, address, request, status, headers, rest, timeouts)
             extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
             into = request.extensions.get(BODY_INTO)
@@ -85,13 +93,19 @@ class PlainHTTPTransport(httpx.AsyncBaseTransport):
                 sock.close()
         self._idle.clear()
 
-    async def _checkout(self, address: tuple[str, int], timeout: float | None) -> socket.socket:
+    async def _checkout(
+        self, address: tuple[str, int], timeout: float | None
+    ) -> tuple[socket.socket, bool]:
+        """An idle connection still open (and True: reused), else a new one (False)."""
         idle = self._idle.get(address, [])
         while idle:
             sock = idle.pop()
             if _still_open(sock):
-                return sock
+                return sock, True
             sock.close()
+        return await self._connect(address, timeout), False
+
+    async def _connect(self, address: tuple[str, int], timeout: float | None) -> socket.socket:
         loop = asyncio.get_running_loop()
         async with _deadline(timeout, httpx.ConnectTimeout):
             try:
@@ -258,6 +272,23 @@ class _Body(httpx.AsyncByteStream):
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()
+
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+def _replayable(request: httpx.Request) -> bool:
+    """Safe to send again: an idempotent method with a body held in memory."""
+    return request.method in _IDEMPOTENT and isinstance(request.stream, httpx.ByteStream)
+
+
+async def _exchange(
+    sock: socket.socket, request: httpx.Request, timeouts: dict[str, float | None]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Send ``request`` on ``sock`` and read the response head."""
+    async with _deadline(timeouts.get("write"), httpx.WriteTimeout):
+        await _send_request(sock, request)
+    return await _read_head(sock, timeouts.get("read"))
 
 
 async def _send_request(sock: socket.socket, request: httpx.Request) -> None:

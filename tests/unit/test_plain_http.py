@@ -130,6 +130,60 @@ async def test_a_keep_alive_connection_the_server_closed_is_not_reused(
         listener.close()
 
 
+def _closes_on_the_second_request(
+    listener: socket.socket, stop: threading.Event, reset: bool, seen: list[str]
+) -> None:
+    """Answer the first request on each connection; on the second, close it unanswered
+    (a keep-alive connection the server closes just as the client reuses it)."""
+    listener.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with conn:
+            for turn in (1, 2):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    piece = conn.recv(4096)
+                    if not piece:
+                        break
+                    data += piece
+                seen.append(data.split(b" ", 1)[0].decode() if data else "")
+                if turn == 1:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                elif reset:  # an RST rather than a FIN
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+async def test_a_connection_closed_as_it_is_reused_costs_an_idempotent_request_one_more_try(
+    client: httpx.AsyncClient, reset: bool
+) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+    seen: list[str] = []
+    thread = threading.Thread(
+        target=_closes_on_the_second_request, args=(listener, stop, reset, seen)
+    )
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        assert (await client.get(url)).text == "ok"
+        assert (await client.get(url)).text == "ok"  # sent again on a new connection
+        assert (await client.put(url, content=b"abc")).text == "ok"
+        # a body that cannot be sent twice, or a method that is not idempotent, is not
+        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+            await client.post(url, content=b"abc")
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert seen[:4] == ["GET", "GET", "GET", "PUT"]
+
+
 async def test_silence_is_a_read_timeout_and_nobody_listening_a_connect_error(
     client: httpx.AsyncClient,
 ) -> None:
