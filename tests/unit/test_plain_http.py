@@ -175,8 +175,8 @@ async def test_a_connection_closed_as_it_is_reused_costs_an_idempotent_request_o
         assert (await client.get(url)).text == "ok"  # sent again on a new connection
         assert (await client.put(url, content=b"abc")).text == "ok"
         # a body that cannot be sent twice, or a method that is not idempotent, is not
-        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
-            await client.post(url, content=b"abc")
+        with pytest.raises((httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError)):
+            await client.post(url, content=b"abc")  # (a reset may come while it is sent)
     finally:
         stop.set()
         thread.join()
