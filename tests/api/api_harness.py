@@ -218,3 +218,13 @@ def background_verification_server(home: Path) -> ServerThread:
     return ServerThread(
         home, ServerSettings(), settings=settings, assistant_factory=factory
     ).start()
+
+
+def slow_run_server(home: Path) -> ServerThread:
+    """A started server whose runs last: each stored piece waits 0.2 s and each
+    verification at least 4 s (time for other runs to arrive while one is going)."""
+    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)
+    factory = slowed(storage_delay_s=0.2, verify_min_s=4.0)
+    return ServerThread(
+        home, ServerSettings(), settings=settings, assistant_factory=factory
+    ).start()

@@ -15,12 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from api_harness import ServerThread, slowed
+from api_harness import ServerThread, slow_run_server
 from langgraph_sdk import get_client
 
 from agent.journey_files import make_model_file
-from agent.server import ServerSettings
-from agent.settings import Settings
 
 ROUNDS, AT_ONCE = 3, 6
 ANSWER_S = 10.0  # each request and each join, far above the few hundredths they take
@@ -28,14 +26,7 @@ ANSWER_S = 10.0  # each request and each join, far above the few hundredths they
 
 @pytest.fixture(scope="module")
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    home = tmp_path_factory.mktemp("interrupts")
-    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)
-    srv = ServerThread(
-        home,
-        ServerSettings(),
-        settings=settings,
-        assistant_factory=slowed(storage_delay_s=0.2, verify_min_s=4.0),
-    ).start()
+    srv = slow_run_server(tmp_path_factory.mktemp("interrupts"))
     yield srv
     srv.stop()
 

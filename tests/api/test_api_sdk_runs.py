@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from api_harness import ServerThread, slowed
+from api_harness import ServerThread, slow_run_server, slowed
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import MultitaskStrategy
@@ -23,14 +23,7 @@ from agent.settings import Settings
 
 @pytest.fixture(scope="module")
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    home = tmp_path_factory.mktemp("sdk-slow")
-    settings = Settings(home=home, chunk_size_mib=0.05, upload_concurrency=1)
-    srv = ServerThread(
-        home,
-        ServerSettings(),
-        settings=settings,
-        assistant_factory=slowed(storage_delay_s=0.2, verify_min_s=4.0),
-    ).start()
+    srv = slow_run_server(tmp_path_factory.mktemp("sdk-slow"))
     yield srv
     srv.stop()
 
