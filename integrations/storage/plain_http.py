@@ -44,6 +44,7 @@ BODY_INTO: Final = "satya.body_into"
 BODY_LENGTH: Final = "satya.body_length"
 _MAX_HEAD = 64 * 1024
 _READ = 256 * 1024
+_SEND_IN_THREAD = 1024 * 1024  # pieces this large are sent by a worker thread
 _MAX_IDLE = 16
 
 
@@ -287,11 +288,13 @@ async def _exchange(
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Send ``request`` on ``sock`` and read the response head."""
     async with _deadline(timeouts.get("write"), httpx.WriteTimeout):
-        await _send_request(sock, request)
+        await _send_request(sock, request, timeouts.get("write"))
     return await _read_head(sock, timeouts.get("read"))
 
 
-async def _send_request(sock: socket.socket, request: httpx.Request) -> None:
+async def _send_request(
+    sock: socket.socket, request: httpx.Request, write_timeout: float | None
+) -> None:
     url = request.url
     target = url.raw_path or b"/"
     lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
@@ -310,7 +313,10 @@ async def _send_request(sock: socket.socket, request: httpx.Request) -> None:
                 continue
             if chunked:
                 await loop.sock_sendall(sock, b"%x\r\n" % len(piece))
-            await loop.sock_sendall(sock, piece)
+            if len(piece) >= _SEND_IN_THREAD:
+                await _send_in_thread(sock, memoryview(piece), write_timeout)
+            else:
+                await loop.sock_sendall(sock, piece)
             if chunked:
                 await loop.sock_sendall(sock, b"\r\n")
         if chunked:
@@ -357,6 +363,42 @@ async def _read_head(
             return status, headers, data
 
 
+async def _send_in_thread(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
+    """Send a large piece with one blocking ``sendall`` in a worker thread.
+
+    The event loop would wake for every few dozen KiB the server reads off the
+    socket (each wake-up costs more CPU than the bytes it moves); ``sendall`` loops in
+    the kernel and in C with the GIL released. ``SO_SNDTIMEO`` bounds each wait
+    without progress, as httpx's write timeout does. A cancelled send shuts the
+    socket down, which wakes the thread.
+    """
+    try:
+        await asyncio.to_thread(_send_all, sock, view, timeout)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        raise
+
+
+def _send_all(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
+    _set_blocking_with(sock, socket.SO_SNDTIMEO, timeout)
+    try:
+        sock.sendall(view)
+    except BlockingIOError:
+        raise httpx.WriteTimeout(f"no progress in {timeout:g} s") from None
+    finally:
+        sock.setblocking(False)
+
+
+def _set_blocking_with(sock: socket.socket, option: int, timeout: float | None) -> None:
+    """Make ``sock`` blocking, each wait without progress bounded by ``timeout`` (``option``
+    is ``SO_RCVTIMEO`` or ``SO_SNDTIMEO``; ``None`` waits as long as it takes)."""
+    seconds = 0.0 if timeout is None else max(timeout, 0.001)
+    whole, micro = divmod(int(seconds * 1_000_000), 1_000_000)
+    sock.setsockopt(socket.SOL_SOCKET, option, struct.pack("ll", whole, micro))
+    sock.setblocking(True)
+
+
 def _recv_all(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
     """Fill ``view`` from ``sock`` in a blocking receive that waits for all of it.
 
@@ -364,10 +406,7 @@ def _recv_all(sock: socket.socket, view: memoryview, timeout: float | None) -> N
     the event loop would wake for every segment the server wrote (64 KiB each).
     ``SO_RCVTIMEO`` bounds each wait without progress, as httpx's read timeout does.
     """
-    seconds = 0.0 if timeout is None else max(timeout, 0.001)
-    whole, micro = divmod(int(seconds * 1_000_000), 1_000_000)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, micro))
-    sock.setblocking(True)
+    _set_blocking_with(sock, socket.SO_RCVTIMEO, timeout)
     try:
         have = 0
         while have < len(view):

@@ -1,8 +1,10 @@
 """The zero-copy plain-http transport: framing, reuse, read-into-buffer, errors, over loopback."""
 
+import asyncio
 import hashlib
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import cast
 
@@ -231,3 +233,66 @@ async def test_a_body_that_stalls_while_read_into_a_buffer_is_a_read_timeout(
         stop.set()
         thread.join()
         listener.close()
+
+
+def _read_head_then_stall(listener: socket.socket, stop: threading.Event) -> None:
+    """Accept, read a little of the request, then read nothing more (the sender's buffers fill)."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.recv(4096)
+        stop.wait(10)
+
+
+async def test_a_large_body_the_server_stops_reading_is_a_write_timeout(
+    client: httpx.AsyncClient,
+) -> None:
+    # 64 MiB: far more than loopback's socket buffers hold, sent by a worker thread.
+    body = memoryview(bytearray(64 * 2**20))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+    thread = threading.Thread(target=_read_head_then_stall, args=(listener, stop))
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        with pytest.raises(httpx.WriteTimeout):
+            await client.put(
+                url,
+                content=cast(bytes, body),
+                headers={"content-length": str(len(body))},
+                timeout=0.3,
+            )
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+async def test_a_cancelled_large_send_stops_at_once_and_leaves_the_client_usable(
+    server: BackgroundServer, client: httpx.AsyncClient
+) -> None:
+    body = memoryview(bytearray(64 * 2**20))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+    thread = threading.Thread(target=_read_head_then_stall, args=(listener, stop))
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        sending = asyncio.ensure_future(
+            client.put(url, content=cast(bytes, body), headers={"content-length": str(len(body))})
+        )
+        await asyncio.sleep(0.3)  # the worker thread is blocked in sendall by now
+        started = time.monotonic()
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        assert time.monotonic() - started < 2  # the shut-down socket woke the thread
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    answer = await client.put(f"{server.url}/echo", content=BLOB)
+    assert answer.text == hashlib.sha256(BLOB).hexdigest()
