@@ -9,7 +9,11 @@ commonest confusions (not for the second blind set), p50/p95 latency per message
 and the consent figure (approvals of anything but a plain yes), and ends with one
 JSON line.
 
-    python bench/nlu.py [--llm http://127.0.0.1:8080/v1] [--misses]
+    python bench/nlu.py [--llm http://127.0.0.1:8080/v1 [--deadline 8]] [--misses]
+
+With ``--llm`` the model reads the held-out set and the second blind set (totals
+only); it is asked only where the embedded interpreter is unsure, and the report
+says how often it was asked and how often it answered in time.
 """
 
 from __future__ import annotations
@@ -111,6 +115,12 @@ async def main() -> dict[str, object]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llm", help="an OpenAI-compatible base URL to measure too")
     ap.add_argument("--model", default="local", help="the model name to ask --llm for")
+    ap.add_argument(
+        "--deadline",
+        type=float,
+        default=8.0,
+        help="seconds each model call may take, as SATYA_LLM_DEADLINE_S (default 8)",
+    )
     ap.add_argument("--misses", action="store_true", help="print every message not understood")
     args = ap.parse_args()
     files, cases = load_cases(LABELLED)
@@ -163,6 +173,7 @@ async def main() -> dict[str, object]:
             model=args.model,
             system_prompt=load_text("system_interpreter.md"),
             embedded=embedded,
+            deadline_s=args.deadline,
         )
 
         async def by_llm(text: str, d: Dialogue) -> Intent:
@@ -170,9 +181,28 @@ async def main() -> dict[str, object]:
 
         live = await score(by_llm, cases, base)
         _report(f"language model at {args.llm}", live, misses=args.misses)
+        print(
+            f"   the model was asked about {llm.consulted} messages and answered "
+            f"{llm.consulted - llm.fallbacks} in time (deadline {args.deadline:g} s)"
+        )
         figures["llm_accuracy"] = round(live.accuracy, 3)
         figures["llm_consent_errors"] = live.consent_errors
         figures["llm_p95_ms"] = round(live.percentile_ms(0.95), 1)
+        figures["llm_consulted"] = llm.consulted
+        figures["llm_answered"] = llm.consulted - llm.fallbacks
+        asked, failed = llm.consulted, llm.fallbacks
+        files2, cases2 = load_cases(BLIND2)
+        base2 = Path(tempfile.mkdtemp(prefix="satya-nlu-blind2-llm-"))
+        make_files(base2, files2)
+        live2 = await score(by_llm, cases2, base2)
+        print(
+            f"\n== language model on the second blind set: {live2.right}/{live2.total} "
+            f"understood ({live2.accuracy:.1%}), consent errors {live2.consent_errors}; "
+            f"asked about {llm.consulted - asked} messages, answered "
+            f"{llm.consulted - asked - (llm.fallbacks - failed)} in time"
+        )
+        figures["llm_blind2_accuracy"] = round(live2.accuracy, 3)
+        figures["llm_consent_errors"] = live.consent_errors + live2.consent_errors
         await llm.aclose()
     return figures
 

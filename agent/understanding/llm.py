@@ -115,7 +115,8 @@ class LLMInterpreter:
     """Ask a chat model for an ``Intent`` where the rules are unsure; fall back to the rules.
 
     ``deadline_s`` bounds each model call; ``clock`` drives the circuit breaker's
-    cool-down (tests pass a fake one). ``fallbacks`` counts the calls that failed.
+    cool-down (tests pass a fake one). ``consulted`` counts the messages the model was
+    asked about, ``fallbacks`` the calls that failed (the embedded reading stood).
     """
 
     name = "llm"
@@ -146,6 +147,7 @@ class LLMInterpreter:
         self.embedded = (
             embedded  # the offline default: read first, and what a failure falls back to
         )
+        self.consulted = 0
         self.fallbacks = 0
         self._noticed: tuple[FailureReason, int | None] | None = None
         self._notice: str | None = None
@@ -164,6 +166,7 @@ class LLMInterpreter:
         text = head(text)  # the model reads what the rules read
         if not _model_may_help(ruled):
             return ruled
+        self.consulted += 1
         try:
             out = await self.chat_model.structured_answer(
                 system=self._system,

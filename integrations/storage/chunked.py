@@ -2,9 +2,9 @@
 
 ``upload_file`` streams a file from disk in ``chunk_size`` pieces into a fixed
 pool of ``concurrency + 2`` reused buffers (memory stays the same whatever the
-file size), hashes each chunk (BLAKE3) in a worker thread and the whole file
-(sha256) in another, in order, while earlier chunks are being sent (both release
-the GIL), keeps
+file size), runs the whole file's sha256 over them in order in a worker thread
+(it releases the GIL) while earlier chunks are being sent, each chunk's digest
+being that hash's state finalised at the chunk's end (manifest format 3), keeps
 ``concurrency`` chunk PUTs in flight, retries timeouts and unavailable services with jittered exponential
 backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
 and records every finished chunk in a journal (``integrations.storage.journal``).
@@ -16,12 +16,12 @@ upload's blobs later never deletes bytes another upload stored too.
 
 ``download_file`` reads the manifest, fetches ``concurrency`` chunks at a time
 into a fixed pool of reused buffers (straight from the socket when the store
-offers ``get_blob_into``), checks every chunk's digest as it arrives (BLAKE3 in
-manifest format 2, sha256 in format 1), then writes each chunk at its offset
-while the whole file's sha256 runs over the same buffer in file order, and
-moves the result into place only when all of it checks out. Both directions
-hash every byte with sha256 once (the file's digest) and with BLAKE3 once (the
-chunk's, about a fifth of sha256's cost), which is most of their CPU.
+offers ``get_blob_into``), writes each chunk at its offset while the whole
+file's sha256 runs over the same buffer in file order, checks each chunk's
+digest (format 3: that hash's state at the chunk's end, as each chunk is hashed;
+formats 2 and 1: the chunk's own BLAKE3 or sha256, as it arrives), and moves the
+result into place only when all of it checks out. Both directions hash every
+byte once, with sha256, which is most of their CPU.
 
 Example::
 
@@ -116,9 +116,8 @@ class _Chunk:
     index: int
     offset: int
     data: memoryview
-    blake3: str
     buffer: bytearray
-    hashed: asyncio.Future[None]  # the whole-file hash has consumed ``data``
+    hashed: asyncio.Future[str]  # the whole-file hash consumed ``data``: its prefix_sha256
 
 
 class _FileReader:
@@ -130,18 +129,21 @@ class _FileReader:
         # One thread, so the whole-file hash sees the chunks in file order.
         self.whole_hasher = ThreadPoolExecutor(1, thread_name_prefix="satya-sha256")
 
-    def read_into(self, view: memoryview, also: ChunkDigest | None) -> tuple[int, str, str | None]:
-        """Fill ``view`` from the file (fewer bytes only at its end); its BLAKE3, and its
-        ``also`` digest when a format 1 journal recorded the chunk with sha256."""
+    def read_into(self, view: memoryview, also: ChunkDigest | None) -> tuple[int, str | None]:
+        """Fill ``view`` from the file (fewer bytes only at its end); with its ``also``
+        digest when an older journal recorded the chunk with its own BLAKE3 or sha256."""
         filled = 0
         while filled < len(view):
             n = self._fh.readinto(view[filled:])
             if not n:
                 break
             filled += n
-        data = view[:filled]
-        other = None if also is None else chunk_digest(also, data)
-        return filled, chunk_digest("blake3", data), other
+        other = None if also is None else chunk_digest(also, view[:filled])
+        return filled, other
+
+    def advance(self, data: memoryview) -> str:
+        """Run the whole-file hash over the next chunk; the file's sha256 up to its end."""
+        return _advance(self.whole, data)
 
     def at_end(self) -> bool:
         return self._fh.read(1) == b""
@@ -225,22 +227,24 @@ async def upload_file(
             buffer = await free.get()
             view = memoryview(buffer)[:expected]
             done = journal.state.chunks.get(index)
-            # A chunk a format 1 journal recorded is checked with its sha256.
-            old = done.algorithm if done is not None and done.algorithm != "blake3" else None
-            got, digest, old_digest = await asyncio.to_thread(reader.read_into, view, old)
+            # A chunk an older journal recorded is checked with the digest it carries.
+            old = done.algorithm if done is not None else None
+            if old == "prefix_sha256":
+                old = None
+            got, old_digest = await asyncio.to_thread(reader.read_into, view, old)
             if got != expected:
                 raise _changed(path, "it is shorter than when the upload started")
-            hashed = loop.run_in_executor(reader.whole_hasher, reader.whole.update, view)
+            hashed = loop.run_in_executor(reader.whole_hasher, reader.advance, view)
             if done is not None:
-                if done.digest != (digest if old is None else old_digest) or done.offset != offset:
+                prefix = await hashed
+                if done.digest != (prefix if old is None else old_digest) or done.offset != offset:
                     raise _changed(path, f"chunk {index} differs from the one already stored")
-                if old is not None:  # the manifest names every chunk by its BLAKE3
-                    journal.record(_journal_chunk(done, digest))
+                if old is not None:  # the manifest names every chunk by its prefix_sha256
+                    journal.record(_journal_chunk(done, prefix))
                 meter.skipped(expected)
-                await hashed
                 free.put_nowait(buffer)
             else:
-                await queue.put(_Chunk(index, offset, view, digest, buffer, hashed))
+                await queue.put(_Chunk(index, offset, view, buffer, hashed))
             offset += expected
         if not await asyncio.to_thread(reader.at_end):
             raise _changed(path, "it is longer than when the upload started")
@@ -256,14 +260,14 @@ async def upload_file(
                     f"The store reports {stored.size} bytes for chunk {chunk.index} "
                     f"of {len(chunk.data)} bytes."
                 )
-            await chunk.hashed
+            prefix = await chunk.hashed
             free.put_nowait(chunk.buffer)
             journal.record(
                 JournalChunk(
                     index=chunk.index,
                     offset=chunk.offset,
                     size=len(chunk.data),
-                    blake3=chunk.blake3,
+                    prefix_sha256=prefix,
                     blob_id=stored.blob_id,
                     cost_frost=stored.cost_frost,
                 )
@@ -387,17 +391,14 @@ async def download_file(
                 None,
                 memoryview(await _get(store, chunk.blob_id, not_found_retries, retries, backoff_s)),
             )
-        digest = await asyncio.to_thread(chunk_digest, chunk.algorithm, data)
         size = len(data) if length is None else length
+        if chunk.algorithm == "prefix_sha256":  # checked as the whole-file hash reaches it
+            if size != chunk.size:
+                raise _corrupted(manifest, chunk, None, size)
+            return data
+        digest = await asyncio.to_thread(chunk_digest, chunk.algorithm, data)
         if size != chunk.size or digest != chunk.digest:
-            raise IntegrityError(
-                f"Chunk {chunk.index} of {len(manifest.chunks)} of {manifest.file_name} "
-                f"(blob {chunk.blob_id}) is corrupted: expected {chunk.algorithm} "
-                f"{chunk.digest[:12]}… ({chunk.size} bytes), got {digest[:12]}… ({size} bytes). "
-                "Nothing was written at the destination.",
-                hint="The storage node served damaged data; download again, or point "
-                "SATYA_WALRUS_AGGREGATOR_URL at another aggregator.",
-            )
+            raise _corrupted(manifest, chunk, digest, size)
         return data
 
     await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
@@ -425,11 +426,13 @@ async def download_file(
             data = await task
             refill()
             # The whole-file hash and the write read the same verified buffer at once.
-            hashed = loop.run_in_executor(whole_hasher, whole.update, data)
+            hashed = loop.run_in_executor(whole_hasher, _advance, whole, data)
             try:
                 await asyncio.to_thread(out.write_at, data, chunk.offset, aligned=reads_into)
             finally:
-                await hashed
+                prefix = await hashed
+            if chunk.algorithm == "prefix_sha256" and prefix != chunk.digest:
+                raise _corrupted(manifest, chunk, prefix, len(data))
             free.append(buffer)
             refill()
             meter.moved(len(data))
@@ -542,13 +545,35 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return leaves[0] if leaves else group
 
 
-def _journal_chunk(done: JournalChunk, blake3_hex: str) -> JournalChunk:
-    """A chunk a format 1 journal recorded with sha256, recorded again with its BLAKE3."""
+def _advance(whole: hashlib._Hash, data: memoryview) -> str:
+    """Feed ``data`` to the whole-file sha256; the hex digest of everything fed so far."""
+    whole.update(data)
+    return whole.copy().hexdigest()
+
+
+def _corrupted(
+    manifest: Manifest, chunk: ChunkRecord, got: str | None, size: int
+) -> IntegrityError:
+    """A downloaded chunk that is not what the manifest says."""
+    found = f"{got[:12]}… ({size} bytes)" if got is not None else f"{size} bytes"
+    return IntegrityError(
+        f"Chunk {chunk.index} of {len(manifest.chunks)} of {manifest.file_name} "
+        f"(blob {chunk.blob_id}) is corrupted: expected {chunk.algorithm} "
+        f"{chunk.digest[:12]}… ({chunk.size} bytes), got {found}. "
+        "Nothing was written at the destination.",
+        hint="The storage node served damaged data; download again, or point "
+        "SATYA_WALRUS_AGGREGATOR_URL at another aggregator.",
+    )
+
+
+def _journal_chunk(done: JournalChunk, prefix_hex: str) -> JournalChunk:
+    """A chunk an older journal recorded with its own digest, recorded again with its
+    prefix_sha256."""
     return JournalChunk(
         index=done.index,
         offset=done.offset,
         size=done.size,
-        blake3=blake3_hex,
+        prefix_sha256=prefix_hex,
         blob_id=done.blob_id,
         cost_frost=done.cost_frost,
     )

@@ -5,10 +5,11 @@ chunk, so a crash or ``kill -9`` loses at most the chunks still in flight.
 It also pins the file's size and modification time: resuming against a file
 that changed since is refused.
 
-Format 2 records each chunk's BLAKE3 digest (as manifest format 2 does). A
-format 1 journal, whose chunks carry sha256, is still resumed: those chunks are
-checked against the file with sha256 and re-recorded with their BLAKE3 digest,
-and the journal is written back as format 2.
+Format 3 records each chunk's ``prefix_sha256`` (as manifest format 3 does).
+Journals of format 2 (chunks with BLAKE3) and 1 (chunks with their own sha256)
+are still resumed: those chunks are checked against the file with the digest
+they carry and re-recorded with their ``prefix_sha256``, and the journal is
+written back as format 3.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from integrations.errors import FileProblem
 from integrations.storage.atomic import write_atomic
 from integrations.storage.manifest import ChunkRecord
 
-JOURNAL_FORMAT: Final = "satya-upload-journal/2"
+JOURNAL_FORMAT: Final = "satya-upload-journal/3"
+JOURNAL_FORMAT_V2: Final = "satya-upload-journal/2"
 JOURNAL_FORMAT_V1: Final = "satya-upload-journal/1"
 
 
@@ -42,7 +44,9 @@ class JournalState(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["satya-upload-journal/2", "satya-upload-journal/1"] = JOURNAL_FORMAT
+    format: Literal[
+        "satya-upload-journal/3", "satya-upload-journal/2", "satya-upload-journal/1"
+    ] = JOURNAL_FORMAT
     session_key: str
     file_name: str
     file_size: int = Field(ge=0)
@@ -114,7 +118,7 @@ class UploadJournal:
                 f"{state.chunk_size} bytes, not {chunk_size}.",
                 hint="Resume with the original chunk size, or start a new upload.",
             )
-        # Written back as format 2: its sha256 chunks stay readable, new ones carry blake3.
+        # Written back as format 3: its older chunks stay readable until re-recorded.
         state.format = JOURNAL_FORMAT
         return cls(path, state)
 

@@ -1,19 +1,25 @@
 """The manifest blob that ties the chunks of one file together.
 
 JSON, stored as an ordinary blob; its blob id names the whole upload. Uploads
-write format 2, where each chunk carries its BLAKE3 digest and the whole file
-its sha256 (what the listing, the enclave and the attestation name)::
+write format 3, where the whole file carries its sha256 (what the listing, the
+enclave and the attestation name) and each chunk the sha256 of the file's bytes
+from its start through the end of that chunk (``prefix_sha256``)::
 
-    {"format": "satya-manifest/2", "file_name": "model.safetensors",
+    {"format": "satya-manifest/3", "file_name": "model.safetensors",
      "size": 25165824, "sha256": "<hex of the whole file>", "chunk_size": 10485760,
      "chunks": [{"index": 0, "offset": 0, "size": 10485760,
-                 "blake3": "<hex>", "blob_id": "<43 chars>"}, ...]}
+                 "prefix_sha256": "<hex of bytes 0..10485759>", "blob_id": "<43 chars>"},
+                ...]}
 
-Format 1 (``satya-manifest/1``, every chunk with ``"sha256"`` instead of
-``"blake3"``) is still read and verified: manifests stored before format 2 keep
-downloading. BLAKE3 costs about a fifth of sha256 per byte here, so a transfer
-hashes every byte once with sha256 (the file's) and once cheaply (the chunk's),
-instead of twice with sha256.
+The last chunk's ``prefix_sha256`` is the file's sha256. Both directions run
+the file's sha256 over the chunks in file order anyway; a copy of its state
+finalised after each chunk is that chunk's digest, so every chunk is checked
+(in file order, with sha256's strength) for the price of one hash pass, where
+format 2 paid a second pass (BLAKE3) for chunk digests that could be checked out
+of order.
+
+Formats 2 (``"blake3"`` per chunk) and 1 (``"sha256"`` of each chunk alone) are
+still read and verified: manifests stored before format 3 keep downloading.
 
 Chunks are contiguous, in order, and add up to ``size``.
 """
@@ -31,6 +37,7 @@ from integrations.errors import IntegrityError
 __all__ = [
     "MANIFEST_FORMAT",
     "MANIFEST_FORMAT_V1",
+    "MANIFEST_FORMAT_V2",
     "ChunkDigest",
     "ChunkRecord",
     "Manifest",
@@ -38,32 +45,39 @@ __all__ = [
     "parse_manifest",
 ]
 
-MANIFEST_FORMAT: Final = "satya-manifest/2"
+MANIFEST_FORMAT: Final = "satya-manifest/3"
+MANIFEST_FORMAT_V2: Final = "satya-manifest/2"
 MANIFEST_FORMAT_V1: Final = "satya-manifest/1"
 _SHA256_HEX = r"^[0-9a-f]{64}$"
 _BLAKE3_HEX = r"^[0-9a-f]{64}$"
 
-ChunkDigest = Literal["blake3", "sha256"]
-"""The hash of a chunk's digest: ``blake3`` in format 2, ``sha256`` in format 1."""
+ChunkDigest = Literal["prefix_sha256", "blake3", "sha256"]
+"""What a chunk's digest is: the sha256 of the file up to the chunk's end (format 3),
+the chunk's own BLAKE3 (format 2) or its own sha256 (format 1)."""
 
 _CHUNK_DIGEST: Final[dict[str, ChunkDigest]] = {
-    MANIFEST_FORMAT: "blake3",
+    MANIFEST_FORMAT: "prefix_sha256",
+    MANIFEST_FORMAT_V2: "blake3",
     MANIFEST_FORMAT_V1: "sha256",
 }
 
 
 def chunk_digest(algorithm: ChunkDigest, data: bytes | bytearray | memoryview) -> str:
-    """The hex digest of ``data`` with ``algorithm`` (both release the GIL on large data)."""
+    """The hex digest of the chunk ``data`` alone with ``algorithm``, ``blake3`` or
+    ``sha256`` (both release the GIL on large data); a ``prefix_sha256`` depends on
+    the chunks before it and comes from the file's running sha256 instead."""
     if algorithm == "blake3":
         return blake3(data).hexdigest()
-    return hashlib.sha256(data).hexdigest()
+    if algorithm == "sha256":
+        return hashlib.sha256(data).hexdigest()
+    raise ValueError("a prefix_sha256 is not a digest of the chunk alone")
 
 
 class ChunkRecord(BaseModel):
     """One stored chunk: where it sits in the file, its digest and its blob id.
 
-    Exactly one of ``blake3`` (format 2) and ``sha256`` (format 1) is set;
-    ``algorithm`` and ``digest`` name whichever it is.
+    Exactly one of ``prefix_sha256`` (format 3), ``blake3`` (format 2) and
+    ``sha256`` (format 1) is set; ``algorithm`` and ``digest`` name whichever it is.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,25 +85,28 @@ class ChunkRecord(BaseModel):
     index: int = Field(ge=0)
     offset: int = Field(ge=0)
     size: int = Field(ge=0)
+    prefix_sha256: str | None = Field(default=None, pattern=_SHA256_HEX)
     blake3: str | None = Field(default=None, pattern=_BLAKE3_HEX)
     sha256: str | None = Field(default=None, pattern=_SHA256_HEX)
     blob_id: str = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_digest(self) -> Self:
-        if (self.blake3 is None) == (self.sha256 is None):
-            raise ValueError("a chunk carries exactly one digest, blake3 or sha256")
+        if sum(d is not None for d in (self.prefix_sha256, self.blake3, self.sha256)) != 1:
+            raise ValueError("a chunk carries exactly one digest: prefix_sha256, blake3 or sha256")
         return self
 
     @property
     def algorithm(self) -> ChunkDigest:
-        """Which hash ``digest`` is."""
+        """Which digest ``digest`` is."""
+        if self.prefix_sha256 is not None:
+            return "prefix_sha256"
         return "blake3" if self.blake3 is not None else "sha256"
 
     @property
     def digest(self) -> str:
-        """The chunk's hex digest (``algorithm`` says which hash)."""
-        value = self.blake3 if self.blake3 is not None else self.sha256
+        """The chunk's hex digest (``algorithm`` says which)."""
+        value = self.prefix_sha256 or self.blake3 or self.sha256
         assert value is not None  # the validator guarantees one
         return value
 
@@ -99,7 +116,7 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    format: Literal["satya-manifest/2", "satya-manifest/1"] = MANIFEST_FORMAT
+    format: Literal["satya-manifest/3", "satya-manifest/2", "satya-manifest/1"] = MANIFEST_FORMAT
     file_name: str
     size: int = Field(ge=0)
     sha256: str = Field(pattern=_SHA256_HEX)
@@ -129,6 +146,9 @@ class Manifest(BaseModel):
             offset += chunk.size
         if offset != self.size:
             raise ValueError(f"chunks add up to {offset} bytes, not {self.size}")
+        last = self.chunks[-1] if self.chunks else None
+        if self.chunk_algorithm == "prefix_sha256" and last and last.digest != self.sha256:
+            raise ValueError("the last chunk's prefix_sha256 is not the file's sha256")
         return self
 
     def to_bytes(self) -> bytes:
@@ -137,14 +157,14 @@ class Manifest(BaseModel):
 
 
 def parse_manifest(data: bytes, blob_id: str) -> Manifest:
-    """Parse a manifest blob (format 2 or 1); ``IntegrityError`` if it is not a Satya manifest."""
+    """Parse a manifest blob (format 3, 2 or 1); ``IntegrityError`` if it is not one."""
     try:
         return Manifest.model_validate_json(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "document"
         raise IntegrityError(
-            f"Blob {blob_id} is not a Satya manifest ({MANIFEST_FORMAT} or "
-            f"{MANIFEST_FORMAT_V1}; {where}: {first['msg']}).",
+            f"Blob {blob_id} is not a Satya manifest ({MANIFEST_FORMAT}, {MANIFEST_FORMAT_V2} "
+            f"or {MANIFEST_FORMAT_V1}; {where}: {first['msg']}).",
             hint="Use the manifest blob id of an upload, not the id of one of its chunks.",
         ) from None
