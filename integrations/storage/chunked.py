@@ -2,8 +2,9 @@
 
 ``upload_file`` streams a file from disk in ``chunk_size`` pieces into a fixed
 pool of ``concurrency + 2`` reused buffers (memory stays the same whatever the
-file size), runs the whole file's sha256 over them in order in a worker thread
-(it releases the GIL) while earlier chunks are being sent, each chunk's digest
+file size) on one reading thread, which runs the whole file's sha256 over each
+256 KiB piece as soon as it is read (while it is still in the CPU's cache; the
+hash releases the GIL) as earlier chunks are being sent, each chunk's digest
 being that hash's state finalised at the chunk's end (manifest format 3), keeps
 ``concurrency`` chunk PUTs in flight, retries timeouts and unavailable services with jittered exponential
 backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
@@ -117,33 +118,37 @@ class _Chunk:
     offset: int
     data: memoryview
     buffer: bytearray
-    hashed: asyncio.Future[str]  # the whole-file hash consumed ``data``: its prefix_sha256
+    prefix_sha256: str
+
+
+_PIECE = 256 * 1024  # read, then hashed while still in the CPU's cache
 
 
 class _FileReader:
-    """Chunk reads straight into reused buffers; the whole-file hash runs on its own thread."""
+    """Chunk reads straight into reused buffers, hashed (the whole file's sha256) as read.
+
+    Every read runs on ``thread``, one thread, so the hash sees the file in order and
+    nothing touches the file or a buffer once ``thread`` has been shut down.
+    """
 
     def __init__(self, fh: io.FileIO) -> None:
         self._fh = fh
         self.whole = hashlib.sha256()
-        # One thread, so the whole-file hash sees the chunks in file order.
-        self.whole_hasher = ThreadPoolExecutor(1, thread_name_prefix="satya-sha256")
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="satya-read")
 
-    def read_into(self, view: memoryview, also: ChunkDigest | None) -> tuple[int, str | None]:
-        """Fill ``view`` from the file (fewer bytes only at its end); with its ``also``
-        digest when an older journal recorded the chunk with its own BLAKE3 or sha256."""
+    def read_into(self, view: memoryview, also: ChunkDigest | None) -> tuple[int, str, str | None]:
+        """Fill ``view`` from the file (fewer bytes only at its end) and hash it; the file's
+        sha256 up to its end, and its ``also`` digest when an older journal recorded the
+        chunk with its own BLAKE3 or sha256."""
         filled = 0
         while filled < len(view):
-            n = self._fh.readinto(view[filled:])
+            n = self._fh.readinto(view[filled : filled + _PIECE])
             if not n:
                 break
+            self.whole.update(view[filled : filled + n])
             filled += n
         other = None if also is None else chunk_digest(also, view[:filled])
-        return filled, other
-
-    def advance(self, data: memoryview) -> str:
-        """Run the whole-file hash over the next chunk; the file's sha256 up to its end."""
-        return _advance(self.whole, data)
+        return filled, self.whole.copy().hexdigest(), other
 
     def at_end(self) -> bool:
         return self._fh.read(1) == b""
@@ -231,12 +236,12 @@ async def upload_file(
             old = done.algorithm if done is not None else None
             if old == "prefix_sha256":
                 old = None
-            got, old_digest = await asyncio.to_thread(reader.read_into, view, old)
+            got, prefix, old_digest = await loop.run_in_executor(
+                reader.thread, reader.read_into, view, old
+            )
             if got != expected:
                 raise _changed(path, "it is shorter than when the upload started")
-            hashed = loop.run_in_executor(reader.whole_hasher, reader.advance, view)
             if done is not None:
-                prefix = await hashed
                 if done.digest != (prefix if old is None else old_digest) or done.offset != offset:
                     raise _changed(path, f"chunk {index} differs from the one already stored")
                 if old is not None:  # the manifest names every chunk by its prefix_sha256
@@ -244,9 +249,9 @@ async def upload_file(
                 meter.skipped(expected)
                 free.put_nowait(buffer)
             else:
-                await queue.put(_Chunk(index, offset, view, buffer, hashed))
+                await queue.put(_Chunk(index, offset, view, buffer, prefix))
             offset += expected
-        if not await asyncio.to_thread(reader.at_end):
+        if not await loop.run_in_executor(reader.thread, reader.at_end):
             raise _changed(path, "it is longer than when the upload started")
         meter.report()
         for _ in range(concurrency):
@@ -260,14 +265,13 @@ async def upload_file(
                     f"The store reports {stored.size} bytes for chunk {chunk.index} "
                     f"of {len(chunk.data)} bytes."
                 )
-            prefix = await chunk.hashed
             free.put_nowait(chunk.buffer)
             journal.record(
                 JournalChunk(
                     index=chunk.index,
                     offset=chunk.offset,
                     size=len(chunk.data),
-                    prefix_sha256=prefix,
+                    prefix_sha256=chunk.prefix_sha256,
                     blob_id=stored.blob_id,
                     cost_frost=stored.cost_frost,
                 )
@@ -285,8 +289,8 @@ async def upload_file(
     except BaseExceptionGroup as failures:
         raise _first_error(failures) from None
     finally:
-        # Wait for the hash thread to let go of the buffers before anything else happens.
-        await asyncio.to_thread(reader.whole_hasher.shutdown, True)
+        # Wait for the reading thread to let go of the file and the buffers.
+        await asyncio.to_thread(reader.thread.shutdown, True)
         await asyncio.to_thread(fh.close)
         await journal.flush()
 
