@@ -1,11 +1,16 @@
 """The language-model interpreter: an OpenAI-compatible model read into the same ``Intent``.
 
-Used when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set. The rules read every
-message first and stay in charge of what they are sure of:
+Used when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set. The embedded
+interpreter (or, without it, the rules) reads every message first and stays in
+charge of what it is sure of:
 
-- the model is asked only when the rules found nothing (``unknown``), only a
-  question (``help``), or a request without its main slot (``upload`` with no
-  file, ``set_price`` with no price…); in the last case it may only fill that gap;
+- the model is asked only when the embedded reading found nothing (``unknown``)
+  or hesitates (a "did you mean…?", or a question read below ``CONFIDENT``), or
+  a request lacks its main slot (``upload`` with no file, ``set_price`` with no
+  price…); in the last case it may only fill that gap;
+- where the reading was open, the model picks among the classifier's three
+  likeliest readings (or the choices offered): it re-ranks, it never brings in a
+  kind the classifier did not consider (a small model's "greet" for a question);
 - every slot the model returns must be grounded in the user's words (a path, a
   model name, a title, a tag as written; a price as a number written) or in the
   conversation (the file the journey is about, the user's recent messages);
@@ -42,7 +47,7 @@ from pydantic import BaseModel, Field
 
 from agent.understanding.bounds import head
 from agent.understanding.dialogue import Dialogue
-from agent.understanding.pipeline import Understanding
+from agent.understanding.pipeline import CONFIDENT, Reading, Understanding
 from agent.understanding.rules import MIST_PER_SUI, RuleInterpreter, parse_price_mist
 from flows.intents import SYSTEM_KINDS, USER_KINDS, Intent, IntentKind, intent
 from integrations.llm import ChatModel, FailureReason, ModelCallFailed
@@ -158,13 +163,18 @@ class LLMInterpreter:
         """Interpret one message; the model only where the rules are unsure, else the rules."""
         gate = context.gate if context is not None else None
         at_gate = at_gate or gate is not None
+        reading: Reading | None = None
         if self.embedded is not None:
-            ruled = await self.embedded.interpret(text, at_gate=at_gate, context=context)
+            await self.embedded.ready()
+            reading = await asyncio.to_thread(
+                self.embedded.read, text, context or Dialogue(), at_gate=at_gate
+            )
+            ruled = reading.intent
         else:
             rules = self.rules.interpret
             ruled = await asyncio.to_thread(rules, head(text), at_gate=at_gate, gate=gate)
         text = head(text)  # the model reads what the rules read
-        if not _model_may_help(ruled):
+        if not _model_may_help(ruled) or not _unsure(ruled, reading):
             return ruled
         self.consulted += 1
         try:
@@ -178,7 +188,7 @@ class LLMInterpreter:
             self._fell_back(exc)
             return ruled
         self._noticed = self._notice = None  # it works (again)
-        return _merge(out, text, ruled, context)
+        return _merge(out, text, ruled, context, allowed=_likeliest(ruled, reading))
 
     def trace_with(self, tracer: Any) -> None:
         """Trace each model call with ``tracer`` (an OpenTelemetry tracer): a span
@@ -252,15 +262,44 @@ def _user_payload(text: str, *, at_gate: bool, context: Dialogue | None) -> str:
     )
 
 
-def _merge(out: IntentOutput, text: str, ruled: Intent, context: Dialogue | None) -> Intent:
-    """The model's reading where the rules left room for it, grounded; else the rules'."""
+def _unsure(ruled: Intent, reading: Reading | None) -> bool:
+    """Whether an open reading (unknown, a question, a "did you mean…?") leaves room for
+    the model; a reading whose kind is sure always may have a gap in its slots."""
+    if reading is None or ruled["kind"] not in _OPEN_KINDS:
+        return True
+    return reading.source == "clarify" or reading.confidence < CONFIDENT
+
+
+def _likeliest(ruled: Intent, reading: Reading | None) -> frozenset[str] | None:
+    """The kinds the model may choose for an open reading: the choices offered, and the
+    classifier's three likeliest readings; ``None`` (any) without a classifier."""
+    if reading is None:
+        return None
+    return frozenset([*ruled.get("choices", ()), *(k for k, _ in reading.alternatives[:3])])
+
+
+def _merge(
+    out: IntentOutput,
+    text: str,
+    ruled: Intent,
+    context: Dialogue | None,
+    *,
+    allowed: frozenset[str] | None = None,
+) -> Intent:
+    """The model's reading where the rules left room for it, grounded; else the rules'.
+
+    ``allowed`` (when given) are the kinds the model may give an open reading."""
     if out.kind == "approve" or out.kind in SYSTEM_KINDS:
         return ruled  # only the user's own clear yes approves; text never impersonates the system
     grounded = ground(out, text, ruled=ruled, context=context)
     if grounded is None:
         return ruled
     if ruled["kind"] in _OPEN_KINDS:
-        return ruled if grounded["kind"] == "unknown" else grounded
+        if grounded["kind"] == "unknown" or (
+            allowed is not None and grounded["kind"] not in allowed
+        ):
+            return ruled
+        return grounded
     if grounded["kind"] != ruled["kind"]:
         return ruled  # the rules are sure of the kind: the model only fills their gaps
     slots = {k: v for k, v in {**grounded, **ruled}.items() if k not in ("kind", "text")}

@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
+from agent.understanding.classifier import IntentClassifier
 from agent.understanding.llm import LLMInterpreter
+from agent.understanding.pipeline import Understanding
 
 
 def _completion(content: str | None) -> dict[str, object]:
@@ -131,3 +134,52 @@ async def test_an_edit_for_one_bulk_model_is_the_same_intent_from_the_model_and_
     got = await interp.interpret("title tiny.onnx: Tiny classifier", at_gate=True)
     assert (got["title"], got["paths"]) == ("Tiny classifier", ["tiny.onnx"])
     assert interp.fallbacks == 0
+
+
+def _answering(kind: str, embedded: Understanding) -> LLMInterpreter:
+    """An interpreter whose model answers ``kind`` to every message (as a small local model
+    did: "greet" for questions the classifier had read right)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_completion(json.dumps({"kind": kind})))
+
+    return LLMInterpreter(
+        api_key=None,
+        base_url="http://llm.test/v1",
+        model="test-model",
+        system_prompt="classify",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handle)),
+        embedded=embedded,
+    )
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Understanding:
+    return Understanding(IntentClassifier.load(None))
+
+
+async def test_a_model_guess_never_replaces_a_reading_the_classifier_is_sure_of(
+    embedded: Understanding,
+) -> None:
+    interp = _answering("greet", embedded)
+    for said in (
+        "how long does the enclave take to check a model?",
+        "what happens if my upload fails halfway",
+        "can buyers get a refund",
+        "what's the weather in Lisbon",
+    ):
+        assert await interp.interpret(said) == await embedded.interpret(said), said
+    assert interp.consulted == 0  # sure readings: the model is not even asked
+
+
+async def test_an_unsure_reading_takes_the_models_pick_only_among_the_likeliest(
+    embedded: Understanding,
+) -> None:
+    said = "show me stuff"  # the classifier hesitates: browse, or setting the level?
+    assert (await embedded.interpret(said))["kind"] == "clarify"
+    picked = _answering("browse", embedded)
+    assert (await picked.interpret(said))["kind"] == "browse"
+    assert picked.consulted == 1
+    invented = _answering("dashboard", embedded)  # not a reading the classifier considered
+    assert (await invented.interpret(said))["kind"] == "clarify"
+    assert invented.consulted == 1
