@@ -4,8 +4,10 @@ httpx's default transport frames every body piece through h11 (which joins it
 into a new ``bytes``) and asyncio's stream buffer (which copies what the socket
 did not take at once); a response body is read in 64 KiB pieces and joined.
 For multi-GiB uploads through a self-run publisher or the local server that is
-most of the client's CPU. This transport writes request pieces straight to a
-non-blocking socket (``loop.sock_sendall`` on the caller's memoryview) and, when
+most of the client's CPU. This transport writes request pieces straight to the
+socket from the caller's memoryview (``loop.sock_sendall``; a piece of 1 MiB or
+more by one blocking ``sendall`` on a worker thread, which spares the event loop
+a wake-up per few dozen KiB the server reads) and, when
 the request carries the ``BODY_INTO`` extension, reads a 200 response's body
 straight into the caller's buffer (``loop.sock_recv_into``); the number of body
 bytes is then in the response's ``BODY_LENGTH`` extension (more than the
