@@ -4,10 +4,8 @@ httpx's default transport frames every body piece through h11 (which joins it
 into a new ``bytes``) and asyncio's stream buffer (which copies what the socket
 did not take at once); a response body is read in 64 KiB pieces and joined.
 For multi-GiB uploads through a self-run publisher or the local server that is
-most of the client's CPU. This transport writes request pieces straight to the
-socket from the caller's memoryview (``loop.sock_sendall``; a piece of 1 MiB or
-more by one blocking ``sendall`` on a worker thread, which spares the event loop
-a wake-up per few dozen KiB the server reads) and, when
+most of the client's CPU. This transport writes request pieces straight to a
+non-blocking socket (``loop.sock_sendall`` on the caller's memoryview) and, when
 the request carries the ``BODY_INTO`` extension, reads a 200 response's body
 straight into the caller's buffer (``loop.sock_recv_into``); the number of body
 bytes is then in the response's ``BODY_LENGTH`` extension (more than the
@@ -46,7 +44,6 @@ BODY_INTO: Final = "satya.body_into"
 BODY_LENGTH: Final = "satya.body_length"
 _MAX_HEAD = 64 * 1024
 _READ = 256 * 1024
-_SEND_IN_THREAD = 1024 * 1024  # pieces this large are sent by a worker thread
 _MAX_IDLE = 16
 
 
@@ -290,13 +287,11 @@ async def _exchange(
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Send ``request`` on ``sock`` and read the response head."""
     async with _deadline(timeouts.get("write"), httpx.WriteTimeout):
-        await _send_request(sock, request, timeouts.get("write"))
+        await _send_request(sock, request)
     return await _read_head(sock, timeouts.get("read"))
 
 
-async def _send_request(
-    sock: socket.socket, request: httpx.Request, write_timeout: float | None
-) -> None:
+async def _send_request(sock: socket.socket, request: httpx.Request) -> None:
     url = request.url
     target = url.raw_path or b"/"
     lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
@@ -315,10 +310,7 @@ async def _send_request(
                 continue
             if chunked:
                 await loop.sock_sendall(sock, b"%x\r\n" % len(piece))
-            if len(piece) >= _SEND_IN_THREAD:
-                await _send_in_thread(sock, memoryview(piece), write_timeout)
-            else:
-                await loop.sock_sendall(sock, piece)
+            await loop.sock_sendall(sock, piece)
             if chunked:
                 await loop.sock_sendall(sock, b"\r\n")
         if chunked:
@@ -365,42 +357,6 @@ async def _read_head(
             return status, headers, data
 
 
-async def _send_in_thread(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
-    """Send a large piece with one blocking ``sendall`` in a worker thread.
-
-    The event loop would wake for every few dozen KiB the server reads off the
-    socket (each wake-up costs more CPU than the bytes it moves); ``sendall`` loops in
-    the kernel and in C with the GIL released. ``SO_SNDTIMEO`` bounds each wait
-    without progress, as httpx's write timeout does. A cancelled send shuts the
-    socket down, which wakes the thread.
-    """
-    try:
-        await asyncio.to_thread(_send_all, sock, view, timeout)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        raise
-
-
-def _send_all(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
-    _set_blocking_with(sock, socket.SO_SNDTIMEO, timeout)
-    try:
-        sock.sendall(view)
-    except BlockingIOError:
-        raise httpx.WriteTimeout(f"no progress in {timeout:g} s") from None
-    finally:
-        sock.setblocking(False)
-
-
-def _set_blocking_with(sock: socket.socket, option: int, timeout: float | None) -> None:
-    """Make ``sock`` blocking, each wait without progress bounded by ``timeout`` (``option``
-    is ``SO_RCVTIMEO`` or ``SO_SNDTIMEO``; ``None`` waits as long as it takes)."""
-    seconds = 0.0 if timeout is None else max(timeout, 0.001)
-    whole, micro = divmod(int(seconds * 1_000_000), 1_000_000)
-    sock.setsockopt(socket.SOL_SOCKET, option, struct.pack("ll", whole, micro))
-    sock.setblocking(True)
-
-
 def _recv_all(sock: socket.socket, view: memoryview, timeout: float | None) -> None:
     """Fill ``view`` from ``sock`` in a blocking receive that waits for all of it.
 
@@ -408,7 +364,10 @@ def _recv_all(sock: socket.socket, view: memoryview, timeout: float | None) -> N
     the event loop would wake for every segment the server wrote (64 KiB each).
     ``SO_RCVTIMEO`` bounds each wait without progress, as httpx's read timeout does.
     """
-    _set_blocking_with(sock, socket.SO_RCVTIMEO, timeout)
+    seconds = 0.0 if timeout is None else max(timeout, 0.001)
+    whole, micro = divmod(int(seconds * 1_000_000), 1_000_000)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, micro))
+    sock.setblocking(True)
     try:
         have = 0
         while have < len(view):
