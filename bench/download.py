@@ -23,7 +23,7 @@ whose top-level figures are the worst size's medians (same keys as
     {"median_ratio": ..., "client_cpu_s_per_gib": ..., "curl_cpu_s_per_gib": ...,
      "sha256_cpu_s_per_gib": ..., "max_peak_rss_mib": ..., "by_size": {...}, "runs": [...]}
 
-Usage: ``python bench/download.py [--sizes 1,4] [--repeat 3] [--chunk-mib 8] [--concurrency 4]``
+Usage: ``python bench/download.py [--sizes 1,4] [--repeat 3] [--chunk-mib 8] [--concurrency 8]``
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from bench.upload import (  # noqa: E402
     walrus_server,
     worst,
 )
+from integrations.storage.chunked import DOWNLOAD_CONCURRENCY  # noqa: E402
 
 
 async def child_download(url: str, manifest_id: str, dest: Path, conc: int) -> None:
@@ -166,7 +167,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,4", help="file sizes in GiB, comma-separated")
     parser.add_argument("--size-mib", type=int, help="one size in MiB instead (quick runs)")
     parser.add_argument("--chunk-mib", type=int, default=8)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DOWNLOAD_CONCURRENCY,
+        help=f"chunks in flight (default {DOWNLOAD_CONCURRENCY}, the buyer's download)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="measurements of each (default 3)")
     parser.add_argument("--child", nargs=3, metavar=("URL", "MANIFEST_ID", "DEST"))
     args = parser.parse_args()

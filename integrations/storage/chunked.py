@@ -88,6 +88,12 @@ __all__ = [
 ]
 
 
+# Chunks fetched at once by a download: while the file's hash and the writes go in file
+# order, the next chunks keep arriving (4 left the 1 GiB download at 0.88 of curl's rate
+# from a local server; 8 at 1.0, with 72 MiB of buffers).
+DOWNLOAD_CONCURRENCY = 8
+
+
 @dataclass(frozen=True, slots=True)
 class UploadResult:
     """A finished upload. ``cost_frost`` is what the store reported (None if it did not)."""
@@ -345,7 +351,7 @@ async def download_file(
     manifest_blob_id: str,
     dest: Path,
     *,
-    concurrency: int = 4,
+    concurrency: int = DOWNLOAD_CONCURRENCY,
     not_found_retries: int = 3,
     retries: int = 3,
     backoff_s: float = 0.2,
@@ -357,6 +363,7 @@ async def download_file(
     CDN-fronted aggregator can return a cached 404 just after certification).
     A chunk whose digest does not match raises ``IntegrityError`` naming its
     index; ``dest`` is then left as it was.
+    ``concurrency`` chunks are fetched at once (memory: one chunk more than that).
 
     Example::
 
