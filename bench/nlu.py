@@ -119,7 +119,7 @@ async def main() -> dict[str, object]:
         "--deadline",
         type=float,
         default=8.0,
-        help="seconds each model call may take, as SATYA_LLM_DEADLINE_S (default 8)",
+        help="seconds each model call may take, as SATYA_LLM_TIMEOUT_S (default 8)",
     )
     ap.add_argument("--misses", action="store_true", help="print every message not understood")
     args = ap.parse_args()
