@@ -1,6 +1,7 @@
 """The zero-copy plain-http transport: framing, reuse, read-into-buffer, errors, over loopback."""
 
 import asyncio
+import contextlib
 import hashlib
 import socket
 import threading
@@ -243,11 +244,9 @@ def _read_head_then_stall(listener: socket.socket, stop: threading.Event) -> Non
         stop.wait(10)
 
 
-async def test_a_large_body_the_server_stops_reading_is_a_write_timeout(
-    client: httpx.AsyncClient,
-) -> None:
-    # 64 MiB: far more than loopback's socket buffers hold, sent by a worker thread.
-    body = memoryview(bytearray(64 * 2**20))
+@contextlib.contextmanager
+def _stalling_server() -> Iterator[str]:
+    """The URL of a server that takes the start of a request and then stops reading."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -255,44 +254,37 @@ async def test_a_large_body_the_server_stops_reading_is_a_write_timeout(
     thread = threading.Thread(target=_read_head_then_stall, args=(listener, stop))
     thread.start()
     try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
-        with pytest.raises(httpx.WriteTimeout):
-            await client.put(
-                url,
-                content=cast(bytes, body),
-                headers={"content-length": str(len(body))},
-                timeout=0.3,
-            )
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
     finally:
         stop.set()
         thread.join()
         listener.close()
+
+
+# 64 MiB: far more than loopback's socket buffers hold.
+_LARGE = memoryview(bytearray(64 * 2**20))
+_LARGE_HEADERS = {"content-length": str(len(_LARGE))}
+
+
+async def test_a_large_body_the_server_stops_reading_is_a_write_timeout(
+    client: httpx.AsyncClient,
+) -> None:
+    with _stalling_server() as url, pytest.raises(httpx.WriteTimeout):
+        await client.put(url, content=cast(bytes, _LARGE), headers=_LARGE_HEADERS, timeout=0.3)
 
 
 async def test_a_cancelled_large_send_stops_at_once_and_leaves_the_client_usable(
     server: BackgroundServer, client: httpx.AsyncClient
 ) -> None:
-    body = memoryview(bytearray(64 * 2**20))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
-    thread = threading.Thread(target=_read_head_then_stall, args=(listener, stop))
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    with _stalling_server() as url:
         sending = asyncio.ensure_future(
-            client.put(url, content=cast(bytes, body), headers={"content-length": str(len(body))})
+            client.put(url, content=cast(bytes, _LARGE), headers=_LARGE_HEADERS)
         )
-        await asyncio.sleep(0.3)  # the worker thread is blocked in sendall by now
+        await asyncio.sleep(0.3)  # the send waits on the full socket by now
         started = time.monotonic()
         sending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await sending
-        assert time.monotonic() - started < 2  # the shut-down socket woke the thread
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+        assert time.monotonic() - started < 2
     answer = await client.put(f"{server.url}/echo", content=BLOB)
     assert answer.text == hashlib.sha256(BLOB).hexdigest()
