@@ -6,7 +6,7 @@ import hashlib
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import cast
 
 import httpx
@@ -99,6 +99,27 @@ async def test_bodies_with_length_chunked_and_read_into_a_buffer(
     assert (await client.get(f"{server.url}/blob")).content == BLOB
 
 
+@contextlib.contextmanager
+def _raw_server(serve: Callable[..., None], *args: object) -> Iterator[str]:
+    """The URL of a loopback listener answered by ``serve(listener, stop, *args)`` on a
+    thread; ``stop`` is set, and the thread joined, when the block ends. A listener
+    gives up waiting to accept after 10 s, so a test that failed before connecting
+    fails instead of hanging."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(10)
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, args=(listener, stop, *args))
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
 def _one_answer_per_connection(listener: socket.socket, stop: threading.Event) -> None:
     """Answer one request on each connection, then close it (as an idle timeout would)."""
     listener.settimeout(0.2)
@@ -117,20 +138,9 @@ def _one_answer_per_connection(listener: socket.socket, stop: threading.Event) -
 async def test_a_keep_alive_connection_the_server_closed_is_not_reused(
     client: httpx.AsyncClient,
 ) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
-    thread = threading.Thread(target=_one_answer_per_connection, args=(listener, stop))
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    with _raw_server(_one_answer_per_connection) as url:
         for _ in range(3):
             assert (await client.get(url)).text == "ok"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
 
 
 def _closes_on_the_second_request(
@@ -163,27 +173,14 @@ def _closes_on_the_second_request(
 async def test_a_connection_closed_as_it_is_reused_costs_an_idempotent_request_one_more_try(
     client: httpx.AsyncClient, reset: bool
 ) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
     seen: list[str] = []
-    thread = threading.Thread(
-        target=_closes_on_the_second_request, args=(listener, stop, reset, seen)
-    )
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    with _raw_server(_closes_on_the_second_request, reset, seen) as url:
         assert (await client.get(url)).text == "ok"
         assert (await client.get(url)).text == "ok"  # sent again on a new connection
         assert (await client.put(url, content=b"abc")).text == "ok"
         # a body that cannot be sent twice, or a method that is not idempotent, is not
         with pytest.raises((httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError)):
             await client.post(url, content=b"abc")  # (a reset may come while it is sent)
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
     assert seen[:4] == ["GET", "GET", "GET", "PUT"]
 
 
@@ -217,23 +214,11 @@ def _stall_mid_body(listener: socket.socket, stop: threading.Event) -> None:
 async def test_a_body_that_stalls_while_read_into_a_buffer_is_a_read_timeout(
     client: httpx.AsyncClient,
 ) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
-    thread = threading.Thread(target=_stall_mid_body, args=(listener, stop))
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
-        with pytest.raises(httpx.ReadTimeout):
-            async with client.stream(
-                "GET", url, timeout=0.3, extensions={BODY_INTO: memoryview(bytearray(1000))}
-            ):
-                pass
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with _raw_server(_stall_mid_body) as url, pytest.raises(httpx.ReadTimeout):
+        async with client.stream(
+            "GET", url, timeout=0.3, extensions={BODY_INTO: memoryview(bytearray(1000))}
+        ):
+            pass
 
 
 def _read_head_then_stall(listener: socket.socket, stop: threading.Event) -> None:
@@ -247,24 +232,6 @@ def _read_head_then_stall(listener: socket.socket, stop: threading.Event) -> Non
         stop.wait(10)
 
 
-@contextlib.contextmanager
-def _stalling_server() -> Iterator[str]:
-    """The URL of a server that takes the start of a request and then stops reading."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(10)
-    stop = threading.Event()
-    thread = threading.Thread(target=_read_head_then_stall, args=(listener, stop))
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
-
-
 # 64 MiB: far more than loopback's socket buffers hold.
 _LARGE = bytes(64 * 2**20)
 _LARGE_HEADERS = {"content-length": str(len(_LARGE))}
@@ -273,14 +240,14 @@ _LARGE_HEADERS = {"content-length": str(len(_LARGE))}
 async def test_a_large_body_the_server_stops_reading_is_a_write_timeout(
     client: httpx.AsyncClient,
 ) -> None:
-    with _stalling_server() as url, pytest.raises(httpx.WriteTimeout):
+    with _raw_server(_read_head_then_stall) as url, pytest.raises(httpx.WriteTimeout):
         await client.put(url, content=_LARGE, headers=_LARGE_HEADERS, timeout=0.3)
 
 
 async def test_a_cancelled_large_send_stops_at_once_and_leaves_the_client_usable(
     server: BackgroundServer, client: httpx.AsyncClient
 ) -> None:
-    with _stalling_server() as url:
+    with _raw_server(_read_head_then_stall) as url:
         sending = asyncio.ensure_future(client.put(url, content=_LARGE, headers=_LARGE_HEADERS))
         await asyncio.sleep(0.3)  # the send waits on the full socket by now
         started = time.monotonic()
