@@ -165,10 +165,7 @@ class LLMInterpreter:
         at_gate = at_gate or gate is not None
         reading: Reading | None = None
         if self.embedded is not None:
-            await self.embedded.ready()
-            reading = await asyncio.to_thread(
-                self.embedded.read, text, context or Dialogue(), at_gate=at_gate
-            )
+            reading = await self.embedded.reading(text, at_gate=at_gate, context=context)
             ruled = reading.intent
         else:
             rules = self.rules.interpret

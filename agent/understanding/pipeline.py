@@ -145,10 +145,15 @@ class Understanding:
     async def interpret(
         self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
     ) -> Intent:
+        return (await self.reading(text, at_gate=at_gate, context=context)).intent
+
+    async def reading(
+        self, text: str, *, at_gate: bool = False, context: Dialogue | None = None
+    ) -> Reading:
+        """``interpret``'s reading with how sure it is and what else it might be."""
         await self.ready()
         # off the event loop: other users' turns and /health go on while this one is read
-        reading = await asyncio.to_thread(self.read, text, context or Dialogue(), at_gate=at_gate)
-        return reading.intent
+        return await asyncio.to_thread(self.read, text, context or Dialogue(), at_gate=at_gate)
 
     async def ready(self) -> None:
         """Wait for the classifier (loading since start-up; rarely still going)."""

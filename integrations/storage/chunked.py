@@ -239,9 +239,7 @@ async def upload_file(
             view = memoryview(buffer)[:expected]
             done = journal.state.chunks.get(index)
             # A chunk an older journal recorded is checked with the digest it carries.
-            old = done.algorithm if done is not None else None
-            if old == "prefix_sha256":
-                old = None
+            old = done.algorithm if done and done.algorithm != "prefix_sha256" else None
             got, prefix, old_digest = await loop.run_in_executor(
                 reader.thread, reader.read_into, view, old
             )
