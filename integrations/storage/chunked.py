@@ -1,11 +1,17 @@
 """Large files as chunks plus a manifest, on top of any ``BlobStore``.
 
-``upload_file`` streams a file from disk in ``chunk_size`` pieces into a fixed
-pool of ``concurrency + 2`` reused buffers (memory stays the same whatever the
-file size) on one reading thread, which runs the whole file's sha256 over each
-256 KiB piece as soon as it is read (while it is still in the CPU's cache; the
-hash releases the GIL) as earlier chunks are being sent, each chunk's digest
-being that hash's state finalised at the chunk's end (manifest format 3), keeps
+``upload_file`` reads a file in ``chunk_size`` chunks on one reading thread,
+which runs the whole file's sha256 over each 256 KiB piece as soon as it is read
+(while it is still in the CPU's cache; the hash releases the GIL) as earlier
+chunks are being sent, each chunk's digest being that hash's state finalised at
+the chunk's end (manifest format 3). A store that sends from a file
+(``PutsFromFile``: the Walrus adapter over plain http, with ``sendfile``) gets
+each chunk as a part of the file, read through one small buffer for the hash and
+sent by the kernel from the page cache; the file's size and modification time
+are checked before and after every send, so a file written to meanwhile is
+refused rather than stored with bytes other than the ones hashed. Any other
+store gets the chunks read into a fixed pool of ``concurrency + 2`` reused
+buffers. Either way memory stays the same whatever the file size. It keeps
 ``concurrency`` chunk PUTs in flight, retries timeouts and unavailable services with jittered exponential
 backoff (never refusals such as ``BlobTooLarge`` or ``InsufficientStorage``),
 and records every finished chunk in a journal (``integrations.storage.journal``).
@@ -66,12 +72,15 @@ from integrations.storage.manifest import (
     ChunkRecord,
     Manifest,
     chunk_digest,
+    chunk_hash,
     parse_manifest,
 )
 from integrations.storage.port import (
     BlobData,
     BlobStore,
     DeletableBlobStore,
+    FilePart,
+    PutsFromFile,
     ReadsIntoBuffer,
     StoredBlob,
 )
@@ -122,8 +131,9 @@ class DownloadResult:
 class _Chunk:
     index: int
     offset: int
-    data: memoryview
-    buffer: bytearray
+    size: int
+    data: memoryview | FilePart  # a buffer read from the file, or the part sent from it
+    buffer: bytearray | None
     prefix_sha256: str
 
 
@@ -131,7 +141,8 @@ _PIECE = 256 * 1024  # read, then hashed while still in the CPU's cache
 
 
 class _FileReader:
-    """Chunk reads straight into reused buffers, hashed (the whole file's sha256) as read.
+    """Chunk reads (into reused buffers, or pieces of one small one) hashed as read: the
+    whole file's sha256.
 
     Every read runs on ``thread``, one thread, so the hash sees the file in order and
     nothing touches the file or a buffer once ``thread`` has been shut down.
@@ -139,22 +150,31 @@ class _FileReader:
 
     def __init__(self, fh: io.FileIO) -> None:
         self._fh = fh
+        self._scratch = memoryview(bytearray(_PIECE))
         self.whole = hashlib.sha256()
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="satya-read")
 
-    def read_into(self, view: memoryview, also: ChunkDigest | None) -> tuple[int, str, str | None]:
-        """Fill ``view`` from the file (fewer bytes only at its end) and hash it; the file's
-        sha256 up to its end, and its ``also`` digest when an older journal recorded the
-        chunk with its own BLAKE3 or sha256."""
+    def read_chunk(
+        self, size: int, into: memoryview | None, also: ChunkDigest | None
+    ) -> tuple[int, str, str | None]:
+        """Read the next ``size`` bytes (fewer only at the file's end) into ``into``, or
+        piece by piece through a small buffer when ``into`` is None (the chunk is sent
+        from the file), and hash them. Returns the bytes read, the file's sha256 up to
+        there, and the chunk's ``also`` digest when an older journal recorded the chunk
+        with its own BLAKE3 or sha256."""
+        other = None if also is None else chunk_hash(also)
         filled = 0
-        while filled < len(view):
-            n = self._fh.readinto(view[filled : filled + _PIECE])
+        while filled < size:
+            want = min(_PIECE, size - filled)
+            piece = self._scratch[:want] if into is None else into[filled : filled + want]
+            n = self._fh.readinto(piece)
             if not n:
                 break
-            self.whole.update(view[filled : filled + n])
+            self.whole.update(piece[:n])
+            if other is not None:
+                other.update(piece[:n])
             filled += n
-        other = None if also is None else chunk_digest(also, view[:filled])
-        return filled, self.whole.copy().hexdigest(), other
+        return filled, self.whole.copy().hexdigest(), None if other is None else other.hexdigest()
 
     def at_end(self) -> bool:
         return self._fh.read(1) == b""
@@ -210,20 +230,37 @@ async def upload_file(
     sizes = chunk_sizes(size, chunk_size)
     meter = ProgressMeter(bytes_total=size, chunks_total=len(sizes), callback=on_progress)
     queue: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=1)
-    # concurrency buffers being sent, one waiting in the queue, one being read.
+    holding = store if isinstance(store, DeletableBlobStore) else None
+    # A store that sends from the file gets parts of it (the bytes never enter Python);
+    # any other gets buffers: concurrency being sent, one in the queue, one being read.
+    sender = store if isinstance(store, PutsFromFile) and holding is None else None
     free: asyncio.Queue[bytearray] = asyncio.Queue()
-    for _ in range(min(concurrency + 2, len(sizes))):
+    for _ in range(0 if sender else min(concurrency + 2, len(sizes))):
         free.put_nowait(bytearray(chunk_size))
     loop = asyncio.get_running_loop()
 
-    holding = store if isinstance(store, DeletableBlobStore) else None
+    def check_unchanged() -> None:
+        # What is sent from the file must be what was hashed: a write changes its mtime.
+        st = os.fstat(fh.fileno())
+        if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
+            raise _changed(path, "it was written to while being sent")
 
-    async def put_once(data: BlobData) -> StoredBlob:
+    async def put_once(data: BlobData | FilePart) -> StoredBlob:
+        if isinstance(data, FilePart):
+            assert sender is not None
+            check_unchanged()
+            try:
+                stored = await sender.put_file_part(data, epochs=epochs)
+            except StorageError:
+                check_unchanged()  # a file cut short is not a network failure to retry
+                raise
+            check_unchanged()
+            return stored
         if holding is not None:  # the store deletes by hold: say this upload holds it
             return await holding.put_blob(data, epochs=epochs, upload=session_key)
         return await store.put_blob(data, epochs=epochs)
 
-    async def put(data: BlobData, label: str) -> StoredBlob:
+    async def put(data: BlobData | FilePart, label: str) -> StoredBlob:
         return await with_retries(
             lambda: put_once(data),
             retries=retries,
@@ -235,13 +272,13 @@ async def upload_file(
     async def produce(reader: _FileReader) -> None:
         offset = 0
         for index, expected in enumerate(sizes):
-            buffer = await free.get()
-            view = memoryview(buffer)[:expected]
+            buffer = None if sender else await free.get()
+            view = None if buffer is None else memoryview(buffer)[:expected]
             done = journal.state.chunks.get(index)
             # A chunk an older journal recorded is checked with the digest it carries.
             old = done.algorithm if done and done.algorithm != "prefix_sha256" else None
             got, prefix, old_digest = await loop.run_in_executor(
-                reader.thread, reader.read_into, view, old
+                reader.thread, reader.read_chunk, expected, view, old
             )
             if got != expected:
                 raise _changed(path, "it is shorter than when the upload started")
@@ -251,9 +288,11 @@ async def upload_file(
                 if old is not None:  # the manifest names every chunk by its prefix_sha256
                     journal.record(_journal_chunk(done, prefix))
                 meter.skipped(expected)
-                free.put_nowait(buffer)
+                if buffer is not None:
+                    free.put_nowait(buffer)
             else:
-                await queue.put(_Chunk(index, offset, view, buffer, prefix))
+                data = FilePart(fh.fileno(), offset, expected) if view is None else view
+                await queue.put(_Chunk(index, offset, expected, data, buffer, prefix))
             offset += expected
         if not await loop.run_in_executor(reader.thread, reader.at_end):
             raise _changed(path, "it is longer than when the upload started")
@@ -264,23 +303,24 @@ async def upload_file(
     async def work() -> None:
         while (chunk := await queue.get()) is not None:
             stored = await put(chunk.data, f"chunk {chunk.index + 1}/{len(sizes)}")
-            if stored.size != len(chunk.data):
+            if stored.size != chunk.size:
                 raise IntegrityError(
                     f"The store reports {stored.size} bytes for chunk {chunk.index} "
-                    f"of {len(chunk.data)} bytes."
+                    f"of {chunk.size} bytes."
                 )
-            free.put_nowait(chunk.buffer)
+            if chunk.buffer is not None:
+                free.put_nowait(chunk.buffer)
             journal.record(
                 JournalChunk(
                     index=chunk.index,
                     offset=chunk.offset,
-                    size=len(chunk.data),
+                    size=chunk.size,
                     prefix_sha256=chunk.prefix_sha256,
                     blob_id=stored.blob_id,
                     cost_frost=stored.cost_frost,
                 )
             )
-            meter.moved(len(chunk.data))
+            meter.moved(chunk.size)
             await journal.flush()
 
     fh = await asyncio.to_thread(open, path, "rb", buffering=0)

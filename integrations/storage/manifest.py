@@ -27,7 +27,7 @@ Chunks are contiguous, in order, and add up to ``size``.
 from __future__ import annotations
 
 import hashlib
-from typing import Final, Literal, Self
+from typing import Final, Literal, Protocol, Self
 
 from blake3 import blake3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,9 +39,11 @@ __all__ = [
     "MANIFEST_FORMAT_V1",
     "MANIFEST_FORMAT_V2",
     "ChunkDigest",
+    "ChunkHash",
     "ChunkRecord",
     "Manifest",
     "chunk_digest",
+    "chunk_hash",
     "parse_manifest",
 ]
 
@@ -62,15 +64,31 @@ _CHUNK_DIGEST: Final[dict[str, ChunkDigest]] = {
 }
 
 
-def chunk_digest(algorithm: ChunkDigest, data: bytes | bytearray | memoryview) -> str:
-    """The hex digest of the chunk ``data`` alone with ``algorithm``, ``blake3`` or
-    ``sha256`` (both release the GIL on large data); a ``prefix_sha256`` depends on
-    the chunks before it and comes from the file's running sha256 instead."""
+class ChunkHash(Protocol):
+    """A running hash of one chunk (``hashlib``'s and ``blake3``'s shape)."""
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> object: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def chunk_hash(algorithm: ChunkDigest) -> ChunkHash:
+    """A new running hash of one chunk alone with ``algorithm``, ``blake3`` or ``sha256``;
+    a ``prefix_sha256`` depends on the chunks before it and comes from the file's running
+    sha256 instead."""
     if algorithm == "blake3":
-        return blake3(data).hexdigest()
+        return blake3()
     if algorithm == "sha256":
-        return hashlib.sha256(data).hexdigest()
+        return hashlib.sha256()
     raise ValueError("a prefix_sha256 is not a digest of the chunk alone")
+
+
+def chunk_digest(algorithm: ChunkDigest, data: bytes | bytearray | memoryview) -> str:
+    """The hex digest of the chunk ``data`` alone with ``algorithm`` (see ``chunk_hash``;
+    both hashes release the GIL on large data)."""
+    digest = chunk_hash(algorithm)
+    digest.update(data)
+    return digest.hexdigest()
 
 
 class ChunkRecord(BaseModel):

@@ -5,7 +5,8 @@ into a new ``bytes``) and asyncio's stream buffer (which copies what the socket
 did not take at once); a response body is read in 64 KiB pieces and joined.
 For multi-GiB uploads through a self-run publisher or the local server that is
 most of the client's CPU. This transport writes request pieces straight to a
-non-blocking socket (``loop.sock_sendall`` on the caller's memoryview) and, when
+non-blocking socket (``loop.sock_sendall`` on the caller's memoryview; a body piece
+that is a ``FilePart`` goes from the file with ``sendfile``) and, when
 the request carries the ``BODY_INTO`` extension, reads a 200 response's body
 straight into the caller's buffer (``loop.sock_recv_into``); the number of body
 bytes is then in the response's ``BODY_LENGTH`` extension (more than the
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import select
 import socket
 import struct
@@ -37,6 +39,8 @@ from contextlib import asynccontextmanager
 from typing import Final
 
 import httpx
+
+from integrations.storage.port import FilePart
 
 __all__ = ["BODY_INTO", "BODY_LENGTH", "PlainHTTPTransport"]
 
@@ -305,18 +309,53 @@ async def _send_request(sock: socket.socket, request: httpx.Request) -> None:
     try:
         await loop.sock_sendall(sock, head)
         assert isinstance(request.stream, httpx.AsyncByteStream)
+        piece: bytes | FilePart
         async for piece in request.stream:
-            if not piece:
+            size = piece.size if isinstance(piece, FilePart) else len(piece)
+            if not size:
                 continue
             if chunked:
-                await loop.sock_sendall(sock, b"%x\r\n" % len(piece))
-            await loop.sock_sendall(sock, piece)
+                await loop.sock_sendall(sock, b"%x\r\n" % size)
+            if isinstance(piece, FilePart):
+                await _send_file(sock, piece)
+            else:
+                await loop.sock_sendall(sock, piece)
             if chunked:
                 await loop.sock_sendall(sock, b"\r\n")
         if chunked:
             await loop.sock_sendall(sock, b"0\r\n\r\n")
     except OSError as exc:
         raise httpx.WriteError(str(exc)) from None
+
+
+async def _send_file(sock: socket.socket, part: FilePart) -> None:
+    """Send ``part`` with ``sendfile``: page cache to socket, no copy through Python."""
+    loop = asyncio.get_running_loop()
+    sent = 0
+    while sent < part.size:
+        try:
+            n = os.sendfile(sock.fileno(), part.fd, part.offset + sent, part.size - sent)
+        except BlockingIOError:
+            await _writable(loop, sock)
+            continue
+        if not n:
+            raise httpx.WriteError(f"the file ended {part.size - sent} bytes early")
+        sent += n
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_writer(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_writer(fd)
 
 
 async def _read_head(

@@ -103,6 +103,31 @@ class DeletableBlobStore(BlobStore, Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """``size`` bytes of the open file ``fd`` from ``offset``: a blob sent straight from
+    the file. Reading it never moves the file's position."""
+
+    fd: int
+    offset: int
+    size: int
+
+
+@runtime_checkable
+class PutsFromFile(Protocol):
+    """A store that sends a blob straight from a file (``sendfile``: the bytes go from
+    the page cache to the socket without passing through Python or a buffer of ours).
+
+    Uploads use it when a store offers it, and ``put_blob`` from their own buffers
+    otherwise. The bytes sent are the file's at the time of sending, so the caller
+    checks that the file did not change between hashing and sending.
+    """
+
+    async def put_file_part(self, part: FilePart, *, epochs: int = 1) -> StoredBlob:
+        """Store the part's bytes as ``put_blob`` stores ``data``."""
+        ...
+
+
 @runtime_checkable
 class ReadsIntoBuffer(Protocol):
     """A store that can read a blob straight into the caller's buffer (no copy of its own).

@@ -31,6 +31,8 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -50,7 +52,7 @@ from integrations.errors import (
 )
 from integrations.storage.ids import decode_blob_id
 from integrations.storage.plain_http import BODY_INTO, BODY_LENGTH, PlainHTTPTransport
-from integrations.storage.port import BlobData, StoredBlob
+from integrations.storage.port import BlobData, FilePart, StoredBlob
 from integrations.storage.sizes import human_size
 from integrations.storage.walrus_wire import ApiErrorBody, parse_store_response
 
@@ -70,6 +72,21 @@ async def _slices(data: BlobData, size: int = _SLICE) -> AsyncIterator[bytes]:
         # buffer, and the plain-http transport sends it as is, which any bytes-like
         # object allows; the annotation says bytes.
         yield cast(bytes, view[start : start + size])
+
+
+async def _one(part: FilePart) -> AsyncIterator[bytes]:
+    """The part as the body's one piece, for the zero-copy transport to ``sendfile``."""
+    yield cast(bytes, part)
+
+
+async def _file_slices(part: FilePart, size: int = _SLICE) -> AsyncIterator[bytes]:
+    """The part read in slices (for a transport that takes only bytes)."""
+    for start in range(0, part.size, size):
+        want = min(size, part.size - start)
+        piece = await asyncio.to_thread(os.pread, part.fd, want, part.offset + start)
+        if len(piece) < want:
+            raise httpx.WriteError(f"the file ended {part.size - start - len(piece)} bytes early")
+        yield piece
 
 
 _INSUFFICIENT = re.compile(
@@ -114,6 +131,8 @@ class WalrusBlobStore:
         # which sends a body piece straight from the buffer (one piece is best); h11 copies
         # each piece, so it gets slices.
         zero_copy = client is None and not urllib.request.getproxies()
+        # sendfile too, but only the zero-copy transport takes a file part (not TLS).
+        self._sends_file = zero_copy and self._publisher.scheme == "http"
         self._slice = 2**62 if zero_copy else _SLICE
         if client is not None:
             self._client = client
@@ -134,9 +153,18 @@ class WalrusBlobStore:
 
     async def put_blob(self, data: BlobData, *, epochs: int = 1) -> StoredBlob:
         """Store ``data`` for ``max(epochs, the store's default)`` epochs through the publisher."""
-        if len(data) > self._max_blob_size:
+        return await self._put(_slices(data, self._slice), memoryview(data).nbytes, epochs)
+
+    async def put_file_part(self, part: FilePart, *, epochs: int = 1) -> StoredBlob:
+        """Store a part of a file as ``put_blob`` stores bytes: with ``sendfile`` through
+        the zero-copy transport, else read in slices (``PutsFromFile``)."""
+        body = _one(part) if self._sends_file else _file_slices(part)
+        return await self._put(body, part.size, epochs)
+
+    async def _put(self, body: AsyncIterator[bytes], length: int, epochs: int) -> StoredBlob:
+        if length > self._max_blob_size:
             raise BlobTooLarge(
-                f"The blob is {human_size(len(data))}; the publisher takes at most "
+                f"The blob is {human_size(length)}; the publisher takes at most "
                 f"{human_size(self._max_blob_size)} per request."
             )
         params: dict[str, str] = {"epochs": str(max(epochs, self._epochs))}
@@ -150,11 +178,11 @@ class WalrusBlobStore:
             lambda: self._client.put(
                 self._publisher.join("v1/blobs"),
                 params=params,
-                content=_slices(data, self._slice),
+                content=body,
                 # An explicit length: the body is sent as is, not chunk-encoded.
                 headers={
                     "content-type": "application/octet-stream",
-                    "content-length": str(memoryview(data).nbytes),
+                    "content-length": str(length),
                 },
                 timeout=self._timeout,
             ),
@@ -163,7 +191,7 @@ class WalrusBlobStore:
             error = self._status_error("publisher", response)
             if isinstance(error, BlobTooLarge):
                 error.hint = (
-                    f"This publisher takes less than {human_size(memoryview(data).nbytes)} per "
+                    f"This publisher takes less than {human_size(length)} per "
                     "request: lower SATYA_CHUNK_SIZE_MIB (for example to half) and say 'retry'."
                 )
             raise error
@@ -188,7 +216,7 @@ class WalrusBlobStore:
             done = answer.already_certified
             return StoredBlob(
                 blob_id=done.blob_id,
-                size=len(data),
+                size=length,
                 newly_created=False,
                 cost_frost=0,
                 end_epoch=done.end_epoch,

@@ -1,20 +1,26 @@
 """Chunked uploads to the local Walrus server over loopback: limits, balance, and kill -9."""
 
+import contextlib
 import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from integrations.errors import BlobTooLarge, InsufficientStorage, IntegrityError
+from integrations.errors import BlobTooLarge, FileProblem, InsufficientStorage, IntegrityError
 from integrations.storage.chunked import download_file, upload_file
 from integrations.storage.cost import blob_storage_cost_frost
 from integrations.storage.ids import decode_blob_id, encode_blob_id
+from integrations.storage.port import FilePart, StoredBlob
+from integrations.storage.retry import RetryNotice
 from integrations.storage.server import ServerFaults, create_app
 from integrations.storage.serving import BackgroundServer
 from integrations.storage.walrus import WalrusBlobStore
@@ -197,3 +203,88 @@ async def test_a_chunk_damaged_on_the_server_fails_the_download_and_leaves_dest_
     with pytest.raises(IntegrityError, match=f"Chunk 2 of 5.*{32 * KIB + 6} bytes"):
         await download_file(walrus, result.manifest_blob_id, dest)
     assert dest.read_bytes() == b"previous"
+
+
+class _RecordingWalrus(WalrusBlobStore):
+    """The real store, noting the file parts it is handed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parts: list[FilePart] = []
+
+    async def put_file_part(self, part: FilePart, *, epochs: int = 1) -> StoredBlob:
+        self.parts.append(part)
+        return await super().put_file_part(part, epochs=epochs)
+
+
+@pytest.mark.parametrize("through", ["sendfile", "httpx's own transport"])
+async def test_chunks_are_sent_straight_from_the_file(
+    tmp_path: Path, server: BackgroundServer, through: str
+) -> None:
+    src = tmp_path / "model.bin"
+    data = _make_file(src, 5 * 32 * KIB + 7)
+    async with contextlib.AsyncExitStack() as stack:
+        # A client of the caller's own goes through h11, which takes bytes: read in slices.
+        client = (
+            None if through == "sendfile" else await stack.enter_async_context(httpx.AsyncClient())
+        )
+        store = _RecordingWalrus(server.url, server.url, client=client, max_blob_size=MIB)
+        stack.push_async_callback(store.aclose)
+        result = await upload_file(
+            store, src, journal_dir=tmp_path / "j", session_key="s", chunk_size=32 * KIB
+        )
+        offsets = sorted((p.offset, p.size) for p in store.parts)
+        assert offsets == [(i * 32 * KIB, 32 * KIB) for i in range(5)] + [(5 * 32 * KIB, 7)]
+        assert result.sha256 == hashlib.sha256(data).hexdigest()
+        await download_file(store, result.manifest_blob_id, tmp_path / "copy")
+    assert (tmp_path / "copy").read_bytes() == data
+
+
+class _MeddledWalrus(WalrusBlobStore):
+    """The real store; as the second part is about to be sent, its file is changed."""
+
+    def __init__(self, url: str, change: str) -> None:
+        super().__init__(url, url, max_blob_size=MIB)
+        self.change = change
+        self.calls = 0
+
+    async def put_file_part(self, part: FilePart, *, epochs: int = 1) -> StoredBlob:
+        self.calls += 1
+        if self.calls == 2:
+            with open(f"/proc/self/fd/{part.fd}", "r+b") as fh:
+                if self.change == "truncated":  # sendfile runs out of file mid-part
+                    fh.truncate(part.offset + 100)
+                else:  # same size, other bytes than the ones hashed
+                    fh.seek(part.offset)
+                    fh.write(b"changed")
+        return await super().put_file_part(part, epochs=epochs)
+
+
+@pytest.mark.parametrize("change", ["written to", "truncated"])
+async def test_a_file_changed_while_its_chunks_are_sent_is_refused(
+    tmp_path: Path, server: BackgroundServer, change: str
+) -> None:
+    src = tmp_path / "model.bin"
+    _make_file(src, 12 * 32 * KIB)
+    old = time.time() - 3600  # so that a write in the upload's first clock tick shows
+    os.utime(src, (old, old))
+    store = _MeddledWalrus(server.url, change)
+    retried: list[RetryNotice] = []
+    started = time.monotonic()
+    with pytest.raises(FileProblem, match="changed since this upload started"):
+        await upload_file(
+            store,
+            src,
+            journal_dir=tmp_path / "j",
+            session_key="s",
+            chunk_size=32 * KIB,
+            concurrency=1,
+            backoff_s=5,
+            on_retry=retried.append,
+        )
+    await store.aclose()
+    # refused at once, not retried as a network failure
+    assert (retried, time.monotonic() - started < 2) == ([], True)
+    journal = json.loads(next((tmp_path / "j").iterdir()).read_text())
+    assert sorted(journal["chunks"]) == ["0"]  # only the chunk sent before the change
+    assert journal["manifest_blob_id"] is None

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import cast
 
 import httpx
@@ -17,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from integrations.storage.plain_http import BODY_INTO, BODY_LENGTH, PlainHTTPTransport
+from integrations.storage.port import FilePart
 from integrations.storage.serving import BackgroundServer
 
 BLOB = hashlib.shake_256(b"blob").digest(3 * 2**20 + 11)
@@ -257,3 +259,57 @@ async def test_a_cancelled_large_send_stops_at_once_and_leaves_the_client_usable
         assert time.monotonic() - started < 2
     answer = await client.put(f"{server.url}/echo", content=BLOB)
     assert answer.text == hashlib.sha256(BLOB).hexdigest()
+
+
+async def _parts(*parts: FilePart) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield cast(bytes, part)  # the transport sends a file part with sendfile
+
+
+async def test_file_parts_go_from_the_file_with_and_without_length(
+    server: BackgroundServer, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x" * 100 + BLOB + b"y" * 100)
+    with open(path, "rb") as fh:
+        first = FilePart(fh.fileno(), 100, 2**20)
+        rest = FilePart(fh.fileno(), 100 + 2**20, len(BLOB) - 2**20)
+        want = hashlib.sha256(BLOB).hexdigest()
+        sized = await client.put(
+            f"{server.url}/echo",
+            content=_parts(first, rest),
+            headers={"content-length": str(len(BLOB))},
+        )
+        assert (sized.status_code, sized.text) == (200, want)
+        chunked = await client.put(f"{server.url}/echo", content=_parts(first, rest))
+        assert (chunked.status_code, chunked.text) == (200, want)
+        assert fh.tell() == 0  # sending never moved the file's position
+
+
+async def test_a_file_part_past_the_files_end_is_a_write_error(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(BLOB)
+    with (
+        open(path, "rb") as fh,
+        _raw_server(_read_head_then_stall) as url,
+        pytest.raises(httpx.WriteError, match="the file ended 5 bytes early"),
+    ):
+        # the file is shorter than the part (truncated since it was hashed)
+        part = FilePart(fh.fileno(), 0, len(BLOB) + 5)
+        await client.put(url, content=_parts(part), headers={"content-length": str(part.size)})
+
+
+async def test_a_large_file_part_the_server_stops_reading_is_a_write_timeout(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "large.bin"
+    path.write_bytes(_LARGE)
+    with (
+        open(path, "rb") as fh,
+        _raw_server(_read_head_then_stall) as url,
+        pytest.raises(httpx.WriteTimeout),
+    ):
+        part = FilePart(fh.fileno(), 0, len(_LARGE))
+        await client.put(url, content=_parts(part), headers=_LARGE_HEADERS, timeout=0.3)
