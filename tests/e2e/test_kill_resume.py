@@ -55,7 +55,7 @@ def _env(home: Path) -> dict[str, str]:
 def _journal_bytes(journal_dir: Path) -> int:
     """Bytes in committed journals; temporary files are renamed away while we look."""
     total = 0
-    for journal in journal_dir.glob("*.json") if journal_dir.exists() else []:
+    for journal in journal_dir.glob("*.jsonl") if journal_dir.exists() else []:
         if journal.name.startswith(".tmp-"):
             continue
         try:

@@ -1,7 +1,6 @@
 """Chunked upload and download over a real store: round trip, resume, refusals, integrity."""
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from integrations.errors import (
 )
 from integrations.storage.chunked import download_file, read_manifest, upload_file
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
-from integrations.storage.journal import journal_path
+from integrations.storage.journal import journal_path, read_journal
 from integrations.storage.local import LocalBlobStore
 from integrations.storage.progress import TransferProgress
 
@@ -97,8 +96,8 @@ async def test_timeout_at_60_percent_then_resume_sends_only_the_rest(
     assert faulty.bytes_accepted >= threshold
     assert faulty.puts_failed >= 3  # the failing chunk: first try and two retries
 
-    journal = json.loads(journal_path(tmp_path / "j", "s").read_text())
-    assert sum(c["size"] for c in journal["chunks"].values()) == faulty.bytes_accepted
+    journal, _ = read_journal(journal_path(tmp_path / "j", "s"))
+    assert sum(c.size for c in journal.chunks.values()) == faulty.bytes_accepted
 
     events: list[TransferProgress] = []
     result = await upload_file(

@@ -19,6 +19,7 @@ from integrations.errors import BlobTooLarge, FileProblem, InsufficientStorage, 
 from integrations.storage.chunked import download_file, upload_file
 from integrations.storage.cost import blob_storage_cost_frost
 from integrations.storage.ids import decode_blob_id, encode_blob_id
+from integrations.storage.journal import read_journal
 from integrations.storage.port import FilePart, StoredBlob
 from integrations.storage.retry import RetryNotice
 from integrations.storage.server import ServerFaults, create_app
@@ -285,6 +286,6 @@ async def test_a_file_changed_while_its_chunks_are_sent_is_refused(
     await store.aclose()
     # refused at once, not retried as a network failure
     assert (retried, time.monotonic() - started < 2) == ([], True)
-    journal = json.loads(next((tmp_path / "j").iterdir()).read_text())
-    assert sorted(journal["chunks"]) == ["0"]  # only the chunk sent before the change
-    assert journal["manifest_blob_id"] is None
+    journal, _ = read_journal(next((tmp_path / "j").iterdir()))
+    assert sorted(journal.chunks) == [0]  # only the chunk sent before the change
+    assert journal.manifest_blob_id is None

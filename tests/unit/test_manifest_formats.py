@@ -13,7 +13,7 @@ from blake3 import blake3
 from integrations.errors import FileProblem, IntegrityError, StorageError
 from integrations.storage.chunked import download_file, read_manifest, upload_file
 from integrations.storage.faults import FaultPlan, FaultyBlobStore
-from integrations.storage.journal import journal_path
+from integrations.storage.journal import journal_path, read_journal
 from integrations.storage.local import LocalBlobStore
 from integrations.storage.manifest import parse_manifest
 
@@ -86,9 +86,9 @@ async def test_an_upload_writes_format_3_with_prefix_digests_and_the_files_sha25
     assert [c["prefix_sha256"] for c in raw["chunks"]] == _prefixes(data)
     assert raw["chunks"][-1]["prefix_sha256"] == raw["sha256"]
     assert all("sha256" not in c and "blake3" not in c for c in raw["chunks"])
-    journal = json.loads(journal_path(tmp_path / "j", "s").read_text())
-    assert journal["format"] == "satya-upload-journal/3"
-    assert [journal["chunks"][str(i)]["prefix_sha256"] for i in range(5)] == _prefixes(data)
+    journal, _ = read_journal(journal_path(tmp_path / "j", "s"))
+    assert journal.format == "satya-upload-journal/4"
+    assert [journal.chunks[i].prefix_sha256 for i in range(5)] == _prefixes(data)
 
     await download_file(store, result.manifest_blob_id, tmp_path / "copy.bin")
     assert (tmp_path / "copy.bin").read_bytes() == data
@@ -179,17 +179,18 @@ def test_a_manifest_mixing_the_formats_digests_is_refused() -> None:
 async def _journal_old(
     store: LocalBlobStore, journal_dir: Path, src: Path, data: bytes, done: int, fmt: int = 1
 ) -> None:
-    """The journal a format 1 (sha256 per chunk) or 2 (BLAKE3) upload of ``src`` left after
-    storing its first ``done`` chunks."""
-    algorithm = "sha256" if fmt == 1 else "blake3"
+    """The journal (one JSON document) a format 1 (sha256 per chunk), 2 (BLAKE3) or 3
+    (prefix sha256) upload of ``src`` left after storing its first ``done`` chunks."""
+    algorithm = {1: "sha256", 2: "blake3", 3: "prefix_sha256"}[fmt]
     chunks = {}
     for index, piece in enumerate(_pieces(data)[:done]):
         stored = await store.put_blob(piece, upload="s")
+        digest = _prefixes(data)[index] if fmt == 3 else _own_digest(algorithm, piece)
         chunks[str(index)] = {
             "index": index,
             "offset": index * CHUNK,
             "size": len(piece),
-            algorithm: _own_digest(algorithm, piece),
+            algorithm: digest,
             "blob_id": stored.blob_id,
             "cost_frost": None,
         }
@@ -204,13 +205,13 @@ async def _journal_old(
         "chunks": chunks,
         "manifest_blob_id": None,
     }
-    path = journal_path(journal_dir, "s")
+    path = journal_path(journal_dir, "s", legacy=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state))
 
 
-@pytest.mark.parametrize("fmt", [1, 2])
-async def test_an_older_journal_resumes_and_the_upload_finishes_as_format_3(
+@pytest.mark.parametrize("fmt", [1, 2, 3])
+async def test_an_older_journal_resumes_and_the_upload_finishes_as_format_4(
     tmp_path: Path, store: LocalBlobStore, fmt: int
 ) -> None:
     src = tmp_path / "model.bin"
@@ -224,12 +225,13 @@ async def test_an_older_journal_resumes_and_the_upload_finishes_as_format_3(
     manifest = await read_manifest(store, result.manifest_blob_id)
     assert manifest.format == "satya-manifest/3"
     assert [c.digest for c in manifest.chunks] == _prefixes(data)
-    journal = json.loads(journal_path(tmp_path / "j", "s").read_text())
-    assert journal["format"] == "satya-upload-journal/3"
+    journal, _ = read_journal(journal_path(tmp_path / "j", "s"))
+    assert journal.format == "satya-upload-journal/4"
     assert all(
-        "prefix_sha256" in c and c.get("sha256") is None and c.get("blake3") is None
-        for c in journal["chunks"].values()
+        c.prefix_sha256 is not None and c.sha256 is None and c.blake3 is None
+        for c in journal.chunks.values()
     )
+    assert not journal_path(tmp_path / "j", "s", legacy=True).exists()  # written anew
     await download_file(store, result.manifest_blob_id, tmp_path / "copy.bin")
     assert (tmp_path / "copy.bin").read_bytes() == data
 
@@ -256,8 +258,8 @@ async def test_a_journal_of_other_bytes_is_refused_by_its_digest(
                 concurrency=1,
                 retries=0,
             )
-        recorded = json.loads(journal_path(tmp_path / "j", "s").read_text())["chunks"]
-        assert sorted(recorded) == ["0", "1"]
+        recorded = read_journal(journal_path(tmp_path / "j", "s"))[0].chunks
+        assert sorted(recorded) == [0, 1]
     st = src.stat()
     changed = bytearray(data)
     changed[CHUNK + 10] ^= 0x01  # chunk 1, same size and modification time
