@@ -40,6 +40,9 @@ FRESH = ROOT / "tests" / "nlu_fresh" / "fresh.yaml"
 BLIND = ROOT / "tests" / "nlu_blind" / "blind.yaml"
 # A second blind set, written the same way by someone else: figures only, never its messages.
 BLIND2 = ROOT / "tests" / "nlu_blind2" / "blind2.yaml"
+# A third set written the same way by someone else again; scored once unseen, then used
+# to develop against (its misses are printed), while the second blind set stays unseen.
+DEV3 = ROOT / "tests" / "nlu_dev3" / "dev3.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,13 @@ _LATER_SETS = (
         "only: neither its misses nor its confusions are printed)",
         "the second blind set",
         confusions=False,
+    ),
+    _Set(
+        DEV3,
+        "dev3",
+        "messages of a third set, written blind by someone else again, then developed against",
+        "the third set",
+        True,
     ),
 )
 

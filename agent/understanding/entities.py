@@ -67,7 +67,11 @@ _BY_AMOUNT = re.compile(
     re.I,
 )
 _DOUBLE = re.compile(r"\b(double|twice)\b", re.I)
-_HALVE = re.compile(r"\b(halve|half the price|half price)\b", re.I)
+_HALVE = re.compile(
+    r"\b(halve|half the price|half price|half (?:that|it|of (?:that|it|the price)|as much)|"
+    r"in half)\b",
+    re.I,
+)
 
 
 def _mist(amount: Decimal, unit: str = "sui") -> int | None:
@@ -184,10 +188,17 @@ def wants_cheaper_or_dearer(text: str) -> bool:
 
 # -- listing text ---------------------------------------------------------------
 
+# where a title ends: before another edit, or at the end of the message (a closing
+# "instead", "please" or question mark is not part of it)
+_TITLE_END = (
+    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|"
+    r",?\s*(?:instead|please|pls|thanks|thank you)?\s*[.!?]?\s*$)"
+)
+_OBJECT = r"(?:it|the\s+model|the\s+listing|this)"
 _TITLE = re.compile(
-    r"\b(?:call|name|title|rename|retitle)\s+(?:it|the\s+model|the\s+listing|this)?\s*"
-    r"(?:to|as|:)?\s*[\"']?(?P<title>[^\"'\n]+?)[\"']?"
-    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|[.!]?\s*$)",
+    # "title" and "name" are nouns too: as verbs they take an object or a colon
+    rf"\b(?:(?:call|rename|retitle)\s+{_OBJECT}?|(?:name|title)\s+{_OBJECT}|(?:name|title)(?=\s*:))"
+    r"\s*(?:to|as|:)?\s*[\"']?(?P<title>[^\"'\n]+?)[\"']?" + _TITLE_END,
     re.I,
 )
 _ADD_TAG = re.compile(
@@ -200,7 +211,7 @@ _TAG_IT = re.compile(r"\btag\s+it\s+(?:with\s+|as\s+)?(?P<tags>[\w\s,#-]+?)\s*(?
 
 _TITLE_TO = re.compile(
     r"\b(?:title|name)\b.{0,40}?\b(?:to be|should be|must be|to|be|as|is)\s+[\"']?(?P<title>[^\"'\n]+?)[\"']?"
-    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|[.!]?\s*$)",
+    + _TITLE_END,
     re.I,
 )
 
@@ -222,7 +233,7 @@ _TAG_ELSEWHERE = re.compile(
 
 def title_in(text: str) -> str | None:
     """'call it Sentiment Classifier Tiny and add tag nlp' -> 'Sentiment Classifier Tiny'."""
-    m = _TITLE_TO.search(text) or _TITLE.search(text) or _TITLE_ELSEWHERE.search(text)
+    m = _TITLE.search(text) or _TITLE_TO.search(text) or _TITLE_ELSEWHERE.search(text)
     if not m:
         return None
     title = m.group("title").strip(" .!\"'")
@@ -255,12 +266,16 @@ _ADD_AS_TAG = re.compile(
     r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+(?:as\s+)?tags?\b", re.I
 )
 _REMOVE_TAG = re.compile(
-    r"\b(?:remove|drop|delete|take)\s+(?:the\s+)?(?:tag\s+)?[\"']?(?P<tag>[\w-]+)[\"']?"
+    r"\b(?:remove|drop|delete|take\s+off|get\s+rid\s+of|take)\s+(?:the\s+)?(?:tag\s+)?"
+    r"[\"']?(?P<tag>[\w-]+)[\"']?"
     r"(?:\s+tag)?(?:\s+off)?\b",
     re.I,
 )
 _SWAP_TAGS = re.compile(
-    r"\b(?:swap|replace|change|set)\s+(?:the\s+)?tags\s+(?:for|with|to)\s+(?P<tags>[\w\s,-]+)", re.I
+    r"\b(?:(?:swap|replace|change|set)\s+(?:the\s+)?tags\s+(?:for|with|to)|"
+    r"tags\s+(?:should|must|need to|ought to)\s+be\s*:?|(?:the\s+)?tags\s+(?:are|=)|"
+    r"^\s*tags\s*:)\s+(?P<tags>[\w\s,-]+)",
+    re.I,
 )
 
 
@@ -426,7 +441,7 @@ def title_ref(text: str) -> str | None:
 
 
 _QUICK = re.compile(
-    r"\b(quick(?:ly)?|fast|asap|right away|speed ?run|tl;?dr|no (?:hand[- ]?holding|chatter|"
+    r"\b(quick(?:ly)?|fast|express|asap|right away|speed ?run|tl;?dr|no (?:hand[- ]?holding|chatter|"
     r"questions|explanations?)|skip the (?:chatter|explanations?|talk)|minimal (?:talking|chatter)|"
     r"don'?t (?:walk|explain|talk) me|without (?:the )?(?:chatter|explanations?)|"
     r"sin explicaciones|rápido|schnell|vite|as little (?:talking|chat(?:ter)?|explaining) as possible|"

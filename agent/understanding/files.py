@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -88,7 +89,7 @@ _STOP = frozenset(
 
 
 def model_files(base: Path, *, limit: int = 500) -> list[Path]:
-    """Model files under ``base`` (two levels deep), relative to it."""
+    """Model files under ``base`` (in it and three levels of folders below), relative to it."""
     out: list[Path] = []
     for pattern in ("*", "*/*", "*/*/*"):
         for p in sorted(base.glob(pattern)):
@@ -97,6 +98,37 @@ def model_files(base: Path, *, limit: int = 500) -> list[Path]:
                 if len(out) >= limit:
                     return out
     return out
+
+
+def _deeper_by_name(base: Path, name: str, *, depth: int = 6, folders: int = 2000) -> list[Path]:
+    """Files called ``name`` in folders below the ones ``model_files`` reads
+    ('final_model.pt' in experiments/run_42/checkpoints/), hidden folders skipped, at most
+    ``folders`` folders looked at (a message is read in milliseconds, whatever the disk)."""
+    found: list[Path] = []
+    seen = 0
+    level = [base]
+    for _ in range(depth):
+        below: list[Path] = []
+        for folder in level:
+            seen += 1
+            if seen > folders:
+                return found
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        below.append(Path(entry.path))
+                    elif entry.name == name and entry.is_file():
+                        found.append(Path(entry.path).relative_to(base))
+                except OSError:
+                    continue
+        level = below
+    return found
 
 
 _NAME_MAX = 255  # the longest file name a file system accepts (bytes; checked in characters)
@@ -219,9 +251,11 @@ def find_files(text: str, base: Path | None) -> list[str]:
         if spaced is not None:
             out.append(spaced)
             continue
-        # "it's in sentiment-tiny.safetensors" where the file is under models/
+        # "it's in sentiment-tiny.safetensors" where the file is under models/ (or deeper)
         known = model_files(base) if known is None else known
         matches = [f for f in known if f.name == candidate.name]
+        if not matches and candidate.parent == Path("."):
+            matches = _deeper_by_name(base, candidate.name)
         out.append(str(matches[0]) if len(matches) == 1 else raw)
     out = _whole_names(out, base)
     if out:

@@ -14,9 +14,14 @@ from __future__ import annotations
 import re
 
 # "buy the first one", "the second", "number 2", "the last one you showed"
-_PLACE = r"first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th"
+_PLACE = (
+    r"first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|"
+    r"primer[oa]?|segund[oa]|tercer[oa]?|premi[eè]re?|deuxième|erste[nrs]?|zweite[nrs]?|"
+    r"pertama|kedua|ketiga|terakhir|pehla|pehli|doosra|doosri"
+)
 _POSITION = re.compile(
-    rf"(?:\bthe\s+(?P<w1>{_PLACE})\b(?:\s+(?:one|listing|model|result))?"
+    rf"(?:\b(?:the|el|la|le|das|den|die|yang)\s+(?P<w1>{_PLACE})\b"
+    r"(?:\s+(?:one|listing|model|result|uno|una))?"
     rf"|\b(?P<w2>{_PLACE})\s+(?:one|listing|model|result)\b"
     r"|(?:\bnumber|\bno\.|#|\boption)\s*(?P<num>[1-9]\d?)\b)"
     r"(?!\s*(?:sui|mist|week|month|year|time|night|day|price)\b)",
@@ -25,15 +30,25 @@ _POSITION = re.compile(
 _POSITION_WORDS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
     "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
+    # in the other languages people write in
+    "primer": 1, "primero": 1, "primera": 1, "premier": 1, "première": 1, "premiere": 1,
+    "erste": 1, "ersten": 1, "erster": 1, "erstes": 1, "pertama": 1, "pehla": 1, "pehli": 1,
+    "segundo": 2, "segunda": 2, "deuxième": 2, "zweite": 2, "zweiten": 2, "zweiter": 2,
+    "zweites": 2, "kedua": 2, "doosra": 2, "doosri": 2,
+    "tercer": 3, "tercero": 3, "tercera": 3, "ketiga": 3, "terakhir": -1,
 }  # fmt: skip
 _ORDINAL_NAMES = ("first", "second", "third", "fourth", "fifth")
 # a message that is only a position: "the second", "number 2 please", "first one"
 ONLY_POSITION = re.compile(
-    r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|gimme\s+|give me\s+)?"
+    r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|gimme\s+|give me\s+|i want\s+|i'?d like\s+|"
+    r"quiero\s+|me llevo\s+|je veux\s+|je prends\s+|ich nehme\s+|saya mau\s+|mau\s+)?"
     r"(?:(?P<alone>" + _PLACE + r")\b|" + _POSITION.pattern + r")"
     r"(?:\s+(?:one|please|pls|then|from (?:that|the|your) list))*\s*[.!]*\s*",
     re.I,
 )
+
+
+_THAT_ONE = re.compile(r"\b(?:that|this)\s+(?:one|model|listing)\b", re.I)
 
 
 def position_in(text: str) -> int | None:
@@ -51,6 +66,8 @@ def picked_listing(text: str, shown: tuple[str, ...]) -> str | None:
     place = position_in(text)
     if place is None and (m := ONLY_POSITION.fullmatch(text)) and m.group("alone"):
         place = _POSITION_WORDS[m.group("alone").lower()]  # "second please"
+    if place is None and len(shown) == 1 and _THAT_ONE.search(text):
+        place = 1  # "buy that one" when one listing was shown
     if place is None or not shown:
         return None
     index = len(shown) - 1 if place == -1 else place - 1

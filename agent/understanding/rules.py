@@ -363,8 +363,18 @@ def extract_paths(text: str) -> list[str]:
         raw = next(g for g in m.groups() if g)
         if raw.startswith("0x") or raw.startswith("http"):
             continue
-        out.append(raw.rstrip(".?!"))
+        out.append(_unbracketed(raw.rstrip(".?!")))
     return out
+
+
+def _unbracketed(raw: str) -> str:
+    """'(exports/model.pkl)' -> 'exports/model.pkl'; 'model (1).onnx' keeps its brackets."""
+    for opening, closing in ("()", "[]", "{}", "<>"):
+        if raw.startswith(opening) and closing not in raw[:-1]:
+            raw = raw[1:]
+        if raw.endswith(closing) and opening not in raw:
+            raw = raw[:-1]
+    return raw.rstrip(".?!,;:")
 
 
 _UPLOAD_KINDS = ("upload", "quick_upload", "bulk_upload")

@@ -662,3 +662,75 @@ def test_a_worth_said_is_a_price_and_do_the_x_one_an_upload(
     assert (got["kind"], got.get("paths")) == ("upload", ["tabular/fraud_gbm.pkl"]), got
     got = understanding.read("can you just do everything automatically from now on?", d).intent
     assert got["kind"] != "bulk_upload", got
+
+
+@pytest.fixture
+def nested(tmp_path: Path) -> Path:
+    make_files(
+        tmp_path,
+        [
+            "runs/2024-05/exp3/weights/last.pt",
+            "exports/churn_model.pkl",
+            "models/bird-resnet.onnx",
+        ],
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # a bare name that exists only deep down; a path in brackets
+        ("last.pt", {"expecting": "path"}, "upload",
+         {"paths": ["runs/2024-05/exp3/weights/last.pt"]}),
+        ("please publish my churn model (exports/churn_model.pkl)", {}, "upload",
+         {"paths": ["exports/churn_model.pkl"]}),
+        ("express upload: models/bird-resnet.onnx", {}, "quick_upload",
+         {"paths": ["models/bird-resnet.onnx"]}),
+        # listing edits said the way people say them
+        ("cut it in half", {"gate": "listing"}, "set_price", {"price_mist": SUI // 2}),
+        ("the tags should be: birds, vision", {"gate": "listing"}, "edit_listing",
+         {"tags": ["birds", "vision"]}),
+        ("take off the 'draft' tag", {"gate": "listing"}, "edit_listing",
+         {"remove_tags": ["draft"]}),
+        ("that name is dull, could you call it Bird Spotter instead?", {"gate": "listing"},
+         "edit_listing", {"title": "Bird Spotter"}),
+        # yeses and places in other languages
+        ("iya, lanjutkan", {"gate": "upload"}, "approve", {}),
+        ("oke boleh", {"gate": "listing"}, "approve", {}),
+        ("jangan dulu", {"gate": "purchase"}, "decline", {}),
+    ],
+)  # fmt: skip
+def test_entities_said_the_way_people_say_them(
+    understanding: Understanding,
+    nested: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    d = Dialogue(base_dir=nested, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
+    got = understanding.read(text, d).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        assert got.get(name) == value, (name, got)
+
+
+def test_the_word_title_in_a_yes_is_no_new_title(understanding: Understanding) -> None:
+    got = understanding.read("title and price both fine, go on", Dialogue(gate="listing")).intent
+    assert "title" not in got and got["kind"] != "edit_listing", got
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "ref"),
+    [
+        ("beli yang kedua", _SHOWN, _SHOWN[1]),
+        ("quiero el segundo", _SHOWN, _SHOWN[1]),
+        ("ok get me that one", _SHOWN[:1], _SHOWN[0]),
+    ],
+)
+def test_a_place_in_other_words_or_the_only_one_shown(
+    understanding: Understanding, text: str, shown: tuple[str, ...], ref: str
+) -> None:
+    got = understanding.read(text, Dialogue(shown=shown)).intent
+    assert (got["kind"], got.get("model_ref")) == ("purchase", ref), got
