@@ -286,30 +286,36 @@ async def test_file_parts_go_from_the_file_with_and_without_length(
         assert fh.tell() == 0  # sending never moved the file's position
 
 
-async def test_a_file_part_past_the_files_end_is_a_write_error(
-    client: httpx.AsyncClient, tmp_path: Path
+@pytest.mark.parametrize(
+    ("size", "past_end", "error", "match", "timeout"),
+    [
+        # the file is shorter than the part (cut short since it was hashed)
+        (len(BLOB), 5, httpx.WriteError, "the file ended 5 bytes early", 5.0),
+        # a part far larger than loopback's socket buffers, to a server that stops reading
+        (len(_LARGE), 0, httpx.WriteTimeout, "no progress", 0.3),
+    ],
+)
+async def test_a_file_part_that_cannot_all_be_sent_is_a_write_error(
+    client: httpx.AsyncClient,
+    tmp_path: Path,
+    size: int,
+    past_end: int,
+    error: type[Exception],
+    match: str,
+    timeout: float,
 ) -> None:
     path = tmp_path / "model.bin"
-    path.write_bytes(BLOB)
+    path.write_bytes(bytes(size))
+    part_size = size + past_end
     with (
         open(path, "rb") as fh,
         _raw_server(_read_head_then_stall) as url,
-        pytest.raises(httpx.WriteError, match="the file ended 5 bytes early"),
+        pytest.raises(error, match=match),
     ):
-        # the file is shorter than the part (truncated since it was hashed)
-        part = FilePart(fh.fileno(), 0, len(BLOB) + 5)
-        await client.put(url, content=_parts(part), headers={"content-length": str(part.size)})
-
-
-async def test_a_large_file_part_the_server_stops_reading_is_a_write_timeout(
-    client: httpx.AsyncClient, tmp_path: Path
-) -> None:
-    path = tmp_path / "large.bin"
-    path.write_bytes(_LARGE)
-    with (
-        open(path, "rb") as fh,
-        _raw_server(_read_head_then_stall) as url,
-        pytest.raises(httpx.WriteTimeout),
-    ):
-        part = FilePart(fh.fileno(), 0, len(_LARGE))
-        await client.put(url, content=_parts(part), headers=_LARGE_HEADERS, timeout=0.3)
+        part = FilePart(fh.fileno(), 0, part_size)
+        await client.put(
+            url,
+            content=_parts(part),
+            headers={"content-length": str(part_size)},
+            timeout=timeout,
+        )

@@ -25,6 +25,27 @@ def understanding() -> Understanding:
     return Understanding(IntentClassifier.load(None))
 
 
+def _assert_read(
+    understanding: Understanding,
+    base: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    """``text``, said in ``dialogue`` (the price shown: 1 SUI), is read as ``kind`` with
+    ``slots`` (paths in any order)."""
+    d = Dialogue(base_dir=base, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
+    got = understanding.read(text, d).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        if name == "paths":
+            assert isinstance(value, list)
+            assert sorted(got.get("paths") or []) == sorted(value), got
+        else:
+            assert got.get(name) == value, (name, got)
+
+
 @pytest.fixture
 def models(tmp_path: Path) -> Path:
     make_files(
@@ -319,11 +340,7 @@ def test_prices_tour_moves_and_modes_in_free_words(
     kind: str,
     slots: dict[str, object],
 ) -> None:
-    d = Dialogue(base_dir=models, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
-    got = understanding.read(text, d).intent
-    assert got["kind"] == kind, got
-    for name, value in slots.items():
-        assert got.get(name) == value, (name, got)
+    _assert_read(understanding, models, text, dialogue, kind, slots)
 
 
 def test_a_quoted_title_is_not_the_users_level(understanding: Understanding) -> None:
@@ -435,15 +452,7 @@ def test_titles_lists_and_other_languages(
     kind: str,
     slots: dict[str, object],
 ) -> None:
-    d = Dialogue(base_dir=workdir, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
-    got = understanding.read(text, d).intent
-    assert got["kind"] == kind, got
-    for name, value in slots.items():
-        if name == "paths":
-            assert isinstance(value, list)
-            assert sorted(got.get("paths") or []) == sorted(value), got
-        else:
-            assert got.get(name) == value, (name, got)
+    _assert_read(understanding, workdir, text, dialogue, kind, slots)
 
 
 def test_a_question_about_uploading_is_not_an_upload(
@@ -709,11 +718,7 @@ def test_entities_said_the_way_people_say_them(
     kind: str,
     slots: dict[str, object],
 ) -> None:
-    d = Dialogue(base_dir=nested, price_mist=SUI, **dialogue)  # type: ignore[arg-type]
-    got = understanding.read(text, d).intent
-    assert got["kind"] == kind, got
-    for name, value in slots.items():
-        assert got.get(name) == value, (name, got)
+    _assert_read(understanding, nested, text, dialogue, kind, slots)
 
 
 def test_the_word_title_in_a_yes_is_no_new_title(understanding: Understanding) -> None:

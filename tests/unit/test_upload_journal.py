@@ -108,11 +108,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_write(tmp_path: Path) -> N
 async def test_journaling_a_chunk_costs_the_same_however_many_came_before(
     tmp_path: Path,
 ) -> None:
-    journal = _open(tmp_path)
-    journal.release.set()
-    for index in range(200):
-        journal.record(_chunk(index))
-        await journal.flush()
+    journal = await _with_chunks(tmp_path, 200)
     _whole_first, *appends = journal.sizes
     assert len(appends) == 199
     assert max(appends) < 1.1 * min(appends)  # one line each (only digits differ)
@@ -121,6 +117,16 @@ async def test_journaling_a_chunk_costs_the_same_however_many_came_before(
     state, torn = read_journal(journal.path)
     assert (sorted(state.chunks), state.manifest_blob_id, torn) == (list(range(200)), "m", False)
     assert state.chunks[7] == _chunk(7)
+
+
+async def _with_chunks(tmp_path: Path, count: int) -> _CountedJournal:
+    """A journal with ``count`` chunks flushed one at a time."""
+    journal = _open(tmp_path)
+    journal.release.set()
+    for index in range(count):
+        journal.record(_chunk(index))
+        await journal.flush()
+    return journal
 
 
 def _reopen(tmp_path: Path) -> UploadJournal:
@@ -133,11 +139,7 @@ def _reopen(tmp_path: Path) -> UploadJournal:
 async def test_a_line_cut_short_by_a_crash_is_dropped_and_the_journal_written_whole(
     tmp_path: Path,
 ) -> None:
-    journal = _open(tmp_path)
-    journal.release.set()
-    for index in range(3):
-        journal.record(_chunk(index))
-        await journal.flush()
+    journal = await _with_chunks(tmp_path, 3)
     raw = journal.path.read_bytes()
     journal.path.write_bytes(raw[:-20])  # the last append was cut short
     again = _reopen(tmp_path)
@@ -152,11 +154,7 @@ async def test_a_line_cut_short_by_a_crash_is_dropped_and_the_journal_written_wh
 async def test_a_damaged_line_before_the_last_makes_the_journal_unreadable(
     tmp_path: Path,
 ) -> None:
-    journal = _open(tmp_path)
-    journal.release.set()
-    for index in range(3):
-        journal.record(_chunk(index))
-        await journal.flush()
+    journal = await _with_chunks(tmp_path, 3)
     lines = journal.path.read_bytes().split(b"\n")
     lines[2] = lines[2][:30]
     journal.path.write_bytes(b"\n".join(lines))
