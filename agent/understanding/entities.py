@@ -237,7 +237,13 @@ def title_in(text: str) -> str | None:
     if not m:
         return None
     title = m.group("title").strip(" .!\"'")
-    return title if title and not re.fullmatch(r"[\d.,\s]*(sui|mist)?", title, re.I) else None
+    if not title or re.fullmatch(r"[\d.,\s]*(sui|mist)?", title, re.I) or _A_PRICE.search(title):
+        return None  # "ponle un precio de 2.5 SUI" sets a price, not a title
+    return title
+
+
+# the word for a price, in the languages a title is read in
+_A_PRICE = re.compile(r"^\W*(?:(?:un|el|le|a|o|the)\s+)?(?:precio|prix|preis|preço|price)\b", re.I)
 
 
 _TAG_FILLER = frozenset(

@@ -704,6 +704,9 @@ def nested(tmp_path: Path) -> Path:
          {"remove_tags": ["draft"]}),
         ("that name is dull, could you call it Bird Spotter instead?", {"gate": "listing"},
          "edit_listing", {"title": "Bird Spotter"}),
+        # "ponle" puts a name or a price on it: with a price it is no title
+        ("ponle el precio en 3 sui", {"gate": "listing"}, "set_price", {"price_mist": 3 * SUI}),
+        ("ponle Bird Spotter", {"gate": "listing"}, "edit_listing", {"title": "Bird Spotter"}),
         # yeses and places in other languages
         ("iya, lanjutkan", {"gate": "upload"}, "approve", {}),
         ("oke boleh", {"gate": "listing"}, "approve", {}),
