@@ -406,7 +406,8 @@ _TERM = (
 _AFFIRMED = re.compile(
     rf"(?:and\s+)?(?:{_TERM}(?:\s*(?:,|and|&)\s*{_TERM})*|everything|it all|all of it|all of that|"
     r"all that|that all|all|both|that|it|thats|that's|this|everything you showed)"
-    r"\s+(?:(?:is|are|'s|'re|look|looks|seem|seems|sound|sounds)\s+)?(?:both\s+|all\s+)?"
+    r"\s+(?:(?:both|all)\s+)?(?:(?:is|are|'s|'re|look|looks|seem|seems|sound|sounds)\s+)?"
+    r"(?:both\s+|all\s+)?"
     r"(?:fine|good|ok|okay|great|perfect|right|correct|alright|spot on|how i want it|as i want it)"
     r"(?:\s+(?:to|with|by|for)\s+me)?|"
     r"(?:at|for)\s+(?:that|this|the shown|the same)\s+price|as (?:it is|is|shown)",

@@ -96,10 +96,12 @@ _SKIP_ALL = re.compile(
     r"skip the (?:rest|questions)|no more questions|stop asking|just draft it|"
     r"skip all of this|i'?ll edit (?:it|them) (?:later|myself))$"
 )
-_SKIP_ONE = re.compile(
-    r"^(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|not sure|none|n ?a|na|no|"
-    r"nope|skip (?:it|this|that)(?: one)?|rather not say|i'?d rather not say|no comment|-)$"
+_SKIP_WORDS = (
+    r"(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|not sure|none|n ?a|na|no|"
+    r"nope|skip (?:it|this|that)(?: one)?|rather not say|i'?d rather not say|no comment|-)"
 )
+# one or several of them: "dunno, pass"
+_SKIP_ONE = re.compile(rf"^{_SKIP_WORDS}(?:\s*[,.]?\s*{_SKIP_WORDS})*$")
 _KEEP = re.compile(
     r"^(?:same|the same|same as (?:last time|before)|as before|keep (?:it|that)|"
     r"same again|like last time|unchanged)$"

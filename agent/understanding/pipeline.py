@@ -650,7 +650,8 @@ _REQUEST = re.compile(
 )
 # words of publishing a file: with a file the words name, an upload whatever the phrasing
 _UPLOAD_VERB = re.compile(
-    r"\b(upload|publish|put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
+    r"\b(upload|publish|(?:start|begin|go ahead) (?:uploading|publishing)|unggah|jual(?:kan)?|"
+    r"put (?:[\w,'-]+ ){0,12}?up|push|get (?:[\w,'-]+ ){0,8}?out there|monetize|"
     r"monetise|sell|ship|yeet|release|(?:get|have) (?:\S+ ){0,6}?(?:uploaded|published)|"
     r"uplaod|uplad|upoad|uplod|upolad|uplaoad|pubish|publsih|pulish|publis|"
     r"(?:throw|chuck|stick|pop|send) (?:\S+ ){0,6}?up|hochladen|subir|sube|súbelo|"
@@ -689,7 +690,8 @@ _STOP_SELLING = re.compile(
 _UPLOAD_THEN_LIST = re.compile(r"\b(?:upload|publish)\w*\b.+\b(?:list|sell)\b", re.I)
 # asking how far an upload got ("what stage is it at", "did it finish")
 _PROGRESS = re.compile(
-    r"\b(what stage|which stage|how far|progress|did (?:it|the \w+(?: \w+)?) finish|"
+    r"\b(what stage|which stage|how far|progress|"
+    r"did (?:it|the \w+(?: \w+)?)(?: actually| really| even)? (?:finish|pass|succeed|go through)|"
     r"finished yet|done yet|still running|where(?:'s| is) (?:it|my)|status|kahan tak|kitna hua|"
     r"ho gaya kya|va como|cómo va|où en est|wie weit|taking so long|so slow|still waiting)\b",
     re.I,

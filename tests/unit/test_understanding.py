@@ -707,6 +707,13 @@ def nested(tmp_path: Path) -> Path:
         # "ponle" puts a name or a price on it: with a price it is no title
         ("ponle el precio en 3 sui", {"gate": "listing"}, "set_price", {"price_mist": 3 * SUI}),
         ("ponle Bird Spotter", {"gate": "listing"}, "edit_listing", {"title": "Bird Spotter"}),
+        ("please start publishing the bird resnet", {}, "upload",
+         {"paths": ["models/bird-resnet.onnx"]}),
+        # at a gate: a question about the step is its status; terms affirmed are a yes
+        ("wait, did the upload really go through?", {"gate": "listing"}, "status", {}),
+        ("title and tags both look fine, go ahead", {"gate": "listing"}, "approve", {}),
+        # at a checkpoint question: several ways of passing are one skip
+        ("not sure, skip", {"question": "Who is it for?"}, "answer", {"skip": "one"}),
         # yeses and places in other languages
         ("iya, lanjutkan", {"gate": "upload"}, "approve", {}),
         ("oke boleh", {"gate": "listing"}, "approve", {}),
