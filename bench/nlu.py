@@ -43,6 +43,9 @@ BLIND2 = ROOT / "tests" / "nlu_blind2" / "blind2.yaml"
 # A third set written the same way by someone else again; scored once unseen, then used
 # to develop against (its misses are printed), while the second blind set stays unseen.
 DEV3 = ROOT / "tests" / "nlu_dev3" / "dev3.yaml"
+# A fourth, written the same way by ten imagined users (terse, chatty, non-native,
+# autocorrected, cautious, impatient, buyers, self-correcting, other languages, idioms).
+DEV4 = ROOT / "tests" / "nlu_dev4" / "dev4.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,13 @@ _LATER_SETS = (
         "dev3",
         "messages of a third set, written blind by someone else again, then developed against",
         "the third set",
+        True,
+    ),
+    _Set(
+        DEV4,
+        "dev4",
+        "messages of a fourth set, written blind by someone else again, then developed against",
+        "the fourth set",
         True,
     ),
 )

@@ -62,7 +62,7 @@ _DEARER = re.compile(
 )
 _UNIT = re.compile(r"\b(sui|mist)\b", re.I)
 _BY_AMOUNT = re.compile(
-    r"\b(?:by|knock|take)\s+(?:off\s+)?(?:\d+(?:[.,]\d+)?|half|a|an|one|two|three)(?:\s+a)?\s*"
+    r"\b(?:by|knock|take|add|plus)\s+(?:off\s+)?(?:\d+(?:[.,]\d+)?|half|a|an|one|two|three)(?:\s+a)?\s*"
     r"(?:sui|mist)?(?:\s+off)?\b(?!\s*%)",
     re.I,
 )
@@ -116,10 +116,19 @@ def price_in_words(text: str) -> int | None:
     return None
 
 
+_AND_A_FRACTION = re.compile(r"\b(?P<n>\d+|[a-z]+)\s+and\s+(?:a\s+)?(?P<f>half|quarter)\b", re.I)
+
+
 def bare_amount(text: str) -> int | None:
-    """A number alone taken as SUI ('like 0.8', 'for 3.25'): only where a price is expected."""
+    """A number alone taken as SUI ('like 0.8', 'for 3.25', '1 and a half'): only where a
+    price is expected."""
     if _PERCENT.search(text):
         return None
+    if m := _AND_A_FRACTION.search(text):
+        n = m.group("n")
+        base = int(n) if n.isdigit() else _NUMBER_WORDS.get(n.lower())
+        if base is not None:
+            return _mist(Decimal(base) + _FRACTIONS[m.group("f").lower()])
     found = list(_BARE.finditer(text))
     if not found:
         return None
@@ -369,7 +378,8 @@ _AUTO = re.compile(
     re.I,
 )
 _SUPERVISED = re.compile(
-    r"\b(supervised|approve (?:every|each) (?:step|thing)|ask me (?:first|before|every time)|"
+    r"\b(supervised|approve (?:every|each) (?:step|thing)|ask(?:ing)? me (?:first|before|every time)|"
+    r"approve (?:things|it all|everything|each thing) myself|"
     r"check with me|confirm (?:everything|each step) (?:with me|myself)?|"
     r"confirm (?:every|each) (?:single )?(?:step|thing|action)|(?:every|each) (?:single )?step with me|"
     r"(?:ask|check with) me (?:before|at) (?:every|each) (?:single )?(?:step|action))\b",
@@ -379,14 +389,18 @@ _DEBUG = re.compile(r"\b(debug|step through|node by node|under the hood|breakpoi
 
 
 def mode_in(text: str) -> Mode | None:
-    """The mode a user describes: 'do everything automatically' -> auto."""
-    if _DEBUG.search(text):
-        return "debug"
-    if _SUPERVISED.search(text):
-        return "supervised"
-    if _AUTO.search(text):
-        return "auto"
-    return None
+    """The mode a user describes: 'do everything automatically' -> auto. Several named:
+    the last ("it's on some automatic setting, put it back to asking me first" ->
+    supervised)."""
+    said: list[tuple[int, Mode]] = []
+    kinds: tuple[tuple[re.Pattern[str], Mode], ...] = (
+        (_DEBUG, "debug"),
+        (_SUPERVISED, "supervised"),
+        (_AUTO, "auto"),
+    )
+    for pattern, mode in kinds:
+        said.extend((m.start(), mode) for m in pattern.finditer(text))
+    return max(said)[1] if said else None
 
 
 _SKIP_CAPITAL = frozenset(

@@ -82,13 +82,15 @@ _LESS = re.compile(
 
 
 def detail_direction(text: str) -> Literal["more", "less"] | None:
-    """'more detail' -> 'more'; 'shorter please' -> 'less'."""
+    """'more detail' -> 'more'; 'shorter please' -> 'less'. Both said: the one asked for
+    last ("your answers are a bit short, give me more detail" -> 'more')."""
     said = _plain(text)
-    if _LESS.search(said):
+    less = [m.span() for m in _LESS.finditer(said)]
+    # "so verbose" asks for less: a "verbose" inside it is not a wish for more
+    more = [m.span() for m in _MORE.finditer(said) if not any(a <= m.start() < b for a, b in less)]
+    if less and (not more or less[-1][0] > more[-1][0]):
         return "less"
-    if _MORE.search(said):
-        return "more"
-    return None
+    return "more" if more else None
 
 
 _SKIP_ALL = re.compile(

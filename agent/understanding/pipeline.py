@@ -168,7 +168,13 @@ class Understanding:
 
     def read(self, text: str, d: Dialogue, *, at_gate: bool = False) -> Reading:
         """How ``text`` reads in dialogue ``d``; a long message is read by its first
-        ``READ_CHARS`` characters, a description it sets kept whole."""
+        ``READ_CHARS`` characters, a description it sets kept whole. A message that
+        corrects itself ("upload the onnx, no wait, the safetensors one") is read as
+        corrected (``_read_corrected``)."""
+        if (parts := self_correction(text)) is not None:
+            corrected = self._read_corrected(*parts, d, at_gate=at_gate)
+            if corrected is not None:
+                return corrected
         if len(text) <= READ_CHARS:
             return self._read(text, d, at_gate=at_gate)
         reading = self._read(head(text), d, at_gate=at_gate)
@@ -176,6 +182,64 @@ class Understanding:
             found = with_whole_description(dict(reading.intent), text)
             reading.intent = cast(Intent, {**reading.intent, **found})
         return reading
+
+    def _read_corrected(
+        self, said: str, meant: str, d: Dialogue, *, at_gate: bool
+    ) -> Reading | None:
+        """``said``, corrected by ``meant``: the request said, with what ``meant`` names
+        in place of what it replaces ("buy the first one, er, the second"), or ``meant``
+        read on its own when it is a request of its own ("show history, I mean undo the
+        last answer"). Never an approval: a yes that follows a correction is asked back
+        (None: the whole message is read as it is)."""
+        first = self._read(said, d, at_gate=at_gate)
+        kind = first.intent["kind"]
+        if kind in ("approve", "decline", "unknown", "clarify", "answer"):
+            return None
+        named = self._named(kind, meant, said, d)
+        if named and len(_WORD.findall(meant)) <= 5:
+            return Reading(cast(Intent, {**first.intent, **named}), first.confidence, "context")
+        second = self._read(meant, d, at_gate=at_gate)
+        if (
+            second.intent["kind"] not in ("approve", "unknown", "clarify", "answer", "greet")
+            and second.confidence >= CONFIDENT
+            and (second.intent["kind"] != "set_price" or "price_mist" in second.intent)
+        ):
+            return second
+        if named:
+            return Reading(cast(Intent, {**first.intent, **named}), first.confidence, "context")
+        return None
+
+    def _named(self, kind: str, meant: str, said: str, d: Dialogue) -> dict[str, object]:
+        """What the correction ``meant`` names for a request of ``kind``: files, a price (a
+        bare figure takes the place of the one ``said``), a title, tags, a place in the
+        list shown, a mode."""
+        out: dict[str, object] = {}
+        if kind in _UPLOADS and (files := find_files(meant, d.base_dir)):
+            out["paths"] = files
+        if kind in ("set_price", "list", "edit_listing", *_UPLOADS):
+            price = price_in_words(meant)
+            if price is None and (figure := _BARE_FIGURE.fullmatch(meant.strip())):
+                # "drop it by 10%... make that 20%": the figure said, replaced
+                last = list(_ANY_FIGURE.finditer(said))
+                if last:
+                    m = last[-1]
+                    again = said[: m.start()] + figure.group(0) + said[m.end() :]
+                    price = relative_price(again, d.price_mist) or price_in_words(again)
+                    price = price if price is not None else bare_amount(again)
+            if price is not None:
+                out["price_mist"] = price
+        if kind in ("edit_listing", "list") and (title := title_in(meant)):
+            out["title"] = title
+        if kind == "edit_listing" and (tags := tags_in(meant) or replaced_tags(meant)):
+            out["add_tags" if tags_in(meant) else "tags"] = tags
+        if kind in ("purchase", "download", "browse"):
+            if picked := picked_listing(meant, d.shown):
+                out["model_ref"] = picked
+            elif ref := position_ref(meant):
+                out["model_ref"] = ref
+        if kind == "set_mode" and (mode := mode_in(meant)):
+            out["mode"] = mode
+        return out
 
     def _read(self, text: str, d: Dialogue, *, at_gate: bool = False) -> Reading:
         gate = d.gate
@@ -186,6 +250,8 @@ class Understanding:
             return Reading(self._answer(text, ruled), 1.0, "context")
         if d.expecting == "tour" and (move := tour_move(text)) is not None:
             return Reading(intent("tour", text, move=move), 1.0, "context")
+        if _IF_QUESTION.search(stripped):  # asks what would happen, does nothing
+            return Reading(self._slots("help", text, d, ruled), OVERRULE, "rules")
         if stripped.startswith("/") or ruled["kind"] in ("approve", "decline"):
             return Reading(ruled, 1.0, "rules")
         if gate == "listing" and accepts_price(stripped, d.price_mist):
@@ -328,6 +394,15 @@ class Understanding:
             and not re.search(r"\b(if|unless|enough)\b", text, re.I)
         ):
             top, score = "set_price", max(score, CONFIDENT)
+        if (
+            gate is None
+            and top in ("set_price", "list")
+            and (ruled["kind"] == "list" or _ON_MARKET.search(text))
+            and not _IS_QUESTION.search(text)
+            and (price := price_in_words(text)) is not None
+        ):
+            # "list it, 4 SUI", "stick it on the marketplace for 2 SUI": a listing, priced
+            return Reading(intent("list", text, price_mist=price), CONFIDENT, "entities", ranked)
         if d.gate == "listing" and score < OVERRULE and not certain(ruled):
             named = _bare_title(text)
             if named:  # "Keras Image Classifier v1" at the listing question: its new title
@@ -530,6 +605,33 @@ class Understanding:
 
 
 _UPLOADS = frozenset({"upload", "quick_upload", "bulk_upload"})
+_WORD = re.compile(r"\w+")
+# a correction after what was said: "…, no wait, …", "…, sorry, I meant …", "…, er, …",
+# "… make that …", "…, no, …"
+_CORRECTION = re.compile(
+    r"[,;.…—–-]+\s*(?:(?:(?:oh\s+)?wait,?\s+no|no,?\s+wait|oh\s+wait|"
+    r"sorry,?\s+(?:i\s+)?(?:meant|mean)|i\s+meant|i\s+mean|hmm+,?\s+no|no\s+no|"
+    r"actually,?\s+no|scratch that|make that|or rather|er+m?|uh+m?|um+)\s*[,:.]*|"
+    r"(?:no|wait)\s*[,:])\s+",
+    re.I,
+)
+_BARE_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
+_ANY_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
+
+
+def self_correction(text: str) -> tuple[str, str] | None:
+    """What was said and what was meant, when a message corrects itself: ("upload the
+    onnx", "the safetensors one") for "upload the onnx, no wait, the safetensors one"."""
+    corrections = list(_CORRECTION.finditer(text))
+    if not corrections:
+        return None
+    last = corrections[-1]
+    said, meant = text[: last.start()].strip(), text[last.end() :].strip(" .!")
+    if not _WORD.search(said) or not _WORD.search(meant):
+        return None
+    return said, meant
+
+
 # a yes on a condition at a question: neither a yes nor a change; asked back
 _YES_IF = re.compile(
     r"^\s*(?:yes|yeah|yep|yup|ok|okay|sure|fine)\b[^?]*\b(?:if|unless|as long as)\b", re.I
@@ -669,6 +771,19 @@ _TOGETHER = re.compile(
 )
 # a model already uploaded, to be listed ("it passed verification, list it")
 _LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b", re.I)
+# putting a model on the market in other words than "list it"
+_ON_MARKET = re.compile(
+    r"\b(?:put|stick|pop|place|get)\s+(?:\S+\s+){0,5}?(?:on|in|onto|up on)\s+(?:the\s+)?"
+    r"(?:market(?:place)?|store)\b|"
+    r"^\W*(?:(?:ok|okay|now|please|so)\W+)?list\s+(?:it|them|this|that|the|my|all)\b",
+    re.I,
+)
+# a question on a condition: "if I delist it, can buyers still download it?"
+_IF_QUESTION = re.compile(
+    r"^\W*(?:(?:so|and|but|ok|okay|hmm+)\W+)?(?:if|what if|suppose|supposing|say)\s+"
+    r"(?:i|we|my|someone|somebody|a buyer|buyers|people)\b[^?]*,[^?]*\?",
+    re.I,
+)
 # another file at the upload question: "wrong file, use the tiny one"
 _SWITCH_FILE = re.compile(
     r"\b(wrong (?:file|model|one)|i meant|meant to say|use (?:the|my)|instead|not that one|"

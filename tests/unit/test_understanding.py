@@ -749,3 +749,54 @@ def test_a_place_in_other_words_or_the_only_one_shown(
 ) -> None:
     got = understanding.read(text, Dialogue(shown=shown)).intent
     assert (got["kind"], got.get("model_ref")) == ("purchase", ref), got
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # a message that corrects itself is read as corrected
+        ("publish the gguf, no wait, the yolo one", {}, "upload",
+         {"paths": ["models/yolo-v8.onnx"]}),
+        ("set it to 3 sui, no, 2.5", {"gate": "listing"}, "set_price",
+         {"price_mist": 2_500_000_000}),
+        ("cut it by 10%... make that 50%", {"gate": "listing"}, "set_price",
+         {"price_mist": SUI // 2}),
+        ("show the dashboard, I mean undo that", {}, "undo", {}),
+        ("switch to auto mode, no, supervised", {}, "set_mode", {"mode": "supervised"}),
+        ("buy the second, er, the third", {"shown": _SHOWN}, "purchase",
+         {"model_ref": _SHOWN[2]}),
+        # what would happen if…: a question, never the action it names
+        ("If I list it today, will buyers see it straight away?", {}, "help", {}),
+        ("if i upload credit_model.joblib, who can download it?", {}, "help", {}),
+        # a listing with its price, in words other than "list it at"
+        ("list the bert one, 3 sui", {}, "list", {"price_mist": 3 * SUI}),
+        ("pop it on the marketplace at 1.5 SUI", {}, "list", {"price_mist": 1_500_000_000}),
+        # both directions said: the one asked for last
+        ("answers are too short, I want more detail", {}, "verbosity", {"direction": "more"}),
+        ("it's on autopilot but I'd rather approve things myself", {}, "set_mode",
+         {"mode": "supervised"}),
+        # fractions and additions to the price shown (1 SUI)
+        ("make it 2 and a half", {"gate": "listing"}, "set_price",
+         {"price_mist": 2_500_000_000}),
+        ("add half a sui", {"gate": "listing"}, "set_price", {"price_mist": 1_500_000_000}),
+    ],
+)  # fmt: skip
+def test_corrections_conditions_and_last_words(
+    understanding: Understanding,
+    workdir: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, workdir, text, dialogue, kind, slots)
+
+
+@pytest.mark.parametrize(
+    "text", ["yes, no wait, hold on", "list it, no wait, yes go ahead", "ok, er, yes"]
+)
+def test_a_yes_after_a_correction_is_never_an_approval(
+    understanding: Understanding, text: str
+) -> None:
+    got = understanding.read(text, Dialogue(gate="listing", price_mist=SUI)).intent
+    assert got["kind"] != "approve", got
