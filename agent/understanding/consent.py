@@ -152,6 +152,12 @@ _YES_PHRASES = (
     "setuju",
     "lanjut",
     "lanjutkan",
+    "crack on",
+    "lovely",
+    "spot on",
+    "va bene",
+    "vai",
+    "procedi",
 )
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -181,6 +187,7 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "confirm upload",
         "súbelo",
         "subelo",
+        "caricalo",
         "lade es hoch",
         "unggah",
     ),
@@ -199,6 +206,10 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "publish the listing",
         "confirm the listing",
         "confirm listing",
+        "make the listing",
+        "create the listing",
+        "pubblicalo",
+        "mettilo in vendita",
     ),
     "purchase": (
         "buy",
@@ -218,6 +229,9 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "compra",
         "ich kaufe es",
         "kauf es",
+        "kaufen",
+        "compralo",
+        "compralo pure",
         "beli",
         "beli saja",
         "confirm the purchase",
@@ -242,6 +256,7 @@ _FILLERS = frozenset(
         "away",
         "sir",
         "mate",
+        "cheers",
         "man",
         "bro",
         "dear",
@@ -249,6 +264,7 @@ _FILLERS = frozenset(
         "just",
         "cool",
         "nice",
+        "good",
         "and",
         "bitte",
         "porfa",
@@ -390,6 +406,8 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
         return "decline"
     if _affirms_terms(norm, gate):  # "yes, the price and title are both fine"
         return "approve"
+    if _refuses(norm):  # "nah dont list it yet", "please don't upload it"
+        return "decline"
     if _NOT_PLAIN.search(norm):
         return None
     if _covered(whole, _phrases(gate)):
@@ -445,6 +463,28 @@ def _held_off(clauses: list[str], norm: str) -> bool:
     return _covered(_words(clauses[0]), _NO) and bool(_HOLD_REASON.search(" ".join(clauses[1:])))
 
 
+# the gate's action, refused: "don't list it", "do not upload it yet", "dont buy it"
+_NEGATED_ACTION = re.compile(
+    r"\b(?:don'?t|dont|do not|not)\s+(?:\w+\s+){0,2}?"
+    r"(?:upload|list|buy|purchase|publish|sell|pay|store|go ahead|proceed)\b"
+)
+
+
+def _refuses(norm: str) -> bool:
+    """A no to the gate's action, plainly: a refusal first ("nah, don't list it yet") or
+    the action refused ("please don't upload it"), with no question, no condition, no
+    figure and no change asked in it."""
+    if "?" in norm or re.search(
+        r"\d|\b(but|if|unless|until|instead|change|make|set|anymore|any more|no longer|"
+        r"any longer|off the market)\b",
+        norm,
+    ):
+        return False  # "I don't want to sell it anymore" takes a listing down
+    return bool(_NEGATED_ACTION.search(norm)) and (
+        bool(_LEADING_NO.match(norm)) or not _ANY_YES.search(_NEGATED_ACTION.sub(" ", norm))
+    )
+
+
 _ANY_YES = re.compile(
     r"\b(yes|yeah|yep|yup|ok|okay|sure|fine|go|do it|approve|confirm|proceed|list|buy|upload)\b"
 )
@@ -458,7 +498,7 @@ _HOLD_REASON = re.compile(
 )
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
-    r"^(no|nope|nah|don'?t|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"
+    r"^(no|nope|nah|don'?t|dont|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"
 )
 
 

@@ -303,3 +303,27 @@ def test_a_yes_that_affirms_the_terms_shown_approves(text: str, gate: str) -> No
 )
 def test_an_affirmation_with_a_condition_change_or_question_does_not(text: str, gate: str) -> None:
     assert read_consent(text, gate) != "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "want"),
+    [
+        # the gate's action refused, plainly: a no, never a question back
+        ("nope, don't publish it yet", "listing", "decline"),
+        ("please do not buy it", "purchase", "decline"),
+        ("nah dont upload that", "upload", "decline"),
+        # a refusal with a condition, a figure or a change is not a plain no
+        ("don't list it until I say so", "listing", None),
+        ("don't list it at 2, do 3", "listing", None),
+        ("why not buy it?", "purchase", None),
+        # taking a listing down is not a no to a gate
+        ("i don't want to sell it anymore", None, None),
+        # yeses people say in other words and languages
+        ("cheers, crack on", "upload", "approve"),
+        ("ok good, create the listing", "listing", "approve"),
+        ("va bene, caricalo", "upload", "approve"),
+        ("crack on?", "upload", None),
+    ],
+)
+def test_refusals_and_yeses_in_other_words(text: str, gate: str | None, want: str | None) -> None:
+    assert read_consent(text, gate) == want
