@@ -4,7 +4,11 @@ The reading is closed-world: a message approves when every word of it belongs to
 approval ("yes", "go ahead", "list it" at the listing gate…) or to politeness around
 one ("please", "thanks"). A question, a condition, a hedge, a negation, a change of
 mind or a request for something else is never an approval, whatever word it starts
-with. A message whose last clause refuses ("sure… wait, no, don't") is a refusal.
+with. A message whose last clause refuses ("sure… wait, no, don't") is a refusal, and
+so is the gate's action refused plainly ("nah, don't list it yet").
+
+Over 500 lines: most of it is the phrase lists (yeses, each gate's own action words,
+refusals, in the languages people write in), kept beside the rules that read them.
 
 Example::
 

@@ -609,7 +609,7 @@ _WORD = re.compile(r"\w+")
 # a correction after what was said: "…, no wait, …", "…, sorry, I meant …", "…, er, …",
 # "… make that …", "…, no, …"
 _CORRECTION = re.compile(
-    r"[,;.…—–-]+\s*(?:(?:(?:oh\s+)?wait,?\s+no|no,?\s+wait|oh\s+wait|"
+    r"[,;.…—–-]\s*(?:(?:(?:oh\s+)?wait,?\s+no|no,?\s+wait|oh\s+wait|"
     r"sorry,?\s+(?:i\s+)?(?:meant|mean)|i\s+meant|i\s+mean|hmm+,?\s+no|no\s+no|"
     r"actually,?\s+no|scratch that|make that|or rather|er+m?|uh+m?|um+)\s*[,:.]*|"
     r"(?:no|wait)\s*[,:])\s+",
@@ -781,7 +781,7 @@ _ON_MARKET = re.compile(
 # a question on a condition: "if I delist it, can buyers still download it?"
 _IF_QUESTION = re.compile(
     r"^\W*(?:(?:so|and|but|ok|okay|hmm+)\W+)?(?:if|what if|suppose|supposing|say)\s+"
-    r"(?:i|we|my|someone|somebody|a buyer|buyers|people)\b[^?]*,[^?]*\?",
+    r"(?:i|we|my|someone|somebody|a buyer|buyers|people)\b[^?,]*,[^?]*\?",
     re.I,
 )
 # another file at the upload question: "wrong file, use the tiny one"
