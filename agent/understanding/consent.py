@@ -400,7 +400,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     if not norm:
         return None
     clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
-    if not clauses:
+    if not clauses or keeps_going(norm):  # "don't cancel it": no refusal, no yes
         return None
     last = _words(clauses[-1])
     if last and "?" not in clauses[-1] and _covered(last, _NO):
@@ -465,6 +465,18 @@ def _held_off(clauses: list[str], norm: str) -> bool:
     if len(clauses) < 2 or "?" in norm or _ANY_YES.search(norm) or _A_CHANGE.search(norm):
         return False
     return _covered(_words(clauses[0]), _NO) and bool(_HOLD_REASON.search(" ".join(clauses[1:])))
+
+
+# a refusal refused: "don't cancel it", "do not stop it, keep going"
+_KEEP_GOING = re.compile(
+    r"\b(?:don'?t|dont|do not|never|no need to|not)\s+(?:\w+\s+)?(?:cancel|stop|abort|kill)\b",
+    re.I,
+)
+
+
+def keeps_going(text: str) -> bool:
+    """A refusal refused ("don't cancel it", "do not stop the upload"): never a no."""
+    return bool(_KEEP_GOING.search(text))
 
 
 # the gate's action, refused: "don't list it", "do not upload it yet", "dont buy it"

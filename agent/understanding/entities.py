@@ -461,7 +461,8 @@ def title_ref(text: str) -> str | None:
 
 
 _QUICK = re.compile(
-    r"\b(quick(?:ly)?|fast|express|asap|right away|speed ?run|tl;?dr|no (?:hand[- ]?holding|chatter|"
+    r"\b(quick(?:ly)?|fast|express|asap|right away|straight away|"
+    r"skip (?:all )?(?:the |your )?questions|speed ?run|tl;?dr|no (?:hand[- ]?holding|chatter|"
     r"questions|explanations?)|skip the (?:chatter|explanations?|talk)|minimal (?:talking|chatter)|"
     r"don'?t (?:walk|explain|talk) me|without (?:the )?(?:chatter|explanations?)|"
     r"sin explicaciones|rápido|schnell|vite|as little (?:talking|chat(?:ter)?|explaining) as possible|"

@@ -29,7 +29,7 @@ from typing import cast
 
 from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.classifier import BackgroundClassifier, IntentClassifier
-from agent.understanding.consent import accepts_price, read_consent
+from agent.understanding.consent import accepts_price, keeps_going, read_consent
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import (
     bare_amount,
@@ -252,6 +252,11 @@ class Understanding:
             return Reading(intent("tour", text, move=move), 1.0, "context")
         if _IF_QUESTION.search(stripped):  # asks what would happen, does nothing
             return Reading(self._slots("help", text, d, ruled), OVERRULE, "rules")
+        if keeps_going(stripped) and not stripped.startswith("/"):
+            # "don't cancel it": a refusal refused is no refusal, and no yes either; with
+            # no question waiting, the step keeps going
+            kept: IntentKind = "help" if gate is not None else "wait"
+            return Reading(self._slots(kept, text, d, intent(kept, text)), 1.0, "rules")
         if stripped.startswith("/") or ruled["kind"] in ("approve", "decline"):
             return Reading(ruled, 1.0, "rules")
         if gate == "listing" and accepts_price(stripped, d.price_mist):

@@ -23,7 +23,7 @@ _POSITION = re.compile(
     rf"(?:\b(?:the|el|la|le|das|den|die|yang)\s+(?P<w1>{_PLACE})\b"
     r"(?:\s+(?:one|listing|model|result|uno|una))?"
     rf"|\b(?P<w2>{_PLACE})\s+(?:one|listing|model|result)\b"
-    r"|(?:\bnumber|\bno\.|#|\boption)\s*(?P<num>[1-9]\d?)\b)"
+    r"|(?:\bnumber|\bno\.|#|\boption)\s*(?P<num>[1-9]\d?|one|two|three|four|five)\b)"
     r"(?!\s*(?:sui|mist|week|month|year|time|night|day|price)\b)",
     re.I,
 )
@@ -38,12 +38,14 @@ _POSITION_WORDS = {
     "tercer": 3, "tercero": 3, "tercera": 3, "ketiga": 3, "terakhir": -1,
 }  # fmt: skip
 _ORDINAL_NAMES = ("first", "second", "third", "fourth", "fifth")
+_COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}  # "number three"
 # a message that is only a position: "the second", "number 2 please", "first one"
 ONLY_POSITION = re.compile(
-    r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|gimme\s+|give me\s+|i want\s+|i'?d like\s+|"
+    r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|i take\s+|gimme\s+|give me\s+|i want\s+|i'?d like\s+|"
     r"quiero\s+|me llevo\s+|je veux\s+|je prends\s+|ich nehme\s+|saya mau\s+|mau\s+)?"
     r"(?:(?P<alone>" + _PLACE + r")\b|" + _POSITION.pattern + r")"
-    r"(?:\s+(?:one|please|pls|then|from (?:that|the|your) list))*\s*[.!]*\s*",
+    r"(?:\s+(?:one|please|pls|then|of (?:them|those|these)|from (?:that|the|your) list))*"
+    r"\s*[.!]*\s*",
     re.I,
 )
 
@@ -56,8 +58,8 @@ def position_in(text: str) -> int | None:
     m = _POSITION.search(text)
     if m is None:
         return None
-    if m.group("num"):
-        return int(m.group("num"))
+    if num := m.group("num"):
+        return int(num) if num.isdigit() else _COUNTS[num.lower()]
     return _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
 
 

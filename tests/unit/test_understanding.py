@@ -800,3 +800,40 @@ def test_a_yes_after_a_correction_is_never_an_approval(
 ) -> None:
     got = understanding.read(text, Dialogue(gate="listing", price_mist=SUI)).intent
     assert got["kind"] != "approve", got
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "kind"),
+    [
+        ("don't cancel it, it's fine", None, "wait"),
+        ("please do not stop the verification", None, "wait"),
+        ("never mind the time, don't abort", "upload", "help"),  # no yes, no no: asked again
+        ("cancel it", None, "decline"),
+    ],
+)
+def test_a_refusal_refused_is_no_refusal(
+    understanding: Understanding, text: str, gate: GateName | None, kind: str
+) -> None:
+    assert understanding.read(text, Dialogue(gate=gate)).intent["kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ref"),
+    [
+        ("fetch number two", "download", _SHOWN[1]),
+        ("i take the last of those", "purchase", _SHOWN[2]),
+    ],
+)
+def test_places_counted_in_words(
+    understanding: Understanding, text: str, kind: str, ref: str
+) -> None:
+    got = understanding.read(text, Dialogue(shown=_SHOWN)).intent
+    assert (got["kind"], got.get("model_ref")) == (kind, ref), got
+
+
+def test_skipping_the_questions_is_a_quick_upload(
+    understanding: Understanding, workdir: Path
+) -> None:
+    said = "skip the questions and publish the phi gguf straight away"
+    got = understanding.read(said, Dialogue(base_dir=workdir)).intent
+    assert (got["kind"], got.get("paths")) == ("quick_upload", ["llm/phi-2.Q5_K_S.gguf"]), got
