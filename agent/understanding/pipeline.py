@@ -171,7 +171,7 @@ class Understanding:
         ``READ_CHARS`` characters, a description it sets kept whole. A message that
         corrects itself ("upload the onnx, no wait, the safetensors one") is read as
         corrected (``_read_corrected``)."""
-        if (parts := self_correction(text)) is not None:
+        if (parts := self_correction(head(text))) is not None:  # read within the bound
             corrected = self._read_corrected(*parts, d, at_gate=at_gate)
             if corrected is not None:
                 return corrected
@@ -218,20 +218,22 @@ class Understanding:
             out["paths"] = files
         if kind in ("set_price", "list", "edit_listing", *_UPLOADS):
             price = price_in_words(meant)
-            if price is None and (figure := _BARE_FIGURE.fullmatch(meant.strip())):
+            figures = list(_FIGURE_SAID.finditer(said))
+            if price is None and figures and (figure := _FIGURE_SAID.fullmatch(meant.strip())):
                 # "drop it by 10%... make that 20%": the figure said, replaced
-                last = list(_ANY_FIGURE.finditer(said))
-                if last:
-                    m = last[-1]
-                    again = said[: m.start()] + figure.group(0) + said[m.end() :]
-                    price = relative_price(again, d.price_mist) or price_in_words(again)
-                    price = price if price is not None else bare_amount(again)
+                m = figures[-1]
+                again = said[: m.start()] + figure.group(0) + said[m.end() :]
+                price = relative_price(again, d.price_mist)
+                price = price_in_words(again) if price is None else price
+                price = bare_amount(again) if price is None else price
             if price is not None:
                 out["price_mist"] = price
         if kind in ("edit_listing", "list") and (title := title_in(meant)):
             out["title"] = title
-        if kind == "edit_listing" and (tags := tags_in(meant) or replaced_tags(meant)):
-            out["add_tags" if tags_in(meant) else "tags"] = tags
+        if kind == "edit_listing" and (added := tags_in(meant)):
+            out["add_tags"] = added
+        elif kind == "edit_listing" and (replaced := replaced_tags(meant)):
+            out["tags"] = replaced
         if kind in ("purchase", "download", "browse"):
             if picked := picked_listing(meant, d.shown):
                 out["model_ref"] = picked
@@ -250,9 +252,10 @@ class Understanding:
             return Reading(self._answer(text, ruled), 1.0, "context")
         if d.expecting == "tour" and (move := tour_move(text)) is not None:
             return Reading(intent("tour", text, move=move), 1.0, "context")
-        if _IF_QUESTION.search(stripped):  # asks what would happen, does nothing
+        if not stripped.startswith("/") and _IF_QUESTION.search(stripped):
+            # asks what would happen, does nothing
             return Reading(self._slots("help", text, d, ruled), OVERRULE, "rules")
-        if keeps_going(stripped) and not stripped.startswith("/"):
+        if not stripped.startswith("/") and keeps_going(stripped):
             # "don't cancel it": a refusal refused is no refusal, and no yes either; with
             # no question waiting, the step keeps going
             kept: IntentKind = "help" if gate is not None else "wait"
@@ -620,8 +623,7 @@ _CORRECTION = re.compile(
     r"(?:no|wait)\s*[,:])\s+",
     re.I,
 )
-_BARE_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
-_ANY_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
+_FIGURE_SAID = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
 
 
 def self_correction(text: str) -> tuple[str, str] | None:

@@ -77,6 +77,10 @@ class _Line(BaseModel):
     chunk: JournalChunk | None = None
     manifest_blob_id: str | None = None
 
+    def encoded(self) -> bytes:
+        """The line as written to the journal, newline included."""
+        return self.model_dump_json(exclude_none=True).encode("utf-8") + b"\n"
+
 
 def journal_path(journal_dir: Path, session_key: str, *, legacy: bool = False) -> Path:
     """Where the journal of ``session_key`` lives (readable name plus a short hash);
@@ -194,7 +198,7 @@ class UploadJournal:
         self._note(_Line(manifest_blob_id=blob_id))
 
     def _note(self, line: _Line) -> None:
-        self._pending.append(line.model_dump_json(exclude_none=True).encode("utf-8") + b"\n")
+        self._pending.append(line.encoded())
         self._version += 1
 
     async def flush(self) -> None:
@@ -222,14 +226,9 @@ class UploadJournal:
     def _whole(self) -> bytes:
         head = self.state.model_dump_json(exclude={"chunks", "manifest_blob_id"})
         lines = [head.encode("utf-8") + b"\n"]
-        for index in sorted(self.state.chunks):
-            line = _Line(chunk=self.state.chunks[index]).model_dump_json(exclude_none=True)
-            lines.append(line.encode("utf-8") + b"\n")
+        lines += [_Line(chunk=self.state.chunks[i]).encoded() for i in sorted(self.state.chunks)]
         if self.state.manifest_blob_id is not None:
-            line = _Line(manifest_blob_id=self.state.manifest_blob_id).model_dump_json(
-                exclude_none=True
-            )
-            lines.append(line.encode("utf-8") + b"\n")
+            lines.append(_Line(manifest_blob_id=self.state.manifest_blob_id).encoded())
         return b"".join(lines)
 
     def _write_done(self, writing: asyncio.Future[None]) -> None:
