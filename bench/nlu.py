@@ -46,6 +46,14 @@ DEV3 = ROOT / "tests" / "nlu_dev3" / "dev3.yaml"
 # A fourth, written the same way by ten imagined users (terse, chatty, non-native,
 # autocorrected, cautious, impatient, buyers, self-correcting, other languages, idioms).
 DEV4 = ROOT / "tests" / "nlu_dev4" / "dev4.yaml"
+# A fifth, written the same way by ten more imagined users (a product manager, a student, a
+# researcher with many checkpoints, a buyer, answers to the agent's questions, mixed
+# languages, a frustrated user, phone typing, a cautious user, an older non-technical user).
+DEV5 = ROOT / "tests" / "nlu_dev5" / "dev5.yaml"
+# A third blind set, written the same way at the same time (an academic, a gamer, non-native
+# writers, voice dictation, an ops engineer, a seller, a buyer, every kind of yes and no,
+# seven languages, a confused user): like the second, figures only, never its messages.
+BLIND3 = ROOT / "tests" / "nlu_blind3" / "blind3.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,21 @@ _LATER_SETS = (
         "messages of a fourth set, written blind by someone else again, then developed against",
         "the fourth set",
         True,
+    ),
+    _Set(
+        DEV5,
+        "dev5",
+        "messages of a fifth set, written blind by someone else again, then developed against",
+        "the fifth set",
+        True,
+    ),
+    _Set(
+        BLIND3,
+        "blind3",
+        "messages of a third blind set, written the same way (totals and per-intent counts "
+        "only: neither its misses nor its confusions are printed)",
+        "the third blind set",
+        confusions=False,
     ),
 )
 

@@ -162,6 +162,38 @@ _YES_PHRASES = (
     "va bene",
     "vai",
     "procedi",
+    "lovely jubbly",
+    "go ahead with it",
+    "you can do it",
+    "you can go ahead",
+    "you can proceed",
+    "you may proceed",
+    "it's ok",
+    "its ok",
+    "it is ok",
+    "is ok",
+    "that's ok",
+    "thats ok",
+    "it's fine",
+    "pode mandar",
+    "manda ver",
+    "pode mandar ver",
+    "bora",
+    "you have my authorisation",
+    "you have my authorization",
+    "you have my permission",
+    "you have my approval",
+    "you have my consent",
+    "you have my go-ahead",
+    "i authorise it",
+    "i authorize it",
+    "evet",
+    "tamam",
+    "olur",
+    "hai",
+    "ii desu",
+    "ii yo",
+    "haan bilkul",
 )
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -214,6 +246,22 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "create the listing",
         "pubblicalo",
         "mettilo in vendita",
+        "pop it on the market",
+        "put it on the market",
+        "put it on the marketplace",
+        "stick it on the market",
+        "stick it on the marketplace",
+        "put it up for sale",
+        "put it in the shop",
+        "put it in the shop window",
+        "list them",
+        "publish them",
+        "list them all",
+        "veröffentlichen",
+        "veröffentliche es",
+        "yayınla",
+        "kōkai shite",
+        "koukai shite",
     ),
     "purchase": (
         "buy",
@@ -241,6 +289,12 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "confirm the purchase",
         "confirm purchase",
         "complete the purchase",
+        "pay",
+        "pay for it",
+        "satın al",
+        "satin al",
+        "kaitai",
+        "katte",
     ),
 }
 # Words that may surround an approval without changing it.
@@ -273,6 +327,14 @@ _FILLERS = frozenset(
         "bitte",
         "porfa",
         "svp",
+        "already",
+        "so",
+        "well",
+        "i",
+        "understood",
+        "onegaishimasu",
+        "kudasai",
+        "lütfen",
     ]
 )
 _NO_PHRASES = (
@@ -330,6 +392,26 @@ _NO_PHRASES = (
     "too expensive",
     "too much",
     "i've changed my mind",
+    "pass",
+    "i'll pass",
+    "i'll hold off",
+    "hold off for now",
+    "i'll hold off for now",
+    "not for now",
+    "give it a miss",
+    "i'll give it a miss",
+    "i'll skip it",
+    "i'll leave it",
+    "leave it for now",
+    "i'll leave it for now",
+    "iie",
+    "yamete",
+    "yamete kudasai",
+    "iie yamete kudasai",
+    "hayır",
+    "hayir",
+    "istemiyorum",
+    "vazgeçtim",
 )
 # Any of these makes a message something other than a plain yes.
 _NOT_PLAIN = re.compile(
@@ -339,7 +421,7 @@ _NOT_PLAIN = re.compile(
     re.I,
 )
 # (no whitespace around the separator: "\s*" there was tried again at every space of a run)
-_CLAUSE = re.compile(r"[,;:]|\.{2,}|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b", re.I)
+_CLAUSE = re.compile(r"[,;:]|\.{2,}|(?<=[.!])\s|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b", re.I)
 _EMOJI = {"👍": " yes ", "✅": " yes ", "👌": " ok ", "🙆": " yes ", "👎": " no ", "❌": " no "}
 
 
@@ -351,8 +433,15 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-def _covered(words: list[str], phrases: frozenset[tuple[str, ...]]) -> bool:
-    """True when ``words`` is one or more phrases and fillers, with at least one phrase."""
+_SPAN_WORDS = 14  # the longest neutral statement looked for
+
+
+def _covered(
+    words: list[str], phrases: frozenset[tuple[str, ...]], neutral: re.Pattern[str] | None = None
+) -> bool:
+    """True when ``words`` is one or more phrases and fillers, with at least one phrase;
+    with ``neutral``, also statements it matches whole that neither add nor refuse anything
+    ("I've read it carefully", "we're happy"): they count as fillers, never as the yes."""
     n = len(words)
     best: list[int | None] = [None] * (n + 1)  # phrases used to cover words[:i]
     best[0] = 0
@@ -366,7 +455,44 @@ def _covered(words: list[str], phrases: frozenset[tuple[str, ...]]) -> bool:
             j = i + len(phrase)
             if tuple(words[i:j]) == phrase:
                 best[j] = max(best[j] or 0, used + 1)
+        if neutral is not None:
+            for j in range(i + 2, min(n, i + _SPAN_WORDS) + 1):
+                if neutral.fullmatch(" ".join(words[i:j])):
+                    best[j] = max(best[j] or 0, used)
     return bool(best[n])
+
+
+# Statements around a yes that neither ask, add nor refuse anything: the message was read,
+# the user is happy, it sounds fair ("Alright. I've read it carefully. Yes, upload it.").
+_HOW_READ = r"(?: (?:carefully|properly|twice|again|thoroughly|closely|already|now|all))*"
+_REVIEWED = (
+    r"(?:(?:i|we)(?:'ve| have| just|'ve just| have just)? |and (?:(?:i|we)(?:'ve| have)? )?)"
+    r"(?:read|checked|reviewed|double[- ]checked|looked (?:at|over|through)|gone (?:over|through)|"
+    r"been through|thought (?:about it|it over|about it all)|talked (?:it|this|that) (?:over|through)|"
+    r"discussed it|slept on it)"
+    r"(?: (?:it|this|that|everything|all of (?:it|that|this)|the (?:details|terms|summary|plan|"
+    r"numbers|fees?|costs?)|through|over))*"
+    + _HOW_READ
+    + r"(?: with (?:my|our|the) \w+(?: \w+)?)?"
+    + _HOW_READ
+)
+_CONTENT = (
+    r"(?:i'm|im|i am|we're|we are) (?:really |very |quite |totally |all )?(?:happy|good|satisfied|"
+    r"content|comfortable|ready|sure|convinced)(?: with (?:it|that|this|everything|all of (?:it|that)"
+    r"|the terms))?(?: now)?"
+)
+_SAID_YES = r"to proceed|(?:i )?(?:already )?said yes(?: already)?|i (?:already )?told you yes"
+_SOUNDS_FAIR = (
+    r"(?:that|this|it)(?:'s| is| sounds| seems| looks) (?:safe|fair|reasonable|fine|good|great|right|"
+    r"ok|okay|grand|brilliant|lovely|sensible)(?: enough)?(?: to me)?"
+)
+
+
+def _neutral(gate: str | None) -> re.Pattern[str]:
+    """Neutral statements at ``gate``, its own action named ("go ahead with the upload")."""
+    nouns = {"upload": "upload", "listing": "listing", "purchase": "purchase"}
+    named = rf"|with (?:the|this) {nouns[gate]}" if gate in nouns else ""
+    return re.compile(rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_SAID_YES}{named}")
 
 
 def _phrases(gate: str | None) -> frozenset[tuple[str, ...]]:
@@ -402,6 +528,8 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
     if not clauses or keeps_going(norm):  # "don't cancel it": no refusal, no yes
         return None
+    while len(clauses) > 1 and all(w in _FILLERS for w in _words(clauses[-1])):
+        clauses.pop()  # "I'll pass, thanks": the refusal is the last thing said
     last = _words(clauses[-1])
     if last and "?" not in clauses[-1] and _covered(last, _NO):
         return "decline"
@@ -412,9 +540,11 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
         return "approve"
     if _refuses(norm):  # "nah dont list it yet", "please don't upload it"
         return "decline"
+    if _refuses_at_last(norm, gate):  # "… he hasn't said yes. Please don't upload it."
+        return "decline"
     if _NOT_PLAIN.search(norm):
         return None
-    if _covered(whole, _phrases(gate)):
+    if _covered(whole, _phrases(gate), _neutral(gate)):
         return "approve"
     if _LEADING_NO.match(norm) and "?" not in norm:  # "don't upload it", "no, not today"
         return "decline"
@@ -423,16 +553,21 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
 
 # what a question showed, affirmed as it is: "the price and title are both fine"
 _TERM = (
-    r"(?:(?:the|that|this|your)\s+)?(?:price|title|name|tags?|description|terms|details|cost|fee)"
+    r"(?:(?:the|that|this|your)\s+)?(?:price|title|name|tags?|description|terms|details|cost|fee|"
+    r"plan|summary)(?:\s+as\s+(?:currently\s+)?(?:presented|shown|proposed))?"
 )
 _AFFIRMED = re.compile(
     rf"(?:and\s+)?(?:{_TERM}(?:\s*(?:,|and|&)\s*{_TERM})*|everything|it all|all of it|all of that|"
-    r"all that|that all|all|both|that|it|thats|that's|this|everything you showed)"
+    r"all that|that all|all|both|that|it|thats|that's|this|everything you showed|"
+    r"(?:all|the) (?:two|three|four|five) of them|all (?:two|three|four|five)|both of them|"
+    r"they all|they|them all)"
     r"\s+(?:(?:both|all)\s+)?(?:(?:is|are|'s|'re|look|looks|seem|seems|sound|sounds)\s+)?"
     r"(?:both\s+|all\s+)?"
-    r"(?:fine|good|ok|okay|great|perfect|right|correct|alright|spot on|how i want it|as i want it)"
-    r"(?:\s+(?:to|with|by|for)\s+me)?|"
-    r"(?:at|for)\s+(?:that|this|the shown|the same)\s+price|as (?:it is|is|shown)",
+    r"(?:fine|good|ok|okay|great|perfect|right|correct|alright|spot on|how i want it|as i want it|"
+    r"acceptable|agreeable|fair)"
+    r"(?:\s+(?:to|with|by|for)\s+(?:me|us))?|"
+    r"(?:at|for)\s+(?:that|this|the shown|the same)\s+price|(?:at|for)\s+the\s+price\s+shown|"
+    r"as (?:it is|is|shown)",
 )
 # no yes to what was shown: a condition, a hedge, a change, another figure, a question
 _NOT_AFFIRMING = re.compile(
@@ -449,14 +584,12 @@ def _affirms_terms(norm: str, gate: str | None) -> bool:
     if _NOT_AFFIRMING.search(norm):
         return False
     words = _words(re.sub(r"[,;:…—–]", " ", norm))
-    phrases = _phrases(gate)
-    for cut in range(1, len(words)):
-        head, tail = words[:cut], " ".join(words[cut:])
-        if _covered(head, phrases) and _AFFIRMED.fullmatch(tail):
-            return True
-        if _AFFIRMED.fullmatch(" ".join(head)) and _covered(words[cut:], phrases):
-            return True
-    return False
+    affirmed = re.compile(rf"{_AFFIRMED.pattern}|{_neutral(gate).pattern}")
+    return any(
+        _AFFIRMED.fullmatch(" ".join(words[i:j]))
+        for i in range(len(words))
+        for j in range(i + 1, min(len(words), i + _SPAN_WORDS) + 1)
+    ) and _covered(words, _phrases(gate), affirmed)
 
 
 def _held_off(clauses: list[str], norm: str) -> bool:
@@ -501,6 +634,29 @@ def _refuses(norm: str) -> bool:
     )
 
 
+# the gate's own action, refused in the last sentence, after whatever came before
+_GATE_ACTION = {
+    "upload": r"upload|store|pay|go ahead|proceed",
+    "listing": r"list|publish|sell|go ahead|proceed",
+    "purchase": r"buy|purchase|pay|go ahead|proceed",
+}
+
+
+def _refuses_at_last(norm: str, gate: str | None) -> bool:
+    """The last of several sentences refuses the gate's own action ("You know what, he
+    hasn't said yes. Please don't upload it."), with no question anywhere."""
+    sentences = [s for s in re.split(r"(?<=[.!])\s+", norm) if s.strip(" .!")]
+    if gate not in _GATE_ACTION or len(sentences) < 2 or "?" in norm:
+        return False
+    last = sentences[-1]
+    action = re.compile(
+        rf"^(?:please |so |then |just )*(?:don'?t|dont|do not)\s+(?:\w+\s+){{0,2}}?"
+        rf"(?:{_GATE_ACTION[gate]})\b(?: (?:it|this|that|them|the model|the file))?"
+        r"(?: (?:yet|now|for now|please|then))*[ .!]*$"
+    )
+    return bool(action.match(last))
+
+
 _ANY_YES = re.compile(
     r"\b(yes|yeah|yep|yup|ok|okay|sure|fine|go|do it|approve|confirm|proceed|list|buy|upload)\b"
 )
@@ -540,3 +696,29 @@ def accepts_price(text: str, draft_mist: int | None) -> bool:
         return False
     mist = amount if (m.group("unit") or "sui") == "mist" else amount * 1_000_000_000
     return mist == draft_mist
+
+
+_FIGURE = re.compile(
+    r"(?:\b(?:at|for)\s+)?(?<![\w.])(?P<fig>\d+(?:[.,]\d{1,9})?)\s*(?P<unit>sui|mist)?\b"
+)
+
+
+def without_shown_price(text: str, draft_mist: int | None) -> str | None:
+    """``text`` without the one figure it says when that figure is the price shown ("fine,
+    1 SUI, list it already" at a question proposing 1 SUI): what is left is read as the
+    answer. None: no figure, several, or another price."""
+    if draft_mist is None:
+        return None
+    norm = _normal(text)
+    found = list(_FIGURE.finditer(norm))
+    if len(found) != 1:
+        return None
+    m = found[0]
+    try:
+        amount = Decimal(m.group("fig").replace(",", "."))
+    except InvalidOperation:
+        return None
+    mist = amount if (m.group("unit") or "sui") == "mist" else amount * 1_000_000_000
+    if mist != draft_mist:
+        return None
+    return norm[: m.start()] + " " + norm[m.end() :]

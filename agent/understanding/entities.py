@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from agent.understanding.rules import MIST_PER_SUI, U64_MAX, parse_price_mist
+from agent.understanding.rules import MIST_PER_SUI, U64_MAX, parse_price_mist, tag_words
 from flows.intents import Expertise, Mode
 
 _NUMBER_WORDS = {
@@ -255,28 +255,6 @@ def title_in(text: str) -> str | None:
 _A_PRICE = re.compile(r"^\W*(?:(?:un|el|le|a|o|the)\s+)?(?:precio|prix|preis|preço|price)\b", re.I)
 
 
-_TAG_FILLER = frozenset(
-    [
-        "and",
-        "tag",
-        "tags",
-        "too",
-        "also",
-        "first",
-        "as",
-        "well",
-        "please",
-        "pls",
-        "then",
-        "now",
-        "it",
-        "to",
-        "the",
-        "a",
-    ]
-)
-
-
 _ADD_AS_TAG = re.compile(
     r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+(?:as\s+)?tags?\b", re.I
 )
@@ -289,15 +267,13 @@ _REMOVE_TAG = re.compile(
 _SWAP_TAGS = re.compile(
     r"\b(?:(?:swap|replace|change|set)\s+(?:the\s+)?tags\s+(?:for|with|to)|"
     r"tags\s+(?:should|must|need to|ought to)\s+be\s*:?|(?:the\s+)?tags\s+(?:are|=)|"
-    r"^\s*tags\s*:)\s+(?P<tags>[\w\s,-]+)",
+    r"^\s*tags\s*:)\s+(?P<tags>[\w\s,:-]+)",
     re.I,
 )
 
 
 def _tag_list(raw: str) -> list[str] | None:
-    tags = [t.strip(" #'\"") for t in re.split(r"[,\s]+(?:and\s+)?", raw)]
-    out = [t.lower() for t in tags if t and t.lower() not in _TAG_FILLER]
-    return out or None
+    return [t.lower() for t in tag_words(raw)] or None
 
 
 def replaced_tags(text: str) -> list[str] | None:
@@ -323,11 +299,7 @@ def tags_in(text: str) -> list[str] | None:
         or _ADD_AS_TAG.search(text)
         or _TAG_ELSEWHERE.search(text)
     )
-    if not m:
-        return None
-    tags = [t.strip(" #") for t in re.split(r"[,\s]+(?:and\s+)?", m.group("tags"))]
-    out = [t.lower() for t in tags if t and t.lower() not in _TAG_FILLER]
-    return out or None
+    return _tag_list(m.group("tags")) if m else None
 
 
 # -- who the user is --------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from agent.understanding.rules import extract_paths
@@ -100,10 +101,28 @@ def model_files(base: Path, *, limit: int = 500) -> list[Path]:
     return out
 
 
-def _deeper_by_name(base: Path, name: str, *, depth: int = 6, folders: int = 2000) -> list[Path]:
+def _deeper_by_name(base: Path, name: str) -> list[Path]:
     """Files called ``name`` in folders below the ones ``model_files`` reads
-    ('final_model.pt' in experiments/run_42/checkpoints/), hidden folders skipped, at most
-    ``folders`` folders looked at (a message is read in milliseconds, whatever the disk)."""
+    ('final_model.pt' in experiments/run_42/checkpoints/)."""
+    return _walk(base, lambda entry: entry.name == name)
+
+
+def _deep_model_files(base: Path) -> list[Path]:
+    """The model files of a folder the user named, however deep ("the torch checkpoint in
+    experiments": experiments/run_42/checkpoints/epoch_30/model_final.pt)."""
+    return sorted(_walk(base, lambda entry: Path(entry.name).suffix.lower() in _MODEL_SUFFIXES))
+
+
+def _walk(
+    base: Path,
+    wanted: Callable[[os.DirEntry[str]], bool],
+    *,
+    depth: int = 6,
+    folders: int = 2000,
+) -> list[Path]:
+    """The files under ``base`` that ``wanted`` accepts, relative to it: ``depth`` levels
+    down, hidden folders skipped, at most ``folders`` folders looked at (a message is read
+    in milliseconds, whatever the disk)."""
     found: list[Path] = []
     seen = 0
     level = [base]
@@ -123,7 +142,7 @@ def _deeper_by_name(base: Path, name: str, *, depth: int = 6, folders: int = 200
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         below.append(Path(entry.path))
-                    elif entry.name == name and entry.is_file():
+                    elif wanted(entry) and entry.is_file():
                         found.append(Path(entry.path).relative_to(base))
                 except OSError:
                     continue
@@ -199,7 +218,10 @@ def _said_words(text: str) -> set[str]:
     return {t for t in _tokens(said) if len(t) > 1}
 
 
-_PRICE_WORDS = re.compile(r"\d+(?:[.,]\d+)?\s*(?:sui|mist)\b|\b(?:sui|mist|each|them)\b", re.I)
+# (a figure starts after no digit: a run of digits is tried once, not at each of its digits)
+_PRICE_WORDS = re.compile(
+    r"(?<![\d.,])\d+(?:[.,]\d+)?\s*(?:sui|mist)\b|\b(?:sui|mist|each|them)\b", re.I
+)
 
 
 # What people call a format: "the keras one" is the .h5 file, "the pytorch one" the .pt
@@ -292,9 +314,17 @@ _BATCH = re.compile(r"\b(bulk|batch)\b", re.I)
 _SEGMENT = re.compile(
     r",|;|\+|\band\b|&|\bplus\b|\bas well as\b|\bwith\b|\bund\b|\by\b|\bet\b|\baur\b|\be\b", re.I
 )
-_PLURAL = re.compile(r"\b(both|all|models|files|ones|them|these|those|every|everything)\b", re.I)
+# "all", but not "after all", "at all", "all good", "all set": idioms about no file
+_ALL_WORD = (
+    r"(?<!after )(?<!at )(?<!that's )(?<!thats )(?<!that is )"
+    r"all(?!\s+(?:good|set|right|done|fine|clear|ready|the best|in all)\b)"
+)
+_PLURAL = re.compile(
+    rf"\b(both|{_ALL_WORD}|models|files|ones|them|these|those|every|everything)\b", re.I
+)
 _ALL = re.compile(
-    r"\b(all|every|everything|each|whole|entire|todos|todo|tous|toutes|tout|alle|alles|sab)\b",
+    rf"\b({_ALL_WORD}|every|everything|each|whole|entire|todos|todo|tous|toutes|tout|alle|alles|"
+    r"sab)\b",
     re.I,
 )
 # what "all" is about: the user's model files, not "all good" or "all set"
@@ -374,7 +404,7 @@ def _in_folder(text: str, base: Path) -> list[str] | None:
         if not name or not _is_dir(base / user_path(name)):
             continue
         folder = user_path(name)
-        inside = [folder / f for f in model_files(base / folder)]
+        inside = [folder / f for f in _deep_model_files(base / folder)]
         chosen = _of_formats(_FOLDER.sub(" ", text), inside)  # "ckpt/" names no format
         rest = text.replace(m.group(0), " ")
         if _ALL.search(text) or _PLURAL.search(rest) or _BATCH.search(text):  # "all in models/"

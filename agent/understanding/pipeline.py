@@ -29,7 +29,12 @@ from typing import cast
 
 from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.classifier import BackgroundClassifier, IntentClassifier
-from agent.understanding.consent import accepts_price, keeps_going, read_consent
+from agent.understanding.consent import (
+    accepts_price,
+    keeps_going,
+    read_consent,
+    without_shown_price,
+)
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import (
     bare_amount,
@@ -59,6 +64,7 @@ from agent.understanding.rules import (
     RuleInterpreter,
     extract_paths,
     parse_browse_filters,
+    tag_words,
     with_whole_description,
 )
 from flows.intents import Intent, IntentKind, intent
@@ -234,6 +240,10 @@ class Understanding:
             out["add_tags"] = added
         elif kind == "edit_listing" and (replaced := replaced_tags(meant)):
             out["tags"] = replaced
+        elif kind == "edit_listing" and (replaced_tags(said) or tags_in(said)):
+            # "tags: nlp, intent, no: nlp, chatbot": the list said again, in place of the first
+            slot = "tags" if replaced_tags(said) else "add_tags"
+            out[slot] = [t.lower() for t in tag_words(meant)]
         if kind in ("purchase", "download", "browse"):
             if picked := picked_listing(meant, d.shown):
                 out["model_ref"] = picked
@@ -264,6 +274,12 @@ class Understanding:
             return Reading(ruled, 1.0, "rules")
         if gate == "listing" and accepts_price(stripped, d.price_mist):
             return Reading(intent("approve", text), 1.0, "consent")  # "2 is fine" at 2 SUI
+        if (
+            gate == "listing"
+            and (rest := without_shown_price(stripped, d.price_mist)) is not None
+            and read_consent(rest, gate) == "approve"
+        ):
+            return Reading(intent("approve", text), 1.0, "consent")  # "fine, 1 SUI, list it"
         if gate is not None and _YES_IF.search(stripped):
             return Reading(intent("help", text), 0.8, "consent")  # "yes if it's under 1 SUI"
         if gate is not None and read_consent(stripped, gate) is None:

@@ -119,10 +119,24 @@ _PRICE_LIKE = re.compile(r"^[$~]?\d+(?:[.,]\d+)?\s*(?:sui|mist)?\b", re.I)
 _TAGS_END = re.compile(r"\s+(?:to|on|for|from)\s+(?:my|the|it|this|that|its)\b", re.I)
 
 
-def _tag_words(text: str) -> list[str]:
+# words said around tags that are no tags: "add the tag nlp and also the tag audio"
+TAG_FILLER = frozenset({
+    "and", "tag", "tags", "too", "also", "first", "as", "well", "please", "pls", "then", "now",
+    "it", "to", "the",
+})  # fmt: skip
+# the list said again: "speech, audio, no: speech, emotion, audio", "agri, wait, make it agri"
+_TAGS_AGAIN = re.compile(
+    r"(?:^|[,;:.]|\s)\s*(?:no|wait|sorry|i mean|er|actually|make (?:it|that|them))(?![\w-])\s*[:,]?",
+    re.I,
+)
+
+
+def tag_words(text: str) -> list[str]:
+    """The tags in ``text`` as said ('nlp and audio'); said again, the last list ('a, no: b')."""
     text = _TAGS_END.split(text, maxsplit=1)[0]  # "… to my yolo listing": not a tag
-    tags = [t.strip(" .\"'#") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
-    return [t for t in tags if t and t.lower() != "and"]
+    text = _TAGS_AGAIN.split(text)[-1]
+    tags = [t.strip(" .\"'#:") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
+    return [t for t in tags if t and t.lower() not in TAG_FILLER]
 
 
 def _text_value(text: str) -> str:
@@ -146,20 +160,20 @@ def parse_listing_edit(text: str) -> dict[str, object] | None:
     for pattern, slot in _FILE_EDITS:
         if m := pattern.match(text):
             value = m.group("value")
-            words = _tag_words(value) if slot.endswith("tags") else _text_value(value)
+            words = tag_words(value) if slot.endswith("tags") else _text_value(value)
             return {slot: words, "paths": [m.group("file").strip("\"'")]}
     if (m := _EDIT_TITLE.match(text)) and not _PRICE_LIKE.match(_text_value(m.group(1))):
         said = _AND_TAGS.split(m.group(1), maxsplit=1)
         if len(said) == 2:  # "title: MobileNet Small, tags vision, mobile"
-            return {"title": _text_value(said[0]), "add_tags": _tag_words(said[1])}
+            return {"title": _text_value(said[0]), "add_tags": tag_words(said[1])}
         return {"title": _text_value(m.group(1))}  # "set it to 1.25 SUI" is a price
     if m := _EDIT_DESCRIPTION.match(text):
         return {"description": _text_value(m.group(1))}
     if m := _SET_TAGS.match(text):
-        return {"tags": _tag_words(m.group(1))}
+        return {"tags": tag_words(m.group(1))}
     if m := _EDIT_TAGS.match(text):
         key = "add_tags" if m.group(1).lower() == "add" else "remove_tags"
-        return {key: _tag_words(m.group(2))}
+        return {key: tag_words(m.group(2))}
     return None
 
 

@@ -327,3 +327,41 @@ def test_an_affirmation_with_a_condition_change_or_question_does_not(text: str, 
 )
 def test_refusals_and_yeses_in_other_words(text: str, gate: str | None, want: str | None) -> None:
     assert read_consent(text, gate) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "want"),
+    [
+        # a yes around statements that neither ask nor change anything: it approves
+        ("Right. We've gone through the summary twice. Yes, store it.", "upload", "approve"),
+        ("I checked it with my manager and we're happy, buy it", "purchase", "approve"),
+        ("this looks fair enough to me, ok", "listing", "approve"),
+        ("sure, we've reviewed the terms carefully, go ahead with the listing", "listing",
+         "approve"),
+        ("you have my permission, proceed", "upload", "approve"),
+        ("the details as shown are acceptable to us, publish it", "listing", "approve"),
+        ("both of them look good, publish them", "listing", "approve"),
+        ("I already said yes. yes. store it", "upload", "approve"),
+        ("ok, stick it on the marketplace", "listing", "approve"),
+        ("hai, kudasai", "purchase", "approve"),
+        ("tamam, satın al", "purchase", "approve"),
+        # ...but never a question, a hedge, a change or another gate's action
+        ("we're happy, but what does storage cost?", "upload", None),
+        ("I've read it, though I might change the title", "listing", None),
+        ("we've reviewed it, go ahead with the purchase", "upload", None),
+        ("I think I've read it, maybe go", "upload", None),
+        ("you have my permission to list it at 3 SUI", "listing", None),
+        # refusals said in other words: the last sentence refusing the gate's own action
+        ("I'll pass, thanks", "purchase", "decline"),
+        ("Hmm, pricey. I'll give it a miss", "purchase", "decline"),
+        ("Not for now, I want to check the licence first", "upload", "decline"),
+        ("She has the final say and hasn't said yes. So don't publish it.", "listing",
+         "decline"),
+        ("iie, kekkou desu... iie", "purchase", "decline"),
+        ("Upload it. Don't list it yet.", "upload", None),  # the other gate's action refused
+    ],
+)  # fmt: skip
+def test_statements_around_a_yes_and_refusals_in_more_words(
+    text: str, gate: str, want: str | None
+) -> None:
+    assert read_consent(text, gate) == want

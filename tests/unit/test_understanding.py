@@ -11,6 +11,7 @@ from agent import Assistant, Settings, TextEvent
 from agent.understanding.classifier import IntentClassifier
 from agent.understanding.dialogue import Dialogue, GateName
 from agent.understanding.evaluate import load_cases, make_files, score
+from agent.understanding.files import find_files
 from agent.understanding.pipeline import Understanding
 from agent.wiring import AsyncRules
 from flows.intents import Intent
@@ -837,3 +838,61 @@ def test_skipping_the_questions_is_a_quick_upload(
     said = "skip the questions and publish the phi gguf straight away"
     got = understanding.read(said, Dialogue(base_dir=workdir)).intent
     assert (got["kind"], got.get("paths")) == ("quick_upload", ["llm/phi-2.Q5_K_S.gguf"]), got
+
+
+@pytest.fixture
+def deep_runs(tmp_path: Path) -> Path:
+    make_files(
+        tmp_path,
+        [
+            "runs/2024-05/seed_7/ckpt/last/weights.pt",
+            "exports/intent-tagger.onnx",
+            "exports/spam-filter.joblib",
+        ],
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # the price shown, said again beside a yes, is the yes (the price shown is 1 SUI)
+        ("good, 1 sui, publish it", {"gate": "listing"}, "approve", {}),
+        ("list it for 1 SUI then", {"gate": "listing"}, "approve", {}),
+        ("ok, 2 sui, publish it", {"gate": "listing"}, "set_price", {"price_mist": 2 * SUI}),
+        # tags said again: the last list wins; the words around them are no tags
+        ("add the tag spam and also the tag email", {"gate": "listing"}, "edit_listing",
+         {"add_tags": ["spam", "email"]}),
+        ("tags: nlp, intent, no: nlp, chatbot", {"gate": "listing"}, "edit_listing",
+         {"tags": ["nlp", "chatbot"]}),
+        # a model in a folder, however deep, by its kind
+        ("upload the pytorch weights in runs", {}, "upload",
+         {"paths": ["runs/2024-05/seed_7/ckpt/last/weights.pt"]}),
+    ],
+)  # fmt: skip
+def test_the_price_shown_tags_said_again_and_deep_folders(
+    understanding: Understanding,
+    deep_runs: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, deep_runs, text, dialogue, kind, slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please upload my model after all",
+        "upload the model, that is all",
+        "upload my model, all good",
+    ],
+)
+def test_all_in_an_idiom_is_no_file(deep_runs: Path, text: str) -> None:
+    assert find_files(text, deep_runs) == []
+
+
+def test_all_my_models_is_every_file(deep_runs: Path) -> None:
+    found = set(find_files("upload all my models", deep_runs))
+    assert {"exports/intent-tagger.onnx", "exports/spam-filter.joblib"} <= found
