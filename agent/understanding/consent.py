@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Literal
 
 Consent = Literal["approve", "decline"]
@@ -194,6 +196,28 @@ _YES_PHRASES = (
     "ii desu",
     "ii yo",
     "haan bilkul",
+    "accept",
+    "accepted",
+    "i accept",
+    "that's a yes",
+    "thats a yes",
+    "it's a yes",
+    "a yes from me",
+    "that's a yes from me",
+    "yes from me",
+    "green light",
+    "you've got the green light",
+    "you have the green light",
+    "you have my blessing",
+    "make it so",
+    "lets do this",
+    "sounds good to me",
+    "sounds great to me",
+    "looks good to me",
+    "fine with me",
+    "ok with me",
+    "okay with me",
+    "ok by me",
 )
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -226,6 +250,8 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "caricalo",
         "lade es hoch",
         "unggah",
+        "upload karo",
+        "upload kar do",
     ),
     "listing": (
         "list",
@@ -262,6 +288,8 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "yayınla",
         "kōkai shite",
         "koukai shite",
+        "publie-le",
+        "publie",
     ),
     "purchase": (
         "buy",
@@ -295,8 +323,58 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "satin al",
         "kaitai",
         "katte",
+        "i want it",
+        "khareed lo",
+        "le lo",
+        "achète-le",
+        "achete-le",
+        "achète",
     ),
 }
+# The gate's own action as people ask for it, composed: a verb of that gate ("store"), what it
+# acts on ("the model"), how ("now"); an approval verb and the gate's own noun ("approve the
+# listing"); the noun approved ("upload confirmed"). Another gate's noun is never in them.
+_ACTS = {
+    "upload": ("upload", "store", "pay", "pay for", "start"),
+    "listing": ("list", "publish", "sell"),
+    "purchase": ("buy", "purchase", "get", "take", "pay", "pay for"),
+}
+_NOUNS = {
+    "upload": ("upload", "storage", "storage cost", "storage fee", "payment", "fee", "cost"),
+    "listing": ("listing", "sale"),
+    "purchase": ("purchase", "payment", "order", "cost"),
+}
+_WHERE = {
+    "upload": ("on walrus",),
+    "listing": ("on the marketplace", "on the market"),
+    "purchase": (),
+}
+_OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models")
+_HOW = ("", "now", "as is", "for me", "right away", "right now")
+_APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with",
+              "go ahead with", "continue with", "allow", "do")  # fmt: skip
+_APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
+             "is good", "looks good", "looks fine", "is ok", "ok", "okay")  # fmt: skip
+
+
+def _composed(gate: str) -> tuple[str, ...]:
+    nouns = _NOUNS[gate]
+    objects = (*_OBJECTS, *(f"the {n}" for n in nouns))
+    acts = [
+        " ".join(f"{a} {o} {h}".split())
+        for a in _ACTS[gate]
+        for o in objects
+        for h in (*_HOW, *_WHERE[gate])
+    ]
+    approving = [
+        f"{v} {o}"
+        for v in _APPROVING
+        for o in (*(f"the {n}" for n in nouns), *(("it", "this", "that") if v != "do" else ()))
+    ]
+    approved = [f"{t}{n} {a}" for n in nouns for a in _APPROVED for t in ("", "the ")]
+    return (*acts, *approving, *approved)
+
+
 # Words that may surround an approval without changing it.
 _FILLERS = frozenset(
     [
@@ -331,6 +409,19 @@ _FILLERS = frozenset(
         "so",
         "well",
         "i",
+        "i'll",
+        "i will",
+        "we'll",
+        "let's",
+        "lets",
+        "kindly",
+        "hereby",
+        "boss",
+        "chief",
+        "buddy",
+        "pal",
+        "dude",
+        "friend",
         "understood",
         "onegaishimasu",
         "kudasai",
@@ -436,9 +527,18 @@ def _normal(text: str) -> str:
 _SPAN_WORDS = 14  # the longest neutral statement looked for
 
 
-def _covered(
-    words: list[str], phrases: frozenset[tuple[str, ...]], neutral: re.Pattern[str] | None = None
-) -> bool:
+_Index = dict[str, tuple[tuple[str, ...], ...]]  # phrases by their first word
+
+
+def _index(phrases: Iterable[str]) -> _Index:
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for p in phrases:
+        words = tuple(p.split())
+        by_first.setdefault(words[0], []).append(words)
+    return {w: tuple(ps) for w, ps in by_first.items()}
+
+
+def _covered(words: list[str], phrases: _Index, neutral: re.Pattern[str] | None = None) -> bool:
     """True when ``words`` is one or more phrases and fillers, with at least one phrase;
     with ``neutral``, also statements it matches whole that neither add nor refuse anything
     ("I've read it carefully", "we're happy"): they count as fillers, never as the yes."""
@@ -451,7 +551,7 @@ def _covered(
             continue
         if words[i] in _FILLERS:
             best[i + 1] = max(best[i + 1] or 0, used)
-        for phrase in phrases:
+        for phrase in phrases.get(words[i], ()):
             j = i + len(phrase)
             if tuple(words[i:j]) == phrase:
                 best[j] = max(best[j] or 0, used + 1)
@@ -488,6 +588,7 @@ _SOUNDS_FAIR = (
 )
 
 
+@cache
 def _neutral(gate: str | None) -> re.Pattern[str]:
     """Neutral statements at ``gate``, its own action named ("go ahead with the upload")."""
     nouns = {"upload": "upload", "listing": "listing", "purchase": "purchase"}
@@ -495,16 +596,15 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
     return re.compile(rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_SAID_YES}{named}")
 
 
-def _phrases(gate: str | None) -> frozenset[tuple[str, ...]]:
-    extra: tuple[str, ...] = (
-        _GATE_PHRASES.get(gate, ())
-        if gate is not None
-        else tuple(p for ps in _GATE_PHRASES.values() for p in ps)
-    )
-    return frozenset(tuple(p.split()) for p in (*_YES_PHRASES, *extra))
+@cache
+def _phrases(gate: str | None) -> _Index:
+    """The approvals at ``gate`` (None: at whichever gate waits, so any gate's)."""
+    gates = [gate] if gate in _GATE_PHRASES else list(_GATE_PHRASES) if gate is None else []
+    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_composed(g))]
+    return _index({*_YES_PHRASES, *extra})
 
 
-_NO = frozenset(tuple(p.split()) for p in _NO_PHRASES)
+_NO = _index(_NO_PHRASES)
 
 
 _STRETCHED = re.compile(r"(\w)\1{2,}")
@@ -577,6 +677,11 @@ _NOT_AFFIRMING = re.compile(
 )
 
 
+@cache
+def _affirmed_or_neutral(gate: str | None) -> re.Pattern[str]:
+    return re.compile(rf"{_AFFIRMED.pattern}|{_neutral(gate).pattern}")
+
+
 def _affirms_terms(norm: str, gate: str | None) -> bool:
     """A plain yes with the terms shown affirmed as they are, in either order: "yes, the
     price and title are both fine", "the price is fine, go ahead", "yes list it at that
@@ -584,7 +689,7 @@ def _affirms_terms(norm: str, gate: str | None) -> bool:
     if _NOT_AFFIRMING.search(norm):
         return False
     words = _words(re.sub(r"[,;:…—–]", " ", norm))
-    affirmed = re.compile(rf"{_AFFIRMED.pattern}|{_neutral(gate).pattern}")
+    affirmed = _affirmed_or_neutral(gate)
     return any(
         _AFFIRMED.fullmatch(" ".join(words[i:j]))
         for i in range(len(words))

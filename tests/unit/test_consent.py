@@ -365,3 +365,48 @@ def test_statements_around_a_yes_and_refusals_in_more_words(
     text: str, gate: str, want: str | None
 ) -> None:
     assert read_consent(text, gate) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        # the gate's own action asked for, in the words people use for it
+        ("I hereby approve the upload", "upload"),
+        ("Kindly proceed.", "upload"),
+        ("ok, pay the storage fee", "upload"),
+        ("yes, store it on walrus", "upload"),
+        ("approve the listing", "listing"),
+        ("listing confirmed", "listing"),
+        ("yes, sell them now", "listing"),
+        ("I'll take it", "purchase"),
+        ("yes, buy it for me", "purchase"),
+        ("accept the cost, go ahead with the purchase", "purchase"),
+        ("that's a yes from me", "listing"),
+        ("sure thing boss", "upload"),
+        ("oui, publie-le", "listing"),
+    ],
+)
+def test_the_gates_own_action_asked_for_approves(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        # another gate's action, a time, a place, a person, a figure, a condition: no yes
+        ("approve the listing", "upload"),
+        ("confirm the purchase", "listing"),
+        ("store it somewhere else", "upload"),
+        ("do the upload after lunch", "upload"),
+        ("sell it to my friend instead", "listing"),
+        ("list them separately", "listing"),
+        ("I'll take it if it's verified", "purchase"),
+        ("pay with another wallet", "purchase"),
+        ("take it down", "purchase"),
+        ("let's wait", "upload"),
+        ("I'll think about it", "upload"),
+        ("green light? what does that mean", "upload"),
+    ],
+)
+def test_a_gates_action_with_anything_more_is_no_yes(text: str, gate: str) -> None:
+    assert read_consent(text, gate) != "approve"
