@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from agent.understanding.numbers import figures_for_words
 from agent.understanding.rules import MIST_PER_SUI, U64_MAX, parse_price_mist, tag_words
 from flows.intents import Expertise, Mode
 
@@ -44,6 +45,29 @@ _NUMBER_WORDS = {
     "an": 1,
 }
 _FRACTIONS = {"half": Decimal("0.5"), "quarter": Decimal("0.25")}
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+         "nineteen")  # fmt: skip
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_DIGIT_OF = {w: i for i, w in enumerate(_ONES)}
+_TENS_OF = {w: 10 * i for i, w in enumerate(_TENS, 2)}
+_SPELLED = rf"(?:(?:{'|'.join(_TENS)})(?:[\s-](?:{'|'.join(_ONES[1:10])}))?|"
+_SPELLED += "|".join(sorted(_ONES, key=len, reverse=True)) + ")"
+# a spelled number where a figure is meant: before a unit or a percent, with a decimal point
+# ("two point five"), or after a word that asks for a price ("charge four", "let's say three")
+_DIGIT_WORD = f"(?:{'|'.join(_ONES[:10])})"
+_SPELLED_FIGURE = re.compile(
+    rf"\b(?P<n>{_SPELLED})(?:\s+point\s+(?P<d>{_DIGIT_WORD}(?:\s+{_DIGIT_WORD})*)\b|"
+    r"(?=\s*(?:sui|mist|%|percent|per cent)\b))",
+    re.I,
+)
+_ASKS_A_FIGURE = re.compile(
+    r"\b(?:charge|ask|asking|make it|say|about|for|down to|up to|go with|it at|it to|it for)\s+"
+    rf"(?P<n>{_SPELLED})\b(?=\s*(?:[,.!?]|$|then\b|instead\b|please\b|pls\b|for (?:it|this)\b))",
+    re.I,
+)
+
+
 _WORD_PRICE = re.compile(
     r"\b(?P<n>[a-z]+)(?:\s+and\s+(?:a\s+)?(?P<f>half|quarter))?\s+(?P<unit>sui|mist)\b", re.I
 )
@@ -91,6 +115,7 @@ _SCALE |= {"billion": 10**9, "bn": 10**9}
 def price_in_words(text: str) -> int | None:
     """A price in digits ('2.5 SUI', '2,5 sui', '750 million MIST') or words ('two and a
     half SUI'), in MIST."""
+    text = figures_for_words(text)
     if m := _SCALED.search(text):
         try:
             amount = Decimal(m.group(1).replace(",", ".")) * _SCALE[m.group(2).lower()]
@@ -122,6 +147,7 @@ _AND_A_FRACTION = re.compile(r"\b(?P<n>\d+|[a-z]+)\s+and\s+(?:a\s+)?(?P<f>half|q
 def bare_amount(text: str) -> int | None:
     """A number alone taken as SUI ('like 0.8', 'for 3.25', '1 and a half'): only where a
     price is expected."""
+    text = figures_for_words(text)
     if _PERCENT.search(text):
         return None
     if m := _AND_A_FRACTION.search(text):
@@ -148,6 +174,7 @@ _CORRECTION = re.compile(
 
 def corrected_price(text: str) -> int | None:
     """'2 sui is too low, do 4' -> 4 SUI: of two figures, the one the words ask for instead."""
+    text = figures_for_words(text)
     if _PERCENT.search(text) or _SCALED.search(text):
         return None
     figures = list(_FIGURE.finditer(text))
@@ -164,6 +191,7 @@ def corrected_price(text: str) -> int | None:
 
 def relative_price(text: str, current_mist: int | None) -> int | None:
     """'10% cheaper', 'double it', '20 percent more' applied to the current price."""
+    text = figures_for_words(text)
     if current_mist is None:
         return None
     current = Decimal(current_mist)

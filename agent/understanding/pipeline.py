@@ -528,9 +528,15 @@ class Understanding:
             price = bare_amount(text)
         if price is None and d.gate == "listing":
             amount = bare_amount(text)
-            if amount is not None and (wants_cheaper_or_dearer(text) or _PRICE_VERB.search(text)):
+            if amount is not None and (
+                wants_cheaper_or_dearer(text) or _PRICE_VERB.search(text) or _PROPOSAL.search(text)
+            ):
                 price = amount
-        if price is not None and d.gate in ("listing", "upload") and not _IS_QUESTION.search(text):
+        if (
+            price is not None
+            and d.gate in ("listing", "upload")
+            and (not _IS_QUESTION.search(text) or _PROPOSAL.search(text))
+        ):
             return intent("set_price", text, price_mist=price, paths=ruled.get("paths"))
         return None
 
@@ -853,6 +859,12 @@ _LIST_WORDS = re.compile(r"\b(list|sell|price|at|for|each|charge)\b", re.I)
 # (a leading "do" asks only before a person: "do you…", not "do the bert one")
 _IS_QUESTION = re.compile(
     r"\?\s*$|^\s*(?:how|what|why|is|does|can|should|would|do(?=\s+(?:i|you|u|we|they|people)\b))\b",
+    re.I,
+)
+# a figure offered as a question is an offer: "how about 1.5?", "what about three sui?"
+_PROPOSAL = re.compile(
+    r"^\W*(?:(?:ok|okay|so|hmm+|well|then)\W+)?(?:how|what) about\s+[\d.,]+\s*(?:sui|mist)?\s*"
+    r"(?:instead|then)?\s*\?*\s*$",
     re.I,
 )
 _PRICE_VERB = re.compile(

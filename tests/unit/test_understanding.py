@@ -12,6 +12,7 @@ from agent.understanding.classifier import IntentClassifier
 from agent.understanding.dialogue import Dialogue, GateName
 from agent.understanding.evaluate import load_cases, make_files, score
 from agent.understanding.files import find_files
+from agent.understanding.numbers import figures_for_words
 from agent.understanding.pipeline import Understanding
 from agent.wiring import AsyncRules
 from flows.intents import Intent
@@ -896,3 +897,27 @@ def test_all_in_an_idiom_is_no_file(deep_runs: Path, text: str) -> None:
 def test_all_my_models_is_every_file(deep_runs: Path) -> None:
     found = set(find_files("upload all my models", deep_runs))
     assert {"exports/intent-tagger.onnx", "exports/spam-filter.joblib"} <= found
+
+
+@pytest.mark.parametrize(
+    ("text", "price_mist"),
+    [
+        # figures said in words, and a figure offered as a question (the price shown: 1 SUI)
+        ("hmm, what about 0.7?", 700_000_000),
+        ("fine, go with one point five", 1_500_000_000),
+        ("twenty percent more", 1_200_000_000),
+        ("ask six for it", 6 * SUI),
+        ("make it three point two five sui", 3_250_000_000),
+    ],
+)
+def test_figures_said_in_words_and_offered_as_questions(
+    understanding: Understanding, deep_runs: Path, text: str, price_mist: int
+) -> None:
+    _assert_read(
+        understanding, deep_runs, text, {"gate": "listing"}, "set_price", {"price_mist": price_mist}
+    )
+
+
+@pytest.mark.parametrize("text", ["the first one", "I want to buy one", "one more thing"])
+def test_number_words_that_are_no_figures_stay_words(text: str) -> None:
+    assert figures_for_words(text) == text
