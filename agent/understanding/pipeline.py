@@ -43,16 +43,13 @@ from agent.understanding.entities import (
     mode_in,
     price_in_words,
     relative_price,
-    removed_tags,
-    replaced_tags,
     same_price_as_last,
-    tags_in,
-    title_in,
     title_ref,
     wants_cheaper_or_dearer,
     wants_quick,
 )
 from agent.understanding.files import find_files, path_exists, user_path
+from agent.understanding.listing_text import removed_tags, replaced_tags, tags_in, title_in
 from agent.understanding.moves import answer_to_question, detail_direction, tour_move, tour_move_in
 from agent.understanding.places import ONLY_POSITION, picked_listing, position_ref
 from agent.understanding.rules import (

@@ -122,7 +122,7 @@ _TAGS_END = re.compile(r"\s+(?:to|on|for|from)\s+(?:my|the|it|this|that|its)\b",
 # words said around tags that are no tags: "add the tag nlp and also the tag audio"
 TAG_FILLER = frozenset({
     "and", "tag", "tags", "too", "also", "first", "as", "well", "please", "pls", "then", "now",
-    "it", "to", "the",
+    "it", "to", "the", "for", "called", "named",
 })  # fmt: skip
 # the list said again: "speech, audio, no: speech, emotion, audio", "agri, wait, make it agri"
 _TAGS_AGAIN = re.compile(

@@ -12,8 +12,8 @@ from agent.understanding.classifier import IntentClassifier
 from agent.understanding.dialogue import Dialogue, GateName
 from agent.understanding.evaluate import load_cases, make_files, score
 from agent.understanding.files import find_files
-from agent.understanding.numbers import figures_for_words
 from agent.understanding.pipeline import Understanding
+from agent.understanding.spelled_numbers import figures_for_words
 from agent.wiring import AsyncRules
 from flows.intents import Intent
 
@@ -921,3 +921,25 @@ def test_figures_said_in_words_and_offered_as_questions(
 @pytest.mark.parametrize("text", ["the first one", "I want to buy one", "one more thing"])
 def test_number_words_that_are_no_figures_stay_words(text: str) -> None:
     assert figures_for_words(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        # a title and tags said the ways people say them, at the listing question
+        ("use Spam Guard as the title", {"title": "Spam Guard"}),
+        ("set the name to Spam Guard", {"title": "Spam Guard"}),
+        ("we'd like it to be called Spam Guard", {"title": "Spam Guard"}),
+        ("the name's off, it should be Spam Guard", {"title": "Spam Guard"}),
+        ("retitle: Spam Guard", {"title": "Spam Guard"}),
+        ("ponle como título Spam Guard", {"title": "Spam Guard"}),
+        ("include the tags 'email' and 'spam'?", {"add_tags": ["email", "spam"]}),
+        ("attach a tag called filtering", {"add_tags": ["filtering"]}),
+        ("label it as email-security", {"add_tags": ["email-security"]}),
+        ("the tags should only be email and spam", {"tags": ["email", "spam"]}),
+    ],
+)
+def test_titles_and_tags_said_the_ways_people_say_them(
+    understanding: Understanding, deep_runs: Path, text: str, slots: dict[str, object]
+) -> None:
+    _assert_read(understanding, deep_runs, text, {"gate": "listing"}, "edit_listing", slots)

@@ -1,0 +1,143 @@
+"""The words of a listing said in free words: its title ("call it Face Finder", "use X as
+the title"), its tags ("add the tags vision and edge", "tags: nlp, no: nlp, chatbot"), tags
+taken off. Each extractor returns None when the words do not give the value.
+
+Example::
+
+    >>> title_in("call it Sentiment Classifier Tiny and add tag nlp")
+    'Sentiment Classifier Tiny'
+    >>> tags_in("add the tag spam and also the tag email")
+    ['spam', 'email']
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.understanding.rules import tag_words
+
+# where a title ends: before another edit, or at the end of the message (a closing
+# "instead", "please" or question mark is not part of it)
+_TITLE_END = (
+    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|"
+    r",?\s*(?:instead|please|pls|thanks|thank you)?\s*[.!?]?\s*$)"
+)
+_OBJECT = r"(?:it|the\s+model|the\s+listing|this)"
+_TITLE = re.compile(
+    # "title" and "name" are nouns too: as verbs they take an object or a colon
+    rf"\b(?:(?:call|rename|retitle)\b\s*{_OBJECT}?|(?:name|title)\s+{_OBJECT}|(?:name|title)(?=\s*:)|"
+    r"(?:make|set)\s+the\s+(?:title|name)|(?:like|want|need)\s+it\s+(?:to\s+be\s+)?called|"
+    r"(?:it\s+)?should\s+be\s+called)"
+    r"\s*(?:to|as|:)?\s*[\"']?(?P<title>[^\"'\n]+?)[\"']?" + _TITLE_END,
+    re.I,
+)
+_ADD_TAG = re.compile(
+    r"\b(?:add|with|plus|put|include|attach|apply)\s+(?:the\s+|a\s+|an\s+)?tags?\s*:?\s*"
+    r"(?P<tags>[\w\s,#'\"-]+?)\s*(?:[.!?]|\s+(?:to|on|for)\s+(?:my|the|it|this|that)\b.*|$)",
+    re.I,
+)
+_TAG_IT = re.compile(
+    r"\b(?:tag|label)\s+it\s+(?:with\s+|as\s+)?(?P<tags>[\w\s,#'\"-]+?)\s*(?:[.!?]|$)", re.I
+)
+
+
+# "use Face Finder as the title", "go with X for the name"
+_AS_TITLE = re.compile(
+    r"\b(?:use|go with|have|pick|choose)\s+[\"']?(?P<title>[^\"'\n]+?)[\"']?\s+(?:as|for)\s+(?:the|its|a)\s+"
+    r"(?:title|name)\b",
+    re.I,
+)
+# "the title is wrong, it should be X": what it should be, not what is wrong with it
+_TITLE_SHOULD = re.compile(
+    r"\b(?:title|name)\b[^.?!]{0,40}?\b(?:should|must|needs? to|ought to)\s+(?:just\s+)?be\s+"
+    r"[\"']?(?P<title>[^\"'\n]+?)[\"']?" + _TITLE_END,
+    re.I,
+)
+_TITLE_TO = re.compile(
+    r"\b(?:title|name)\b.{0,40}?\b(?:to be|should be|must be|to|be|as|is)\s+[\"']?(?P<title>[^\"'\n]+?)[\"']?"
+    + _TITLE_END,
+    re.I,
+)
+
+
+# "call it" and "add the tag" in the other languages people write in
+_TITLE_ELSEWHERE = re.compile(
+    r"\b(?:ll[áa]malo|ll[áa]mala|n[óo]mbralo|ponle(?:\s+(?:de|como|el)\s+(?:nombre|t[íi]tulo))?|appelle[- ]l[ea]|nomme[- ]l[ea]|"
+    r"nenn(?:e)? (?:es|ihn|sie)|chame(?:-o)?(?: de)?|chama(?:-o)? de|iska naam|naam rakho)\s+"
+    r"[\"']?(?P<title>[^\"'\n]+?)[\"']?\s*[.!]?$",
+    re.I,
+)
+_TAG_ELSEWHERE = re.compile(
+    r"\b(?:ajoute|rajoute|añade|agrega|füg(?:e)?|adiciona|jodo)\s+(?:le |la |les |l'|el |la |"
+    r"das |die |den |o |a )?(?:tags?|étiquettes?|etiquetas?|hashtags?)\s+(?P<tags>[\w\s,#-]+?)"
+    r"(?:\s+hinzu)?\s*(?:[.!]|$)",
+    re.I,
+)
+
+
+def title_in(text: str) -> str | None:
+    """'call it Sentiment Classifier Tiny and add tag nlp' -> 'Sentiment Classifier Tiny'."""
+    m = (
+        _TITLE.search(text)
+        or _AS_TITLE.search(text)
+        or _TITLE_SHOULD.search(text)
+        or _TITLE_TO.search(text)
+        or _TITLE_ELSEWHERE.search(text)
+    )
+    if not m:
+        return None
+    title = m.group("title").strip(" .!\"'")
+    if not title or re.fullmatch(r"[\d.,\s]*(sui|mist)?", title, re.I) or _A_PRICE.search(title):
+        return None  # "ponle un precio de 2.5 SUI" sets a price, not a title
+    return title
+
+
+# the word for a price, in the languages a title is read in
+_A_PRICE = re.compile(r"^\W*(?:(?:un|el|le|a|o|the)\s+)?(?:precio|prix|preis|preço|price)\b", re.I)
+
+
+_ADD_AS_TAG = re.compile(
+    r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+(?:as\s+)?tags?\b", re.I
+)
+_REMOVE_TAG = re.compile(
+    r"\b(?:remove|drop|delete|take\s+off|get\s+rid\s+of|take)\s+(?:the\s+)?(?:tag\s+)?"
+    r"[\"']?(?P<tag>[\w-]+)[\"']?"
+    r"(?:\s+tag)?(?:\s+off)?\b",
+    re.I,
+)
+_SWAP_TAGS = re.compile(
+    r"\b(?:(?:swap|replace|change|set)\s+(?:the\s+)?tags\s+(?:for|with|to)|"
+    r"tags\s+(?:should|must|need to|ought to)\s+(?:just\s+|only\s+)?be\s*:?|(?:the\s+)?tags\s+(?:are|=)|"
+    r"^\s*tags\s*:)\s+(?P<tags>[\w\s,:-]+)",
+    re.I,
+)
+
+
+def _tag_list(raw: str) -> list[str] | None:
+    return [t.lower() for t in tag_words(raw)] or None
+
+
+def replaced_tags(text: str) -> list[str] | None:
+    """'swap the tags for llm and quantized' -> ['llm', 'quantized']."""
+    m = _SWAP_TAGS.search(text)
+    return _tag_list(m.group("tags")) if m else None
+
+
+def removed_tags(text: str) -> list[str] | None:
+    """'remove the beta tag', 'take the tag old off' -> ['beta'] / ['old']."""
+    if not re.search(r"\btags?\b", text, re.I):
+        return None
+    m = _REMOVE_TAG.search(text)
+    if not m or m.group("tag").lower() in ("tag", "tags", "the"):
+        return None
+    return [m.group("tag").lower()]
+
+
+def tags_in(text: str) -> list[str] | None:
+    m = (
+        _ADD_TAG.search(text)
+        or _TAG_IT.search(text)
+        or _ADD_AS_TAG.search(text)
+        or _TAG_ELSEWHERE.search(text)
+    )
+    return _tag_list(m.group("tags")) if m else None
