@@ -11,9 +11,8 @@ JSON line.
 
     python bench/nlu.py [--llm http://127.0.0.1:8080/v1 [--deadline 8]] [--misses]
 
-With ``--llm`` the model reads the held-out set and the second blind set (totals
-only); it is asked only where the embedded interpreter is unsure, and the report
-says how often it was asked and how often it answered in time.
+With ``--llm`` the model reads the held-out set and the blind sets (totals only); it is
+asked only where the embedded interpreter is unsure, and the report says how often it was asked and how often it answered in time.
 """
 
 from __future__ import annotations
@@ -233,19 +232,22 @@ async def main() -> dict[str, object]:
         figures["llm_p95_ms"] = round(live.percentile_ms(0.95), 1)
         figures["llm_consulted"] = llm.consulted
         figures["llm_answered"] = llm.consulted - llm.fallbacks
-        asked, failed = llm.consulted, llm.fallbacks
-        files2, cases2 = load_cases(BLIND2)
-        base2 = Path(tempfile.mkdtemp(prefix="satya-nlu-blind2-llm-"))
-        make_files(base2, files2)
-        live2 = await score(by_llm, cases2, base2)
-        print(
-            f"\n== language model on the second blind set: {live2.right}/{live2.total} "
-            f"understood ({live2.accuracy:.1%}), consent errors {live2.consent_errors}; "
-            f"asked about {llm.consulted - asked} messages, answered "
-            f"{llm.consulted - asked - (llm.fallbacks - failed)} in time"
-        )
-        figures["llm_blind2_accuracy"] = round(live2.accuracy, 3)
-        figures["llm_consent_errors"] = live.consent_errors + live2.consent_errors
+        consent_errors = live.consent_errors
+        for unseen in (s for s in _LATER_SETS if not s.confusions):  # the blind sets: totals
+            asked, failed = llm.consulted, llm.fallbacks
+            files2, cases2 = load_cases(unseen.path)
+            base2 = Path(tempfile.mkdtemp(prefix=f"satya-nlu-{unseen.key}-llm-"))
+            make_files(base2, files2)
+            live2 = await score(by_llm, cases2, base2)
+            print(
+                f"\n== language model on {unseen.name}: {live2.right}/{live2.total} "
+                f"understood ({live2.accuracy:.1%}), consent errors {live2.consent_errors}; "
+                f"asked about {llm.consulted - asked} messages, answered "
+                f"{llm.consulted - asked - (llm.fallbacks - failed)} in time"
+            )
+            figures[f"llm_{unseen.key}_accuracy"] = round(live2.accuracy, 3)
+            consent_errors += live2.consent_errors
+        figures["llm_consent_errors"] = consent_errors
         await llm.aclose()
     return figures
 
