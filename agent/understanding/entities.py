@@ -167,7 +167,9 @@ def bare_amount(text: str) -> int | None:
 _FIGURE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d{1,9})?)(?![\d%])(?:\s*(sui|mist)\b)?", re.I)
 _CORRECTION = re.compile(
     r"\b(too (?:low|high|much|little|cheap|expensive|steep)|instead|rather|do|make it|"
-    r"how about|go (?:with|for)|try|change (?:it )?to)\b",
+    r"how about|what about|go (?:with|for)|try|change (?:it )?to|maybe|perhaps|say|"
+    r"(?:seems?|is|feels?|looks?) (?:a bit |a little |quite |rather |way )?(?:high|low|steep|much|"
+    r"cheap|expensive|pricey))\b",
     re.I,
 )
 

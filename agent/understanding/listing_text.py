@@ -14,7 +14,28 @@ from __future__ import annotations
 
 import re
 
-from agent.understanding.rules import tag_words
+_TAGS_END = re.compile(r"\s+(?:to|on|for|from)\s+(?:my|the|it|this|that|its)\b", re.I)
+
+
+# words said around tags that are no tags: "add the tag nlp and also the tag audio"
+_TAG_FILLER = frozenset({
+    "and", "tag", "tags", "too", "also", "first", "as", "well", "please", "pls", "then", "now",
+    "it", "to", "the", "for", "called", "named",
+})  # fmt: skip
+# the list said again: "speech, audio, no: speech, emotion, audio", "agri, wait, make it agri"
+_TAGS_AGAIN = re.compile(
+    r"(?:^|[,;:.]|\s)\s*(?:no|wait|sorry|i mean|er|actually|make (?:it|that|them))(?![\w-])\s*[:,]?",
+    re.I,
+)
+
+
+def tag_words(text: str) -> list[str]:
+    """The tags in ``text`` as said ('nlp and audio'); said again, the last list ('a, no: b')."""
+    text = _TAGS_END.split(text, maxsplit=1)[0]  # "… to my yolo listing": not a tag
+    text = _TAGS_AGAIN.split(text)[-1]
+    tags = [t.strip(" .\"'#:") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
+    return [t for t in tags if t and t.lower() not in _TAG_FILLER]
+
 
 # where a title ends: before another edit, or at the end of the message (a closing
 # "instead", "please" or question mark is not part of it)

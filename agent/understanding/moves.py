@@ -71,7 +71,8 @@ def tour_move_in(text: str) -> Literal["next", "back", "skip", "resume"]:
 
 _MORE = re.compile(
     r"\b(more (?:detail|details|info|explanation|context)|in detail|explain (?:more|better|"
-    r"it (?:more|again))|longer|elaborate|verbose|slower|go deeper|step by step|more words)\b"
+    r"it (?:more|again))|longer|elaborate|verbose|slower|go deeper|step by step|more words|"
+    r"in full|full (?:detail|explanations?|version)|the long version)\b"
 )
 _LESS = re.compile(
     r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation|waffle|fluff|talk(?:ing)?|rambling)|brief(?:er)?|concise|"
@@ -81,32 +82,56 @@ _LESS = re.compile(
 )
 
 
+# a direction refused: "in full, not the short version", "short answers instead of long ones"
+_NOT_THIS = re.compile(r"\b(?:not|no|instead of|rather than)\s+(?:the\s+|a\s+|so\s+)?$")
+
+
 def detail_direction(text: str) -> Literal["more", "less"] | None:
     """'more detail' -> 'more'; 'shorter please' -> 'less'. Both said: the one asked for
-    last ("your answers are a bit short, give me more detail" -> 'more')."""
+    last ("your answers are a bit short, give me more detail" -> 'more'); one refused asks
+    for the other ("in full, not the short version" -> 'more')."""
     said = _plain(text)
     less = [m.span() for m in _LESS.finditer(said)]
     # "so verbose" asks for less: a "verbose" inside it is not a wish for more
     more = [m.span() for m in _MORE.finditer(said) if not any(a <= m.start() < b for a, b in less)]
-    if less and (not more or less[-1][0] > more[-1][0]):
-        return "less"
-    return "more" if more else None
+    said_last = sorted([(a, "less") for a, _ in less] + [(a, "more") for a, _ in more])
+    if not said_last:
+        return None
+    start, direction = said_last[-1]
+    complaint = said.startswith(("so ", "very ", "too ", "less "), start)  # "not so verbose"
+    if _NOT_THIS.search(said, 0, start) and not complaint:
+        return "more" if direction == "less" else "less"
+    return "less" if direction == "less" else "more"
 
 
 _SKIP_ALL = re.compile(
     r"^(?:skip (?:them |these |the )?(?:all|rest|questions)|skip all (?:of )?(?:them|the questions)|"
+    r"skip (?:all )?(?:of )?(?:the )?(?:remaining|rest)(?: ones| questions| of them| of the questions)?|"
     r"skip the (?:rest|questions)|no more questions|stop asking|just draft it|"
     r"skip all of this|i'?ll edit (?:it|them) (?:later|myself))$"
 )
 _SKIP_WORDS = (
-    r"(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|not sure|none|n ?a|na|no|"
+    r"(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|(?:i'?m |im |i am )?not sure|none|"
+    r"n ?a|na|no|"
     r"nope|skip (?:it|this|that)(?: one)?|rather not say|i'?d rather not say|no comment|-)"
 )
 # one or several of them: "dunno, pass"
 _SKIP_ONE = re.compile(rf"^{_SKIP_WORDS}(?:\s*[,.]?\s*{_SKIP_WORDS})*$")
 _KEEP = re.compile(
     r"^(?:same|the same|same as (?:last time|before)|as before|keep (?:it|that)|"
-    r"same again|like last time|unchanged)$"
+    r"same again|like last time|unchanged|(?:use |give )?(?:the )?same (?:answer|one|thing)"
+    r"(?: as (?:last time|before))?|(?:use |go with )?what i (?:said|answered|put) "
+    r"(?:last time|before)|(?:use |go with )?(?:the|my) (?:answer|one) from (?:last time|before))$"
+)
+# the words around a reply that do not change it: "can we skip all the remaining ones?",
+# "same as last time, mate", "skip this one, I'm not sure what to put"
+_REPLY_LEAD = re.compile(
+    r"^(?:(?:ok|okay|so|just|please|hmm+|oh|well|um+|er|can we|could we|can you|could you|"
+    r"let's|lets|i'd like to|i want to|we can|you can|i'll)\s+)+"
+)
+_REPLY_TAIL = re.compile(
+    r"(?:\s+(?:please|pls|mate|thanks|thank you|again|too|for now|for (?:this|that) one|"
+    r"(?:i'?m|im|i am) not sure(?: what to (?:put|say|answer))?|no idea|(?:i )?don'?t know|dunno))+$"
 )
 
 
@@ -114,6 +139,7 @@ def answer_to_question(text: str) -> Literal["skip", "skip_all", "keep"] | None:
     """A reply to a checkpoint question that is not itself an answer: skip it, skip all,
     or keep the answer given last time. None: the words are the answer (or an aside)."""
     said = _plain(text)
+    said = _REPLY_TAIL.sub("", _REPLY_LEAD.sub("", said)).strip() or said
     if _SKIP_ALL.match(said):
         return "skip_all"
     if _SKIP_ONE.match(said):

@@ -49,7 +49,13 @@ from agent.understanding.entities import (
     wants_quick,
 )
 from agent.understanding.files import find_files, path_exists, user_path
-from agent.understanding.listing_text import removed_tags, replaced_tags, tags_in, title_in
+from agent.understanding.listing_text import (
+    removed_tags,
+    replaced_tags,
+    tag_words,
+    tags_in,
+    title_in,
+)
 from agent.understanding.moves import answer_to_question, detail_direction, tour_move, tour_move_in
 from agent.understanding.places import ONLY_POSITION, picked_listing, position_ref
 from agent.understanding.rules import (
@@ -61,7 +67,6 @@ from agent.understanding.rules import (
     RuleInterpreter,
     extract_paths,
     parse_browse_filters,
-    tag_words,
     with_whole_description,
 )
 from flows.intents import Intent, IntentKind, intent
@@ -307,6 +312,14 @@ class Understanding:
                 top, score = "status", max(score, CONFIDENT)
         elif ruled["kind"] in _UPLOADS and _INFO_QUESTION.search(text) and not extract_paths(text):
             ruled = intent("help", text)  # "is a pickle safe to upload?": a question, no file
+        elif (
+            "download" in (top, ruled["kind"])
+            and _ABOUT_A_STEP.search(text)
+            and not _PROGRESS.search(text)
+            and not _OBJECT_ID.search(text)
+        ):
+            # "is the download checked somehow?": a question about it, not one to start
+            ruled, top, score, settled = intent("help", text), "help", max(score, CONFIDENT), True
         if (
             top in _UPLOADS
             and _MAY_I.search(text)
@@ -320,6 +333,7 @@ class Understanding:
             and (
                 top in ("decline", "unknown", "help", "set_expertise", "set_mode")
                 or score < CLARIFY
+                or "verbosity" in (k for k, _ in ranked[:2])
             )
             and not certain(ruled)
             and not _INFO_QUESTION.search(text)
@@ -697,7 +711,10 @@ _MARKET_QUESTION = re.compile(
 )
 # asking what is needed or whether it is safe: a question, whatever it names
 _NEED_Q = re.compile(
-    r"^\s*(?:(?:hmm+|ok|so|idk)[,.]?\s+)?(?:do|will|would) (?:i|we|you|buyers) (?:need|have to)\b",
+    r"^\s*(?:(?:hmm+|ok|so|idk)[,.]?\s+)?(?:do|will|would) (?:i|we|you|buyers) (?:need|have to)\b|"
+    r"\b(?:do|does|will|would) (?:they|buyers|people|users|customers|the buyer) (?:need|have to)\b|"
+    r"^\W*(?:(?:so|ok|and)\W+)?how (?:do|does|can|would|will) (?:people|buyers|users|customers|"
+    r"someone|anyone|others)\b",
     re.I,
 )
 _LIVE = re.compile(r"\b(live|listed|public|visible|for sale)\b", re.I)
@@ -716,8 +733,19 @@ _TOUR = re.compile(r"\btour\b", re.I)
 _ASIDES = frozenset({"status", "raw_data", "market_analysis", "dashboard", "support_bundle"})
 
 
+# a yes/no question about a step: "is the download checked?", "does the download verify it?"
+_ABOUT_A_STEP = re.compile(
+    r"^\W*(?:is|are|does|do|will|can|would|was)\s+(?:the|my|a|this|that|every)\s+"
+    r"(?:download|file|model)s?\b",
+    re.I,
+)
 _INFO_QUESTION = re.compile(
     r"^\s*(?:what|how|why|which|who|where|when|is|does|do)\b|\bdifference\b", re.I
+)
+# a hedge after a title said: not a word of it
+_TITLE_HEDGE = re.compile(
+    r"(?:[,\s]+(?:i guess|i think|i suppose|maybe|probably|perhaps|or something|for now))+\s*$",
+    re.I,
 )
 _TITLE_LEAD = re.compile(
     r"^\s*(?:(?:ok|okay|hmm+|so|just|maybe|no|nope|not that(?: title)?)[,.!]?\s+)*"
@@ -758,6 +786,7 @@ def _said_title(text: str) -> str | None:
     if _IS_QUESTION.search(text):
         return None
     rest = _TITLE_LEAD.sub("", text, count=1).strip(" .!\"'“”‘’")
+    rest = _TITLE_HEDGE.sub("", rest).strip(" .!\"'“”‘’")  # "Churn Predictor I guess"
     return rest if rest and len(rest) <= 120 and len(rest.split()) <= 12 else None
 
 
@@ -806,8 +835,9 @@ _ON_MARKET = re.compile(
 )
 # a question on a condition: "if I delist it, can buyers still download it?"
 _IF_QUESTION = re.compile(
-    r"^\W*(?:(?:so|and|but|ok|okay|hmm+)\W+)?(?:if|what if|suppose|supposing|say)\s+"
-    r"(?:i|we|my|someone|somebody|a buyer|buyers|people)\b[^?,]*,[^?]*\?",
+    r"^\W*(?:(?:so|and|but|ok|okay|hmm+)\W+)?(?:if|what if|suppose|supposing|say|once|after|when)\s+"
+    r"(?:i|we|my|someone|somebody|a buyer|buyers|people|it|it's|its|the model|the listing)\b"
+    r"[^?,]*,[^?]*\?",
     re.I,
 )
 # another file at the upload question: "wrong file, use the tiny one"

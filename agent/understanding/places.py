@@ -15,7 +15,8 @@ import re
 
 # "buy the first one", "the second", "number 2", "the last one you showed"
 _PLACE = (
-    r"first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th|"
+    r"second[ -](?:to[ -])?last|penultimate|first|second|third|fourth|fifth|last|middle|1st|2nd|"
+    r"3rd|4th|5th|"
     r"primer[oa]?|segund[oa]|tercer[oa]?|premi[eè]re?|deuxième|erste[nrs]?|zweite[nrs]?|"
     r"pertama|kedua|ketiga|terakhir|pehla|pehli|doosra|doosri"
 )
@@ -29,7 +30,8 @@ _POSITION = re.compile(
 )
 _POSITION_WORDS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
-    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
+    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1, "penultimate": -2,
+    "middle": 0,  # the one in the middle of an odd number shown
     # in the other languages people write in
     "primer": 1, "primero": 1, "primera": 1, "premier": 1, "première": 1, "premiere": 1,
     "erste": 1, "ersten": 1, "erster": 1, "erstes": 1, "pertama": 1, "pehla": 1, "pehli": 1,
@@ -44,7 +46,7 @@ ONLY_POSITION = re.compile(
     r"\s*(?:(?:ok(?:ay)?|and|so|hmm+|then)[,.]?\s+)?(?:i'?ll (?:take|have)\s+|i take\s+|gimme\s+|give me\s+|i want\s+|i'?d like\s+|"
     r"quiero\s+|me llevo\s+|je veux\s+|je prends\s+|ich nehme\s+|saya mau\s+|mau\s+)?"
     r"(?:(?P<alone>" + _PLACE + r")\b|" + _POSITION.pattern + r")"
-    r"(?:\s+(?:one|please|pls|then|of (?:them|those|these)|from (?:that|the|your) list))*"
+    r"(?:[,\s]+(?:one|please|pls|then|of (?:them|those|these)|from (?:that|the|your) list))*"
     r"\s*[.!]*\s*",
     re.I,
 )
@@ -60,19 +62,26 @@ def position_in(text: str) -> int | None:
         return None
     if num := m.group("num"):
         return int(num) if num.isdigit() else _COUNTS[num.lower()]
-    return _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
+    return _place_of(m.group("w1") or m.group("w2"))
+
+
+def _place_of(word: str) -> int:
+    word = word.lower()
+    return -2 if word.startswith("second") and word.endswith("last") else _POSITION_WORDS[word]
 
 
 def picked_listing(text: str, shown: tuple[str, ...]) -> str | None:
     """The listing id a position picks from the list shown last ("buy the second one")."""
     place = position_in(text)
     if place is None and (m := ONLY_POSITION.fullmatch(text)) and m.group("alone"):
-        place = _POSITION_WORDS[m.group("alone").lower()]  # "second please"
+        place = _place_of(m.group("alone"))  # "second please"
     if place is None and len(shown) == 1 and _THAT_ONE.search(text):
         place = 1  # "buy that one" when one listing was shown
     if place is None or not shown:
         return None
-    index = len(shown) - 1 if place == -1 else place - 1
+    if place == 0:  # "the middle one": of an odd number shown
+        return shown[len(shown) // 2] if len(shown) % 2 else None
+    index = len(shown) + place if place < 0 else place - 1
     return shown[index] if 0 <= index < len(shown) else None
 
 
@@ -83,5 +92,6 @@ def position_ref(text: str) -> str | None:
         return None
     if m.group("num"):
         return m.group(0).strip()  # "#3", "number 2": as written
-    place = _POSITION_WORDS[(m.group("w1") or m.group("w2")).lower()]
-    return "the last one" if place == -1 else f"the {_ORDINAL_NAMES[place - 1]} one"
+    place = _place_of(m.group("w1") or m.group("w2"))
+    named = {-1: "last", -2: "second to last", 0: "middle"}
+    return f"the {named[place] if place in named else _ORDINAL_NAMES[place - 1]} one"

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.consent import read_consent
+from agent.understanding.listing_text import tag_words
 from flows.intents import Expertise, Intent, IntentKind, intent
 
 MIST_PER_SUI = 10**9
@@ -116,29 +117,6 @@ _FILE_EDITS: tuple[tuple[re.Pattern[str], str], ...] = (
 _PRICE_LIKE = re.compile(r"^[$~]?\d+(?:[.,]\d+)?\s*(?:sui|mist)?\b", re.I)
 
 
-_TAGS_END = re.compile(r"\s+(?:to|on|for|from)\s+(?:my|the|it|this|that|its)\b", re.I)
-
-
-# words said around tags that are no tags: "add the tag nlp and also the tag audio"
-TAG_FILLER = frozenset({
-    "and", "tag", "tags", "too", "also", "first", "as", "well", "please", "pls", "then", "now",
-    "it", "to", "the", "for", "called", "named",
-})  # fmt: skip
-# the list said again: "speech, audio, no: speech, emotion, audio", "agri, wait, make it agri"
-_TAGS_AGAIN = re.compile(
-    r"(?:^|[,;:.]|\s)\s*(?:no|wait|sorry|i mean|er|actually|make (?:it|that|them))(?![\w-])\s*[:,]?",
-    re.I,
-)
-
-
-def tag_words(text: str) -> list[str]:
-    """The tags in ``text`` as said ('nlp and audio'); said again, the last list ('a, no: b')."""
-    text = _TAGS_END.split(text, maxsplit=1)[0]  # "… to my yolo listing": not a tag
-    text = _TAGS_AGAIN.split(text)[-1]
-    tags = [t.strip(" .\"'#:") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
-    return [t for t in tags if t and t.lower() not in TAG_FILLER]
-
-
 def _text_value(text: str) -> str:
     return text.strip().strip("\"'").strip()
 
@@ -228,7 +206,16 @@ def parse_browse_filters(text: str) -> dict[str, object]:
 
 
 # (pattern, kind) in priority order; the first match wins.
+# a listing taken down: "delist it", "take my model out of the shop"
+_DELIST = re.compile(
+    r"\b(delist|unlist)\b|\btake (it|my model|the listing|my listing) (down|off)\b"
+    r"|\bremove (it|my model|my listing|the listing) from the (market|marketplace)\b"
+    r"|\bremove my listing\b|\bstop selling (it|my model)\b"
+    r"|\btake (?:it|my \w+(?: \w+)?|the listing) (?:out of|off) the (?:shop|store|market(?:place)?)\b",
+    re.I,
+)
 _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
+    (_DELIST, "delist"),  # first: "take it out of the store" is no upload
     (re.compile(r"\bsupport bundle\b|\bcontact support\b|\bescalate\b", re.I), "support_bundle"),
     (
         re.compile(r"\bconver(sion|t)\b.*\bguide\b|\bhow (do|can) i convert\b", re.I),
@@ -306,15 +293,6 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
             re.I,
         ),
         "history",
-    ),
-    (
-        re.compile(
-            r"\b(delist|unlist)\b|\btake (it|my model|the listing|my listing) (down|off)\b"
-            r"|\bremove (it|my model|my listing|the listing) from the (market|marketplace)\b"
-            r"|\bremove my listing\b|\bstop selling (it|my model)\b",
-            re.I,
-        ),
-        "delist",
     ),
     (re.compile(r"\blist (it|my model|the model)\b|\bcreate (the )?listing\b", re.I), "list"),
     (re.compile(r"^\s*(retry|resume|try again|continue)\b", re.I), "retry"),
@@ -420,8 +398,12 @@ class RuleInterpreter:
         consent = read_consent(stripped, gate if gate else (None if at_gate else ""))
         if consent == "approve" and price is None:
             return intent("approve", text)
-        if consent == "decline" and price is None:
-            return intent("decline", text)
+        if (
+            consent == "decline"
+            and price is None
+            and (gate or at_gate or not _DELIST.search(stripped))
+        ):
+            return intent("decline", text)  # (no gate waits: "…, I've changed my mind" delists)
         kind: IntentKind = "unknown"
         for pattern, k in _RULES:
             if pattern.search(stripped):

@@ -943,3 +943,50 @@ def test_titles_and_tags_said_the_ways_people_say_them(
     understanding: Understanding, deep_runs: Path, text: str, slots: dict[str, object]
 ) -> None:
     _assert_read(understanding, deep_runs, text, {"gate": "listing"}, "edit_listing", slots)
+
+
+_THREE = ("0x" + "1" * 64, "0x" + "2" * 64, "0x" + "3" * 64)
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # replies to a checkpoint question with words around them
+        ("could we skip the rest of the questions?", {"question": "task"}, "answer",
+         {"skip": "all"}),
+        ("same one as before, thanks", {"question": "task"}, "answer", {"keep": True}),
+        ("go with what I answered last time", {"question": "task"}, "answer", {"keep": True}),
+        ("skip it, no idea", {"question": "task"}, "answer", {"skip": "one"}),
+        # a direction refused asks for the other
+        ("give me the long version, not the brief one", {}, "verbosity", {"direction": "more"}),
+        # places in the list shown that are not counted from the start
+        ("the middle one, please", {"shown": _THREE}, "purchase", {"model_ref": _THREE[1]}),
+        ("buy the second to last", {"shown": _THREE}, "purchase", {"model_ref": _THREE[1]}),
+        # questions about what happens, never the action they name
+        ("once it's live, can I still edit the description?", {}, "help", {}),
+        ("how do buyers get the weights after paying?", {}, "help", {}),
+        ("is the download verified against the attestation?", {}, "help", {}),
+        # taking a listing down, with a change of mind said after it
+        ("take my spam filter off the marketplace, I've changed my mind", {}, "delist", {}),
+        # a title with a hedge after it; a figure offered after a hedge about the price
+        ("hmm, Spam Shield I suppose", {"expecting": "title"}, "edit_listing",
+         {"title": "Spam Shield"}),
+        ("1 SUI feels a bit steep. perhaps 0.6?", {"gate": "listing"}, "set_price",
+         {"price_mist": 600_000_000}),
+    ],
+)  # fmt: skip
+def test_replies_places_questions_and_hedges(
+    understanding: Understanding,
+    deep_runs: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, deep_runs, text, dialogue, kind, slots)
+
+
+def test_a_word_about_the_price_names_no_file(tmp_path: Path) -> None:
+    make_files(tmp_path, ["house_prices.joblib", "models/face-finder.onnx"])
+    assert find_files("put it up on the market and suggest a price", tmp_path) == []
+    assert find_files("upload the house one", tmp_path) == ["house_prices.joblib"]
