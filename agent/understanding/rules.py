@@ -39,7 +39,9 @@ _EPOCHS = re.compile(r"(?<!\d)(\d+)\s*epochs?\b", re.I)
 _OBJECT_ID = re.compile(r"\b0x[0-9a-fA-F]{1,64}\b")
 
 _BEGINNER = re.compile(
-    r"\b(i'?m new|new here|beginner|first time|never (done|used)|newbie)\b", re.I
+    r"\b(i'?m new|new here|beginner|first time|never (done|used)|newbie|"
+    r"(?:i'?m|i am) not (?:very |that |really |at all )?(?:technical|techy|a techie|good with computers))\b",
+    re.I,
 )
 _EXPERT = re.compile(
     r"\b(i'?m an? expert|expert mode|experienced|i know what i'?m doing|power user)\b", re.I
@@ -243,6 +245,11 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
         "market_analysis",
     ),
     (re.compile(r"\bdashboard\b", re.I), "dashboard"),
+    # what was bought already: "what did I buy so far", "which models have I purchased"
+    (
+        re.compile(r"\b(?:what|which \w+) (?:did|have) (?:i|we) (?:buy|bought|purchased?)\b", re.I),
+        "dashboard",
+    ),
     (
         re.compile(
             r"\binsights?\b|\bwhere do (my |the )?(uploads?|journeys?|models?|steps?) "

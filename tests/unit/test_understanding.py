@@ -990,3 +990,18 @@ def test_a_word_about_the_price_names_no_file(tmp_path: Path) -> None:
     make_files(tmp_path, ["house_prices.joblib", "models/face-finder.onnx"])
     assert find_files("put it up on the market and suggest a price", tmp_path) == []
     assert find_files("upload the house one", tmp_path) == ["house_prices.joblib"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        ("which models have I purchased?", "dashboard", {}),
+        ("what did we buy last week", "dashboard", {}),
+        ("keep it simple please, I'm not very technical", "set_expertise",
+         {"expertise": "beginner"}),
+    ],
+)  # fmt: skip
+def test_purchases_made_and_a_level_said_in_other_words(
+    understanding: Understanding, deep_runs: Path, text: str, kind: str, slots: dict[str, object]
+) -> None:
+    _assert_read(understanding, deep_runs, text, {}, kind, slots)
