@@ -410,3 +410,25 @@ def test_the_gates_own_action_asked_for_approves(text: str, gate: str) -> None:
 )
 def test_a_gates_action_with_anything_more_is_no_yes(text: str, gate: str) -> None:
     assert read_consent(text, gate) != "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "want"),
+    [
+        ("sì, procedi", "upload", "approve"),
+        ("bien sûr, on y va", "upload", "approve"),
+        ("natürlich, hochladen", "upload", "approve"),
+        ("claro que sí, publícalo", "listing", "approve"),
+        ("sim, pode enviar", "upload", "approve"),
+        ("tentu, beli", "purchase", "approve"),
+        ("annulla", "upload", "decline"),
+        ("nein danke", "purchase", "decline"),
+        ("tidak, terima kasih", "listing", "decline"),
+        ("nahi, rehne do", "upload", "decline"),
+        ("sì, ma quanto costa?", "upload", None),  # a question after the yes
+    ],
+)
+def test_yeses_and_refusals_in_the_languages_people_write_in(
+    text: str, gate: str, want: str | None
+) -> None:
+    assert read_consent(text, gate) == want
