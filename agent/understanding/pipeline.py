@@ -179,6 +179,14 @@ class Understanding:
         ``READ_CHARS`` characters, a description it sets kept whole. A message that
         corrects itself ("upload the onnx, no wait, the safetensors one") is read as
         corrected (``_read_corrected``)."""
+        if (rest := _after_greeting(head(text))) is not None:
+            # "hello, what formats can I upload?": the greeting said, the question read
+            reading = self.read(rest, d, at_gate=at_gate)
+            said = reading.intent
+            general = said["kind"] == "help" and said.get("topic") in (None, "overview")
+            if said["kind"] not in ("unknown", "clarify", "greet", "tour") and not general:
+                reading.intent = cast(Intent, {**reading.intent, "text": text})
+                return reading
         if (parts := self_correction(head(text))) is not None:  # read within the bound
             corrected = self._read_corrected(*parts, d, at_gate=at_gate)
             if corrected is not None:
@@ -657,6 +665,31 @@ _CORRECTION = re.compile(
     re.I,
 )
 _FIGURE_SAID = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
+
+
+_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|heya|howdy|yo|greetings|good (?:morning|afternoon|evening)|"
+    r"hola|bonjour|salut|hallo|ciao|ol[áa]|halo|namaste)(?:\s+(?:there|all|everyone|satya))?"
+    r"\s*[,!.:;-]+\s*(?P<rest>\S.*)$",
+    re.I | re.S,
+)
+
+
+def _after_greeting(text: str) -> str | None:
+    """What follows a greeting that opens the message ("hi, how do I start?" -> "how do I
+    start?"), when it says something more than a few words; None: no greeting first."""
+    m = _GREETING.match(text)
+    if m is None or len(_WORD.findall(m.group("rest"))) < 3 or not _ASKS.search(m.group("rest")):
+        return None  # "hi! I'm Priya, I run a small lab": a greeting, all of it
+    return m.group("rest")
+
+
+# a question or a request (not an introduction: "I'm Tom and I build speech models")
+_ASKS = re.compile(
+    r"\?\s*$|^\W*(?:can|could|would|will|please|pls|how|what|where|when|why|which|is|are|do|does|"
+    r"i want|i'?d like|i would like|i need|let'?s|show|upload|list|sell|buy|download|help)\b",
+    re.I,
+)
 
 
 def self_correction(text: str) -> tuple[str, str] | None:

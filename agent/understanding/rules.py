@@ -331,7 +331,8 @@ _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(walrus|storage|blob|store)\b", re.I), "storage"),
     (re.compile(r"\b(verif\w*|tee|nautilus|enclave|attestation)\b", re.I), "verification"),
     (re.compile(r"\b(price|pricing|fee|earn)\w*", re.I), "pricing"),
-    (re.compile(r"\b(cost|wal|frost|epoch|pay|paying|paid|spend|spending)\w*", re.I), "cost"),
+    # ("wal" is the token, whole: "walk me through it" is no question of cost)
+    (re.compile(r"\b(?:cost\w*|wal|frost|epochs?|pay\w*|paid|spend\w*)\b", re.I), "cost"),
     (re.compile(r"\b(list|listing|marketplace|sell)\w*", re.I), "marketplace"),
     (re.compile(r"\b(format|safetensors|onnx|gguf|pickle|convert)\w*", re.I), "formats"),
     (re.compile(r"\b(sui|wallet|address|key)\b", re.I), "wallet"),

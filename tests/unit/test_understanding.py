@@ -1005,3 +1005,27 @@ def test_purchases_made_and_a_level_said_in_other_words(
     understanding: Understanding, deep_runs: Path, text: str, kind: str, slots: dict[str, object]
 ) -> None:
     _assert_read(understanding, deep_runs, text, {}, kind, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a greeting first, then what the message asks: what it asks is read
+        ("hello, what formats can I upload?", "help"),
+        ("hey, could you upload it as a quick one? no questions", "quick_upload"),
+        ("hi! can you check how my upload is doing?", "status"),
+        ("hey there, download my last purchase please", "download"),
+        # a greeting and an introduction, or a question about the assistant: a greeting
+        ("hi! I'm Ana and I build speech models for fun", "greet"),
+        ("hello, what is this thing exactly?", "greet"),
+    ],
+)
+def test_a_greeting_then_a_request(
+    understanding: Understanding, deep_runs: Path, text: str, kind: str
+) -> None:
+    _assert_read(understanding, deep_runs, text, {}, kind, {})
+
+
+def test_walking_through_is_no_question_of_cost() -> None:
+    got = AsyncRules().rules.interpret("can you walk me through the steps?")
+    assert got.get("topic") != "cost", got
