@@ -36,6 +36,7 @@ from agent.understanding.consent import (
     without_shown_price,
 )
 from agent.understanding.dialogue import Dialogue
+from agent.understanding.dictation import as_said
 from agent.understanding.entities import (
     bare_amount,
     corrected_price,
@@ -178,7 +179,11 @@ class Understanding:
         """How ``text`` reads in dialogue ``d``; a long message is read by its first
         ``READ_CHARS`` characters, a description it sets kept whole. A message that
         corrects itself ("upload the onnx, no wait, the safetensors one") is read as
-        corrected (``_read_corrected``)."""
+        corrected (``_read_corrected``); one said aloud ("yes go ahead period") as said."""
+        if (said := as_said(text)) != text:
+            reading = self.read(said, d, at_gate=at_gate)
+            reading.intent = cast(Intent, {**reading.intent, "text": text})
+            return reading
         if (rest := _after_greeting(head(text))) is not None:
             # "hello, what formats can I upload?": the greeting said, the question read
             reading = self.read(rest, d, at_gate=at_gate)

@@ -10,6 +10,7 @@ import pytest
 from agent import Assistant, Settings, TextEvent
 from agent.understanding.classifier import IntentClassifier
 from agent.understanding.dialogue import Dialogue, GateName
+from agent.understanding.dictation import as_said
 from agent.understanding.evaluate import load_cases, make_files, score
 from agent.understanding.files import find_files
 from agent.understanding.pipeline import Understanding
@@ -1029,3 +1030,33 @@ def test_a_greeting_then_a_request(
 def test_walking_through_is_no_question_of_cost() -> None:
     got = AsyncRules().rules.interpret("can you walk me through the steps?")
     assert got.get("topic") != "cost", got
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # said aloud and written by a speech recogniser
+        ("okay publish it period", {"gate": "listing"}, "approve", {}),
+        ("lower it to one point two five sue period", {"gate": "listing"}, "set_price",
+         {"price_mist": 1_250_000_000}),
+        ("add the tags email comma spam", {"gate": "listing"}, "edit_listing",
+         {"add_tags": ["email", "spam"]}),
+        ("by the third one period", {"shown": _THREE}, "purchase", {"model_ref": _THREE[2]}),
+    ],
+)  # fmt: skip
+def test_messages_said_aloud(
+    understanding: Understanding,
+    deep_runs: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, deep_runs, text, dialogue, kind, slots)
+
+
+@pytest.mark.parametrize(
+    "text", ["the trial period is over", "what period does it cover", "I paid by card"]
+)
+def test_words_that_are_no_dictated_marks_stay(text: str) -> None:
+    assert as_said(text) == text
