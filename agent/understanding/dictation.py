@@ -62,4 +62,5 @@ def as_said(text: str) -> str:
 
 def _unit(text: str, m: re.Match[str]) -> str:
     """'sui' for a unit heard after a figure; the words as written anywhere else."""
-    return m.group(1) + "sui" if _FIGURE_BEFORE.search(text, 0, m.start()) else m.group(0)
+    before = text[max(0, m.start() - 40) : m.start()]  # the words just before it
+    return m.group(1) + "sui" if _FIGURE_BEFORE.search(before) else m.group(0)

@@ -180,10 +180,14 @@ class Understanding:
         ``READ_CHARS`` characters, a description it sets kept whole. A message that
         corrects itself ("upload the onnx, no wait, the safetensors one") is read as
         corrected (``_read_corrected``); one said aloud ("yes go ahead period") as said."""
-        if (said := as_said(text)) != text:
-            reading = self.read(said, d, at_gate=at_gate)
+        read = head(text)
+        if (spoken := as_said(read)) != read:
+            reading = self._read_said(spoken + text[len(read) :], d, at_gate=at_gate)
             reading.intent = cast(Intent, {**reading.intent, "text": text})
             return reading
+        return self._read_said(text, d, at_gate=at_gate)
+
+    def _read_said(self, text: str, d: Dialogue, *, at_gate: bool) -> Reading:
         if (rest := _after_greeting(head(text))) is not None:
             # "hello, what formats can I upload?": the greeting said, the question read
             reading = self.read(rest, d, at_gate=at_gate)
