@@ -217,7 +217,48 @@ _YES_PHRASES = (
     "ok with me",
     "okay with me",
     "ok by me",
+    "aye",
+    "roger",
+    "roger that",
+    "copy that",
+    "heck yes",
+    "hell yes",
+    "hell yeah",
+    "for sure",
+    "totally",
+    "indeed",
+    "very well",
+    "so be it",
+    "as you wish",
+    "do so",
+    "proceed as planned",
+    "i'm in",
+    "count me in",
+    "deal",
+    "it's a deal",
+    "no_problem",
+    "no_objection",
+    "all set",
+    "looks great",
+    "mhm",
+    "yass",
+    "ofc",
+    "make it happen",
+    "let's roll",
+    "okie dokie",
+    "okey dokey",
+    "alrighty",
+    "brilliant",
+    "sorted",
+    "bang on",
+    "i'm sure",
+    "im sure",
     # in the other languages people write in
+    "genau",
+    "ja genau",
+    "d'acc",
+    "siap",
+    "zaroor",
     "sì",
     "certo",
     "certo va bene",
@@ -238,6 +279,8 @@ _YES_PHRASES = (
     "theek hai kar do",
     "bilkul",
 )
+# Yeses only where a gate waits (elsewhere "carry on" is the next step of a tour)
+_AT_A_GATE = ("carry on", "continue")
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
     "upload": (
@@ -657,7 +700,7 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
 def _phrases(gate: str | None) -> _Index:
     """The approvals at ``gate`` (None: at whichever gate waits, so any gate's)."""
     gates = [gate] if gate in _GATE_PHRASES else list(_GATE_PHRASES) if gate is None else []
-    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_composed(g))]
+    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_composed(g), *_AT_A_GATE)]
     return _index({*_YES_PHRASES, *extra})
 
 
@@ -680,6 +723,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     an approval naming any gate's action is taken for it).
     """
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
+    norm = _NO_BUT_YES.sub(lambda m: m.group(1).replace(" ", "_").removesuffix("s"), norm)
     if not norm:
         return None
     clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
@@ -830,6 +874,8 @@ _HOLD_REASON = re.compile(
     r"\b(first|later|check|think|another (?:time|day)|tomorrow|not ready|changed my mind|"
     r"look (?:at|into)|sleep on it|come back)\b"
 )
+# a "no" that agrees: "no problem", "no objections" (asked, they are questions: "?" stays)
+_NO_BUT_YES = re.compile(r"\b(no problem|no objections?)\b")
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
     r"^(no|nope|nah|don'?t|dont|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"

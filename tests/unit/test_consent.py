@@ -432,3 +432,25 @@ def test_yeses_and_refusals_in_the_languages_people_write_in(
     text: str, gate: str, want: str | None
 ) -> None:
     assert read_consent(text, gate) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("roger that", "approve"),
+        ("no objections, carry on", "approve"),
+        ("no problem, it's a deal", "approve"),
+        ("okie dokie, make it happen", "approve"),
+        ("ja genau", "approve"),
+        ("no problem?", None),  # asked, not said
+        ("no problem, cancel it", "decline"),
+        ("carry on later", None),
+    ],
+)
+def test_yeses_said_as_idioms(text: str, want: str | None) -> None:
+    assert read_consent(text, "upload") == want
+
+
+def test_carry_on_is_a_yes_only_where_a_gate_waits() -> None:
+    assert read_consent("ok, carry on", "upload") == "approve"
+    assert read_consent("ok, carry on", "") is None  # a tour's next step, a stopped step's resume
