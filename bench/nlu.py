@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.understanding.classifier import corpus, normalise
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.evaluate import Interpret, Score, load_cases, make_files, score
 from agent.understanding.pipeline import load_understanding
@@ -187,8 +188,18 @@ async def main() -> dict[str, object]:
     default = await score(by_embedded, cases, base)
     _report("rules (baseline)", baseline, misses=False)
     _report("embedded (default)", default, misses=args.misses)
+    # a message said the same way in the examples ("yes", "check status") is no test of
+    # reading new words: the held-out messages none of the examples say, on their own
+    examples = {normalise(text) for text, _ in corpus()}
+    new_words = [c for c in cases if normalise(str(c["text"])) not in examples]
+    unseen = await score(by_embedded, new_words, base)
+    print(
+        f"   of them, the {unseen.total} that no example says word for word: "
+        f"{unseen.right}/{unseen.total} ({unseen.accuracy:.1%})"
+    )
     figures: dict[str, object] = {
         "heldout_accuracy": round(default.accuracy, 3),
+        "heldout_new_words_accuracy": round(unseen.accuracy, 3),
         "rules_accuracy": round(baseline.accuracy, 3),
         "ratio": round(default.accuracy / baseline.accuracy, 2) if baseline.accuracy else None,
     }

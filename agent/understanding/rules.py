@@ -44,7 +44,11 @@ _BEGINNER = re.compile(
     re.I,
 )
 _EXPERT = re.compile(
-    r"\b(i'?m an? expert|expert mode|experienced|i know what i'?m doing|power user)\b", re.I
+    r"\b(i'?m an? expert|expert mode|experienced|i know what i'?m doing|power user|"
+    r"(?:i'?ve|i have) done this (?:loads|lots|plenty|hundreds|dozens|many|a (?:lot|bunch|million|"
+    r"hundred)) (?:of )?times|(?:i'?ve|i have) (?:published|uploaded|sold|listed|shipped) "
+    r"(?:dozens|loads|lots|hundreds|plenty|many) of models)\b",
+    re.I,
 )
 _IN_BETWEEN = re.compile(
     r"\bnot (?:a |an )?(?:total |complete |real )?(?:beginner|newbie|noob)\b|"
@@ -175,6 +179,7 @@ _MIN_QUALITY = re.compile(
 )
 _LISTING_DETAIL = re.compile(
     r"^\s*(?:show|open|view)\s+(?:me\s+)?(?:the\s+)?listing\s+(.+)$|"
+    r"^\s*(?:can|could|may)\s+i\s+(?:see|view|open)\s+(?:the\s+)?listing\s+(?:for|of)\s+(0x[0-9a-f]+)\W*$|"
     r"^\s*(?:details?|info)\s+(?:of|for|about|on)\s+(?:the\s+)?(?:listing\s+)?(.+)$",
     re.I,
 )
