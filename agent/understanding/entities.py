@@ -45,29 +45,6 @@ _NUMBER_WORDS = {
     "an": 1,
 }
 _FRACTIONS = {"half": Decimal("0.5"), "quarter": Decimal("0.25")}
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-         "nineteen")  # fmt: skip
-_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_DIGIT_OF = {w: i for i, w in enumerate(_ONES)}
-_TENS_OF = {w: 10 * i for i, w in enumerate(_TENS, 2)}
-_SPELLED = rf"(?:(?:{'|'.join(_TENS)})(?:[\s-](?:{'|'.join(_ONES[1:10])}))?|"
-_SPELLED += "|".join(sorted(_ONES, key=len, reverse=True)) + ")"
-# a spelled number where a figure is meant: before a unit or a percent, with a decimal point
-# ("two point five"), or after a word that asks for a price ("charge four", "let's say three")
-_DIGIT_WORD = f"(?:{'|'.join(_ONES[:10])})"
-_SPELLED_FIGURE = re.compile(
-    rf"\b(?P<n>{_SPELLED})(?:\s+point\s+(?P<d>{_DIGIT_WORD}(?:\s+{_DIGIT_WORD})*)\b|"
-    r"(?=\s*(?:sui|mist|%|percent|per cent)\b))",
-    re.I,
-)
-_ASKS_A_FIGURE = re.compile(
-    r"\b(?:charge|ask|asking|make it|say|about|for|down to|up to|go with|it at|it to|it for)\s+"
-    rf"(?P<n>{_SPELLED})\b(?=\s*(?:[,.!?]|$|then\b|instead\b|please\b|pls\b|for (?:it|this)\b))",
-    re.I,
-)
-
-
 _WORD_PRICE = re.compile(
     r"\b(?P<n>[a-z]+)(?:\s+and\s+(?:a\s+)?(?P<f>half|quarter))?\s+(?P<unit>sui|mist)\b", re.I
 )
