@@ -279,8 +279,6 @@ _YES_PHRASES = (
     "theek hai kar do",
     "bilkul",
 )
-# Yeses only where a gate waits (elsewhere "carry on" is the next step of a tour)
-_AT_A_GATE = ("carry on", "continue")
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
     "upload": (
@@ -426,7 +424,7 @@ _WHERE = {
 _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models")
 _HOW = ("", "now", "as is", "for me", "right away", "right now")
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with",
-              "go ahead with", "continue with", "allow", "do")  # fmt: skip
+              "go ahead with", "allow", "do")  # fmt: skip
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
              "is good", "looks good", "looks fine", "is ok", "ok", "okay")  # fmt: skip
 
@@ -700,7 +698,7 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
 def _phrases(gate: str | None) -> _Index:
     """The approvals at ``gate`` (None: at whichever gate waits, so any gate's)."""
     gates = [gate] if gate in _GATE_PHRASES else list(_GATE_PHRASES) if gate is None else []
-    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_composed(g), *_AT_A_GATE)]
+    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_composed(g))]
     return _index({*_YES_PHRASES, *extra})
 
 

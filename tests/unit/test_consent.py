@@ -438,7 +438,7 @@ def test_yeses_and_refusals_in_the_languages_people_write_in(
     ("text", "want"),
     [
         ("roger that", "approve"),
-        ("no objections, carry on", "approve"),
+        ("no objections, go ahead", "approve"),
         ("no problem, it's a deal", "approve"),
         ("okie dokie, make it happen", "approve"),
         ("ja genau", "approve"),
@@ -451,6 +451,9 @@ def test_yeses_said_as_idioms(text: str, want: str | None) -> None:
     assert read_consent(text, "upload") == want
 
 
-def test_carry_on_is_a_yes_only_where_a_gate_waits() -> None:
-    assert read_consent("ok, carry on", "upload") == "approve"
-    assert read_consent("ok, carry on", "") is None  # a tour's next step, a stopped step's resume
+@pytest.mark.parametrize("text", ["ok, carry on", "continue", "continue with the upload"])
+def test_a_word_that_resumes_a_stopped_step_never_approves_a_gate(text: str) -> None:
+    # "carry on" resumes what Ctrl-C stopped, or moves a tour on: it never also says yes to
+    # the question that follows
+    for gate in ("upload", "listing", "purchase", None, ""):
+        assert read_consent(text, gate) is None
