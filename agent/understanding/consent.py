@@ -852,13 +852,17 @@ def _refuses_at_last(norm: str, gate: str | None) -> bool:
     sentences = [s for s in re.split(r"(?<=[.!])\s+", norm) if s.strip(" .!")]
     if gate not in _GATE_ACTION or len(sentences) < 2 or "?" in norm:
         return False
-    last = sentences[-1]
-    action = re.compile(
+    return bool(_REFUSED_ACTION[gate].match(sentences[-1]))
+
+
+_REFUSED_ACTION = {
+    gate: re.compile(
         rf"^(?:please |so |then |just )*(?:don'?t|dont|do not)\s+(?:\w+\s+){{0,2}}?"
-        rf"(?:{_GATE_ACTION[gate]})\b(?: (?:it|this|that|them|the model|the file))?"
+        rf"(?:{action})\b(?: (?:it|this|that|them|the model|the file))?"
         r"(?: (?:yet|now|for now|please|then))*[ .!]*$"
     )
-    return bool(action.match(last))
+    for gate, action in _GATE_ACTION.items()
+}
 
 
 _ANY_YES = re.compile(
@@ -894,14 +898,19 @@ def accepts_price(text: str, draft_mist: int | None) -> bool:
         return False
     norm = " ".join(re.sub(r"(?<!\d)[,.!]|[,.!](?!\d)", " ", _normal(text)).split())
     m = _PRICE_OK.match(norm)
-    if m is None or not m.group("fig"):
-        return False
+    return m is not None and bool(m.group("fig")) and _is_price(m, draft_mist)
+
+
+def _is_price(m: re.Match[str], draft_mist: int) -> bool:
+    """Whether the figure ``m`` says (groups ``fig`` and ``unit``; SUI unless MIST is said)
+    is ``draft_mist``."""
     try:
         amount = Decimal(m.group("fig").replace(",", "."))
     except InvalidOperation:
         return False
-    mist = amount if (m.group("unit") or "sui") == "mist" else amount * 1_000_000_000
-    return mist == draft_mist
+    return (
+        amount if (m.group("unit") or "sui") == "mist" else amount * 1_000_000_000
+    ) == draft_mist
 
 
 _FIGURE = re.compile(
@@ -920,11 +929,4 @@ def without_shown_price(text: str, draft_mist: int | None) -> str | None:
     if len(found) != 1:
         return None
     m = found[0]
-    try:
-        amount = Decimal(m.group("fig").replace(",", "."))
-    except InvalidOperation:
-        return None
-    mist = amount if (m.group("unit") or "sui") == "mist" else amount * 1_000_000_000
-    if mist != draft_mist:
-        return None
-    return norm[: m.start()] + " " + norm[m.end() :]
+    return norm[: m.start()] + " " + norm[m.end() :] if _is_price(m, draft_mist) else None
