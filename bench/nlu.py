@@ -54,6 +54,11 @@ DEV5 = ROOT / "tests" / "nlu_dev5" / "dev5.yaml"
 # writers, voice dictation, an ops engineer, a seller, a buyer, every kind of yes and no,
 # seven languages, a confused user): like the second, figures only, never its messages.
 BLIND3 = ROOT / "tests" / "nlu_blind3" / "blind3.yaml"
+# A fourth blind set, written later the same way (a hurried phone typist, a data scientist with
+# many formats, a small-business owner, a letter writer, answers that lean on context, a
+# teenager, a product manager, yes and no at gates in many languages, ten languages, a
+# sceptical engineer): figures only, never its messages.
+BLIND4 = ROOT / "tests" / "nlu_blind4" / "blind4.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,14 @@ _LATER_SETS = (
         "messages of a third blind set, written the same way (totals and per-intent counts "
         "only: neither its misses nor its confusions are printed)",
         "the third blind set",
+        confusions=False,
+    ),
+    _Set(
+        BLIND4,
+        "blind4",
+        "messages of a fourth blind set, written the same way later (totals and per-intent "
+        "counts only: neither its misses nor its confusions are printed)",
+        "the fourth blind set",
         confusions=False,
     ),
 )

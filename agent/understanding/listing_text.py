@@ -40,16 +40,18 @@ def tag_words(text: str) -> list[str]:
 # where a title ends: before another edit, or at the end of the message (a closing
 # "instead", "please" or question mark is not part of it)
 _TITLE_END = (
-    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|"
+    r"(?=\s+and\s+(?:add|tag|set|make|remove)\b|,?\s+(?:rather than|instead of)\b|"
     r",?\s*(?:instead|please|pls|thanks|thank you)?\s*[.!?]?\s*$)"
 )
+# a title's words: quotes end it, an apostrophe inside a word does not ("Margaret's Sorter")
+_WORDS = r"(?:[^\"'\n]|(?<=\w)'(?=\w))+?"
 _OBJECT = r"(?:it|the\s+model|the\s+listing|this)"
 _TITLE = re.compile(
     # "title" and "name" are nouns too: as verbs they take an object or a colon
     rf"\b(?:(?:call|rename|retitle)\b\s*{_OBJECT}?|(?:name|title)\s+{_OBJECT}|(?:name|title)(?=\s*:)|"
     r"(?:make|set)\s+the\s+(?:title|name)|(?:like|want|need)\s+it\s+(?:to\s+be\s+)?called|"
-    r"(?:it\s+)?should\s+be\s+called)"
-    r"\s*(?:to|as|:)?\s*[\"']?(?P<title>[^\"'\n]+?)[\"']?" + _TITLE_END,
+    r"(?:it\s+)?should\s+be\s+called|\bbe\s+(?:re)?(?:titled|entitled|named|called))"
+    rf"\s*(?:to|as|:)?\s*[\"']?(?P<title>{_WORDS})[\"']?" + _TITLE_END,
     re.I,
 )
 _ADD_TAG = re.compile(
@@ -71,12 +73,12 @@ _AS_TITLE = re.compile(
 # "the title is wrong, it should be X": what it should be, not what is wrong with it
 _TITLE_SHOULD = re.compile(
     r"\b(?:title|name)\b[^.?!]{0,40}?\b(?:should|must|needs? to|ought to)\s+(?:just\s+)?be\s+"
-    r"[\"']?(?P<title>[^\"'\n]+?)[\"']?" + _TITLE_END,
+    rf"[\"']?(?P<title>{_WORDS})[\"']?" + _TITLE_END,
     re.I,
 )
 _TITLE_TO = re.compile(
-    r"\b(?:title|name)\b.{0,40}?\b(?:to be|should be|must be|to|be|as|is)\s+[\"']?(?P<title>[^\"'\n]+?)[\"']?"
-    + _TITLE_END,
+    r"\b(?:title|name)\b.{0,40}?\b(?:to be|should be|must be|to|be|as|is)\s+"
+    rf"[\"']?(?P<title>{_WORDS})[\"']?" + _TITLE_END,
     re.I,
 )
 
@@ -128,7 +130,8 @@ _REMOVE_TAG = re.compile(
 )
 _SWAP_TAGS = re.compile(
     r"\b(?:(?:swap|replace|change|set)\s+(?:the\s+)?tags\s+(?:for|with|to)|"
-    r"tags\s+(?:should|must|need to|ought to)\s+(?:just\s+|only\s+)?be\s*:?|(?:the\s+)?tags\s+(?:are|=)|"
+    r"tags\b(?:[^.?!:]|\.(?=\S)){0,60}?\s(?:should|must|need to|ought to)\s+(?:just\s+|only\s+|exactly\s+)?be"
+    r"(?:\s+(?:just|only|exactly))?\s*:?|(?:the\s+)?tags\s+(?:are|=)|"
     r"^\s*tags\s*:)\s+(?P<tags>[\w\s,:-]+)",
     re.I,
 )

@@ -70,6 +70,7 @@ from agent.understanding.rules import (
     parse_browse_filters,
     with_whole_description,
 )
+from agent.understanding.spelling import respelled
 from flows.intents import Intent, IntentKind, intent
 
 CONFIDENT = 0.3  # the classifier's reading is taken above this score
@@ -181,8 +182,11 @@ class Understanding:
         corrects itself ("upload the onnx, no wait, the safetensors one") is read as
         corrected (``_read_corrected``); one said aloud ("yes go ahead period") as said."""
         read = head(text)
-        if (spoken := as_said(read)) != read:
-            reading = self._read_said(spoken + text[len(read) :], d, at_gate=at_gate)
+        meant = as_said(read)
+        if d.gate is None and not at_gate:  # an answer to a gate is read as written
+            meant = respelled(meant)
+        if meant != read:
+            reading = self._read_said(meant + text[len(read) :], d, at_gate=at_gate)
             reading.intent = cast(Intent, {**reading.intent, "text": text})
             return reading
         return self._read_said(text, d, at_gate=at_gate)
@@ -643,8 +647,10 @@ class Understanding:
             if ref and (not out.get("model_ref") or title_ref(text)):
                 out["model_ref"] = ref
             said = str(out.get("model_ref") or "")
-            if d.listing_id and (not said or _ANAPHOR.fullmatch(said.strip(" .!?"))):
-                out["model_ref"] = d.listing_id  # "can I get the files for it now?"
+            if not said or _ANAPHOR.fullmatch(said.strip(" .!?")):
+                out.pop("model_ref", None)  # "the model I bought": no name, the one in talk
+                if d.listing_id:
+                    out["model_ref"] = d.listing_id  # "can I get the files for it now?"
         elif kind == "browse" and _ONE_LISTING.search(text) and (ref := _model_ref(text)):
             out["model_ref"] = _listing_name(ref)  # "tell me more about the X listing"
         elif kind == "browse" and kind != ruled["kind"]:
@@ -912,8 +918,9 @@ _PROGRESS = re.compile(
 # words that point back at the model the conversation is about
 _ANAPHOR = re.compile(
     r"(?:(?:the\s+)?(?:files?|weights|model|copy)\s+(?:for|of)\s+)?"
-    r"(?:it|that|this|that one|this one|the one i (?:just )?(?:bought|purchased|got)|"
-    r"what i (?:just )?(?:bought|purchased)|my purchase|the model|the files?|it now|"
+    r"(?:it|that|this|that one|this one|(?:the )?one i (?:just )?(?:bought|purchased|got|paid for)|"
+    r"what i (?:just )?(?:bought|purchased)|(?:that |which )?i (?:just |already |have )?"
+    r"(?:bought|purchased|paid for)|my purchase|the model|the files?|it now|"
     r"it for me|that model|this model)"
     r"(?:\s+(?:now|please|for me|again))*",
     re.I,

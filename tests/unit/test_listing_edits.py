@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.understanding.listing_text import replaced_tags, title_in
 from agent.understanding.rules import RuleInterpreter
 from flows.intents import Intent, intent
 from flows.listing import apply_edits
@@ -159,3 +160,28 @@ def test_tags_can_be_replaced_all_at_once() -> None:
     for tags, why in (([], "Say which tags"), (too_many, f"at most {MAX_TAGS} tags")):
         same, changes, said = apply_edits(CTX, _edit(tags=tags))
         assert same == CTX and changes == [] and said is not None and why in said
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "Could you change the name on it to Margaret's Picture Sorter?",
+            "Margaret's Picture Sorter",
+        ),
+        ("I'd like it to be titled Grain Counter rather than what you proposed", "Grain Counter"),
+        ("epoch_10 should be titled ViT-S Early Checkpoint", "ViT-S Early Checkpoint"),
+        ("can it be named Harbour Watch instead of that?", "Harbour Watch"),
+        ("name it 'Bob's Model'", "Bob's Model"),
+    ],
+)
+def test_titles_said_in_passing(text: str, title: str) -> None:
+    """A title after 'be titled', 'be named', ending before 'rather than'; an apostrophe
+    inside a word stays in it."""
+    assert title_in(text) == title
+
+
+def test_tags_said_as_what_they_should_be() -> None:
+    text = "tags for checkpoints/epoch_30.pt should be exactly: vision, vit, imagenet"
+    assert replaced_tags(text) == ["vision", "vit", "imagenet"]
+    assert replaced_tags("the tags should just be nlp, audio") == ["nlp", "audio"]

@@ -1075,3 +1075,12 @@ def test_no_labelled_message_of_three_words_or_more_is_an_example() -> None:
             if len(said.split()) >= 3 and said in examples:
                 copied.append(path.parent.name)  # not the words: the blind sets stay unread
     assert copied == []
+
+
+def test_the_model_i_bought_names_no_listing(understanding: Understanding, tmp_path: Path) -> None:
+    """'download the model I bought' is the purchase in talk, not a listing called 'I bought'."""
+    for text in ("i want to download the model i bought", "get me the one I just paid for"):
+        got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+        assert got["kind"] == "download" and "model_ref" not in got, got
+        d = Dialogue(base_dir=tmp_path, listing_id="0x" + "ab" * 32)
+        assert understanding.read(text, d).intent.get("model_ref") == "0x" + "ab" * 32
