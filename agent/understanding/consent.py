@@ -278,6 +278,50 @@ _YES_PHRASES = (
     "oke lanjut",
     "theek hai kar do",
     "bilkul",
+    "chalega",
+    "chalo",
+    "kar de",
+    "karo",
+    "ja graag",
+    "graag",
+    "ga je gang",
+    "ga door",
+    "ga maar",
+    "doe maar",
+    "doe het",
+    "doe het maar",
+    "prima",
+    "akkoord",
+    "is goed",
+    "ja hoor",
+    "devam",
+    "devam et",
+    "tabii",
+    "tabi",
+    "onaylıyorum",
+    "olsun",
+    "vâng",
+    "dạ",
+    "được",
+    "đồng ý",
+    "ừ",
+    "làm đi",
+    "tiếp tục",
+    "oke gas",
+    "gas aja",
+    "gaskan",
+    "ayo",
+    "lanjut aja",
+    "vai pure",
+    "procedi pure",
+    "fallo",
+    "d'accordo",
+    "perfetto",
+    "hágalo",
+    "procede",
+    "pode ir",
+    "manda",
+    "beleza",
 )
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -321,6 +365,15 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "carica",
         "téléverse",
         "envoie",
+        "yükle",
+        "yükle onu",
+        "upload et",
+        "tải lên",
+        "tải lên đi",
+        "upload aja",
+        "uploaden",
+        "upload maar",
+        "caricalo",
     ),
     "listing": (
         "list",
@@ -363,6 +416,15 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "publícalo ya",
         "pubblica",
         "publicar",
+        "publiceer",
+        "publiceer maar",
+        "zet het online",
+        "listele",
+        "đăng bán",
+        "đăng bán đi",
+        "jual",
+        "jual aja",
+        "bech do",
     ),
     "purchase": (
         "buy",
@@ -507,6 +569,7 @@ _FILLERS = frozenset(
         "onegaishimasu",
         "kudasai",
         "lütfen",
+        "bhai",
     ]
 )
 _NO_PHRASES = (
@@ -601,6 +664,46 @@ _NO_PHRASES = (
     "tidak terima kasih",
     "rehne do",
     "nahi rehne do",
+    "rehne de",
+    "mat kar",
+    "nahi chahiye",
+    "nee",
+    "nee dank je",
+    "nee hoor",
+    "niet doen",
+    "liever niet",
+    "stop maar",
+    "annuleer",
+    "iptal",
+    "iptal et",
+    "yok",
+    "gerek yok",
+    "vazgeç",
+    "không",
+    "không cần",
+    "thôi",
+    "hủy",
+    "hủy đi",
+    "nggak",
+    "enggak",
+    "gak",
+    "nggak usah",
+    "gak usah",
+    "nggak jadi",
+    "gak jadi",
+    "jangan",
+    "jangan dulu",
+    "deixa pra lá",
+    "deixa",
+    "agora não",
+    "melhor não",
+    "lascia perdere",
+    "lascia stare",
+    "meglio di no",
+    "mejor no",
+    "déjalo",
+    "ahora no",
+    "laisse tomber",
 )
 # Any of these makes a message something other than a plain yes.
 _NOT_PLAIN = re.compile(
@@ -674,14 +777,16 @@ _REVIEWED = (
     + r"(?: with (?:my|our|the) \w+(?: \w+)?)?"
     + _HOW_READ
 )
+_COSTS = r"(?:the|that|this|those|these) (?:costs?|fees?|estimate|amount|figures?|numbers?|price)"
 _CONTENT = (
-    r"(?:i'm|im|i am|we're|we are) (?:really |very |quite |totally |all )?(?:happy|good|satisfied|"
-    r"content|comfortable|ready|sure|convinced)(?: with (?:it|that|this|everything|all of (?:it|that)"
-    r"|the terms))?(?: now)?"
+    r"(?:(?:i'm|im|i am|we're|we are) )?(?:really |very |quite |totally |all )?(?:happy|good|"
+    r"satisfied|content|comfortable|ready|sure|convinced|ok|okay|fine)(?: with (?:it|that|this|"
+    rf"everything|all of (?:it|that)|the terms|{_COSTS}))?(?: now)?"
 )
 _SAID_YES = r"to proceed|(?:i )?(?:already )?said yes(?: already)?|i (?:already )?told you yes"
 _SOUNDS_FAIR = (
-    r"(?:that|this|it)(?:'s| is| sounds| seems| looks) (?:safe|fair|reasonable|fine|good|great|right|"
+    rf"(?:that|this|it|{_COSTS})(?:'s| is| are| sounds| seems| looks) (?:safe|fair|reasonable|fine|"
+    r"good|great|right|"
     r"ok|okay|grand|brilliant|lovely|sensible)(?: enough)?(?: to me)?"
 )
 

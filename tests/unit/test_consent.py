@@ -345,6 +345,11 @@ def test_refusals_and_yeses_in_other_words(text: str, gate: str | None, want: st
         ("ok, stick it on the marketplace", "listing", "approve"),
         ("hai, kudasai", "purchase", "approve"),
         ("tamam, satın al", "purchase", "approve"),
+        ("I'm fine with the cost, upload it", "upload", "approve"),
+        ("happy with those fees, go ahead", "upload", "approve"),
+        ("the estimate looks reasonable to me, yes", "upload", "approve"),
+        ("I'm ok with that cost", "upload", None),  # content, but no yes said
+        ("fine with the cost, list it", "upload", None),  # another gate's action
         # ...but never a question, a hedge, a change or another gate's action
         ("we're happy, but what does storage cost?", "upload", None),
         ("I've read it, though I might change the title", "listing", None),
@@ -426,6 +431,22 @@ def test_a_gates_action_with_anything_more_is_no_yes(text: str, gate: str) -> No
         ("tidak, terima kasih", "listing", "decline"),
         ("nahi, rehne do", "upload", "decline"),
         ("sì, ma quanto costa?", "upload", None),  # a question after the yes
+        ("ja, ga je gang", "upload", "approve"),
+        ("prima, doe maar", "listing", "approve"),
+        ("evet, devam et", "purchase", "approve"),
+        ("tamam, yükle", "upload", "approve"),
+        ("vâng, đồng ý", "upload", "approve"),
+        ("oke gas", "listing", "approve"),
+        ("haan bhai chalega", "upload", "approve"),
+        ("certo, vai pure", "purchase", "approve"),
+        ("nee, niet doen", "upload", "decline"),
+        ("hayır, iptal et", "listing", "decline"),
+        ("không, hủy đi", "purchase", "decline"),
+        ("nggak usah", "upload", "decline"),
+        ("deixa pra lá", "listing", "decline"),
+        ("tamam, yükle", "listing", None),  # the upload's own word, at another gate
+        ("evet ama ne kadar?", "upload", None),  # a question after the yes
+        ("ja, maar wat kost het?", "upload", None),
     ],
 )
 def test_yeses_and_refusals_in_the_languages_people_write_in(
