@@ -926,7 +926,12 @@ _ANAPHOR = re.compile(
     re.I,
 )
 _SET_PRICE_VERB = re.compile(
-    r"\b(?:set (?:the )?price(?: to)?|price (?:it|this|that) (?:at|to)|charge)\s+\d", re.I
+    r"\b(?:set (?:the )?price(?: to)?|price (?:it|this|that) (?:at|to)|charge|"
+    # "drop the price of my xray listing to 1.2", "the price should be 3", "lower it to 0.9"
+    r"price\b[^.?!\d]{0,40}?(?:\bto|\bat|\bbe|=|:)|"
+    r"(?:lower|drop|reduce|cut|raise|increase|bump|move|change|put)\s+(?:it|that|this)\s+(?:up\s+|down\s+)?(?:to|at))"
+    r"\s*\d",
+    re.I,
 )
 _PRICE_CAP = re.compile(
     r"\b(under|below|less than|cheaper than|at most|max(?:imum)?|up to)\b", re.I

@@ -33,6 +33,8 @@ def understanding() -> Understanding:
         ("Purchse the second one", "Purchase the second one"),
         ("ok. Dashbord please", "ok. Dashboard please"),
         ("what's the histroy, it's been slow", "what's the history, it's been slow"),
+        ("buy the thrid one", "buy the third one"),
+        ("download the secodn one", "download the second one"),
     ],
 )
 def test_command_words_one_slip_off_are_read_as_meant(typed: str, meant: str) -> None:

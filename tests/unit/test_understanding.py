@@ -3,6 +3,7 @@ clarification, and its figures on the held-out labelled set."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -1084,3 +1085,20 @@ def test_the_model_i_bought_names_no_listing(understanding: Understanding, tmp_p
         assert got["kind"] == "download" and "model_ref" not in got, got
         d = Dialogue(base_dir=tmp_path, listing_id="0x" + "ab" * 32)
         assert understanding.read(text, d).intent.get("model_ref") == "0x" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("text", "sui"),
+    [
+        ("drop the price of my xray listing to 1.2", "1.2"),
+        ("change the price to 4", "4"),
+        ("lower it to 0.9", "0.9"),
+        ("can you put the price at 1.75", "1.75"),
+    ],
+)
+def test_a_bare_figure_said_as_the_new_price_is_in_sui(
+    understanding: Understanding, tmp_path: Path, text: str, sui: str
+) -> None:
+    """With no gate waiting, a figure that the words make the price is read in SUI."""
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == "set_price" and got.get("price_mist") == int(Decimal(sui) * SUI), got
