@@ -285,6 +285,13 @@ class Understanding:
             return Reading(self._answer(text, ruled), 1.0, "context")
         if d.expecting == "tour" and (move := tour_move(text)) is not None:
             return Reading(intent("tour", text, move=move), 1.0, "context")
+        if (
+            d.expecting == "tour"
+            and ruled["kind"] in ("undo", "unknown", "help")
+            and _BACK.search(text)
+        ):
+            # "sorry, I missed that, can you go back to the previous one?" during the tour
+            return Reading(intent("tour", text, move="back"), 1.0, "context")
         if not stripped.startswith("/") and _IF_QUESTION.search(stripped):
             # asks what would happen, does nothing
             return Reading(self._slots("help", text, d, ruled), OVERRULE, "rules")
@@ -326,6 +333,13 @@ class Understanding:
                 return Reading(intent(kind, text, paths=files), 1.0, "context")
         ranked = self.classifier.predict(text)
         top, score = ranked[0]
+        if (
+            top == "tour"
+            and d.expecting != "tour"
+            and _BACK.search(text)
+            and not _TOUR.search(text)
+        ):
+            top, score = "undo", max(score, CONFIDENT)  # no tour runs: back to an earlier answer
         settled = False  # a reading the words settle: no "did you mean…?"
         if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
             if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"
@@ -924,6 +938,10 @@ _ANAPHOR = re.compile(
     r"it for me|that model|this model)"
     r"(?:\s+(?:now|please|for me|again))*",
     re.I,
+)
+_TOUR = re.compile(r"\b(?:tour|tutorial|walk-?through|guide)\b", re.I)
+_BACK = re.compile(
+    r"\b(?:go(?:ing)? back|previous (?:one|step|part|page|bit)|back (?:one|a step))\b", re.I
 )
 _SET_PRICE_VERB = re.compile(
     r"\b(?:set (?:the )?price(?: to)?|price (?:it|this|that) (?:at|to)|charge|"

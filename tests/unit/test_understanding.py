@@ -1102,3 +1102,14 @@ def test_a_bare_figure_said_as_the_new_price_is_in_sui(
     """With no gate waiting, a figure that the words make the price is read in SUI."""
     got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
     assert got["kind"] == "set_price" and got.get("price_mist") == int(Decimal(sui) * SUI), got
+
+
+def test_going_back_during_the_tour_is_the_tours_step_back(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    """During the tour, a long 'go back' is its step back; with no tour, an undo."""
+    text = "Sorry, my phone rang and I missed that, could we go back to the previous part?"
+    got = understanding.read(text, Dialogue(base_dir=tmp_path, expecting="tour")).intent
+    assert got["kind"] == "tour" and got.get("move") == "back", got
+    alone = "oops, I typed the wrong thing, go back one step please"
+    assert understanding.read(alone, Dialogue(base_dir=tmp_path)).intent["kind"] == "undo"
