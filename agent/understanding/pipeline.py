@@ -315,7 +315,7 @@ class Understanding:
         if gate is not None and read_consent(stripped, gate) is None:
             in_context = self._gate_edit(text, d, ruled)
             if in_context is not None:
-                return Reading(in_context, 1.0, "context")
+                return Reading(_for_model(in_context, text, d), 1.0, "context")
         if d.expecting == "title" and not stripped.startswith("/") and not certain(ruled):
             named = title_in(text) or _bare_title(text) or _said_title(text)
             if named:  # "what should I call it?" -> "just 'ResNet 50'"
@@ -651,7 +651,8 @@ class Understanding:
                 out["remove_tags"] = removed
             if replaced and "tags" not in out:
                 out["tags"] = replaced
-        elif kind in ("purchase", "download"):
+        out = _for_model(out, text, d)
+        if kind in ("purchase", "download"):
             if (picked := picked_listing(text, d.shown)) or (
                 (picked := position_ref(text)) and not _OBJECT_ID.search(text)
             ):
@@ -981,6 +982,31 @@ _REF_AFTER = re.compile(
     r"(?:(?:on|onto|to) my (?:machine|laptop|computer|disk|pc)|locally)?\s*(?:please|now|for me)?[.!?]*$",
     re.I,
 )
+
+
+def _for_model(said: Intent, text: str, d: Dialogue) -> Intent:
+    """A change at a listing gate with the files it names by file name or stem ('tags for
+    checkpoints/epoch_30.pt …', 'epoch_10 should be titled …'): the model of a bulk
+    listing it is for."""
+    if said["kind"] not in ("edit_listing", "set_price") or d.gate != "listing" or "paths" in said:
+        return said
+    named = _models_named(text, said, d)
+    return cast(Intent, {**said, "paths": named}) if named else said
+
+
+def _models_named(text: str, said: Intent, d: Dialogue) -> list[str]:
+    """The files ``text`` names by file name or stem, not counting the words of the title
+    or tags it sets."""
+    rest = text
+    for value in (said.get("title"), *(said.get("add_tags") or ()), *(said.get("tags") or ())):
+        if value:
+            rest = rest.replace(str(value), " ")
+    said_words = rest.lower()
+    return [
+        f
+        for f in find_files(rest, d.base_dir)
+        if re.search(rf"(?<![\w-]){re.escape(Path(f).stem.lower())}(?![\w-])", said_words)
+    ]
 
 
 def _listing_name(ref: str) -> str:
