@@ -36,7 +36,7 @@ from prompts import load_text, load_yaml
 
 log = logging.getLogger("satya.nlu")
 CORPUS = "nlu/intents.yaml"
-_VERSION = 3  # bump when the features or the model change
+_VERSION = 4  # bump when the features or the model change
 _SHARPNESS = 4.0  # softmax temperature over the SVM's margins
 
 
@@ -150,7 +150,7 @@ class IntentClassifier:
                 ),
             ]
         )
-        model = Pipeline([("features", features), ("clf", LinearSVC(C=1.0, random_state=0))])
+        model = Pipeline([("features", features), ("clf", LinearSVC(C=2.0, random_state=0))])
         model.fit([normalise(t) for t, _ in pairs], [k for _, k in pairs])
         return cls(model, _fingerprint() if examples is None else "custom")
 

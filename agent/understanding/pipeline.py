@@ -220,6 +220,8 @@ class Understanding:
         read on its own when it is a request of its own ("show history, I mean undo the
         last answer"). Never an approval: a yes that follows a correction is asked back
         (None: the whole message is read as it is)."""
+        if d.gate == "upload" and _SWITCH_FILE.search(said) and find_files(meant, d.base_dir):
+            return None  # "wrong file, I meant my model v2": the gate's file, switched
         first = self._read(said, d, at_gate=at_gate)
         kind = first.intent["kind"]
         if kind in ("approve", "decline", "unknown", "clarify", "answer"):
@@ -287,7 +289,7 @@ class Understanding:
             return Reading(intent("tour", text, move=move), 1.0, "context")
         if (
             d.expecting == "tour"
-            and ruled["kind"] in ("undo", "unknown", "help")
+            and ruled["kind"] in ("undo", "unknown", "help", "wait")
             and _BACK.search(text)
         ):
             # "sorry, I missed that, can you go back to the previous one?" during the tour
@@ -332,14 +334,12 @@ class Understanding:
                 kind: IntentKind = "bulk_upload" if len(files) > 1 else "upload"
                 return Reading(intent(kind, text, paths=files), 1.0, "context")
         ranked = self.classifier.predict(text)
+        if d.expecting != "tour" and _BACK.search(text) and not _TOUR.search(text):
+            # no tour runs: "go back one step" is back to an earlier answer
+            ranked = [(k, p) for k, p in ranked if k != "tour"] or [("undo", CONFIDENT)]
+            if ranked[0][0] == "undo":
+                ranked[0] = ("undo", max(ranked[0][1], CONFIDENT))
         top, score = ranked[0]
-        if (
-            top == "tour"
-            and d.expecting != "tour"
-            and _BACK.search(text)
-            and not _TOUR.search(text)
-        ):
-            top, score = "undo", max(score, CONFIDENT)  # no tour runs: back to an earlier answer
         settled = False  # a reading the words settle: no "did you mean…?"
         if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
             if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"
@@ -478,8 +478,8 @@ class Understanding:
             if named:  # "Keras Image Classifier v1" at the listing question: its new title
                 return Reading(intent("edit_listing", text, title=named), 0.7, "context", ranked)
         if (
-            top in ("help", "unknown", "set_mode", "set_expertise")
-            and not certain(ruled)
+            top in ("help", "unknown", "set_mode", "set_expertise", "history")
+            and (not certain(ruled) or ruled["kind"] in ("set_mode", "set_expertise"))
             and not _INFO_QUESTION.search(text)
         ):
             # a described level or mode settles it: "put yourself on autopilot"
@@ -502,6 +502,11 @@ class Understanding:
         ):  # two readings neck and neck: ask
             choices = [k for k, p in ranked if p >= CLARIFY and k in _LABELS][:3]
             return Reading(intent("clarify", text, choices=choices), score, "clarify", ranked)
+        if top == "unknown" and gate is None and not certain_rule:
+            # off-topic or gibberish: say so, and offer what it can do
+            return Reading(
+                intent("unknown", text, choices=_offers(ranked)), score, "classifier", ranked
+            )
         if score >= CONFIDENT and (not certain_rule or score >= OVERRULE or top == ruled["kind"]):
             return Reading(self._slots(top, text, d, ruled), score, "classifier", ranked)
         if certain_rule:
