@@ -358,6 +358,7 @@ def test_refusals_and_yeses_in_other_words(text: str, gate: str | None, want: st
         ("you have my permission to list it at 3 SUI", "listing", None),
         # refusals said in other words: the last sentence refusing the gate's own action
         ("I'll pass, thanks", "purchase", "decline"),
+        ("nah, too steep", "purchase", "decline"),
         ("Hmm, pricey. I'll give it a miss", "purchase", "decline"),
         ("Not for now, I want to check the licence first", "upload", "decline"),
         ("She has the final say and hasn't said yes. So don't publish it.", "listing",

@@ -1132,3 +1132,16 @@ def test_a_change_at_a_bulk_listing_names_its_model(
         assert got.get("paths") == [f"ckpt/epoch_{text.split('epoch_')[1][:2]}.pt"], got
     for text in ("call it resnet50 Classifier", "add the tag resnet50", "make it 2 SUI"):
         assert "paths" not in understanding.read(text, d).intent, text
+
+
+def test_the_file_switched_at_the_upload_gate(understanding: Understanding, tmp_path: Path) -> None:
+    """'wrong file, I meant X' at the upload gate is an upload of X, whatever the classifier
+    makes of 'X' alone."""
+    make_files(tmp_path, ["my model v2.safetensors", "faces/detector v3.onnx"])
+    d = Dialogue(base_dir=tmp_path, gate="upload")
+    for text, path in (
+        ("wrong file, I meant my model v2", "my model v2.safetensors"),
+        ("oops wrong one, I meant the detector v3", "faces/detector v3.onnx"),
+    ):
+        got = understanding.read(text, d).intent
+        assert got["kind"] == "upload" and got.get("paths") == [path], got
