@@ -1,7 +1,8 @@
 """The default interpreter: dialogue context, consent, entities, the example-trained
 classifier and the rules, with clarification when unsure. Offline, no network.
 
-Order of reading (first certain answer wins):
+Order of reading (first certain answer wins), once words said aloud are written as meant
+(``dictation``) and, with no gate waiting, command words typed one slip off (``spelling``):
 
 1. slash commands and a plain yes/no at a gate (``consent``: only a plain yes approves);
 2. what the agent just asked: a file after "which file?", a price or a title at the
@@ -180,7 +181,8 @@ class Understanding:
         """How ``text`` reads in dialogue ``d``; a long message is read by its first
         ``READ_CHARS`` characters, a description it sets kept whole. A message that
         corrects itself ("upload the onnx, no wait, the safetensors one") is read as
-        corrected (``_read_corrected``); one said aloud ("yes go ahead period") as said."""
+        corrected (``_read_corrected``); one said aloud ("yes go ahead period") as said;
+        a command word typed one slip off ("uplaod") as meant, when no gate waits."""
         read = head(text)
         meant = as_said(read)
         if d.gate is None and not at_gate:  # an answer to a gate is read as written
