@@ -175,7 +175,7 @@ async def test_a_model_guess_never_replaces_a_reading_the_classifier_is_sure_of(
 async def test_an_unsure_reading_takes_the_models_pick_only_among_the_likeliest(
     embedded: Understanding,
 ) -> None:
-    said = "what have you got for me"  # the classifier hesitates: browse, or a greeting?
+    said = "show me what you've got"  # the classifier hesitates: browse, or the history?
     assert (await embedded.interpret(said))["kind"] == "clarify"
     picked = _answering("browse", embedded)
     assert (await picked.interpret(said))["kind"] == "browse"
