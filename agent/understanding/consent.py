@@ -238,6 +238,7 @@ _YES_PHRASES = (
     "it's a deal",
     "no_problem",
     "no_objection",
+    "no_worry",
     "all set",
     "looks great",
     "mhm",
@@ -280,6 +281,32 @@ _YES_PHRASES = (
     "bilkul",
     "chalega",
     "chalo",
+    # plain English said in more words
+    "i consent",
+    "consent given",
+    "you're good to go",
+    "youre good to go",
+    "you are good to go",
+    "happy to proceed",
+    "happy to go ahead",
+    "i'm happy for you to go ahead",
+    "im happy for you to go ahead",
+    "i'm happy for you to proceed",
+    "i am happy for you to proceed",
+    "i am happy for you to go ahead",
+    "you may go ahead",
+    "i would like you to proceed",
+    "i'd like you to proceed",
+    "i want you to proceed",
+    "i would like you to go ahead",
+    "i'd like you to go ahead",
+    "please do go ahead",
+    "do go ahead",
+    "i agree to it",
+    "i agree to that",
+    "agree to it",
+    "i accept it",
+    "i accept that",
     "kar de",
     "karo",
     "ja graag",
@@ -487,6 +514,7 @@ _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model
 _HOW = ("", "now", "as is", "for me", "right away", "right now")
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with",
               "go ahead with", "allow", "do")  # fmt: skip
+_WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to")
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
              "is good", "looks good", "looks fine", "is ok", "ok", "okay")  # fmt: skip
 
@@ -503,10 +531,15 @@ def _composed(gate: str) -> tuple[str, ...]:
     approving = [
         f"{v} {o}"
         for v in _APPROVING
-        for o in (*(f"the {n}" for n in nouns), *(("it", "this", "that") if v != "do" else ()))
+        for o in (
+            *(f"{t} {n}" for n in nouns for t in ("the", "this", "that")),
+            *(("it", "this", "that") if v != "do" else ()),
+        )
     ]
     approved = [f"{t}{n} {a}" for n in nouns for a in _APPROVED for t in ("", "the ")]
-    return (*acts, *approving, *approved)
+    # "yes, I want to upload it": the gate's own act, wanted
+    wanted = [f"{w} {a} {o}".strip() for w in _WANT for a in _ACTS[gate] for o in ("it", "that")]
+    return (*acts, *approving, *approved, *wanted)
 
 
 # Words that may surround an approval without changing it.
@@ -570,6 +603,9 @@ _FILLERS = frozenset(
         "kudasai",
         "lütfen",
         "bhai",
+        "lol",
+        "very",
+        "much",
     ]
 )
 _NO_PHRASES = (
@@ -774,7 +810,7 @@ _REVIEWED = (
     r"(?:(?:i|we)(?:'ve| have| just|'ve just| have just)? |and (?:(?:i|we)(?:'ve| have)? )?)"
     r"(?:read|checked|reviewed|double[- ]checked|looked (?:at|over|through)|gone (?:over|through)|"
     r"been through|thought (?:about it|it over|about it all)|talked (?:it|this|that) (?:over|through)|"
-    r"discussed it|slept on it)"
+    r"discussed it|slept on it|considered)"
     r"(?: (?:it|this|that|everything|all of (?:it|that|this)|the (?:details|terms|summary|plan|"
     r"numbers|fees?|costs?)|through|over))*"
     + _HOW_READ
@@ -787,9 +823,18 @@ _CONTENT = (
     r"satisfied|content|comfortable|ready|sure|convinced|ok|okay|fine)(?: with (?:it|that|this|"
     rf"everything|all of (?:it|that)|the terms|{_COSTS}))?(?: now)?"
 )
+_THANKED = (
+    r"(?:thank you|thanks|thx)(?: (?:so|very) much)? for (?:explaining(?: (?:it|that|this))?|"
+    r"the (?:explanation|details|info|information|summary|breakdown)|clarifying|that)"
+)
+_LOOKED = (
+    r"having (?:looked at|read|checked|reviewed|considered) (?:it|this|that|everything|"
+    r"the (?:numbers|details|summary|terms|fees?|costs?|estimate|figures))"
+)
 _SAID_YES = r"to proceed|(?:i )?(?:already )?said yes(?: already)?|i (?:already )?told you yes"
 _SOUNDS_FAIR = (
-    rf"(?:that|this|it|{_COSTS})(?:'s| is| are| sounds| seems| looks) (?:safe|fair|reasonable|fine|"
+    rf"(?:(?:that|this|it|{_COSTS})(?:'s| is| are| sounds| seems| looks)|sounds|seems|looks) "
+    r"(?:safe|fair|reasonable|fine|"
     r"good|great|right|"
     r"ok|okay|grand|brilliant|lovely|sensible)(?: enough)?(?: to me)?"
 )
@@ -800,7 +845,9 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
     """Neutral statements at ``gate``, its own action named ("go ahead with the upload")."""
     nouns = {"upload": "upload", "listing": "listing", "purchase": "purchase"}
     named = rf"|with (?:the|this) {nouns[gate]}" if gate in nouns else ""
-    return re.compile(rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_SAID_YES}{named}")
+    return re.compile(
+        rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_THANKED}|{_LOOKED}|{_SAID_YES}{named}"
+    )
 
 
 @cache
@@ -830,7 +877,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     an approval naming any gate's action is taken for it).
     """
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
-    norm = _NO_BUT_YES.sub(lambda m: m.group(1).replace(" ", "_").removesuffix("s"), norm)
+    norm = _NO_BUT_YES.sub(lambda m: "no_" + m.group(1).replace("worries", "worry"), norm)
     if not norm:
         return None
     clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
@@ -986,7 +1033,7 @@ _HOLD_REASON = re.compile(
     r"look (?:at|into)|sleep on it|come back)\b"
 )
 # a "no" that agrees: "no problem", "no objections" (asked, they are questions: "?" stays)
-_NO_BUT_YES = re.compile(r"\b(no problem|no objections?)\b")
+_NO_BUT_YES = re.compile(r"\bno (problem|objection|worry|worries)s?\b")
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
     r"^(no|nope|nah|don'?t|dont|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"
