@@ -447,7 +447,11 @@ class Understanding:
                 # "do the face one and the speech one in one go": several files at once
                 or (_TOGETHER.search(text) and len(find_files(text, d.base_dir)) > 1)
                 # "speedrun this, my model v2.safetensors, minimal talking"
-                or (wants_quick(text) and _existing(find_files(text, d.base_dir), d.base_dir))
+                or (
+                    wants_quick(text)
+                    and (top in _UPLOADS or score < OVERRULE)  # not "just do it automatically"
+                    and _existing(find_files(text, d.base_dir), d.base_dir)
+                )
             )
         ):
             if top not in _UPLOADS or (

@@ -1145,3 +1145,15 @@ def test_the_file_switched_at_the_upload_gate(understanding: Understanding, tmp_
     ):
         got = understanding.read(text, d).intent
         assert got["kind"] == "upload" and got.get("paths") == [path], got
+
+
+def test_asking_to_be_asked_less_uploads_nothing(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    """'just do it automatically' is a mode, not a quick upload of every file there."""
+    make_files(tmp_path, ["a/face.onnx", "b/speech.pt"])
+    text = "stop asking me to confirm everything, just do it automatically"
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == "set_mode" and "paths" not in got, got
+    quick = understanding.read("speedrun a/face.onnx, minimal talking", Dialogue(base_dir=tmp_path))
+    assert quick.intent["kind"] == "quick_upload", quick.intent
