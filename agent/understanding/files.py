@@ -348,6 +348,9 @@ _EVERY_FILE = re.compile(
 _FOLDER = re.compile(
     r"(?:(?<![^\s,;:(\"'])(?P<slashed>[\w~.-][\w~./-]*)/(?![\w*?\[])|"
     r"\b(?:the|my|our)\s+(?P<named>[\w.-]+)\s+(?:folder|directory|dir)\b|"
+    # "the folder checkpoints", "aus dem Ordner checkpoints", "le dossier models"
+    r"\b(?:folder|directory|ordner|verzeichnis|dossier|r[ée]pertoire|carpeta|pasta|cartella|map|klas[öo]r)"
+    r"\s+(?P<after>[\w.-]+)|"
     r"\b(?:in|inside|from|under|within|and)\s+(?:the\s+|my\s+)?(?P<bare>[\w.-]+)\b)",
     re.I,
 )
@@ -404,7 +407,7 @@ def _in_folder(text: str, base: Path) -> list[str] | None:
     the one the other words name or the only one there. None: no folder of the user's named."""
     found: list[str] | None = None
     for m in _FOLDER.finditer(text):
-        name = m.group("slashed") or m.group("named") or m.group("bare")
+        name = m.group("slashed") or m.group("named") or m.group("after") or m.group("bare")
         if not name or not _is_dir(base / user_path(name)):
             continue
         folder = user_path(name)

@@ -446,6 +446,12 @@ class Understanding:
                 or (_UPLOAD_VERB.search(text) and find_files(text, d.base_dir))
                 # "do the face one and the speech one in one go": several files at once
                 or (_TOGETHER.search(text) and len(find_files(text, d.base_dir)) > 1)
+                # "bulk: exports/a.pkl forecast/b.joblib": files named by path, in bulk
+                or (
+                    _BULK.search(text)
+                    and len(paths := extract_paths(text)) > 1
+                    and _existing(paths, d.base_dir)
+                )
                 # "speedrun this, my model v2.safetensors, minimal talking"
                 or (
                     wants_quick(text)

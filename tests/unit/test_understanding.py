@@ -1157,3 +1157,21 @@ def test_asking_to_be_asked_less_uploads_nothing(
     assert got["kind"] == "set_mode" and "paths" not in got, got
     quick = understanding.read("speedrun a/face.onnx, minimal talking", Dialogue(base_dir=tmp_path))
     assert quick.intent["kind"] == "quick_upload", quick.intent
+
+
+def test_a_folder_named_after_its_word_and_files_in_bulk(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    """'aus dem Ordner checkpoints', 'la carpeta models': that folder's files; 'bulk:'
+    before paths that exist is their bulk upload, whatever the formats' words suggest."""
+    make_files(tmp_path, ["checkpoints/e10.pt", "checkpoints/e20.pt", "models/a.onnx", "x.pkl"])
+    assert find_files("Lade bitte alle Dateien aus dem Ordner checkpoints hoch.", tmp_path) == [
+        "checkpoints/e10.pt",
+        "checkpoints/e20.pt",
+    ]
+    assert find_files("sube todo de la carpeta models", tmp_path) == ["models/a.onnx"]
+    got = understanding.read("bulk: x.pkl models/a.onnx", Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == "bulk_upload" and sorted(got.get("paths") or []) == [
+        "models/a.onnx",
+        "x.pkl",
+    ], got
