@@ -909,7 +909,9 @@ _LISTING = re.compile(r"\b(list|listing|verified|passed verification|for sale)\b
 # putting a model on the market in other words than "list it"
 _ON_MARKET = re.compile(
     r"\b(?:put|stick|pop|place|get)\s+(?:\S+\s+){0,5}?(?:on|in|onto|up on)\s+(?:the\s+)?"
-    r"(?:market(?:place)?|store)\b|"
+    r"(?:market(?:place)?|store|shop(?:\s+window)?)\b|"
+    # "I should like the model offered for sale at four SUI", "put it up for sale"
+    r"\b(?:offer(?:ed)?|put\s+(?:\S+\s+){0,3}?up|made available)\s+(?:\S+\s+){0,3}?for\s+sale\b|"
     r"^\W*(?:(?:ok|okay|now|please|so)\W+)?list\s+(?:it|them|this|that|the|my|all)\b",
     re.I,
 )

@@ -1175,3 +1175,18 @@ def test_a_folder_named_after_its_word_and_files_in_bulk(
         "models/a.onnx",
         "x.pkl",
     ], got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Now that it has passed, I should like the model offered for sale at four SUI.",
+        "put it up for sale at 4 SUI",
+        "pop it in the shop for 4 SUI",
+    ],
+)
+def test_offered_for_sale_at_a_price_is_a_listing(
+    understanding: Understanding, tmp_path: Path, text: str
+) -> None:
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == "list" and got.get("price_mist") == 4 * SUI, got
