@@ -4,8 +4,8 @@ Used when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set. The embedded
 interpreter (or, without it, the rules) reads every message first and stays in
 charge of what it is sure of:
 
-- the model is asked only when the embedded reading found nothing (``unknown``)
-  or hesitates (a "did you mean…?", or a question read below ``CONFIDENT``), or
+- the model is asked only when the embedded reading found nothing (``unknown``, unless
+  the classifier is sure the words are off-topic: "what's the weather") or hesitates (a "did you mean…?", or a question read below ``CONFIDENT``), or
   a request lacks its main slot (``upload`` with no file, ``set_price`` with no
   price…); in the last case it may only fill that gap;
 - where the reading was open, the model picks among the classifier's three
@@ -47,7 +47,7 @@ from pydantic import BaseModel, Field
 
 from agent.understanding.bounds import head
 from agent.understanding.dialogue import Dialogue
-from agent.understanding.pipeline import CONFIDENT, Reading, Understanding
+from agent.understanding.pipeline import CONFIDENT, OVERRULE, Reading, Understanding
 from agent.understanding.rules import MIST_PER_SUI, RuleInterpreter, parse_price_mist
 from flows.intents import SYSTEM_KINDS, USER_KINDS, Intent, IntentKind, intent
 from integrations.llm import ChatModel, FailureReason, ModelCallFailed
@@ -264,7 +264,10 @@ def _unsure(ruled: Intent, reading: Reading | None) -> bool:
     the model; a reading whose kind is sure always may have a gap in its slots."""
     if reading is None or ruled["kind"] not in _OPEN_KINDS:
         return True
-    return reading.source == "clarify" or reading.confidence < CONFIDENT
+    # nothing fits and the classifier is not sure the words are off-topic ("what have you
+    # got for me", not "what's the weather"), or a "did you mean…?"
+    vague = ruled["kind"] == "unknown" and reading.confidence < OVERRULE
+    return vague or reading.source == "clarify" or reading.confidence < CONFIDENT
 
 
 def _likeliest(ruled: Intent, reading: Reading | None) -> frozenset[str] | None:

@@ -175,11 +175,22 @@ async def test_a_model_guess_never_replaces_a_reading_the_classifier_is_sure_of(
 async def test_an_unsure_reading_takes_the_models_pick_only_among_the_likeliest(
     embedded: Understanding,
 ) -> None:
-    said = "show me what you've got"  # the classifier hesitates: browse, or the history?
-    assert (await embedded.interpret(said))["kind"] == "clarify"
-    picked = _answering("browse", embedded)
-    assert (await picked.interpret(said))["kind"] == "browse"
+    # vague messages: the classifier hesitates on some of them (which ones moves as the
+    # examples grow), offering its likeliest readings ("did you mean…?", or nothing fits)
+    vague = ("show me what you've got", "what have you got for me", "whatcha got", "hmm what now")
+    unsure = [
+        (said, r)
+        for said in vague
+        if (r := await embedded.interpret(said))["kind"] in ("clarify", "unknown")
+        and r.get("choices")
+    ]
+    assert unsure, "the classifier is sure of every vague message"
+    said, reading = unsure[0]
+    choices = list(reading.get("choices") or ())
+    picked = _answering(choices[0], embedded)
+    assert (await picked.interpret(said))["kind"] == choices[0]
     assert picked.consulted == 1
-    invented = _answering("dashboard", embedded)  # not a reading the classifier considered
-    assert (await invented.interpret(said))["kind"] == "clarify"
+    other = next(k for k in ("dashboard", "insights", "support_bundle") if k not in choices)
+    invented = _answering(other, embedded)  # not a reading the classifier considered
+    assert (await invented.interpret(said))["kind"] == reading["kind"]
     assert invented.consulted == 1
