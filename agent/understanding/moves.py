@@ -138,12 +138,18 @@ _REPLY_TAIL = re.compile(
 def answer_to_question(text: str) -> Literal["skip", "skip_all", "keep"] | None:
     """A reply to a checkpoint question that is not itself an answer: skip it, skip all,
     or keep the answer given last time. None: the words are the answer (or an aside)."""
-    said = _plain(text)
-    said = _REPLY_TAIL.sub("", _REPLY_LEAD.sub("", said)).strip() or said
-    if _SKIP_ALL.match(said):
-        return "skip_all"
-    if _SKIP_ONE.match(said):
-        return "skip"
-    if _KEEP.match(said):
-        return "keep"
+    plain = _plain(text)
+    # the reply, else its last clause after a reason ("it's my second model today, so same
+    # answer as last time")
+    for said in (plain, _AFTER_REASON.split(plain)[-1]):
+        said = _REPLY_TAIL.sub("", _REPLY_LEAD.sub("", said)).strip() or said
+        if _SKIP_ALL.match(said):
+            return "skip_all"
+        if _SKIP_ONE.match(said):
+            return "skip"
+        if _KEEP.match(said):
+            return "keep"
     return None
+
+
+_AFTER_REASON = re.compile(r"\s(?:so|therefore|hence|then)\s")

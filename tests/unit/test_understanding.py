@@ -1190,3 +1190,23 @@ def test_offered_for_sale_at_a_price_is_a_listing(
 ) -> None:
     got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
     assert got["kind"] == "list" and got.get("price_mist") == 4 * SUI, got
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("It's my third model this week, so same answer as last time please", {"keep": True}),
+        ("no clue honestly, so skip it", {"skip": "one"}),
+        ("it reads reviews, so text classification", {}),  # the answer itself
+    ],
+)
+def test_a_reply_after_its_reason(
+    understanding: Understanding, tmp_path: Path, text: str, slots: dict[str, object]
+) -> None:
+    """At a checkpoint question, 'same as last time' or 'skip' after a reason is that reply."""
+    got = understanding.read(text, Dialogue(base_dir=tmp_path, question="task")).intent
+    assert got["kind"] == "answer", got
+    for name, value in slots.items():
+        assert got.get(name) == value, got
+    if not slots:
+        assert not got.get("keep") and not got.get("skip"), got
