@@ -95,6 +95,14 @@ class LocalVerifier:
             if fault == "crash":
                 raise EnclaveUnavailable("The enclave crashed during verification (injected).")
             signed = await self._enclave.process(request, on_progress=progress, on_size=sized)
+        except asyncio.CancelledError:
+            # stopped mid-way (the process closing): interrupted, never "running" for ever;
+            # the same idempotency key runs it again
+            msg = "The verification was stopped before it ended; submit it again."
+            self._fail(record, EnclaveUnavailable.code, msg, (msg,))
+            record["interrupted"] = True
+            self._store.save(record)
+            raise
         except ModelRejected as exc:
             self._fail(record, exc.code, exc.message, exc.findings)
         except SatyaError as exc:

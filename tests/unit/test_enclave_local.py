@@ -189,3 +189,27 @@ async def test_http_adapter_estimates_from_past_jobs_and_keeps_them(tmp_path: Pa
         assert (await _wait(again, job)).state == "succeeded"
         await v.aclose()
         await again.aclose()
+
+
+async def test_a_job_whose_task_is_cancelled_reads_as_interrupted_not_running(
+    tmp_path: Path,
+) -> None:
+    """A job stopped mid-way (its task cancelled: the process closing) is recorded as
+    interrupted at once, so nobody follows it at 0% for ever; the same key runs it again."""
+    gate = asyncio.Event()
+    v = LocalVerifier(_gated_enclave(tmp_path, gate), state_dir=tmp_path / "state")
+    job = await v.submit(VerificationRequest("m", dataset_blob_id="gated"), idempotency_key="k")
+    for _ in range(500):
+        if (await v.status(job)).state == "running":
+            break
+        await asyncio.sleep(0.01)
+    await v.aclose()  # cancels the running job
+    stopped = await v.status(job)
+    assert stopped.state == "failed" and stopped.failure_code == EnclaveUnavailable.code
+    assert "submit it again" in stopped.message
+    stored = json.loads((tmp_path / "state" / "jobs" / f"{job}.json").read_text())
+    assert stored["state"] == "failed" and stored["interrupted"] is True
+    gate.set()
+    again = await v.submit(VerificationRequest("m", dataset_blob_id="gated"), idempotency_key="k")
+    assert again == job and (await _wait(v, again)).state == "succeeded"
+    await v.aclose()
