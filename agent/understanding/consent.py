@@ -281,7 +281,29 @@ _YES_PHRASES = (
     "bilkul",
     "chalega",
     "chalo",
-    # plain English said in more words
+    # plain English said in more words, and as people write it in a second language
+    "ok for me",
+    "okay for me",
+    "fine for me",
+    "good for me",
+    "is fine",
+    "is good",
+    "is fine for me",
+    "is ok for me",
+    "it's ok for me",
+    "its ok for me",
+    "it's fine for me",
+    "you can do",
+    "you can doing it",
+    "can do",
+    "yes do",
+    "say less",
+    "sí por favor",
+    "si por favor",
+    "oui s'il vous plaît",
+    "oui s'il vous plait",
+    "ja bitte",
+    "sim por favor",
     "i consent",
     "consent given",
     "you're good to go",
@@ -514,7 +536,8 @@ _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model
 _HOW = ("", "now", "as is", "for me", "right away", "right now")
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with",
               "go ahead with", "allow", "do")  # fmt: skip
-_WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to")
+_WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
+         "you can", "you may")  # fmt: skip
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
              "is good", "looks good", "looks fine", "is ok", "ok", "okay")  # fmt: skip
 
@@ -538,7 +561,9 @@ def _composed(gate: str) -> tuple[str, ...]:
     ]
     approved = [f"{t}{n} {a}" for n in nouns for a in _APPROVED for t in ("", "the ")]
     # "yes, I want to upload it": the gate's own act, wanted
-    wanted = [f"{w} {a} {o}".strip() for w in _WANT for a in _ACTS[gate] for o in ("it", "that")]
+    wanted = [
+        f"{w} {a} {o}".strip() for w in _WANT for a in _ACTS[gate] for o in ("", "it", "that")
+    ]
     return (*acts, *approving, *approved, *wanted)
 
 

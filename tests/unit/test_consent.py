@@ -355,6 +355,14 @@ def test_refusals_and_yeses_in_other_words(text: str, gate: str | None, want: st
         ("yes, I want to upload it", "upload", "approve"),
         ("I'm happy for you to go ahead", "purchase", "approve"),
         ("yeah sure why not lol", "upload", "approve"),
+        ("yes, is ok, you can doing it", "upload", "approve"),
+        ("yes is fine for me", "listing", "approve"),
+        ("sí, por favor", "purchase", "approve"),
+        ("yes you can upload", "upload", "approve"),
+        ("yes you can upload", "listing", None),  # another gate's action
+        ("you can upload it later", "upload", None),
+        ("ok for me but not now", "upload", "decline"),  # the last word refuses
+        ("can do, but how much?", "purchase", None),
         ("thanks for explaining, but I need to think", "upload", None),
         ("sounds reasonable, what's the refund policy?", "purchase", None),
         ("no worries, I'll do it another time", "upload", None),
