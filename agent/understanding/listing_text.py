@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import re
 
+# words in quotes ("the listing 'OCR Pro'"): a title as written; an apostrophe inside a word
+# ("it's") opens none
+QUOTED = re.compile(r"[\"“‘](.+?)[\"”’]|(?<!\w)'(.+?)'(?!\w)")
 _TAGS_END = re.compile(r"\s+(?:to|on|for|from)\s+(?:my|the|it|this|that|its)\b", re.I)
 
 

@@ -52,6 +52,7 @@ from agent.understanding.entities import (
 )
 from agent.understanding.files import find_files, path_exists, user_path
 from agent.understanding.listing_text import (
+    QUOTED,
     removed_tags,
     replaced_tags,
     tag_words,
@@ -222,7 +223,7 @@ class Understanding:
         read on its own when it is a request of its own ("show history, I mean undo the
         last answer"). Never an approval: a yes that follows a correction is asked back
         (None: the whole message is read as it is)."""
-        if d.gate == "upload" and _SWITCH_FILE.search(said) and find_files(meant, d.base_dir):
+        if _switched_to(said, meant, d):
             return None  # "wrong file, I meant my model v2": the gate's file, switched
         first = self._read(said, d, at_gate=at_gate)
         kind = first.intent["kind"]
@@ -495,7 +496,7 @@ class Understanding:
             and not _INFO_QUESTION.search(text)
         ):
             # a described level or mode settles it: "put yourself on autopilot"
-            said = _QUOTED.sub(" ", text)  # not a word of a title: "the listing 'OCR Pro'"
+            said = QUOTED.sub(" ", text)  # not a word of a title: "the listing 'OCR Pro'"
             if mode_in(said) and not expertise_in(said):
                 top, score = "set_mode", max(score, CONFIDENT)
             elif expertise_in(said) and not mode_in(said) and gate is None:
@@ -580,11 +581,7 @@ class Understanding:
                 tags=replaced,
                 price_mist=price,
             )
-        if (
-            d.gate == "upload"
-            and _SWITCH_FILE.search(text)
-            and (files := find_files(text, d.base_dir))
-        ):
+        if files := _switched_to(text, text, d):
             return intent("upload", text, paths=files)  # "wrong file, I meant my model v2"
         price = _price_said(text, d)
         if price is None and d.gate == "listing" and ruled["kind"] in ("unknown", "set_price"):
@@ -807,8 +804,11 @@ _NOT_AN_ANSWER = frozenset(
 _ANSWERED_AT_GATE = frozenset(
     {"help", "status", "dashboard", "market_analysis", "raw_data", "history", "insights"}
 )
-_QUOTED = re.compile(r"[\"“‘](.+?)[\"”’]|(?<!\w)'(.+?)'(?!\w)")
-_TOUR = re.compile(r"\btour\b", re.I)
+# the tour named ("give me the tour", "the tutorial from before"), and a step back asked for
+_TOUR = re.compile(r"\b(?:tour|tutorial|walk-?through|guide)\b", re.I)
+_BACK = re.compile(
+    r"\b(?:go(?:ing)? back|previous (?:one|step|part|page|bit)|back (?:one|a step))\b", re.I
+)
 # Requests that interrupt a checkpoint question without answering it.
 _ASIDES = frozenset({"status", "raw_data", "market_analysis", "dashboard", "support_bundle"})
 
@@ -959,10 +959,6 @@ _ANAPHOR = re.compile(
     r"(?:\s+(?:now|please|for me|again))*",
     re.I,
 )
-_TOUR = re.compile(r"\b(?:tour|tutorial|walk-?through|guide)\b", re.I)
-_BACK = re.compile(
-    r"\b(?:go(?:ing)? back|previous (?:one|step|part|page|bit)|back (?:one|a step))\b", re.I
-)
 _SET_PRICE_VERB = re.compile(
     r"\b(?:set (?:the )?price(?: to)?|price (?:it|this|that) (?:at|to)|charge|"
     # "drop the price of my xray listing to 1.2", "the price should be 3", "lower it to 0.9"
@@ -1001,6 +997,14 @@ _REF_AFTER = re.compile(
     r"(?:(?:on|onto|to) my (?:machine|laptop|computer|disk|pc)|locally)?\s*(?:please|now|for me)?[.!?]*$",
     re.I,
 )
+
+
+def _switched_to(said: str, named: str, d: Dialogue) -> list[str]:
+    """At the upload gate, the files ``named`` when ``said`` switches the gate's file
+    ("wrong file, I meant my model v2"); else none."""
+    if d.gate != "upload" or not _SWITCH_FILE.search(said):
+        return []
+    return find_files(named, d.base_dir)
 
 
 def _for_model(said: Intent, text: str, d: Dialogue) -> Intent:

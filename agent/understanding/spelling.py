@@ -24,13 +24,13 @@ import re
 from functools import lru_cache
 from string import ascii_lowercase
 
+from agent.understanding.listing_text import QUOTED
 from prompts import load_yaml
 
 SPELLING = "nlu/spelling.yaml"
 _SHORTEST = 5  # shorter words are too close to other words to guess at
 # a word as typed: letters only, not part of a path, a file name or a quoted title
 _WORD = re.compile(rf"(?<![\w./\\'\"-])([A-Za-z]{{{_SHORTEST},}})(?![\w./\\-])")
-_QUOTED = re.compile(r"(?<!\w)([\"'“‘]).+?[\"'”’](?!\w)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)\W*$")
 
 
@@ -78,7 +78,7 @@ def respelled(text: str) -> str:
     """``text`` with each command word typed one slip off written as meant; the rest as
     typed. A capitalised word is corrected only where a sentence starts."""
     table = _table()
-    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    quoted = [m.span() for m in QUOTED.finditer(text)]
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(1)

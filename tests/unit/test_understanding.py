@@ -1122,14 +1122,22 @@ def test_a_change_at_a_bulk_listing_names_its_model(
     title or a tag name no file."""
     make_files(tmp_path, ["ckpt/epoch_10.pt", "ckpt/epoch_30.pt", "models/resnet50.onnx"])
     d = Dialogue(base_dir=tmp_path, gate="listing", price_mist=SUI)
-    for text, slots in (
-        ("epoch_30 deserves more, put that one at 3 SUI", {"price_mist": 3 * SUI}),
-        ("epoch_10 should be titled ViT Early Checkpoint", {"title": "ViT Early Checkpoint"}),
-        ("tags for ckpt/epoch_30.pt should be: vision, vit", {"tags": ["vision", "vit"]}),
+    for text, slots, path in (
+        ("epoch_30 deserves more, put that one at 3 SUI", {"price_mist": 3 * SUI}, "epoch_30"),
+        (
+            "epoch_10 should be titled ViT Early Checkpoint",
+            {"title": "ViT Early Checkpoint"},
+            "epoch_10",
+        ),
+        (
+            "tags for ckpt/epoch_30.pt should be: vision, vit",
+            {"tags": ["vision", "vit"]},
+            "epoch_30",
+        ),
     ):
         got = understanding.read(text, d).intent
         assert {k: got.get(k) for k in slots} == slots, got
-        assert got.get("paths") == [f"ckpt/epoch_{text.split('epoch_')[1][:2]}.pt"], got
+        assert got.get("paths") == [f"ckpt/{path}.pt"], got
     for text in ("call it resnet50 Classifier", "add the tag resnet50", "make it 2 SUI"):
         assert "paths" not in understanding.read(text, d).intent, text
 
