@@ -75,7 +75,7 @@ _AS_TITLE = re.compile(
 )
 # "the title is wrong, it should be X": what it should be, not what is wrong with it
 _TITLE_SHOULD = re.compile(
-    r"\b(?:title|name)\b[^.?!]{0,40}?\b(?:should|must|needs? to|ought to)\s+(?:just\s+)?be\s+"
+    r"\b(?:title|name)\b[^.?!]{0,40}?\b(?:should|must|needs? to|ought to)\s+(?:just\s+)?(?:be|say|read)\s+"
     rf"[\"']?(?P<title>{_WORDS})[\"']?" + _TITLE_END,
     re.I,
 )

@@ -69,7 +69,12 @@ _EDIT_TITLE = re.compile(
 # the tags said after a title in the same message: "title: X, tags a, b" / "… and tags a, b"
 _AND_TAGS = re.compile(r"\s*(?:,|;|\band\b)\s*(?:add\s+)?(?:the\s+)?tags?\s*:?\s+", re.I)
 _EDIT_DESCRIPTION = re.compile(
-    r"^\s*(?:description\s*[:=]|(?:set|change)\s+(?:the\s+)?description\s+(?:to|as)\b)\s*(.+)$",
+    r"^\s*(?:(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:"
+    r"description\s*[:=]|(?:set|change|update|make)\s+(?:the\s+)?description\s+(?:to|as)\b|"
+    r"(?:add|write|use|put|give\s+it|update)\s+(?:a\s+|the\s+|this\s+|its\s+)?description"
+    r"(?:\s*[:=]|\s+(?:saying|that\s+says|as|to)\b)|"
+    r"(?:the\s+|its\s+)?description\s+(?:should|must|needs?\s+to)\s+(?:be|say|read)\b\s*:?|"
+    r"describe\s+it\s+as\b))\s*(.+)$",
     re.I | re.S,
 )
 _EDIT_TAGS = re.compile(

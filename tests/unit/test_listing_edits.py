@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.understanding.listing_text import replaced_tags, title_in
-from agent.understanding.rules import RuleInterpreter
+from agent.understanding.rules import RuleInterpreter, parse_listing_edit
 from flows.intents import Intent, intent
 from flows.listing import apply_edits
 from flows.market.analysis import architecture_words
@@ -185,3 +185,34 @@ def test_tags_said_as_what_they_should_be() -> None:
     text = "tags for checkpoints/epoch_30.pt should be exactly: vision, vit, imagenet"
     assert replaced_tags(text) == ["vision", "vit", "imagenet"]
     assert replaced_tags("the tags should just be nlp, audio") == ["nlp", "audio"]
+
+
+@pytest.mark.parametrize(
+    ("text", "description"),
+    [
+        (
+            "add a description: sorts reviews into happy and unhappy",
+            "sorts reviews into happy and unhappy",
+        ),
+        ("please write a description saying it spots spam in emails", "it spots spam in emails"),
+        ("the description should be: a tiny keyword spotter", "a tiny keyword spotter"),
+        ("describe it as a fast face matcher for phones", "a fast face matcher for phones"),
+        (
+            "could you update the description to 'trained on 10k receipts'",
+            "trained on 10k receipts",
+        ),
+    ],
+)
+def test_a_description_said_in_free_words(text: str, description: str) -> None:
+    """A description asked for as people say it, not only 'set description to …'."""
+    assert parse_listing_edit(text) == {"description": description}
+
+
+def test_a_description_of_something_asked_about_is_no_new_description() -> None:
+    assert parse_listing_edit("add a description of the training data") is None
+    assert parse_listing_edit("what should the description say?") is None
+
+
+def test_a_title_said_as_what_it_should_say() -> None:
+    assert title_in("the title should say Sentiment BERT Small") == "Sentiment BERT Small"
+    assert title_in("the name should read Harbour Watch Pro") == "Harbour Watch Pro"
