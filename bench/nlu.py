@@ -59,6 +59,11 @@ BLIND3 = ROOT / "tests" / "nlu_blind3" / "blind3.yaml"
 # teenager, a product manager, yes and no at gates in many languages, ten languages, a
 # sceptical engineer): figures only, never its messages.
 BLIND4 = ROOT / "tests" / "nlu_blind4" / "blind4.yaml"
+# A fifth blind set, written later the same way (a startup CTO giving several instructions at
+# once, a musician with audio models, a teacher, a compliance officer, a power user typing
+# flags, a mind-changer, ten languages each alone, a buyer comparing, short answers in context,
+# a crypto trader): figures only, never its messages.
+BLIND5 = ROOT / "tests" / "nlu_blind5" / "blind5.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,14 @@ _LATER_SETS = (
         "messages of a fourth blind set, written the same way later (totals and per-intent "
         "counts only: neither its misses nor its confusions are printed)",
         "the fourth blind set",
+        confusions=False,
+    ),
+    _Set(
+        BLIND5,
+        "blind5",
+        "messages of a fifth blind set, written the same way later (totals and per-intent "
+        "counts only: neither its misses nor its confusions are printed)",
+        "the fifth blind set",
         confusions=False,
     ),
 )
