@@ -7,7 +7,7 @@ mind or a request for something else is never an approval, whatever word it star
 with. A message whose last clause refuses ("sure… wait, no, don't") is a refusal, and
 so is the gate's action refused plainly ("nah, don't list it yet").
 
-Over 500 lines: most of it is the phrase lists (yeses, each gate's own action words,
+Over 1,300 lines: most of it is the phrase lists (yeses, each gate's own action words,
 refusals, in the languages people write in), kept beside the rules that read them.
 
 Example::
@@ -371,6 +371,57 @@ _YES_PHRASES = (
     "pode ir",
     "manda",
     "beleza",
+    # more languages, in the latin spellings people type them in where they have another script
+    "sold",
+    "tak",
+    "jasne",
+    "zgoda",
+    "śmiało",
+    "smialo",
+    "да",
+    "da",
+    "давай",
+    "давайте",
+    "конечно",
+    "хорошо",
+    "ладно",
+    "согласен",
+    "davay",
+    "konechno",
+    "horosho",
+    "hao",
+    "hao de",
+    "haode",
+    "hao ba",
+    "keyi",
+    "ke yi",
+    "mei wenti",
+    "shi de",
+    "na'am",
+    "naam",
+    "aywa",
+    "tafaddal",
+    "yalla",
+    "ndiyo",
+    "sawa",
+    "endelea",
+    "oo",
+    "opo",
+    "sige",
+    "sige na",
+    "go na",
+    "joayo",
+    "geurae",
+    "geuraeyo",
+    "onegai",
+    "vous pouvez y aller",
+    "tu peux y aller",
+    *(
+        f"{who} {how} for you to {act}"
+        for who in ("i'm", "im", "i am", "we're", "we are")
+        for how in ("happy", "content", "fine", "ok", "okay", "comfortable", "glad")
+        for act in ("proceed", "go ahead")
+    ),
 )
 # Approvals that name what they approve: only at that gate.
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
@@ -423,6 +474,43 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "uploaden",
         "upload maar",
         "caricalo",
+        "pay for storage",
+        "wgraj",
+        "wgraj go",
+        "wgraj to",
+        "prześlij",
+        "przeslij",
+        "загружай",
+        "загрузи",
+        "загрузите",
+        "zagruzhay",
+        "zagruzi",
+        "shangchuan",
+        "shangchuan ba",
+        "irfa'hu",
+        "irfaahu",
+        "pakia",
+        "i-upload mo na",
+        "i-upload mo",
+        "appuroodo shite",
+        "appurōdo shite",
+        "ne ollyeo juseyo",
+        "ollyeo juseyo",
+        "envoie-le",
+        "lance l'envoi",
+        "lancer l'envoi",
+        "vous pouvez lancer l'envoi",
+        "tu peux lancer l'envoi",
+        "adelante con la subida",
+        "sube el modelo",
+        "sube el modelo a walrus",
+        "súbelo a walrus",
+        "pode fazer o upload",
+        "faz o upload",
+        "upload het",
+        "upload het maar",
+        "lad es hoch",
+        "upload saja",
     ),
     "listing": (
         "list",
@@ -474,6 +562,41 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "jual",
         "jual aja",
         "bech do",
+        "opublikuj",
+        "opublikuj go",
+        "wystaw",
+        "wystaw go",
+        "публикуй",
+        "опубликуй",
+        "опубликуйте",
+        "publikuy",
+        "opublikuy",
+        "fabu",
+        "fabu ba",
+        "shangjia ba",
+        "anshurhu",
+        "chapisha",
+        "i-publish mo na",
+        "i-publish mo",
+        "ilista mo na",
+        "shuppin shite",
+        "ne deungnokhae juseyo",
+        "deungnokhae juseyo",
+        "publie-la",
+        "mettez-le en vente",
+        "mets-le en vente",
+        "mettez-la en vente",
+        "mets-la en vente",
+        "ponlo a la venta",
+        "ponla a la venta",
+        "publícala",
+        "pode listar",
+        "pode publicar",
+        "stell es online",
+        "stell es ein",
+        "zet het maar online",
+        "publikasikan",
+        "publikasikan saja",
     ),
     "purchase": (
         "buy",
@@ -512,6 +635,38 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "achète-le",
         "achete-le",
         "achète",
+        "kup",
+        "kup go",
+        "kup to",
+        "покупай",
+        "купи",
+        "купите",
+        "pokupay",
+        "kupi",
+        "mai ba",
+        "goumai ba",
+        "ishtarihi",
+        "nunua",
+        "bilhin",
+        "bilhin mo",
+        "bilhin mo na",
+        "kounyuu shite",
+        "kōnyū shite",
+        "ne sa juseyo",
+        "sa juseyo",
+        "koop het",
+        "koop het maar",
+        "procédez à l'achat",
+        "procède à l'achat",
+        "achetez-le",
+        "achète-la",
+        "adelante con la compra",
+        "pay the seller",
+        "charge me",
+        "charge my wallet",
+        "take the money",
+        "make the purchase",
+        "add it to my collection",
     ),
 }
 # The gate's own action as people ask for it, composed: a verb of that gate ("store"), what it
@@ -519,25 +674,48 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
 # listing"); the noun approved ("upload confirmed"). Another gate's noun is never in them.
 _ACTS = {
     "upload": ("upload", "store", "pay", "pay for", "start"),
-    "listing": ("list", "publish", "sell"),
-    "purchase": ("buy", "purchase", "get", "take", "pay", "pay for"),
-}
+    "listing": ("list", "publish", "sell", "release", "post"),
+    "purchase": ("buy", "purchase", "get", "take", "pay", "pay for", "grab", "cop", "snag",
+                 "order", "spend"),
+}  # fmt: skip
 _NOUNS = {
-    "upload": ("upload", "storage", "storage cost", "storage fee", "payment", "fee", "cost"),
+    "upload": ("upload", "storage", "storage cost", "storage fee", "storage payment", "payment",
+               "fee", "cost"),
     "listing": ("listing", "sale"),
     "purchase": ("purchase", "payment", "order", "cost"),
-}
+}  # fmt: skip
+# where the gate's action puts the model ("ship it to walrus", "get it on the market")
 _WHERE = {
-    "upload": ("on walrus",),
-    "listing": ("on the marketplace", "on the market"),
+    "upload": ("on walrus", "to walrus", "onto walrus", "up", "up to walrus", "up on walrus"),
+    "listing": ("on the marketplace", "on the market", "to the marketplace", "to the market",
+                "on sale", "up for sale", "for sale", "live", "go live", "public", "online",
+                "up there", "out there", "in the shop", "in the store"),
+    "purchase": (),
+}  # fmt: skip
+# verbs that are the gate's action only with a place: "put it on walrus", "let it go live"
+_PLACING = {
+    "upload": ("put", "send", "ship", "push", "get", "pop", "stick", "save"),
+    "listing": ("put", "get", "pop", "stick", "post", "make", "let", "send", "ship"),
     "purchase": (),
 }
-_OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models")
-_HOW = ("", "now", "as is", "for me", "right away", "right now")
+# the gate's action as a noun of doing: "proceed with buying this model"
+_DOING = {
+    "upload": ("uploading", "storing"),
+    "listing": ("listing", "publishing", "selling"),
+    "purchase": ("buying", "purchasing"),
+}
+_OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models",
+            "that one", "this one", "that model", "this model", "my file", "that bad boy",
+            "this bad boy")  # fmt: skip
+_HOW = ("", "now", "as is", "for me", "right away", "right now", "at the listed price",
+        "at the price shown", "at the shown price")  # fmt: skip
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with",
               "go ahead with", "allow", "do")  # fmt: skip
 _WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
-         "you can", "you may")  # fmt: skip
+         "you can", "you may", "i agree to", "you have my approval to", "you have my permission to",
+         "feel free to", "go ahead and",
+         *(f"{who} {how} for you to" for who in ("i'm", "im", "i am", "we're", "we are")
+           for how in ("happy", "content", "fine", "ok", "okay", "comfortable", "glad")))  # fmt: skip
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
              "is good", "looks good", "looks fine", "is ok", "ok", "okay")  # fmt: skip
 
@@ -551,6 +729,10 @@ def _composed(gate: str) -> tuple[str, ...]:
         for o in objects
         for h in (*_HOW, *_WHERE[gate])
     ]
+    placed = [f"{a} {o} {w}".replace("  ", " ") for a in _PLACING[gate] for o in objects
+              for w in _WHERE[gate]]  # fmt: skip
+    doing = [f"{p} {d} {o}".strip() for p in ("proceed with", "go ahead with")
+             for d in _DOING[gate] for o in objects]  # fmt: skip
     approving = [
         f"{v} {o}"
         for v in _APPROVING
@@ -560,11 +742,10 @@ def _composed(gate: str) -> tuple[str, ...]:
         )
     ]
     approved = [f"{t}{n} {a}" for n in nouns for a in _APPROVED for t in ("", "the ")]
+    approving += [f"{v} {n}" for v in _APPROVING if v != "do" for n in nouns]  # "approve listing"
     # "yes, I want to upload it": the gate's own act, wanted
-    wanted = [
-        f"{w} {a} {o}".strip() for w in _WANT for a in _ACTS[gate] for o in ("", "it", "that")
-    ]
-    return (*acts, *approving, *approved, *wanted)
+    wanted = [f"{w} {a} {o}".strip() for w in _WANT for a in _ACTS[gate] for o in objects]
+    return (*acts, *placed, *doing, *approving, *approved, *wanted)
 
 
 # Words that may surround an approval without changing it.
@@ -631,6 +812,22 @@ _FILLERS = frozenset(
         "lol",
         "very",
         "much",
+        "pure",
+        "saja",
+        "juseyo",
+        "no_cap",
+        "no_changes",
+        "fr",
+        "omg",
+        "yay",
+        "dope",
+        "slay",
+        "sweet",
+        "awesome",
+        "excellent",
+        "wonderful",
+        "fantastic",
+        "amazing",
     ]
 )
 _NO_PHRASES = (
@@ -769,6 +966,32 @@ _NO_PHRASES = (
     "déjalo",
     "ahora no",
     "laisse tomber",
+    "keep it private",
+    "keep it private for now",
+    "not interested",
+    "not interested anymore",
+    "no longer interested",
+    "nie",
+    "nie teraz",
+    "nie publikuj",
+    "nie wgrywaj",
+    "nie kupuj",
+    "anuluj",
+    "нет",
+    "net",
+    "не надо",
+    "отмена",
+    "yükleme",
+    "yayınlama",
+    "şimdi değil",
+    "simdi degil",
+    "hapana",
+    "huwag",
+    "huwag muna",
+    "bu yao",
+    "bu yong",
+    "aniyo",
+    "iie kekkou desu",
 )
 # Any of these makes a message something other than a plain yes.
 _NOT_PLAIN = re.compile(
@@ -850,12 +1073,15 @@ _CONTENT = (
 )
 _THANKED = (
     r"(?:thank you|thanks|thx)(?: (?:so|very) much)? for (?:explaining(?: (?:it|that|this))?|"
-    r"the (?:explanation|details|info|information|summary|breakdown)|clarifying|that)"
+    r"the (?:explanation|details|info|information|summary|breakdown|heads up)|clarifying|that|"
+    r"checking|asking|confirming|double[- ]checking|letting me know)"
 )
 _LOOKED = (
     r"having (?:looked at|read|checked|reviewed|considered) (?:it|this|that|everything|"
-    r"the (?:numbers|details|summary|terms|fees?|costs?|estimate|figures))"
+    r"the (?:numbers|details|summary|terms|fees?|costs?|estimate|figures|listing|price|draft|"
+    r"purchase|upload|offer))"
 )
+_WORTH = r"(?:(?:it's|its|it is|that's|thats|totally|so|definitely|well) )?worth it"
 _SAID_YES = r"to proceed|(?:i )?(?:already )?said yes(?: already)?|i (?:already )?told you yes"
 _SOUNDS_FAIR = (
     rf"(?:(?:that|this|it|{_COSTS})(?:'s| is| are| sounds| seems| looks)|sounds|seems|looks) "
@@ -871,7 +1097,7 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
     nouns = {"upload": "upload", "listing": "listing", "purchase": "purchase"}
     named = rf"|with (?:the|this) {nouns[gate]}" if gate in nouns else ""
     return re.compile(
-        rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_THANKED}|{_LOOKED}|{_SAID_YES}{named}"
+        rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_THANKED}|{_LOOKED}|{_WORTH}|{_SAID_YES}{named}"
     )
 
 
@@ -903,8 +1129,11 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     """
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
     norm = _NO_BUT_YES.sub(lambda m: "no_" + m.group(1).replace("worries", "worry"), norm)
+    norm = _NO_CHANGE.sub("no_changes", norm)
     if not norm:
         return None
+    if _settled(norm, gate):  # "hmm... ok yes, do it": a hesitation, then a plain yes
+        return "approve"
     clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
     if not clauses or keeps_going(norm):  # "don't cancel it": no refusal, no yes
         return None
@@ -931,23 +1160,44 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     return None
 
 
+# hesitation before the answer: "hmm...", "let me think...", "I was unsure but"
+_HESITATION = re.compile(
+    r"^(?:(?:hmm+|mm+|um+|uh+|erm*|well|let me (?:think|see)|i think|on second thought|"
+    r"i was (?:unsure|hesitant|not sure|on the fence)(?: at first)?,? but|"
+    r"after (?:thinking|sleeping on) (?:it|about it)(?: over)?)\s*(?:\.{2,}|…|[,:;.!-])?\s*)+"
+)
+
+
+def _settled(norm: str, gate: str | None) -> bool:
+    """A hesitation first, then a yes of two words or more that approves on its own ("um,
+    let me think... yes, go ahead"); "hmm, ok" is not settled."""
+    m = _HESITATION.match(norm)
+    rest = norm[m.end() :] if m else ""
+    return len(_words(rest)) >= 2 and read_consent(rest, gate) == "approve"
+
+
 # what a question showed, affirmed as it is: "the price and title are both fine"
 _TERM = (
-    r"(?:(?:the|that|this|your)\s+)?(?:price|title|name|tags?|description|terms|details|cost|fee|"
-    r"plan|summary)(?:\s+as\s+(?:currently\s+)?(?:presented|shown|proposed))?"
+    r"(?:(?:the|that|this|your)\s+)?(?:(?:suggested|proposed|listed|shown|asking)\s+)?"
+    r"(?:price|title|name|tags?|description|terms|details|(?:storage\s+)?(?:cost|fee)|plan|summary)"
+    r"(?:\s+as\s+(?:currently\s+)?(?:presented|shown|proposed)|\s+shown|"
+    r"\s+you\s+(?:suggested|proposed|showed|gave))?"
 )
 _AFFIRMED = re.compile(
     rf"(?:and\s+)?(?:{_TERM}(?:\s*(?:,|and|&)\s*{_TERM})*|everything|it all|all of it|all of that|"
     r"all that|that all|all|both|that|it|thats|that's|this|everything you showed|"
     r"(?:all|the) (?:two|three|four|five) of them|all (?:two|three|four|five)|both of them|"
     r"they all|they|them all)"
-    r"\s+(?:(?:both|all)\s+)?(?:(?:is|are|'s|'re|look|looks|seem|seems|sound|sounds)\s+)?"
+    r"(?:'s|'re)?\s+(?:(?:both|all)\s+)?(?:(?:is|are|'s|'re|look|looks|seem|seems|sound|sounds)\s+)?"
     r"(?:both\s+|all\s+)?"
     r"(?:fine|good|ok|okay|great|perfect|right|correct|alright|spot on|how i want it|as i want it|"
-    r"acceptable|agreeable|fair)"
+    r"acceptable|agreeable|fair|works?)"
     r"(?:\s+(?:to|with|by|for)\s+(?:me|us))?|"
     r"(?:at|for)\s+(?:that|this|the shown|the same)\s+price|(?:at|for)\s+the\s+price\s+shown|"
-    r"as (?:it is|is|shown)",
+    r"as (?:it is|is|shown)|(?:at|for)\s+(?:the|its)\s+(?:listed|shown|asking|current)\s+price|"
+    r"(?:that's|thats|that is|it's|its|it is)\s+a\s+(?:fair|good|great|reasonable|decent|fine)\s+"
+    r"(?:price|deal)|(?:(?:i'm|im|i am|we're|we are)\s+)?(?:good|happy|fine|ok|okay|content|"
+    rf"comfortable)\s+with\s+{_COSTS}",
 )
 # no yes to what was shown: a condition, a hedge, a change, another figure, a question
 _NOT_AFFIRMING = re.compile(
@@ -1058,7 +1308,12 @@ _HOLD_REASON = re.compile(
     r"look (?:at|into)|sleep on it|come back)\b"
 )
 # a "no" that agrees: "no problem", "no objections" (asked, they are questions: "?" stays)
-_NO_BUT_YES = re.compile(r"\bno (problem|objection|worry|worries)s?\b")
+_NO_BUT_YES = re.compile(r"\bno (problem|objection|worry|worries|cap)s?\b")
+# nothing to change in what was shown: "no changes, publish it"
+_NO_CHANGE = re.compile(
+    r"\b(?:no (?:changes?|edits?)(?: (?:needed|required|from me))?|"
+    r"nothing (?:else )?to (?:change|edit|add))\b"
+)
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(
     r"^(no|nope|nah|don'?t|dont|do not|cancel|stop|abort|not now|not yet|never ?mind|forget it)\b"

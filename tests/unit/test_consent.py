@@ -503,3 +503,87 @@ def test_a_word_that_resumes_a_stopped_step_never_approves_a_gate(text: str) -> 
     # the question that follows
     for gate in ("upload", "listing", "purchase", None, ""):
         assert read_consent(text, gate) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("hmm... ok yes, do it", "upload"),  # a hesitation, then a yes said plainly
+        ("um, let me think... yes, go ahead", "upload"),
+        ("i was hesitant but ok, buy it", "purchase"),
+        ("sure thing, send it up", "upload"),  # the action with where it puts the model
+        ("lgtm, ship it to walrus", "upload"),
+        ("Yes — pay the storage fee and put it on Walrus.", "upload"),
+        ("yep yep, get it on the market", "listing"),
+        ("sure, let it go live", "listing"),
+        ("Yes. Go ahead and publish it to the marketplace.", "listing"),
+        ("approve listing", "listing"),
+        ("no changes, publish it", "listing"),  # nothing to change in what was shown
+        ("that title works and the price is fine. Publish.", "listing"),
+        ("Yes. Title's good. Price is good. Go.", "listing"),
+        ("yes buy that one for me", "purchase"),
+        ("Kindly proceed with buying this model.", "purchase"),
+        ("I confirm the purchase at the listed price.", "purchase"),
+        ("that's a fair price, go ahead", "purchase"),
+        ("Sure! Thanks for checking. Go ahead.", "upload"),
+        ("I am content for you to proceed with the upload.", "upload"),
+        ("fr go ahead no cap", "upload"),
+        ("tak, wgraj go", "upload"),  # Polish
+        ("да, публикуй", "listing"),  # Russian
+        ("ne, sa juseyo", "purchase"),  # Korean
+        ("hao de, shangchuan ba", "upload"),  # Chinese
+        ("ndiyo, chapisha", "listing"),  # Swahili
+        ("oo, bilhin mo na", "purchase"),  # Tagalog
+        ("Oui, mettez-le en vente.", "listing"),
+    ],
+)
+def test_yeses_in_more_words_places_and_languages(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("hmm, ok", "upload"),  # a hesitation and one word: not settled
+        ("hmm... I think not", "upload"),
+        ("I was unsure but now I'm not", "upload"),
+        ("put it on walrus later", "upload"),
+        ("ship it to walrus tomorrow?", "upload"),
+        ("send it up after lunch", "upload"),
+        ("put it", "upload"),  # a placing verb needs the place
+        ("you have my approval to upload it tomorrow", "upload"),
+        ("feel free to upload it once I check", "upload"),
+        ("i agree to pay the storage cost if it's under 1 WAL", "upload"),
+        ("no changes, but don't publish yet", "listing"),
+        ("no changes to the title, but make it 3 SUI", "listing"),
+        ("publish it to the marketplace at 3 SUI", "listing"),
+        ("put it on sale for 2", "listing"),
+        ("make it public tomorrow", "listing"),
+        ("the price shown is fine but change the title", "listing"),
+        ("that's a fair price? list it", "listing"),
+        ("nothing to change", "listing"),
+        ("da, upload it", "listing"),  # another gate's action
+        ("grab it if it's under 2 SUI", "purchase"),
+        ("cop it tomorrow", "purchase"),
+        ("pay the seller later", "purchase"),
+        ("that's a fair price, but can I see reviews?", "purchase"),
+        ("tak, wgraj go", "purchase"),
+    ],
+)
+def test_the_new_words_with_anything_more_are_no_yes(text: str, gate: str) -> None:
+    assert read_consent(text, gate) != "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("No. Keep it private for now.", "listing"),
+        ("nie, nie publikuj", "listing"),
+        ("hayır, şimdi değil", "listing"),
+        ("not interested anymore", "purchase"),
+        ("нет", "upload"),
+        ("hayır, yükleme", "upload"),
+    ],
+)
+def test_refusals_in_more_words_and_languages(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "decline"
