@@ -416,6 +416,29 @@ _YES_PHRASES = (
     "onegai",
     "vous pouvez y aller",
     "tu peux y aller",
+    "fire away",
+    "let's rock",
+    "lets rock",
+    "let's rock and roll",
+    "hit it",
+    "make it rain",
+    "yy",
+    "i am agree",
+    "i'm agree",
+    "beautiful",
+    "passt",
+    "parfait",
+    "perfecto",
+    "está bien",
+    "esta bien",
+    "está perfecto",
+    "はい",
+    "好的",
+    "好",
+    "네",
+    "예",
+    "いいよ",
+    "お願いします",
     *(
         f"{who} {how} for you to {act}"
         for who in ("i'm", "im", "i am", "we're", "we are")
@@ -511,6 +534,14 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "upload het maar",
         "lad es hoch",
         "upload saja",
+        "tu peux l'uploader",
+        "vous pouvez l'uploader",
+        "アップロードしてください",
+        "アップロードして",
+        "上传吧",
+        "上传",
+        "업로드해 주세요",
+        "업로드해",
     ),
     "listing": (
         "list",
@@ -597,6 +628,17 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "zet het maar online",
         "publikasikan",
         "publikasikan saja",
+        "let's go live with it",
+        "lets go live with it",
+        "tu peux publier",
+        "vous pouvez publier",
+        "publier",
+        "公開してください",
+        "公開して",
+        "发布吧",
+        "发布",
+        "게시해 주세요",
+        "게시해",
     ),
     "purchase": (
         "buy",
@@ -667,6 +709,17 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "take the money",
         "make the purchase",
         "add it to my collection",
+        "kharid lo",
+        "buy kar lo",
+        "kar lo",
+        "complete the transaction",
+        "confirm the transaction",
+        "購入してください",
+        "購入して",
+        "买吧",
+        "买",
+        "구매해 주세요",
+        "구매해",
     ),
 }
 # The gate's own action as people ask for it, composed: a verb of that gate ("store"), what it
@@ -708,12 +761,13 @@ _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model
             "that one", "this one", "that model", "this model", "my file", "that bad boy",
             "this bad boy")  # fmt: skip
 _HOW = ("", "now", "as is", "for me", "right away", "right now", "at the listed price",
-        "at the price shown", "at the shown price")  # fmt: skip
-_APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with",
+        "at the price shown", "at the shown price", "as drafted", "as proposed", "as shown",
+        "as it stands")  # fmt: skip
+_APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with", "consent to",
               "go ahead with", "allow", "do")  # fmt: skip
 _WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
          "you can", "you may", "i agree to", "you have my approval to", "you have my permission to",
-         "feel free to", "go ahead and",
+         "feel free to", "go ahead and", "i want", "i consent to",
          *(f"{who} {how} for you to" for who in ("i'm", "im", "i am", "we're", "we are")
            for how in ("happy", "content", "fine", "ok", "okay", "comfortable", "glad")))  # fmt: skip
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
@@ -828,6 +882,12 @@ _FILLERS = frozenset(
         "wonderful",
         "fantastic",
         "amazing",
+        "gg",
+        "yaar",
+        "por",
+        "favor",
+        "oh",
+        "wow",
     ]
 )
 _NO_PHRASES = (
@@ -1031,6 +1091,14 @@ def _covered(words: list[str], phrases: _Index, neutral: re.Pattern[str] | None 
     """True when ``words`` is one or more phrases and fillers, with at least one phrase;
     with ``neutral``, also statements it matches whole that neither add nor refuse anything
     ("I've read it carefully", "we're happy"): they count as fillers, never as the yes."""
+    return bool(_phrases_in(words, phrases, neutral))
+
+
+def _phrases_in(
+    words: list[str], phrases: _Index, neutral: re.Pattern[str] | None = None
+) -> int | None:
+    """How many phrases cover ``words`` with fillers and neutral statements between them
+    (0: fillers and neutral statements only); None when some word is none of these."""
     n = len(words)
     best: list[int | None] = [None] * (n + 1)  # phrases used to cover words[:i]
     best[0] = 0
@@ -1048,7 +1116,7 @@ def _covered(words: list[str], phrases: _Index, neutral: re.Pattern[str] | None 
             for j in range(i + 2, min(n, i + _SPAN_WORDS) + 1):
                 if neutral.fullmatch(" ".join(words[i:j])):
                     best[j] = max(best[j] or 0, used)
-    return bool(best[n])
+    return best[n]
 
 
 # Statements around a yes that neither ask, add nor refuse anything: the message was read,
@@ -1086,7 +1154,7 @@ _SAID_YES = r"to proceed|(?:i )?(?:already )?said yes(?: already)?|i (?:already 
 _SOUNDS_FAIR = (
     rf"(?:(?:that|this|it|{_COSTS})(?:'s| is| are| sounds| seems| looks)|sounds|seems|looks) "
     r"(?:safe|fair|reasonable|fine|"
-    r"good|great|right|"
+    r"good|great|right|correct|"
     r"ok|okay|grand|brilliant|lovely|sensible)(?: enough)?(?: to me)?"
 )
 
@@ -1130,6 +1198,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
     norm = _NO_BUT_YES.sub(lambda m: "no_" + m.group(1).replace("worries", "worry"), norm)
     norm = _NO_CHANGE.sub("no_changes", norm)
+    norm = re.sub(r"\bcan'?t wait\b", "cant_wait", norm)  # "can't wait to try it": eager
     if not norm:
         return None
     if _settled(norm, gate):  # "hmm... ok yes, do it": a hesitation, then a plain yes
@@ -1155,9 +1224,74 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
         return None
     if _covered(whole, _phrases(gate), _neutral(gate)):
         return "approve"
+    if _with_small_talk(clauses, gate):  # "Perfect, publish. Have a great day!"
+        return "approve"
     if _LEADING_NO.match(norm) and "?" not in norm:  # "don't upload it", "no, not today"
         return "decline"
     return None
+
+
+# Words that make a clause more than small talk around a yes: an action, a choice among
+# things, an amount, a time to do it at, a wish, a doubt. Small talk has none of them.
+_NOT_SMALL_TALK = re.compile(
+    r"\d|\b(?:jk|j/k|kidding|joking|jokes|sike|psych|not really|one|ones|other|another|"
+    r"different|only|instead|also|too|again|more|less|else|"
+    r"wallet|account|address|files?|models?|epochs?|half|double|twice|two|three|four|five|six|"
+    r"seven|eight|nine|ten|upload\w*|list\w*|publish\w*|sell\w*|sale|buy\w*|purchas\w*|pay\w*|"
+    r"stor\w*|download\w*|delist\w*|delete|remove|add|change|rename|set|make|put|send|move|give|"
+    r"transfer|switch|use|check|verify|retry|undo|show|tell|explain|help|let|want|need|should|"
+    r"could|would|can|will|shall|must|think|guess|hope|suppose|tomorrow|tonight|later|soon|next|"
+    r"once|when|until|till|after|before|first|in (?:a|an|a few|few|some) (?:sec|second|minute|min|"
+    r"hour|day|week)s?|(?:on|by|this|next) (?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|weekend|morning|afternoon|evening|night))\b"
+)
+_SMALL_TALK_WORDS = 14  # the longest clause of small talk looked at
+# "but", "if", "tomorrow", "first" in the other languages people write in: small talk is
+# read in English only, and these make a clause more than small talk wherever they are
+_NOT_SMALL_TALK_ELSEWHERE = re.compile(
+    r"\b(?:pero|aber|mais|mas|ma|però|maar|ama|tapi|lekin|magar|si|wenn|falls|se|als|jika|kalau|"
+    r"agar|morgen|demain|mañana|manana|amanhã|amanha|domani|besok|kal|yarın|yarin|después|despues|"
+    r"après|apres|später|spater|dopo|depois|nanti|baad|sonra|primero|d'abord|zuerst|erst|primeiro|"
+    r"prima|dulu|pehle|önce|once)\b"
+)
+# yeses that say only "yes": with small talk around them, a yes to the small talk may be
+# meant ("yes, I'd love a coffee"), so small talk needs a yes that says more ("go ahead")
+_BARE_YES = _index((
+    "y", "ye", "yes", "yess", "yea", "yh", "yeh", "yeah", "yep", "yup", "ya", "yah", "ok", "okay",
+    "okey", "k", "kk", "sure", "surely", "alright", "all right", "aight", "fine", "right",
+    "correct", "great", "perfect", "absolutely", "definitely", "certainly", "of course",
+    "indeed", "totally", "for sure", "sure thing", "lovely", "brilliant", "agreed", "i agree",
+    "agree", "that's right", "thats right", "def", "defo", "deffo", "bet", "yessir", "yas",
+    "yass", "ofc", "aye", "mhm", "si", "sí", "oui", "ja", "da", "да", "tak", "hai", "haan", "han",
+    "haa", "ji", "sim", "iya", "evet", "はい", "네", "예", "好", "好的", "oo", "opo", "ndiyo",
+    "na'am", "naam", "hao", "hao de", "haode", "claro", "vale", "certo", "sì", "klar", "genau",
+    "tamam", "vâng", "dạ", "ừ", "beautiful", "parfait", "perfecto", "perfetto", "prima",
+))  # fmt: skip
+
+
+def _with_small_talk(clauses: list[str], gate: str | None) -> bool:
+    """A plain yes with small talk around it: every clause is a yes, politeness or a remark
+    that neither acts, chooses, counts, schedules, wishes nor doubts ("yes please, you're a
+    star", "ok go ahead and buy it, thx, typing from the school pickup line lol"). The
+    whole message has already been checked for a question, a condition or a refusal."""
+    phrases, neutral = _phrases(gate), _neutral(gate)
+    said_more = talk = 0
+    for clause in clauses:
+        words = _words(clause.removeprefix("and ").removeprefix("so "))
+        used = _phrases_in(words, phrases, neutral)
+        if used:
+            said_more += _phrases_in(words, _BARE_YES, neutral) is None  # more than "yes"
+        elif used is None:
+            said = " ".join(words)
+            if (
+                len(words) > _SMALL_TALK_WORDS
+                or not said.isascii()
+                or _NOT_SMALL_TALK.search(said)
+                or _NOT_SMALL_TALK_ELSEWHERE.search(said)
+            ):
+                return False
+            talk += 1
+    return said_more > 0 and 0 < talk <= 3
 
 
 # hesitation before the answer: "hmm...", "let me think...", "I was unsure but"
@@ -1195,7 +1329,7 @@ _AFFIRMED = re.compile(
     r"(?:\s+(?:to|with|by|for)\s+(?:me|us))?|"
     r"(?:at|for)\s+(?:that|this|the shown|the same)\s+price|(?:at|for)\s+the\s+price\s+shown|"
     r"as (?:it is|is|shown)|(?:at|for)\s+(?:the|its)\s+(?:listed|shown|asking|current)\s+price|"
-    r"(?:that's|thats|that is|it's|its|it is)\s+a\s+(?:fair|good|great|reasonable|decent|fine)\s+"
+    r"(?:(?:that's|thats|that is|it's|its|it is)\s+)?(?:a\s+)?(?:fair|good|great|reasonable|decent|fine)\s+"
     r"(?:price|deal)|(?:(?:i'm|im|i am|we're|we are)\s+)?(?:good|happy|fine|ok|okay|content|"
     rf"comfortable)\s+with\s+{_COSTS}",
 )

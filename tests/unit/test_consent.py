@@ -587,3 +587,49 @@ def test_the_new_words_with_anything_more_are_no_yes(text: str, gate: str) -> No
 )
 def test_refusals_in_more_words_and_languages(text: str, gate: str) -> None:
     assert read_consent(text, gate) == "decline"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("Totally, go ahead with the upload. Great job so far!", "upload"),
+        ("yes go ahead plz, kids are yelling so quick lol", "upload"),
+        ("Perfect, publish. Have a great day!", "listing"),
+        ("perfect, buy it. thanks so much! can't wait to try it", "purchase"),
+        ("ok go ahead and buy it, thx, typing from the school pickup line lol", "purchase"),
+        ("fire away, publish it", "listing"),
+        ("はい、アップロードしてください", "upload"),
+        ("好的，发布吧", "listing"),
+        ("네, 구매해 주세요", "purchase"),
+    ],
+)
+def test_a_yes_that_says_the_action_with_small_talk_around_it_approves(
+    text: str, gate: str
+) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("yes, I'd love a coffee", "upload"),  # a yes to the small talk, not to the gate
+        ("Yes, I did have lunch, thanks for asking", "upload"),
+        ("yes, the weather is great here today", "listing"),
+        ("sure, because I'm made of money", "purchase"),
+        ("yes please, you're a star", "upload"),  # only "yes": the gate is asked again
+        ("go ahead, my other wallet has the funds", "purchase"),  # a choice: not small talk
+        ("go ahead, in an hour", "upload"),
+        ("go ahead, this evening", "listing"),
+        ("go ahead, I guess", "upload"),
+        ("sí, súbelo, pero mañana", "upload"),  # a condition in another language
+        ("ja, lad es hoch, aber erst morgen", "upload"),
+        ("oui, publie-la, mais demain", "listing"),
+        ("好的，买吧，不过先给我看看评价", "purchase"),
+        ("publish it, lol jk", "listing"),  # taken back
+        ("go ahead, just kidding", "upload"),
+    ],
+)
+def test_small_talk_never_carries_a_choice_a_time_a_doubt_or_a_bare_yes(
+    text: str, gate: str
+) -> None:
+    assert read_consent(text, gate) != "approve"
