@@ -7,7 +7,7 @@ mind or a request for something else is never an approval, whatever word it star
 with. A message whose last clause refuses ("sure… wait, no, don't") is a refusal, and
 so is the gate's action refused plainly ("nah, don't list it yet").
 
-Over 1,300 lines: most of it is the phrase lists (yeses, each gate's own action words,
+Over 500 lines (about 1,500): most of it is the phrase lists (yeses, each gate's own action words,
 refusals, in the languages people write in), kept beside the rules that read them.
 
 Example::
@@ -1026,6 +1026,10 @@ _NO_PHRASES = (
     "déjalo",
     "ahora no",
     "laisse tomber",
+    "let me think about it",
+    "let me think it over",
+    "i'll think about it",
+    "i need to think about it",
     "keep it private",
     "keep it private for now",
     "not interested",
@@ -1246,6 +1250,7 @@ _NOT_SMALL_TALK = re.compile(
     r"sunday|weekend|morning|afternoon|evening|night))\b"
 )
 _SMALL_TALK_WORDS = 14  # the longest clause of small talk looked at
+_FILE_LIKE = re.compile(r"\w\.\w")  # "m.safetensors", "1.5": a name or a figure
 # "but", "if", "tomorrow", "first" in the other languages people write in: small talk is
 # read in English only, and these make a clause more than small talk wherever they are
 _NOT_SMALL_TALK_ELSEWHERE = re.compile(
@@ -1274,6 +1279,8 @@ def _with_small_talk(clauses: list[str], gate: str | None) -> bool:
     that neither acts, chooses, counts, schedules, wishes nor doubts ("yes please, you're a
     star", "ok go ahead and buy it, thx, typing from the school pickup line lol"). The
     whole message has already been checked for a question, a condition or a refusal."""
+    if any(_FILE_LIKE.search(c) for c in clauses):
+        return False  # "upload ./m.safetensors": a file named is a request, not small talk
     phrases, neutral = _phrases(gate), _neutral(gate)
     said_more = talk = 0
     for clause in clauses:
@@ -1296,7 +1303,7 @@ def _with_small_talk(clauses: list[str], gate: str | None) -> bool:
 
 # hesitation before the answer: "hmm...", "let me think...", "I was unsure but"
 _HESITATION = re.compile(
-    r"^(?:(?:hmm+|mm+|um+|uh+|erm*|well|let me (?:think|see)|i think|on second thought|"
+    r"^(?:(?:hmm+|mm+|um+|uh+|erm*|well|let me (?:think(?: about it| it over)?|see)|i think|on second thought|"
     r"i was (?:unsure|hesitant|not sure|on the fence)(?: at first)?,? but|"
     r"after (?:thinking|sleeping on) (?:it|about it)(?: over)?)\s*(?:\.{2,}|…|[,:;.!-])?\s*)+"
 )

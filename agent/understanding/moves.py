@@ -71,14 +71,14 @@ def tour_move_in(text: str) -> Literal["next", "back", "skip", "resume"]:
 
 _MORE = re.compile(
     r"\b(more (?:detail|details|info|explanation|context)|in detail|explain (?:more|better|"
-    r"it (?:more|again))|longer|elaborate|verbose|slower|go deeper|step by step|more words|"
+    r"it (?:more|again))|(?<!no )(?<!any )longer|elaborate|verbose|slower|go deeper|step by step|more words|"
     r"in full|full (?:detail|explanations?|version)|the long version)\b"
 )
 _LESS = re.compile(
     r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation|waffle|fluff|talk(?:ing)?|rambling)|brief(?:er)?|concise|"
     r"terse|tl;?dr|too (?:long|much text|wordy|verbose)|just the (?:facts|essentials)|"
     r"keep it short|fewer words|to the point|(?:so|less|very) (?:verbose|wordy|long-winded)|"
-    r"stop rambling|less rambling)\b"
+    r"stop rambling|less rambling|no longer than)\b"
 )
 
 

@@ -378,6 +378,8 @@ class Understanding:
             and detail_direction(text)
         ):
             top, score = "verbosity", max(score, CONFIDENT)  # "stop being so verbose"
+        if gate is None and _BOUGHT.search(text) and "dashboard" in (k for k, _ in ranked[:2]):
+            top, score = "dashboard", max(score, CONFIDENT)  # "what did we buy last week"
         if top in _NEVER_GUESSED:
             top, score = ("help", score) if gate is not None else ("unknown", 0.0)
         if (
@@ -931,6 +933,12 @@ _SWITCH_FILE = re.compile(
 # asking whether something is allowed, not asking for it: "can I sell a model I didn't train?"
 _MAY_I = re.compile(
     r"^\s*(?:can|could|may)\s+i\b.*\?\s*$|\b(?:am i allowed|is it (?:possible|ok(?:ay)?|allowed)) to\b",
+    re.I,
+)
+# what the user bought, asked after: the dashboard lists purchases, not the step history
+_BOUGHT = re.compile(
+    r"\b(?:what|which (?:models?|ones?)) (?:did|have|had) (?:i|we) (?:just )?"
+    r"(?:buy|bought|purchase|purchased)\b",
     re.I,
 )
 # "no longer sell the segformer": a listing taken down, not a file to upload

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from agent.understanding import classifier
 from agent.understanding.classifier import IntentClassifier, corpus, normalise
 
 ODD = [
@@ -51,7 +52,7 @@ def test_a_text_of_unknown_ngrams_scores_the_intercepts(clf: IntentClassifier) -
 def test_the_ranking_is_unchanged(clf: IntentClassifier) -> None:
     for text in [t for t, _ in corpus()][::7] + ODD:
         margins = np.asarray(clf.pipeline.decision_function([normalise(text)])[0])
-        exp = np.exp((margins - margins.max()) * 4.0)
+        exp = np.exp((margins - margins.max()) * classifier._SHARPNESS)
         probs = exp / exp.sum()
         ranked = sorted(zip(clf.pipeline.classes_, probs, strict=True), key=lambda p: -p[1])
         got = clf.predict(text, top=3)

@@ -259,7 +259,13 @@ async def test_a_model_that_approves_everything_approves_nothing_but_approvals()
             embedded=Understanding(IntentClassifier.load(None)),
         )
         wrong = []
-        for case in _gate_cases():
+        # vague answers the embedded reading leaves open, so the model is asked about them too
+        vague: list[dict[str, object]] = [
+            {"text": text, "kind": "unknown", "context": {"gate": gate}}
+            for text in ("erm", "the thing with the stuff")
+            for gate in ("upload", "listing", "purchase")
+        ]
+        for case in [*_gate_cases(), *vague]:
             ctx = case["context"]
             assert isinstance(ctx, dict)
             d = Dialogue(gate=ctx["gate"], price_mist=ctx.get("price_mist"))
@@ -583,6 +589,7 @@ def test_the_new_words_with_anything_more_are_no_yes(text: str, gate: str) -> No
         ("not interested anymore", "purchase"),
         ("нет", "upload"),
         ("hayır, yükleme", "upload"),
+        ("sure... wait, no. let me think about it", "upload"),
     ],
 )
 def test_refusals_in_more_words_and_languages(text: str, gate: str) -> None:
@@ -625,6 +632,8 @@ def test_a_yes_that_says_the_action_with_small_talk_around_it_approves(
         ("ja, lad es hoch, aber erst morgen", "upload"),
         ("oui, publie-la, mais demain", "listing"),
         ("好的，买吧，不过先给我看看评价", "purchase"),
+        ("upload ./m.safetensors", "upload"),  # a request said again, with its file
+        ("go ahead, sentiment.onnx", "upload"),
         ("publish it, lol jk", "listing"),  # taken back
         ("go ahead, just kidding", "upload"),
     ],

@@ -545,7 +545,9 @@ async def test_a_turns_model_call_is_a_child_of_reading_the_message(
     )
     async with Assistant.open(settings, tracer_provider=provider) as assistant:
         thread = await assistant.new_thread("ana")
-        said = "qwxz vbnm plok zzrt"  # nothing any reading knows: the model is asked
+        said = (
+            "the thing with the stuff"  # vague: the embedded reading is unsure, the model is asked
+        )
         [e async for e in assistant.send(thread, said)]
     assert server.requests, "the model was not asked"
     spans = exporter.get_finished_spans()

@@ -961,6 +961,9 @@ _THREE = ("0x" + "1" * 64, "0x" + "2" * 64, "0x" + "3" * 64)
         ("skip it, no idea", {"question": "task"}, "answer", {"skip": "one"}),
         # a direction refused asks for the other
         ("give me the long version, not the brief one", {}, "verbosity", {"direction": "more"}),
+        # "no longer" is no wish for longer answers
+        ("no longer sell the resnet", {}, "delist", {}),
+        ("answers no longer than a line please", {}, "verbosity", {"direction": "less"}),
         # places in the list shown that are not counted from the start
         ("the middle one, please", {"shown": _THREE}, "purchase", {"model_ref": _THREE[1]}),
         ("buy the second to last", {"shown": _THREE}, "purchase", {"model_ref": _THREE[1]}),
