@@ -13,6 +13,7 @@ from agent.assistant_base import AssistantBase
 from agent.threads import DIALOGUE_NAMESPACE, stopped_at
 from agent.understanding.dialogue import Dialogue
 from agent.understanding.entities import mentions_last_price
+from agent.understanding.shown import gate_terms
 from flows.intents import SYSTEM_KINDS, Intent, intent
 from flows.onboarding import PROFILE_KEY, profile_namespace
 from flows.users import user_label
@@ -90,9 +91,14 @@ class Reading(AssistantBase):
         ctx = values.get("context") or {}
         gate: Any = None
         question: str | None = None
+        names: tuple[str, ...] = ()
+        amounts: tuple[tuple[float, str], ...] = ()
         if snap.interrupts:
             value = snap.interrupts[0].value
             gate = value.get("gate") if isinstance(value, dict) else None
+            data = value.get("data") if isinstance(value, dict) else None
+            if isinstance(data, dict):  # what the gate shows ("yes, buy Face Finder Pro")
+                names, amounts = gate_terms(data)
             if gate == "question":  # a checkpoint question: the next words are its answer
                 question = str((value.get("data") or {}).get("question") or "") or None
         expecting = offered.get("expecting") if not gate else None
@@ -114,6 +120,8 @@ class Reading(AssistantBase):
             listing_id=_listing_of(ctx),
             base_dir=Path.cwd(),
             shown=tuple(str(i) for i in offered.get("shown") or ()),
+            gate_names=names,
+            gate_amounts=amounts,
         )
 
     async def _remember_question(

@@ -417,6 +417,21 @@ _YES_PHRASES = (
     "vous pouvez y aller",
     "tu peux y aller",
     "fire away",
+    "fire ahead",
+    "go on then",
+    "grand",
+    "do the needful",
+    "please do the needful",
+    "can",
+    "can can",
+    "ok can",
+    "can lah",
+    "no_wahala",
+    "e don set",
+    "ack",
+    "acked",
+    "نعم",
+    "checkout",
     "let's rock",
     "lets rock",
     "let's rock and roll",
@@ -535,6 +550,12 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "lad es hoch",
         "upload saja",
         "tu peux l'uploader",
+        "télécharge-le",
+        "wrzucaj",
+        "wrzuć",
+        "올려주세요",
+        "올려 주세요",
+        "ارفعه",
         "vous pouvez l'uploader",
         "アップロードしてください",
         "アップロードして",
@@ -629,6 +650,10 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "publikasikan",
         "publikasikan saja",
         "let's go live with it",
+        "stick it up",
+        "انشره",
+        "đăng lên",
+        "đăng lên đi",
         "lets go live with it",
         "tu peux publier",
         "vous pouvez publier",
@@ -710,6 +735,15 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "make the purchase",
         "add it to my collection",
         "kharid lo",
+        "check out",
+        "koop maar",
+        "kupuj",
+        "購入します",
+        "구매할게요",
+        "اشتره",
+        "اشترِه",
+        "mua",
+        "mua đi",
         "buy kar lo",
         "kar lo",
         "complete the transaction",
@@ -734,7 +768,7 @@ _ACTS = {
 _NOUNS = {
     "upload": ("upload", "storage", "storage cost", "storage fee", "storage payment", "payment",
                "fee", "cost"),
-    "listing": ("listing", "sale"),
+    "listing": ("listing", "sale", "publication"),
     "purchase": ("purchase", "payment", "order", "cost"),
 }  # fmt: skip
 # where the gate's action puts the model ("ship it to walrus", "get it on the market")
@@ -759,19 +793,21 @@ _DOING = {
 }
 _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models",
             "that one", "this one", "that model", "this model", "my file", "that bad boy",
-            "this bad boy")  # fmt: skip
+            "this bad boy", "the same", "am")  # fmt: skip
 _HOW = ("", "now", "as is", "for me", "right away", "right now", "at the listed price",
         "at the price shown", "at the shown price", "as drafted", "as proposed", "as shown",
-        "as it stands")  # fmt: skip
+        "as it stands", "at that", "for that", "with those tags", "with these tags",
+        "with the tags shown")  # fmt: skip
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with", "consent to",
               "go ahead with", "allow", "do")  # fmt: skip
 _WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
          "you can", "you may", "i agree to", "you have my approval to", "you have my permission to",
-         "feel free to", "go ahead and", "i want", "i consent to",
+         "feel free to", "go ahead and", "i want", "i consent to", "proceed to", "make we",
          *(f"{who} {how} for you to" for who in ("i'm", "im", "i am", "we're", "we are")
            for how in ("happy", "content", "fine", "ok", "okay", "comfortable", "glad")))  # fmt: skip
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
-             "is good", "looks good", "looks fine", "is ok", "ok", "okay")  # fmt: skip
+             "is good", "looks good", "looks fine", "is ok", "ok", "okay", "looks great",
+             "looks perfect", "looks right", "is great", "is perfect")  # fmt: skip
 
 
 def _composed(gate: str) -> tuple[str, ...]:
@@ -785,8 +821,8 @@ def _composed(gate: str) -> tuple[str, ...]:
     ]
     placed = [f"{a} {o} {w}".replace("  ", " ") for a in _PLACING[gate] for o in objects
               for w in _WHERE[gate]]  # fmt: skip
-    doing = [f"{p} {d} {o}".strip() for p in ("proceed with", "go ahead with")
-             for d in _DOING[gate] for o in objects]  # fmt: skip
+    doing = [" ".join(f"{p} {d} {o} {w}".split()) for p in ("proceed with", "go ahead with")
+             for d in _DOING[gate] for o in objects for w in ("", *_WHERE[gate])]  # fmt: skip
     approving = [
         f"{v} {o}"
         for v in _APPROVING
@@ -797,6 +833,9 @@ def _composed(gate: str) -> tuple[str, ...]:
     ]
     approved = [f"{t}{n} {a}" for n in nouns for a in _APPROVED for t in ("", "the ")]
     approving += [f"{v} {n}" for v in _APPROVING if v != "do" for n in nouns]  # "approve listing"
+    # "proceed with the upload to walrus", "proceed with the listing as proposed"
+    approving += [f"{v} the {n} {h}" for v in _APPROVING for n in nouns
+                  for h in (*_HOW[1:], *_WHERE[gate])]  # fmt: skip
     # "yes, I want to upload it": the gate's own act, wanted
     wanted = [f"{w} {a} {o}".strip() for w in _WANT for a in _ACTS[gate] for o in objects]
     return (*acts, *placed, *doing, *approving, *approved, *wanted)
@@ -882,7 +921,15 @@ _FILLERS = frozenset(
         "wonderful",
         "fantastic",
         "amazing",
+        "lah",
+        "aja",
+        "lor",
+        "oya",
+        "abeg",
+        "y'all",
+        "yall",
         "gg",
+        "u",
         "yaar",
         "por",
         "favor",
@@ -1067,11 +1114,21 @@ _NOT_PLAIN = re.compile(
 # (no whitespace around the separator: "\s*" there was tried again at every space of a run)
 _CLAUSE = re.compile(r"[,;:]|\.{2,}|(?<=[.!])\s|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b", re.I)
 _EMOJI = {"👍": " yes ", "✅": " yes ", "👌": " ok ", "🙆": " yes ", "👎": " no ", "❌": " no "}
+# faces and signs of doubt or waiting: a hedge beside any yes ("🤷 sure", "⏳👍")
+_EMOJI.update({e: " hmm " for e in "🤔🤷😬🙃😕🫠🤞😐😑🥴😟🫤"})
+_EMOJI.update({e: " wait " for e in "⏳⏸⌛"})
+
+
+# yes as a command line says it: "yes --confirm", "y -f", "+1"
+_FLAG_YES = re.compile(r"(?<![\w-])(?:--?(?:y|yes|confirm|force|f|publish|buy|upload)\b|\+1\b)")
 
 
 def _normal(text: str) -> str:
     for emoji, word in _EMOJI.items():
         text = text.replace(emoji, word)
+    text = _FLAG_YES.sub(lambda m: " yes " if m.group(0) in ("+1", "-y", "-f", "--y", "--f",
+                         "--force", "--confirm", "--yes") else f" {m.group(0).lstrip('-')} ",
+                         text)  # fmt: skip
     text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").lower()
     text = re.sub(r"[^\w\s'?,;:.\-—–…]", " ", text)
     return " ".join(text.split())
@@ -1146,7 +1203,7 @@ _CONTENT = (
 _THANKED = (
     r"(?:thank you|thanks|thx)(?: (?:so|very) much)? for (?:explaining(?: (?:it|that|this))?|"
     r"the (?:explanation|details|info|information|summary|breakdown|heads up)|clarifying|that|"
-    r"checking|asking|confirming|double[- ]checking|letting me know)"
+    r"checking|confirming|double[- ]checking|letting me know)"
 )
 _LOOKED = (
     r"having (?:looked at|read|checked|reviewed|considered) (?:it|this|that|everything|"
@@ -1158,7 +1215,7 @@ _SAID_YES = r"to proceed|(?:i )?(?:already )?said yes(?: already)?|i (?:already 
 _SOUNDS_FAIR = (
     rf"(?:(?:that|this|it|{_COSTS})(?:'s| is| are| sounds| seems| looks)|sounds|seems|looks) "
     r"(?:safe|fair|reasonable|fine|"
-    r"good|great|right|correct|"
+    r"good|great|right|correct|perfect|excellent|ideal|"
     r"ok|okay|grand|brilliant|lovely|sensible)(?: enough)?(?: to me)?"
 )
 
@@ -1200,7 +1257,7 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     an approval naming any gate's action is taken for it).
     """
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
-    norm = _NO_BUT_YES.sub(lambda m: "no_" + m.group(1).replace("worries", "worry"), norm)
+    norm = _NO_BUT_YES.sub(_no_but_yes, norm)
     norm = _NO_CHANGE.sub("no_changes", norm)
     norm = re.sub(r"\bcan'?t wait\b", "cant_wait", norm)  # "can't wait to try it": eager
     if not norm:
@@ -1224,6 +1281,8 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
         return "decline"
     if _refuses_at_last(norm, gate):  # "… he hasn't said yes. Please don't upload it."
         return "decline"
+    if gate and _declines(norm, gate):  # "nah, storage costs too much", "nie kupuj, za drogie"
+        return "decline"
     if _NOT_PLAIN.search(norm):
         return None
     if _covered(whole, _phrases(gate), _neutral(gate)):
@@ -1238,12 +1297,18 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
 # Words that make a clause more than small talk around a yes: an action, a choice among
 # things, an amount, a time to do it at, a wish, a doubt. Small talk has none of them.
 _NOT_SMALL_TALK = re.compile(
-    r"\d|\b(?:jk|j/k|kidding|joking|jokes|sike|psych|not really|one|ones|other|another|"
+    r"\d|^(?:is|are|am|was|were|do|does|did|can|could|will|would|should|shall|may|might|how|"
+    r"what|whats|when|where|which|who|why|hows)\b|"  # a question, with or without its mark
+    r"\b(?:jk|j/k|kidding|joking|jokes|sike|psych|not really|nvm|never ?mind|retract\w*|"
+    r"scratch that|disregard|ignore|undo|wait\w*|keep\w*|hold\w*|paus\w*|"
+    r"stop\w*|cancel\w*|continu\w*|resum\w*|carry|one|ones|other|another|"
     r"different|only|instead|also|too|again|more|less|else|"
     r"wallet|account|address|files?|models?|epochs?|half|double|twice|two|three|four|five|six|"
-    r"seven|eight|nine|ten|upload\w*|list\w*|publish\w*|sell\w*|sale|buy\w*|purchas\w*|pay\w*|"
+    r"seven|eight|nine|ten|upload\w*|list\w*|publish\w*|sell\w*|sale|buy|buys|buying|bought|"
+    r"purchas\w*|pay\w*|"
     r"stor\w*|download\w*|delist\w*|delete|remove|add|change|rename|set|make|put|send|move|give|"
-    r"transfer|switch|use|check|verify|retry|undo|show|tell|explain|help|let|want|need|should|"
+    r"transfer|switch|use|check|verify|retry|undo|show|tell|explain|help|let me|let us|lemme|"
+    r"want|need|should|"
     r"could|would|can|will|shall|must|think|guess|hope|suppose|tomorrow|tonight|later|soon|next|"
     r"once|when|until|till|after|before|first|in (?:a|an|a few|few|some) (?:sec|second|minute|min|"
     r"hour|day|week)s?|(?:on|by|this|next) (?:monday|tuesday|wednesday|thursday|friday|saturday|"
@@ -1257,7 +1322,9 @@ _NOT_SMALL_TALK_ELSEWHERE = re.compile(
     r"\b(?:pero|aber|mais|mas|ma|però|maar|ama|tapi|lekin|magar|si|wenn|falls|se|als|jika|kalau|"
     r"agar|morgen|demain|mañana|manana|amanhã|amanha|domani|besok|kal|yarın|yarin|después|despues|"
     r"après|apres|später|spater|dopo|depois|nanti|baad|sonra|primero|d'abord|zuerst|erst|primeiro|"
-    r"prima|dulu|pehle|önce|once)\b"
+    r"prima|dulu|pehle|önce|once|patto|purché|purche|siempre que|con tal|condition|pourvu|"
+    r"vorausgesetzt|sofern|desde que|contanto|voorwaarde|warunkiem|şartıyla|sartiyla|asalkan|"
+    r"asal|bashart|sharte)\b"
 )
 # yeses that say only "yes": with small talk around them, a yes to the small talk may be
 # meant ("yes, I'd love a coffee"), so small talk needs a yes that says more ("go ahead")
@@ -1271,6 +1338,7 @@ _BARE_YES = _index((
     "haa", "ji", "sim", "iya", "evet", "はい", "네", "예", "好", "好的", "oo", "opo", "ndiyo",
     "na'am", "naam", "hao", "hao de", "haode", "claro", "vale", "certo", "sì", "klar", "genau",
     "tamam", "vâng", "dạ", "ừ", "beautiful", "parfait", "perfecto", "perfetto", "prima",
+    "no_worry", "no_problem", "no_objection",
 ))  # fmt: skip
 
 
@@ -1299,6 +1367,89 @@ def _with_small_talk(clauses: list[str], gate: str | None) -> bool:
                 return False
             talk += 1
     return said_more > 0 and 0 < talk <= 3
+
+
+# A refusal at a gate in more words than the phrase lists hold: a no first, the gate's own
+# action refused, or a reason never to go on now; read only where nothing in the message asks,
+# changes, or says yes. A refusal misread costs a question asked again; a yes misread, money.
+_NO_FIRST = re.compile(
+    r"^(?:no|nah|nope|naw|nay|negative|never|hard pass|pass|nix it|park it|lmao no|lol no|"
+    r"nee|nein|non|não|nao|nie|нет|net|hayır|hayir|không|khong|thôi|tidak|gak|nggak|enggak|nahi|"
+    r"nahin|hapana|huwag|wag|ayoko|いいえ|아니요|아니|不用了|不用|不|لا|lieber nicht|"
+    r"pas aujourd'hui|ahora no|agora não|adesso no|jetzt nicht|nog niet)\b"
+)
+_NOT_DOING = {
+    gate: re.compile(
+        r"\b(?:don'?t|dont|do not|not|never|won'?t|will not|shan'?t|shall not|can'?t|cannot|"
+        r"rather not|prefer not to|'ll not|ain'?t)\s+(?:(?:be|going|gonna|to|want|wanna|really|"
+        r"just|yet|please|go|through|with|make|complete|be|the|it|this|that)\s+){0,3}"
+        rf"(?:{verbs}|proceed\w*|approv\w*|go ahead|go through|complete)\b"
+    )
+    for gate, verbs in {
+        "upload": r"upload\w*|stor\w*|pay\w*",
+        "listing": r"publish\w*|list\w*|sell\w*|post\w*|put",
+        "purchase": r"buy\w*|purchas\w*|pay\w*|spend\w*",
+    }.items()
+}
+_NO_REASON = re.compile(
+    r"\b(?:too (?:expensive|pricey|much|steep|costly|dear|rich)|costs? too much|way too much|"
+    r"can'?t afford|rip-?off|not worth it|(?:another|some other|a later) (?:time|day)|maybe later|"
+    r"not (?:now|today|yet|for now|interested)|next (?:week|month|time)|i'?d rather wait|"
+    r"keep it (?:private|off)|changed my mind|change of heart|say no|says no|hold off|"
+    r"zu teuer|te duur|za drogie|слишком дорого|trop cher|muy caro|caro demais|troppo caro|"
+    r"mehenga|ghali|mahal|高すぎ|太贵|買いません|안 살래|不买|不上传|先别|đừng|mat karo|"
+    r"usi\w+ bado|ألغ|لا أريد|не надо|не публикуй|не покупай|pas maintenant|nicht jetzt|"
+    r"più tardi|plus tard|später|más tarde|mais tarde|nanti saja|baad mein)"
+)
+_SAYS_YES = re.compile(
+    r"\b(?:yes|yeah|yep|yup|ok|okay|sure|go ahead|go for it|proceed|do it|fine|approve|confirm|"
+    r"why_not|no_\w+)\b"
+)
+
+
+def _declines(norm: str, gate: str) -> bool:
+    """A refusal in words the phrase lists do not hold: a no first, the gate's own action
+    refused, or a reason not to go on ("too pricey for me right now, skip the upload"), with
+    no question, no change asked and no yes in the message."""
+    if gate not in _NOT_DOING or "?" in norm or _A_CHANGE.search(norm):
+        return False
+    if _SAYS_YES.search(_NOT_DOING[gate].sub(" ", norm)):  # "do not proceed" says no yes
+        return False
+    if re.match(r"^(?:is|are|do|does|did|can|could|will|would|should|how|what|when|why)\b", norm):
+        return False  # a question without its mark
+    if re.search(r"\b(?:until|till|unless|if|when|once|as soon as)\b", norm):
+        return False  # "don't list it until I say so": a condition, asked about again
+    if _NOT_DOING[gate].search(norm):
+        return True
+    return bool(_NO_FIRST.match(norm) or _NO_REASON.search(norm)) and not _acts(norm, gate)
+
+
+_NEGATOR = re.compile(
+    r"\b(?:no|not|never|don'?t|dont|skip|cancel|stop|abort|drop|forget|without)\b"
+)
+
+
+def _acts(norm: str, gate: str) -> bool:
+    """The gate's own action asked for in ``norm`` with no refusal in the three words
+    before it ("no complaints, upload away"; not "nah, skip the upload")."""
+    for m in _GATE_VERB[gate].finditer(norm):
+        before = " ".join(norm[: m.start()].split()[-3:])
+        if not _NEGATOR.search(before):
+            return True
+    return False
+
+
+_GATE_VERB = {
+    "upload": re.compile(
+        r"\b(?:upload\w*|store|send it|ship it|súbelo|sube|hochladen|carica\w*)\b"
+    ),
+    "listing": re.compile(
+        r"\b(?:publish\w*|list it|list them|sell it|post it|ship it|publica\w*)\b"
+    ),
+    "purchase": re.compile(
+        r"\b(?:buy\w*|purchase\w*|pay it|pay for it|beli\w*|compra\w*|kauf\w*)\b"
+    ),
+}
 
 
 # hesitation before the answer: "hmm...", "let me think...", "I was unsure but"
@@ -1449,10 +1600,25 @@ _HOLD_REASON = re.compile(
     r"look (?:at|into)|sleep on it|come back)\b"
 )
 # a "no" that agrees: "no problem", "no objections" (asked, they are questions: "?" stays)
-_NO_BUT_YES = re.compile(r"\bno (problem|objection|worry|worries|cap)s?\b")
+_NO_BUT_YES = re.compile(
+    r"\bno (problem|objection|worry|worries|cap|wahala|complaint|question|need)s?\b"
+    r"(?: (?:to \w+(?: \w+)?|from me))?|\b(?:tidak masalah|no hay problema|pas de problème|"
+    r"kein problem|sem problema|nessun problema)\b"
+)
+
+
+def _no_but_yes(m: re.Match[str]) -> str:
+    """'no worries' -> 'no_worry', 'no need to ask again' -> 'no_need', 'tidak masalah' ->
+    'no_problem': a no that agrees, one token the refusals never match."""
+    said = (m.group(1) or "problem").rstrip("s")
+    return "no_" + {"worrie": "worry", "complaint": "problem", "question": "problem"}.get(
+        said, said
+    )
+
+
 # nothing to change in what was shown: "no changes, publish it"
 _NO_CHANGE = re.compile(
-    r"\b(?:no (?:changes?|edits?)(?: (?:needed|required|from me))?|"
+    r"\b(?:no (?:more )?(?:changes?|edits?)(?: (?:needed|required|from me))?|"
     r"nothing (?:else )?to (?:change|edit|add))\b"
 )
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")

@@ -33,6 +33,9 @@ class Dialogue:
     base_dir: Path | None = None  # where relative paths are looked up
     recent: tuple[str, ...] = field(default=())  # the user's last messages, newest last
     shown: tuple[str, ...] = field(default=())  # listing ids shown last, in order ("the second")
+    # what the waiting gate shows: the model's names, and amounts as (value, unit) pairs
+    gate_names: tuple[str, ...] = field(default=())
+    gate_amounts: tuple[tuple[float, str], ...] = field(default=())
 
     @property
     def expects_gate_answer(self) -> bool:

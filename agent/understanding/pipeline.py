@@ -72,6 +72,7 @@ from agent.understanding.rules import (
     parse_browse_filters,
     with_whole_description,
 )
+from agent.understanding.shown import said_back
 from agent.understanding.spelling import respelled
 from flows.intents import Intent, IntentKind, intent
 
@@ -315,6 +316,13 @@ class Understanding:
             and read_consent(rest, gate) == "approve"
         ):
             return Reading(intent("approve", text), 1.0, "consent")  # "fine, 1 SUI, list it"
+        if (
+            gate is not None
+            and _A_YES.search(stripped)  # "upload ./m.safetensors" again is the request again
+            and (said := said_back(stripped, d.gate_names, d.gate_amounts)) != stripped
+            and read_consent(said, gate) == "approve"
+        ):
+            return Reading(intent("approve", text), 1.0, "consent")  # "yes, buy Face Finder Pro"
         if gate is not None and _YES_IF.search(stripped):
             return Reading(intent("help", text), 0.8, "consent")  # "yes if it's under 1 SUI"
         if gate is not None and read_consent(stripped, gate) is None:
@@ -933,6 +941,13 @@ _SWITCH_FILE = re.compile(
 # asking whether something is allowed, not asking for it: "can I sell a model I didn't train?"
 _MAY_I = re.compile(
     r"^\s*(?:can|could|may)\s+i\b.*\?\s*$|\b(?:am i allowed|is it (?:possible|ok(?:ay)?|allowed)) to\b",
+    re.I,
+)
+# a yes said in so many words, besides the gate's own action
+_A_YES = re.compile(
+    r"\b(?:yes|yeah|yea|yep|yup|ok|okay|sure|fine|alright|go ahead|go for it|proceed|"
+    r"confirm(?:ed)?|approved?|absolutely|definitely|of course|please do|perfect|great|"
+    r"sounds good|lgtm)\b",
     re.I,
 )
 # what the user bought, asked after: the dashboard lists purchases, not the step history

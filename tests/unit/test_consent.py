@@ -12,8 +12,10 @@ from agent import Assistant, GateEvent, Settings, TextEvent
 from agent.events import ErrorEvent, Event
 from agent.journey_files import make_model_file
 from agent.journeys import say_and_stop
+from agent.understanding.classifier import IntentClassifier
 from agent.understanding.consent import read_consent
-from agent.understanding.dialogue import Dialogue
+from agent.understanding.dialogue import Dialogue, GateName
+from agent.understanding.pipeline import Understanding
 from agent.wiring import AsyncRules
 
 LABELLED = Path(__file__).parents[1] / "nlu" / "labelled.yaml"
@@ -142,6 +144,11 @@ async def _stop_mid_upload(assistant: Assistant, thread: str) -> None:
     await say_and_stop(assistant, thread, "yes", await assistant.owner(thread) or "local", 0.5)
     view = await assistant.state(thread)
     assert view.next_nodes == ("upload",) and view.status == "paused"
+
+
+@pytest.fixture(scope="module")
+def understanding() -> Understanding:
+    return Understanding(IntentClassifier.load(None))
 
 
 @pytest.fixture
@@ -605,6 +612,9 @@ def test_refusals_in_more_words_and_languages(text: str, gate: str) -> None:
         ("perfect, buy it. thanks so much! can't wait to try it", "purchase"),
         ("ok go ahead and buy it, thx, typing from the school pickup line lol", "purchase"),
         ("fire away, publish it", "listing"),
+        ("that's perfect, ship it! thank u so much, you made my week", "listing"),
+        ("Excellent, publish it. Let's get some buyers!", "listing"),
+        ("Yes, the listing looks great. Go ahead and publish.", "listing"),
         ("はい、アップロードしてください", "upload"),
         ("好的，发布吧", "listing"),
         ("네, 구매해 주세요", "purchase"),
@@ -636,9 +646,142 @@ def test_a_yes_that_says_the_action_with_small_talk_around_it_approves(
         ("go ahead, sentiment.onnx", "upload"),
         ("publish it, lol jk", "listing"),  # taken back
         ("go ahead, just kidding", "upload"),
+        ("publish it, u know what, make it 3", "listing"),
+        ("go ahead, let me check the tags first", "listing"),
+        ("yes go, lemme see the fee", "upload"),
+        ("Let's keep waiting, no worries", "upload"),  # a bare yes, and a wish to wait
+        ("go ahead, keep it running", ""),
+        ("va bene, a patto che il prezzo sia giusto", "listing"),  # a condition, in Italian
+        ("yes i'm ok, thanks for asking", "listing"),  # a yes to "how are you"
+        ("sure go ahead, is it mainnet or testnet", "purchase"),  # a question, no mark
+        ("approved — nvm", "listing"),  # taken back
+        ("approve. retract that", "listing"),
+        ("🤷 sure", "purchase"),  # a shrug, a doubt, a wait beside the yes
+        ("⏳👍", "upload"),
+        ("ok 😬", "listing"),
+        ("👍🤞", "upload"),
     ],
 )
 def test_small_talk_never_carries_a_choice_a_time_a_doubt_or_a_bare_yes(
     text: str, gate: str
 ) -> None:
     assert read_consent(text, gate) != "approve"
+
+
+async def test_a_yes_that_names_the_file_the_gate_shows_approves_that_gate(
+    settings: Settings,
+) -> None:
+    """'yes, upload m.safetensors' at the upload gate for m.safetensors is the yes; naming
+    another file is not."""
+    make_model_file(Path.cwd() / "other.safetensors", "safetensors", size_mb=1)
+    async with Assistant.open(settings) as assistant:
+        thread = await assistant.new_thread()
+        await _send(assistant, thread, "upload ./m.safetensors")
+        events = await _send(assistant, thread, "yes, upload other.safetensors")
+        assert "listing" not in _gates(events)
+        assert (await assistant.state(thread)).context.get("blob_id") is None
+        view = await assistant.state(thread)
+        assert view.gate is not None and view.gate.get("gate") == "upload"
+        events = await _send(assistant, thread, "yes, upload m.safetensors")
+        assert _gates(events) == ["listing"]
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "names", "amounts", "want"),
+    [
+        ("yes, buy Face Finder Pro", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), True),
+        ("yeah buy the face finder one", "purchase", ("Face Finder Pro",), (), True),
+        ("1.5 SUI is fine, buy it", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), True),
+        (
+            "yes upload the sentiment one",
+            "upload",
+            ("models/sentiment-bert.safetensors",),
+            (),
+            True,
+        ),
+        ("0.03 WAL is fine, upload it", "upload", (), ((0.0312, "wal"),), True),
+        # another name, another figure, or a condition: no yes
+        ("yes, buy Face Matcher Lite", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), False),
+        ("2 SUI is fine, buy it", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), False),
+        ("buy Face Finder Pro if it's verified", "purchase", ("Face Finder Pro",), (), False),
+        ("yes, publish Face Finder Pro", "purchase", ("Face Finder Pro",), (), False),
+        ("yes upload the other one", "upload", ("models/sentiment-bert.safetensors",), (), False),
+        # the request said again, with the name the gate shows: no yes in it
+        (
+            "upload ./models/sentiment-bert.safetensors",
+            "upload",
+            ("models/sentiment-bert.safetensors",),
+            (),
+            False,
+        ),
+        ("buy Face Finder Pro", "purchase", ("Face Finder Pro",), (), False),
+    ],
+)
+def test_what_the_gate_shows_said_back_is_the_plain_yes(
+    understanding: Understanding,
+    text: str,
+    gate: GateName,
+    names: tuple[str, ...],
+    amounts: tuple[tuple[float, str], ...],
+    want: bool,
+) -> None:
+    d = Dialogue(gate=gate, gate_names=names, gate_amounts=amounts)
+    assert (understanding.read(text, d).intent["kind"] == "approve") is want
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("nah, storage costs too much", "upload"),  # a no first, with a reason
+        ("hard pass, that's a ripoff", "purchase"),
+        ("too pricey for me right now, skip the upload", "upload"),
+        ("Please do not proceed with the upload.", "upload"),  # the gate's action refused
+        ("Regrettably, I can't approve this listing.", "listing"),
+        ("I'm afraid I shan't be publishing this just yet.", "listing"),
+        ("Thank you, but I'll not be purchasing it.", "purchase"),
+        ("I'd rather keep it private for now.", "listing"),
+        ("no thank you, maybe next week", "listing"),
+        ("nie kupuj, za drogie", "purchase"),
+        ("нет, слишком дорого", "purchase"),
+        ("太贵了，不买了", "purchase"),
+        ("hapana, ni ghali sana", "purchase"),
+    ],
+)
+def test_refusals_in_words_the_lists_do_not_hold(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "decline"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "want"),
+    [
+        ("no complaints from me, upload away", "upload", "approve"),  # a no that agrees
+        ("no need to double check, list it", "listing", "approve"),
+        ("tidak masalah, beli aja", "purchase", "approve"),
+        ("no, make it 3 SUI", "listing", None),  # a change
+        ("no? why is it so expensive", "upload", None),  # a question
+        ("don't list it until I say so", "listing", None),  # a condition
+        ("not sure, is it refundable", "upload", None),
+    ],
+)
+def test_what_looks_like_a_refusal_and_is_not(text: str, gate: str, want: str | None) -> None:
+    assert read_consent(text, gate) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("yes --confirm", "upload"),  # as a command line answers
+        ("y -f", "upload"),
+        ("+1, ship it", "listing"),
+        ("ack", "purchase"),
+        ("please do the needful", "upload"),
+        ("ok lah, publish", "listing"),
+        ("can can, upload", "upload"),
+        ("no wahala, list am", "listing"),
+        ("aye, go on then", "upload"),
+        ("Approved. Please proceed with the upload to Walrus.", "upload"),
+        ("Proceed with the listing as proposed.", "listing"),
+    ],
+)
+def test_yeses_as_command_lines_and_other_englishes_say_them(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
