@@ -1221,3 +1221,30 @@ def test_a_reply_after_its_reason(
         assert got.get(name) == value, got
     if not slots:
         assert not got.get("keep") and not got.get("skip"), got
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("carica il modello delle malattie delle piante", "vision/plant_disease_resnet.onnx"),
+        ("publica o modelo das doenças das plantas", "vision/plant_disease_resnet.onnx"),
+        ("sube mi modelo de la guitarra", "audio/guitar_tone_v2.onnx"),
+        ("lade das Modell für Quittungen hoch", "exports/receipt_ocr_v3.onnx"),
+        ("upload model penyakit tanaman", "vision/plant_disease_resnet.onnx"),
+    ],
+)
+def test_a_file_described_in_another_language_is_found(
+    tmp_path: Path, text: str, want: str
+) -> None:
+    """The words of other languages for what a model does name the file as the English ones
+    do (prompts/nlu/glossary.yaml); an English word is never given another meaning."""
+    for name in (
+        "vision/plant_disease_resnet.onnx",
+        "audio/guitar_tone_v2.onnx",
+        "exports/receipt_ocr_v3.onnx",
+        "llm/tinyllama-1.1b-chat.Q4_K_M.gguf",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"\0")
+    assert find_files(text, tmp_path) == [want]
+    assert find_files("upload the chat model", tmp_path) == ["llm/tinyllama-1.1b-chat.Q4_K_M.gguf"]
