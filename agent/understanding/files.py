@@ -458,9 +458,29 @@ def _named_by(words_of: str, files: list[Path], *, all_tied: bool) -> list[str]:
     scored.sort(reverse=True)
     if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return [scored[0][1]]
+    tied = [f for hit, f in scored if scored and hit == scored[0][0]]
+    if len(tied) > 1 and (end := _END.search(words_of)) is not None:
+        # "the latest checkpoint", "the earliest epoch": the tied files by their number
+        numbered = sorted((_number(f), f) for f in tied if _number(f) is not None)
+        if len(numbered) == len(tied) and numbered[0][0] != numbered[-1][0]:
+            return [numbered[-1 if end.group(1) is None else 0][1]]
     if scored and all_tied:
         return sorted(f for hit, f in scored if hit == scored[0][0])
     return []
+
+
+# which end of a numbered series: "latest", "last", "newest" (None); "earliest", "first" (1)
+_END = re.compile(
+    r"\b(?:latest|last(?! (?:time|week|night|month|year))|newest|most recent|final|highest|"
+    r"(earliest|first|oldest|lowest))\b",
+    re.I,
+)
+
+
+def _number(name: str) -> int | None:
+    """The last number in a file's name: 'checkpoints/epoch_30.pt' -> 30."""
+    found = re.findall(r"\d+", Path(name).stem)
+    return int(found[-1]) if found else None
 
 
 def _hits(words: set[str], names: set[str]) -> int:

@@ -1248,3 +1248,15 @@ def test_a_file_described_in_another_language_is_found(
         (tmp_path / name).write_bytes(b"\0")
     assert find_files(text, tmp_path) == [want]
     assert find_files("upload the chat model", tmp_path) == ["llm/tinyllama-1.1b-chat.Q4_K_M.gguf"]
+
+
+def test_the_latest_or_earliest_of_numbered_files(tmp_path: Path) -> None:
+    """'the latest checkpoint' is the highest-numbered of the files the words fit equally,
+    'the earliest epoch' the lowest; numbers compare as numbers (epoch_9 before epoch_10)."""
+    for n in (9, 10, 30):
+        (tmp_path / "checkpoints").mkdir(exist_ok=True)
+        (tmp_path / "checkpoints" / f"epoch_{n}.pt").write_bytes(b"\0")
+    assert find_files("ship the latest checkpoint", tmp_path) == ["checkpoints/epoch_30.pt"]
+    assert find_files("upload the earliest epoch", tmp_path) == ["checkpoints/epoch_9.pt"]
+    assert find_files("upload the checkpoint", tmp_path) == []  # several: none guessed
+    assert find_files("upload the checkpoint like last time", tmp_path) == []
