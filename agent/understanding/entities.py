@@ -89,10 +89,27 @@ _SCALE = {"thousand": 10**3, "k": 10**3, "million": 10**6, "m": 10**6, "mn": 10*
 _SCALE |= {"billion": 10**9, "bn": 10**9}
 
 
+# a price as a command line gives it: "--price 2", "--price=2.5", "-p 3 sui"
+_FLAG_PRICE = re.compile(
+    r"(?<![\w-])--?(?:price|p)(?:=|\s+)(\d+(?:[.,]\d+)?)(?:\s*(sui|mist)\b)?", re.I
+)
+
+
+def flags_as_words(text: str) -> str:
+    """A price given as a command-line flag said in words: 'list --price 2.5' -> 'list at
+    2.5 SUI' (SUI unless MIST is said)."""
+    return _FLAG_PRICE.sub(lambda m: f"at {m.group(1)} {m.group(2) or 'SUI'}", text)
+
+
 def price_in_words(text: str) -> int | None:
     """A price in digits ('2.5 SUI', '2,5 sui', '750 million MIST') or words ('two and a
     half SUI'), in MIST."""
     text = figures_for_words(text)
+    if m := _FLAG_PRICE.search(text):  # "upload x.onnx --price 2", "list --price=2.5"
+        try:
+            return _mist(Decimal(m.group(1).replace(",", ".")), m.group(2) or "sui")
+        except InvalidOperation:
+            return None
     if m := _SCALED.search(text):
         try:
             amount = Decimal(m.group(1).replace(",", ".")) * _SCALE[m.group(2).lower()]

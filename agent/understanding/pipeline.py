@@ -42,6 +42,7 @@ from agent.understanding.entities import (
     bare_amount,
     corrected_price,
     expertise_in,
+    flags_as_words,
     mode_in,
     price_in_words,
     relative_price,
@@ -186,7 +187,7 @@ class Understanding:
         corrected (``_read_corrected``); one said aloud ("yes go ahead period") as said;
         a command word typed one slip off ("uplaod") as meant, when no gate waits."""
         read = head(text)
-        meant = as_said(read)
+        meant = flags_as_words(as_said(read))  # "list --price 2.5": "list at 2.5 SUI"
         if d.gate is None and not at_gate:  # an answer to a gate is read as written
             meant = respelled(meant)
         if meant != read:

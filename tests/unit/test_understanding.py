@@ -1260,3 +1260,21 @@ def test_the_latest_or_earliest_of_numbered_files(tmp_path: Path) -> None:
     assert find_files("upload the earliest epoch", tmp_path) == ["checkpoints/epoch_9.pt"]
     assert find_files("upload the checkpoint", tmp_path) == []  # several: none guessed
     assert find_files("upload the checkpoint like last time", tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "price"),
+    [
+        ("upload -f audio/guitar_tone_v2.onnx --price 2", "upload", 2_000_000_000),
+        ("upload audio/guitar_tone_v2.onnx -p 3 sui", "upload", 3_000_000_000),
+        ("list it --price=1.5", "list", 1_500_000_000),
+        ("upload audio/guitar_tone_v2.onnx --price 750 mist", "upload", 750),
+    ],
+)
+def test_a_price_given_as_a_command_line_flag(
+    understanding: Understanding, tmp_path: Path, text: str, kind: str, price: int
+) -> None:
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "guitar_tone_v2.onnx").write_bytes(b"\0")
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == kind and got.get("price_mist") == price, got
