@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
+from agent.understanding.glossary import unaccented, with_english
 from agent.understanding.rules import extract_paths
 from integrations.short_forms import joined_versions, with_short_forms
-from prompts import load_yaml
 
 _MODEL_SUFFIXES = (
     ".safetensors",
@@ -222,24 +220,8 @@ def _said_words(text: str) -> set[str]:
     """The words of a message that may name a file: not a price ('2 sui'), not a lone letter
     or digit (the 's' of "it's"); a word of another language for what a model does also as
     the English words file names are written with ("malattie" as "disease")."""
-    said = joined_versions(_PRICE_WORDS.sub(" ", _unaccented(text)))  # "sst-2" is "sst2"
-    words = {t for t in _tokens(said) if len(t) > 1}
-    glossary = _glossary()
-    return words | {e for w in words for e in glossary.get(w, ())}
-
-
-def _unaccented(text: str) -> str:
-    """'malattìe', 'español' -> 'malattie', 'espanol'."""
-    split = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in split if not unicodedata.combining(c))
-
-
-@cache
-def _glossary() -> dict[str, tuple[str, ...]]:
-    """Other languages' words for what models do (``prompts/nlu/glossary.yaml``)."""
-    words = load_yaml("nlu/glossary.yaml")["words"]
-    assert isinstance(words, dict)
-    return {str(k): tuple(str(e) for e in v) for k, v in words.items()}
+    said = joined_versions(_PRICE_WORDS.sub(" ", unaccented(text)))  # "sst-2" is "sst2"
+    return with_english(t for t in _tokens(said) if len(t) > 1)
 
 
 # (a figure starts after no digit: a run of digits is tried once, not at each of its digits)

@@ -723,8 +723,11 @@ _FIGURE_SAID = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|percent|sui|mist)?", re.I)
 
 
 _GREETING = re.compile(
-    r"^\W*(?:hi|hello|hey|hiya|heya|howdy|yo|greetings|good (?:morning|afternoon|evening)|"
-    r"hola|bonjour|salut|hallo|ciao|ol[áa]|halo|namaste)(?:\s+(?:there|all|everyone|satya))?"
+    r"^\W*(?:hi|hello|hey|hiya|heya|howdy|yo|sup|gm|greetings|good (?:morning|afternoon|evening)|"
+    r"g'?day|morning|evening|hola|bonjour|salut|hallo|moin|ciao|ol[áa]|halo|namaste|merhaba|"
+    r"privet|cześć|czesc|oi|e ai|konnichiwa|annyeong(?:haseyo)?|ni ?hao|marhaba|salam|habari|"
+    r"kumusta|xin chào|xin chao)"
+    r"(?:\s+(?:there|all|everyone|satya|ser|fam|mate|guys|team|bot))?"
     r"\s*[,!.:;-]+\s*(?P<rest>\S.*)$",
     re.I | re.S,
 )
@@ -734,6 +737,8 @@ def _after_greeting(text: str) -> str | None:
     """What follows a greeting that opens the message ("hi, how do I start?" -> "how do I
     start?"), when it says something more than a few words; None: no greeting first."""
     m = _GREETING.match(text)
+    if m is not None and extract_paths(m.group("rest")):
+        return m.group("rest")  # "konnichiwa! appurodo shitai, models/kws.tflite": the file
     if m is None or len(_WORD.findall(m.group("rest"))) < 3 or not _ASKS.search(m.group("rest")):
         return None  # "hi! I'm Priya, I run a small lab": a greeting, all of it
     return m.group("rest")
@@ -774,13 +779,14 @@ _GATE_QUESTION = re.compile(
 _LOOKING = re.compile(
     r"\b(looking for|searching for|search for|tell me (?:more )?about|see the listing|"
     r"show me|details (?:of|on|about)|what'?s available|alternatives|i might buy|"
-    r"thinking (?:of|about) buying|before i buy)\b",
+    r"thinking (?:of|about) buying|before i buy|"
+    r"(?:buy|purchase|get|find)\s+(?:me\s+)?(?:a|an|some|any)\s+(?:\w+\s+){0,3}?(?:model|one)s?)\b",
     re.I,
 )
 # a purchase asked for in so many words
 _COMMIT = re.compile(
     r"^\s*(?:ok(?:ay)?,?\s+|yes,?\s+|then\s+)?(?:please\s+)?(?:buy|purchase|i'?ll (?:take|buy)|"
-    r"get me|grab|i want to buy)\b",
+    r"get me|grab|i want to buy)\b(?!\s+(?:me\s+)?(?:a|an|some|any)\s)",
     re.I,
 )
 _ONE_LISTING = re.compile(r"\blisting\b|\b0x[0-9a-f]{6,}\b", re.I)
@@ -1017,7 +1023,7 @@ _BROWSE_VERBS = re.compile(
 _REF_AFTER = re.compile(
     r"\b(?:buy|purchase|get|download|grab|pull|fetch|descargar|comprar|acheter|kaufen)\b\s+"
     r"(?:me\s+)?(?:the\s+|that\s+|this\s+|a\s+|my\s+)?(?:model\s+)?(?:called\s+|named\s+)?"
-    r"(?P<ref>.+?)\s*(?:model|files?|weights)?\s*"
+    r"(?P<ref>.+?)\s*(?:model|files?|weights|one)?\s*"
     r"(?:(?:on|onto|to) my (?:machine|laptop|computer|disk|pc)|locally)?\s*(?:please|now|for me)?[.!?]*$",
     re.I,
 )

@@ -1,5 +1,8 @@
 """The rule-based interpreter: regular expressions and slot extraction, no network.
 
+Over 500 lines: the patterns of every intent kind, in the order they are tried, and the
+slots each fills; split, the order would no longer be read in one place.
+
 Example::
 
     >>> RuleInterpreter().interpret("upload ./my-model.safetensors")["paths"]
@@ -195,7 +198,8 @@ _REQUEST_WORDS = re.compile(
     r"\b(?:got|have you got|do you have|you have|is there|are there|any(?:thing)?|some(?:thing)?|"
     r"looking for|i(?:'m| am)? (?:need|want|looking for)|need|want|for sale|to buy|"
     r"on the market(?:place)?|out there|around|available|good|cheap|please|for|a|an|the|"
-    r"that (?:does|can do|can)|stuff|type|i could buy|i can buy)\b",
+    r"that (?:does|can do|can)|stuff|type|i could buy|i can buy|show me|show|find me|find|me|"
+    r"i'?d like|i would like|to buy|buy|get me|get)\b",
     re.I,
 )
 
@@ -250,7 +254,9 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
     (re.compile(r"\b(show )?raw( data)?\b", re.I), "raw_data"),
     (
         re.compile(
-            r"\bmarket analysis\b|\banaly[sz]e the market\b|\bmarket (stats|overview)\b", re.I
+            r"\bmarket analysis\b|\banaly[sz]e the market\b|\bmarket (stats|overview)\b|"
+            r"\bwhat(?:'s| is| are)? (?:selling|sells|trending|hot)\b|\b(?:best|top)[- ]?sellers?\b",
+            re.I,
         ),
         "market_analysis",
     ),
@@ -470,6 +476,7 @@ class RuleInterpreter:
                     stripped,
                     flags=re.I,
                 ).strip(" .!?\"'")
+                rest = re.sub(r"\s+(?:one|model)$", "", rest, flags=re.I)  # "the whisper one"
                 slots["model_ref"] = rest or None
         if kind == "browse":
             q = re.sub(

@@ -1278,3 +1278,48 @@ def test_a_price_given_as_a_command_line_flag(
     (tmp_path / "audio" / "guitar_tone_v2.onnx").write_bytes(b"\0")
     got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
     assert got["kind"] == kind and got.get("price_mist") == price, got
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        # a model wished for, not one named: a search
+        ("I'd like to buy a good OCR model", "browse", {"query": "OCR"}),
+        ("buy a model for receipts", "browse", {"query": "receipts"}),
+        ("get me a face model", "browse", {"query": "face"}),
+        ("show me models under 2 sui", "browse", {"price_mist": 2_000_000_000}),
+        # one named: the purchase, its name without "the … one"
+        ("buy the whisper one", "purchase", {"model_ref": "whisper"}),
+        ("get the whisper one", "purchase", {"model_ref": "whisper"}),
+        ("buy Receipt Reader OCR", "purchase", {"model_ref": "Receipt Reader OCR"}),
+    ],
+)
+def test_a_model_wished_for_is_a_search_and_one_named_a_purchase(
+    understanding: Understanding, tmp_path: Path, text: str, kind: str, slots: dict[str, object]
+) -> None:
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        assert got.get(name) == value, got
+    if kind == "browse" and "query" not in slots:
+        assert got.get("query") is None, got  # "show me" is no search word
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("gm ser, show me my bags", "dashboard"),  # a greeting, then the request
+        ("merhaba, audio/guitar_tone_v2.onnx yüklemek istiyorum", "upload"),
+        ("konnichiwa! appurodo shitai, audio/guitar_tone_v2.onnx", "upload"),
+        ("gm", "greet"),
+        ("hello, I'm Tom", "greet"),
+        ("what's selling today?", "market_analysis"),
+        ("who are the top sellers", "market_analysis"),
+    ],
+)
+def test_greetings_in_more_words_and_what_sells(
+    understanding: Understanding, tmp_path: Path, text: str, kind: str
+) -> None:
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "guitar_tone_v2.onnx").write_bytes(b"\0")
+    assert understanding.read(text, Dialogue(base_dir=tmp_path)).intent["kind"] == kind
