@@ -64,6 +64,10 @@ BLIND4 = ROOT / "tests" / "nlu_blind4" / "blind4.yaml"
 # flags, a mind-changer, ten languages each alone, a buyer comparing, short answers in context,
 # a crypto trader): figures only, never its messages.
 BLIND5 = ROOT / "tests" / "nlu_blind5" / "blind5.yaml"
+# A sixth blind set, written later the same way (a journalist, a game-mod creator, a hospital
+# IT admin, a parent, Indian, Singaporean and Irish/Scottish English, a hackathon at 3am,
+# paragraphs with several requests, a support engineer): figures only, never its messages.
+BLIND6 = ROOT / "tests" / "nlu_blind6" / "blind6.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,14 @@ _LATER_SETS = (
         "messages of a fifth blind set, written the same way later (totals and per-intent "
         "counts only: neither its misses nor its confusions are printed)",
         "the fifth blind set",
+        confusions=False,
+    ),
+    _Set(
+        BLIND6,
+        "blind6",
+        "messages of a sixth blind set, written the same way later (totals and per-intent "
+        "counts only: neither its misses nor its confusions are printed)",
+        "the sixth blind set",
         confusions=False,
     ),
 )
