@@ -108,10 +108,12 @@ _SKIP_ALL = re.compile(
     r"^(?:skip (?:them |these |the )?(?:all|rest|questions)|skip all (?:of )?(?:them|the questions)|"
     r"skip (?:all )?(?:of )?(?:the )?(?:remaining|rest)(?: ones| questions| of them| of the questions)?|"
     r"skip the (?:rest|questions)|no more questions|stop asking|just draft it|"
-    r"skip all of this|i'?ll edit (?:it|them) (?:later|myself))$"
+    r"skip all of this|i'?ll edit (?:it|them) (?:later|myself)|"
+    r"skip (?:all )?(?:of )?(?:these|those|your|the) questions|skip (?:all these|everything))$"
 )
 _SKIP_WORDS = (
     r"(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|(?:i'?m |im |i am )?not sure|none|"
+    r"idk|no clue|not a clue|beats me|pass on (?:it|this|that)(?: one)?|"
     r"n ?a|na|no|"
     r"nope|skip (?:it|this|that)(?: one)?|rather not say|i'?d rather not say|no comment|-)"
 )
@@ -130,7 +132,8 @@ _REPLY_LEAD = re.compile(
     r"let's|lets|i'd like to|i want to|we can|you can|i'll)\s+)+"
 )
 _REPLY_TAIL = re.compile(
-    r"(?:\s+(?:please|pls|mate|thanks|thank you|again|too|for now|for (?:this|that) one|"
+    r"(?:[,.]?\s+(?:please|pls|mate|thanks|thank you|again|too|for now|for (?:this|that) one|"
+    r"tbh|honestly|lol|(?:i'?m |im |i am )?in a (?:hurry|rush)|(?:i'?m |im |i am )?busy|no time|"
     r"(?:i'?m|im|i am) not sure(?: what to (?:put|say|answer))?|no idea|(?:i )?don'?t know|dunno))+$"
 )
 

@@ -1323,3 +1323,24 @@ def test_greetings_in_more_words_and_what_sells(
     (tmp_path / "audio").mkdir()
     (tmp_path / "audio" / "guitar_tone_v2.onnx").write_bytes(b"\0")
     assert understanding.read(text, Dialogue(base_dir=tmp_path)).intent["kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("not sure tbh", {"skip": "one"}),
+        ("pass on this one", {"skip": "one"}),
+        ("idk", {"skip": "one"}),
+        ("no clue lol", {"skip": "one"}),
+        ("skip the rest, I'm in a hurry", {"skip": "all"}),
+        ("can you skip all these questions", {"skip": "all"}),
+        ("sentiment, not sure", {}),  # an answer, with a doubt after it
+        ("it sorts photos of leaves", {}),
+    ],
+)
+def test_replies_to_a_checkpoint_question_in_more_words(
+    understanding: Understanding, tmp_path: Path, text: str, slots: dict[str, object]
+) -> None:
+    got = understanding.read(text, Dialogue(question="task", base_dir=tmp_path)).intent
+    assert got["kind"] == "answer", got
+    assert {k: got[k] for k in ("skip", "keep") if k in got} == slots, got
