@@ -231,7 +231,9 @@ _EXPERT_WORDS = re.compile(
     r"\b(expert|experienced|pro\b|professional|veteran|power user|advanced|for years|"
     r"years of experience|(?:don'?t|no) need to explain|skip the basics|"
     r"(?:loads|lots|tons|hundreds|dozens) of times|many times|done this (?:a lot|before|loads)|"
-    r"know what i'?m doing|skip the (?:explanations|basics|hand-?holding)|seasoned)",
+    r"know what i'?m doing|skip the (?:explanations|basics|hand-?holding)|seasoned|"
+    r"experto|experta|expert[ea]?|experte|esperto|esperta|profissional|profesional|"
+    r"berpengalaman|uzman|dab hand|old hand|been doing this (?:for )?(?:ages|years))",
     re.I,
 )
 _NEW_TO_PART = re.compile(
@@ -243,7 +245,10 @@ _KNOW_SOME = re.compile(r"\b(?:know (?:my way around|a bit|some)|familiar with)\
 _BEGINNER_WORDS = re.compile(
     r"\b(beginner|new (?:to|at|here)|newbie|noob|first time|never (?:done|used|tried|touched)|"
     r"no idea|total novice|novice|just starting|explain everything|step by step|"
-    r"principiante|débutant|anfänger|naya)\b",
+    r"principiante|débutant|debutant|débutante|anfänger|anfaenger|naya|iniciante|novato|novata|"
+    r"novizio|pemula|acemi|yeni başlayan|początkujący|poczatkujacy|beginner|nieuw hier|"
+    r"nunca (?:usé|use|usei|mexi|hice|fiz)|jamais (?:utilisé|fait)|noch nie|mai usato|"
+    r"belum pernah|hiç kullanmadım)\b",
     re.I,
 )
 
@@ -262,7 +267,8 @@ def expertise_in(text: str) -> Expertise | None:
 
 
 _AUTO = re.compile(
-    r"\b(auto(?:matic(?:ally)?)?|autopilot|without (?:asking|questions)|"
+    r"\b(auto(?:matic(?:ally)?)?|autopilot|without (?:asking|questions)|automatique|automático|"
+    r"automatico|automatisch|automatique|otomatis|otomatik|automatyczny|automatisch|"
     r"(?:stop|don'?t|no need to|quit) (?:asking|checking with) me|no (?:more )?confirmations?)\b",
     re.I,
 )

@@ -1344,3 +1344,27 @@ def test_replies_to_a_checkpoint_question_in_more_words(
     got = understanding.read(text, Dialogue(question="task", base_dir=tmp_path)).intent
     assert got["kind"] == "answer", got
     assert {k: got[k] for k in ("skip", "keep") if k in got} == slots, got
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        ("sou iniciante, nunca mexi com isso antes", "set_expertise", {"expertise": "beginner"}),
+        ("ich bin Anfänger", "set_expertise", {"expertise": "beginner"}),
+        ("soy experta en esto", "set_expertise", {"expertise": "expert"}),
+        (
+            "I'm a dab hand at this, no need to hold my hand",
+            "set_expertise",
+            {"expertise": "expert"},
+        ),
+        ("passe en mode automatique s'il te plaît", "set_mode", {"mode": "auto"}),
+        ("modo automático por favor", "set_mode", {"mode": "auto"}),
+    ],
+)
+def test_levels_and_modes_in_other_languages_and_idioms(
+    understanding: Understanding, tmp_path: Path, text: str, kind: str, slots: dict[str, object]
+) -> None:
+    got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == kind, got
+    for name, value in slots.items():
+        assert got.get(name) == value, got
