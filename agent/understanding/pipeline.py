@@ -352,6 +352,14 @@ class Understanding:
             if ranked[0][0] == "undo":
                 ranked[0] = ("undo", max(ranked[0][1], CONFIDENT))
         top, score = ranked[0]
+        if (
+            top == "quick_upload"
+            and ruled["kind"] not in ("unknown", "help", *_UPLOADS)
+            and not _UPLOAD_VERB.search(text)
+            and not extract_paths(text)
+        ):
+            # "what sells best right now, quick": hurried, about something else
+            top, score = ruled["kind"], max(score, CONFIDENT)
         settled = False  # a reading the words settle: no "did you mean…?"
         if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
             if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"

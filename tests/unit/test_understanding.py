@@ -1368,3 +1368,18 @@ def test_levels_and_modes_in_other_languages_and_idioms(
     assert got["kind"] == kind, got
     for name, value in slots.items():
         assert got.get(name) == value, got
+
+
+def test_hurry_about_something_else_is_no_quick_upload(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    """'quick' makes an upload quick; said with another request it is only hurry."""
+    (tmp_path / "guitar_tone_v2.onnx").write_bytes(b"\0")
+    for text, kind in (
+        ("what sells best right now, quick", "market_analysis"),
+        ("quick, show my dashboard", "dashboard"),
+        ("speedrun the guitar one", "quick_upload"),
+        ("quick upload guitar_tone_v2.onnx", "quick_upload"),
+    ):
+        got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
+        assert got["kind"] == kind, (text, got)
