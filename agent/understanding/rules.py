@@ -199,7 +199,8 @@ _REQUEST_WORDS = re.compile(
     r"looking for|i(?:'m| am)? (?:need|want|looking for)|need|want|for sale|to buy|"
     r"on the market(?:place)?|out there|around|available|good|cheap|please|for|a|an|the|"
     r"that (?:does|can do|can)|stuff|type|i could buy|i can buy|show me|show|find me|find|me|"
-    r"i'?d like|i would like|to buy|buy|get me|get)\b",
+    r"i'?d like|i would like|to buy|buy|get me|get|what'?s hot|what'?s new|hot|trending|"
+    r"popular|in)\b",
     re.I,
 )
 
@@ -260,7 +261,14 @@ _RULES: tuple[tuple[re.Pattern[str], IntentKind], ...] = (
         ),
         "market_analysis",
     ),
-    (re.compile(r"\bdashboard\b", re.I), "dashboard"),
+    (
+        re.compile(
+            r"\bdashboard\b|\b(?:is|are) (?:my|our) (?:\w+ )?(?:models?|listings?) "
+            r"(?:selling|doing)\b",
+            re.I,
+        ),
+        "dashboard",
+    ),
     # what was bought already: "what did I buy so far", "which models have I purchased"
     (
         re.compile(r"\b(?:what|which \w+) (?:did|have) (?:i|we) (?:buy|bought|purchased?)\b", re.I),

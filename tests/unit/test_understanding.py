@@ -1383,3 +1383,13 @@ def test_hurry_about_something_else_is_no_quick_upload(
     ):
         got = understanding.read(text, Dialogue(base_dir=tmp_path)).intent
         assert got["kind"] == kind, (text, got)
+
+
+def test_how_my_models_sell_is_the_dashboard_and_what_is_hot_a_search(
+    understanding: Understanding, tmp_path: Path
+) -> None:
+    for text in ("is my model selling?", "are my listings doing ok?"):
+        assert understanding.read(text, Dialogue(base_dir=tmp_path)).intent["kind"] == "dashboard"
+    got = understanding.read("what's hot in vision", Dialogue(base_dir=tmp_path)).intent
+    assert got["kind"] == "browse" and got.get("category") == "computer-vision", got
+    assert got.get("query") is None, got
