@@ -1512,11 +1512,13 @@ def _affirms_terms(norm: str, gate: str | None) -> bool:
         return False
     words = _words(re.sub(r"[,;:…—–]", " ", norm))
     affirmed = _affirmed_or_neutral(gate)
-    return any(
+    # covered first: it stops at the first word that is none of its kinds, where the scan
+    # for an affirmation would try every span of a long message
+    return _covered(words, _phrases(gate), affirmed) and any(
         _AFFIRMED.fullmatch(" ".join(words[i:j]))
         for i in range(len(words))
         for j in range(i + 1, min(len(words), i + _SPAN_WORDS) + 1)
-    ) and _covered(words, _phrases(gate), affirmed)
+    )
 
 
 def _held_off(clauses: list[str], norm: str) -> bool:
