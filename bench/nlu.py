@@ -68,6 +68,15 @@ BLIND5 = ROOT / "tests" / "nlu_blind5" / "blind5.yaml"
 # IT admin, a parent, Indian, Singaporean and Irish/Scottish English, a hackathon at 3am,
 # paragraphs with several requests, a support engineer): figures only, never its messages.
 BLIND6 = ROOT / "tests" / "nlu_blind6" / "blind6.yaml"
+# A sixth set, written blind later (a robotics engineer, a farmers' cooperative member, a
+# lawyer, non-native writers, eleven languages each alone, a voice-assistant user, an app
+# buyer, yes and no in many words, a returning user, a terse expert), then developed against.
+DEV6 = ROOT / "tests" / "nlu_dev6" / "dev6.yaml"
+# A seventh blind set, written at the same time by someone else (a retail analyst, a retired
+# hobbyist, South African, Nigerian and Kenyan English, a sales rep, eleven languages, a
+# security researcher probing the gates, a dyslexic writer, a price-sensitive buyer, replies
+# that lean on context, a platform team scripting journeys): figures only, never its messages.
+BLIND7 = ROOT / "tests" / "nlu_blind7" / "blind7.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +160,21 @@ _LATER_SETS = (
         "messages of a sixth blind set, written the same way later (totals and per-intent "
         "counts only: neither its misses nor its confusions are printed)",
         "the sixth blind set",
+        confusions=False,
+    ),
+    _Set(
+        DEV6,
+        "dev6",
+        "messages of a sixth set, written blind by someone else again, then developed against",
+        "the sixth set",
+        True,
+    ),
+    _Set(
+        BLIND7,
+        "blind7",
+        "messages of a seventh blind set, written the same way later (totals and per-intent "
+        "counts only: neither its misses nor its confusions are printed)",
+        "the seventh blind set",
         confusions=False,
     ),
 )
