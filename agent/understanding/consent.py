@@ -767,7 +767,7 @@ _ACTS = {
 }  # fmt: skip
 _NOUNS = {
     "upload": ("upload", "storage", "storage cost", "storage fee", "storage payment", "payment",
-               "fee", "cost"),
+               "fee", "cost", "charge", "storage charge"),
     "listing": ("listing", "sale", "publication"),
     "purchase": ("purchase", "payment", "order", "cost"),
 }  # fmt: skip
@@ -775,6 +775,7 @@ _NOUNS = {
 _WHERE = {
     "upload": ("on walrus", "to walrus", "onto walrus", "up", "up to walrus", "up on walrus"),
     "listing": ("on the marketplace", "on the market", "to the marketplace", "to the market",
+                "on marketplace", "on market", "to marketplace", "to market",
                 "on sale", "up for sale", "for sale", "live", "go live", "public", "online",
                 "up there", "out there", "in the shop", "in the store"),
     "purchase": (),
@@ -799,7 +800,7 @@ _HOW = ("", "now", "as is", "for me", "right away", "right now", "at the listed 
         "as it stands", "at that", "for that", "with those tags", "with these tags",
         "with the tags shown")  # fmt: skip
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with", "consent to",
-              "go ahead with", "allow", "do")  # fmt: skip
+              "agree to", "go ahead with", "allow", "do")  # fmt: skip
 _WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
          "you can", "you may", "i agree to", "you have my approval to", "you have my permission to",
          "feel free to", "go ahead and", "i want", "i consent to", "proceed to", "make we",
@@ -964,6 +965,13 @@ _NO_PHRASES = (
     "not now",
     "not yet",
     "not today",
+    "not right now",
+    "not just yet",
+    "not quite yet",
+    "maybe later",
+    "later maybe",
+    "another time",
+    "maybe another time",
     "never mind",
     "nevermind",
     "forget it",
@@ -1225,6 +1233,12 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
     """Neutral statements at ``gate``, its own action named ("go ahead with the upload")."""
     nouns = {"upload": "upload", "listing": "listing", "purchase": "purchase"}
     named = rf"|with (?:the|this) {nouns[gate]}" if gate in nouns else ""
+    if gate in _NOUNS:  # "I consent to the upload and to the storage charge shown"
+        own = "|".join(sorted(_NOUNS[gate], key=len, reverse=True))
+        named += (
+            rf"|and to (?:the|this|that) (?:{own})(?: shown| as shown| quoted| stated)?"
+            rf"|and (?:the|this|that) (?:{own}) (?:shown|as shown|quoted|stated)"
+        )
     return re.compile(
         rf"{_REVIEWED}|{_CONTENT}|{_SOUNDS_FAIR}|{_THANKED}|{_LOOKED}|{_WORTH}|{_SAID_YES}{named}"
     )
@@ -1262,8 +1276,8 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     norm = re.sub(r"\bcan'?t wait\b", "cant_wait", norm)  # "can't wait to try it": eager
     if not norm:
         return None
-    if _settled(norm, gate):  # "hmm... ok yes, do it": a hesitation, then a plain yes
-        return "approve"
+    if settled := _settled(norm, gate):  # "hmm... ok yes, do it", "um no wait hold on"
+        return settled
     clauses = [c.strip() for c in _CLAUSE.split(norm) if c.strip(" .!")]
     if not clauses or keeps_going(norm):  # "don't cancel it": no refusal, no yes
         return None
@@ -1460,12 +1474,16 @@ _HESITATION = re.compile(
 )
 
 
-def _settled(norm: str, gate: str | None) -> bool:
+def _settled(norm: str, gate: str | None) -> Consent | None:
     """A hesitation first, then a yes of two words or more that approves on its own ("um,
-    let me think... yes, go ahead"); "hmm, ok" is not settled."""
+    let me think... yes, go ahead"), or a refusal ("um no wait hold on"); "hmm, ok" is not
+    settled."""
     m = _HESITATION.match(norm)
     rest = norm[m.end() :] if m else ""
-    return len(_words(rest)) >= 2 and read_consent(rest, gate) == "approve"
+    if not _words(rest):
+        return None
+    said = read_consent(rest, gate)
+    return said if said == "decline" or (said and len(_words(rest)) >= 2) else None
 
 
 # what a question showed, affirmed as it is: "the price and title are both fine"
@@ -1524,7 +1542,9 @@ def _affirms_terms(norm: str, gate: str | None) -> bool:
 def _held_off(clauses: list[str], norm: str) -> bool:
     """A refusal first, then a reason to hold off ("not yet, I want to check something
     first"), with no question, no figure, no change asked and no yes anywhere in it."""
-    if len(clauses) < 2 or "?" in norm or _ANY_YES.search(norm) or _A_CHANGE.search(norm):
+    if len(clauses) < 2 or "?" in norm or _ANY_YES.search(norm):
+        return False
+    if _A_CHANGE.search(_LOOKED_OVER.sub(" ", norm)):  # "… check the price first" changes none
         return False
     return _covered(_words(clauses[0]), _NO) and bool(_HOLD_REASON.search(" ".join(clauses[1:])))
 
@@ -1596,6 +1616,11 @@ _ANY_YES = re.compile(
 _A_CHANGE = re.compile(
     r"\d|\b(call|name|title|tags?|price|cheaper|dearer|make it|change|set|rename|description|"
     r"instead|sui|mist)\b"
+)
+# a term named as what is to be looked at again, not changed: "check the description first"
+_LOOKED_OVER = re.compile(
+    r"\b(?:check|look (?:at|over|into)|review|read|reread|think about|go over|double[- ]check)\s+"
+    r"(?:the |my |its |that |this )?(?:price|title|name|tags?|description)\b"
 )
 _HOLD_REASON = re.compile(
     r"\b(first|later|check|think|another (?:time|day)|tomorrow|not ready|changed my mind|"

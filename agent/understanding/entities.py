@@ -52,7 +52,12 @@ _HALF_ONLY = re.compile(r"\bhalf\s+(?:a\s+)?sui\b", re.I)
 # a bare amount: "0.8", "like 0.8", "for 3.25", "3,5" (a decimal comma, as in much of Europe)
 _BARE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d{1,9})?)(?![\w.,%]|\.\d)")
 _SUI_SUFFIX = re.compile(r"(?<![\w.])(\d+(?:[.,]\d{1,9})?)\s*(sui|mist)\b", re.I)
-_PERCENT = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", re.I)
+# "10%", "10 percent", "10 per cent", "10 pct", "10 pc", and in the languages prices are read in
+_PERCENT_WORD = (
+    r"(?:%|(?:percent|per\s*cent|pct|pc|prozent|por\s*ciento|pour\s*cent|per\s*cento|"
+    r"por\s*cento|persen|procent)\b)"
+)
+_PERCENT = re.compile(rf"(?<!\d)(\d+(?:\.\d+)?)\s*{_PERCENT_WORD}", re.I)
 _CHEAPER = re.compile(
     r"\b(cheaper|lower|less|reduce|drop|cut|decrease|discount|down|off|bajar|baisse|günstiger|billiger|kam)\b",
     re.I,
@@ -64,13 +69,14 @@ _DEARER = re.compile(
 _UNIT = re.compile(r"\b(sui|mist)\b", re.I)
 _BY_AMOUNT = re.compile(
     r"\b(?:by|knock|take|add|plus)\s+(?:off\s+)?(?:\d+(?:[.,]\d+)?|half|a|an|one|two|three)(?:\s+a)?\s*"
-    r"(?:sui|mist)?(?:\s+off)?\b(?!\s*%)",
+    rf"(?:sui|mist)?(?:\s+off)?\b(?!\s*{_PERCENT_WORD})",
     re.I,
 )
 _DOUBLE = re.compile(r"\b(double|twice)\b", re.I)
 _HALVE = re.compile(
     r"\b(halve|half the price|half price|half (?:that|it|of (?:that|it|the price)|as much)|"
-    r"in half)\b",
+    r"in half|(?:make|cut|set|drop|bring)\s+(?:it|that|the price)\s+(?:to\s+|by\s+)?half|"
+    r"(?:go|do)\s+half)\b(?!\s+(?:a\s+)?(?:sui|mist))",
     re.I,
 )
 

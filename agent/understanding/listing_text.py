@@ -32,9 +32,18 @@ _TAGS_AGAIN = re.compile(
 )
 
 
+# where the next edit of the same message starts: "remove tag resnet, add food101"
+_NEXT_EDIT = re.compile(
+    r"\s*(?:[,;]\s*(?:and\s+|then\s+)?|\s(?:and|then)\s+)"
+    r"(?=(?:add|remove|rm|drop|delete|plus|call|rename|set|make|change|price)\b)",
+    re.I,
+)
+
+
 def tag_words(text: str) -> list[str]:
     """The tags in ``text`` as said ('nlp and audio'); said again, the last list ('a, no: b')."""
     text = _TAGS_END.split(text, maxsplit=1)[0]  # "… to my yolo listing": not a tag
+    text = _NEXT_EDIT.split(text, maxsplit=1)[0]  # "resnet, add food101": the next edit
     text = _TAGS_AGAIN.split(text)[-1]
     tags = [t.strip(" .\"'#:") for t in re.split(r"[,\s]+(?:and\s+)?", text)]
     return [t for t in tags if t and t.lower() not in _TAG_FILLER]
@@ -113,9 +122,14 @@ def title_in(text: str) -> str | None:
     if not m:
         return None
     title = m.group("title").strip(" .!\"'")
+    title = _THEN_WORD.sub("", title)  # "change the title to Weed Spotter Pro first"
     if not title or re.fullmatch(r"[\d.,\s]*(sui|mist)?", title, re.I) or _A_PRICE.search(title):
         return None  # "ponle un precio de 2.5 SUI" sets a price, not a title
     return title
+
+
+# a last word in lower case that says when, not what: "… to Weed Spotter Pro first"
+_THEN_WORD = re.compile(r"(?<=\S)\s+(?-i:first|then|now|too|also)$")
 
 
 # the word for a price, in the languages a title is read in
@@ -126,7 +140,7 @@ _ADD_AS_TAG = re.compile(
     r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+(?:as\s+)?tags?\b", re.I
 )
 _REMOVE_TAG = re.compile(
-    r"\b(?:remove|drop|delete|take\s+off|get\s+rid\s+of|take)\s+(?:the\s+)?(?:tag\s+)?"
+    r"\b(?:remove|rm|drop|delete|take\s+off|get\s+rid\s+of|take)\s+(?:the\s+)?(?:tag\s+)?"
     r"[\"']?(?P<tag>[\w-]+)[\"']?"
     r"(?:\s+tag)?(?:\s+off)?\b",
     re.I,
@@ -160,6 +174,12 @@ def removed_tags(text: str) -> list[str] | None:
     return [m.group("tag").lower()]
 
 
+# an edit after another that named the tags: "remove tag resnet, add food101"
+_THEN_ADD = re.compile(
+    r"^(?:add|plus|include)\s+(?:the\s+|a\s+)?(?:tags?\s+)?(?P<tags>[\w\s,#-]+?)\s*[.!]?$", re.I
+)
+
+
 def tags_in(text: str) -> list[str] | None:
     m = (
         _ADD_TAG.search(text)
@@ -167,4 +187,7 @@ def tags_in(text: str) -> list[str] | None:
         or _ADD_AS_TAG.search(text)
         or _TAG_ELSEWHERE.search(text)
     )
+    if m is None and re.search(r"\btags?\b", text, re.I):
+        clauses = _NEXT_EDIT.split(text)[1:]
+        m = next((c for c in map(_THEN_ADD.match, clauses) if c is not None), None)
     return _tag_list(m.group("tags")) if m else None

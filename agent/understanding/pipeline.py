@@ -202,7 +202,10 @@ class Understanding:
             reading = self.read(rest, d, at_gate=at_gate)
             said = reading.intent
             general = said["kind"] == "help" and said.get("topic") in (None, "overview")
-            if said["kind"] not in ("unknown", "clarify", "greet", "tour") and not general:
+            introduced = said["kind"] == "set_expertise"  # "hi, never used sui, show me…"
+            if said["kind"] not in ("unknown", "clarify", "greet", "tour") and not (
+                general or introduced
+            ):
                 reading.intent = cast(Intent, {**reading.intent, "text": text})
                 return reading
         if (parts := self_correction(head(text))) is not None:  # read within the bound
@@ -388,7 +391,7 @@ class Understanding:
             and (
                 top in ("decline", "unknown", "help", "set_expertise", "set_mode")
                 or score < CLARIFY
-                or "verbosity" in (k for k, _ in ranked[:2])
+                or any(k == "verbosity" and p >= 0.05 for k, p in ranked[:2])
             )
             and not certain(ruled)
             and not _INFO_QUESTION.search(text)
@@ -587,6 +590,8 @@ class Understanding:
         if ruled["kind"] == "edit_listing" or (
             ruled["kind"] == "set_price" and "price_mist" in ruled and not edits
         ):
+            if ruled["kind"] == "edit_listing" and tags and not {"add_tags", "tags"} & ruled.keys():
+                return cast(Intent, {**ruled, "add_tags": tags})  # "rm tag a, add b": both
             return ruled  # the rules read the exact words, and the bulk model they name
         if title or tags or removed or replaced:
             # "call it CLIP B32 and make it 3 SUI": the price goes with the edit
@@ -753,9 +758,15 @@ def _after_greeting(text: str) -> str | None:
 
 
 # a question or a request (not an introduction: "I'm Tom and I build speech models")
+# (at the start, or after a comma or "and": "I'm from Hanoi, I want to sell my model")
 _ASKS = re.compile(
-    r"\?\s*$|^\W*(?:can|could|would|will|please|pls|how|what|where|when|why|which|is|are|do|does|"
-    r"i want|i'?d like|i would like|i need|let'?s|show|upload|list|sell|buy|download|help)\b",
+    r"\?\s*$|(?:^|[,;.!]|\band\b)\W*(?:can|could|would|will|please|pls|how|what|where|when|why|"
+    r"which|is|are|do|does|i want|i wanna|i'?d like|i would like|i need|need|i'?m looking for|"
+    r"looking for|let'?s|show|upload|list|sell|buy|download|help|"
+    r"quiero|quisiera|necesito|busco|je (?:voudrais|veux|cherche)|j'aimerais|"
+    r"ich (?:möchte|will|suche|brauche)|voglio|vorrei|cerco|quero|gostaria|preciso|"
+    r"saya (?:mau|ingin|perlu)|chc[eę]|potrzebuj[eę]|naomba|nataka|mujhe|ik (?:wil|zoek)|"
+    r"istiyorum)\b",
     re.I,
 )
 

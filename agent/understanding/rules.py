@@ -81,7 +81,7 @@ _EDIT_DESCRIPTION = re.compile(
     re.I | re.S,
 )
 _EDIT_TAGS = re.compile(
-    r"^\s*(add|remove|drop|delete)\s+(?:the\s+)?tags?\s*[:=]?\s*(.+)$", re.I | re.S
+    r"^\s*(add|remove|rm|drop|delete)\s+(?:the\s+)?tags?\s*[:=]?\s*(.+)$", re.I | re.S
 )
 # "tags: a, b" / "set tags to a, b": the tags replaced by these.
 _SET_TAGS = re.compile(

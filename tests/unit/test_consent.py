@@ -785,3 +785,57 @@ def test_what_looks_like_a_refusal_and_is_not(text: str, gate: str, want: str | 
 )
 def test_yeses_as_command_lines_and_other_englishes_say_them(text: str, gate: str) -> None:
     assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("Noted. I consent to the upload and to the storage fee shown.", "upload"),
+        ("i agree to the upload, thanks", "upload"),
+        ("I agree to the storage charge", "upload"),
+        ("i consent to the purchase and to the payment shown", "purchase"),
+        ("fine, you can put on marketplace", "listing"),  # the article left out
+        ("ok then put on market", "listing"),
+    ],
+)
+def test_consent_to_the_gate_and_its_cost_named_together_approves(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("I agree to the listing", "upload"),  # another gate's action
+        ("i agree to the upload if it's under 1 WAL", "upload"),  # a condition
+        ("I consent to the upload but not the fee", "upload"),
+        ("I agree to the storage charge?", "upload"),  # asked
+        ("I agree to the upload and to the listing", "upload"),
+        ("you can put on market tomorrow", "listing"),  # a time
+        ("put on market at 3 sui", "listing"),  # a change
+        ("hmm, ok", "purchase"),  # a hesitation and a bare ok: not settled
+        ("uh... no, what does it cost?", "purchase"),
+    ],
+)
+def test_consent_named_with_anything_more_is_no_yes(text: str, gate: str) -> None:
+    assert read_consent(text, gate) != "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("um no wait hold on", "purchase"),  # a hesitation, then a refusal
+        ("erm, nope", "upload"),
+        ("hmm... not right now", "listing"),
+        ("maybe later, I want to check the description first", "listing"),
+        ("not yet, I want to check the price first", "listing"),  # looked at, not changed
+        ("not just yet, let me look over the tags first", "listing"),
+        ("maybe another time", "purchase"),
+    ],
+)
+def test_a_refusal_after_a_hesitation_or_before_a_look_declines(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "decline"
+
+
+def test_a_refusal_that_changes_a_term_is_no_refusal() -> None:
+    assert read_consent("not yet, make it 3 sui first", "listing") is None
+    assert read_consent("not yet, change the title first", "listing") is None

@@ -1388,3 +1388,43 @@ def test_how_my_models_sell_is_the_dashboard_and_what_is_hot_a_search(
     got = understanding.read("what's hot in vision", Dialogue(base_dir=tmp_path)).intent
     assert got["kind"] == "browse" and got.get("category") == "computer-vision", got
     assert got.get("query") is None, got
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # a share said in words: never read as an amount of SUI added (1 SUI shown)
+        ("raise the price by 20 per cent", {"gate": "listing"}, "set_price",
+         {"price_mist": 1_200_000_000}),
+        ("drop it 10 pct", {"gate": "listing"}, "set_price", {"price_mist": 900_000_000}),
+        ("bump it up 50 pc please", {"gate": "listing"}, "set_price",
+         {"price_mist": 1_500_000_000}),
+        ("too steep for students, make it half", {"gate": "listing"}, "set_price",
+         {"price_mist": 500_000_000}),
+        ("make it half a sui", {"gate": "listing"}, "set_price", {"price_mist": 500_000_000}),
+        # two tag edits in one message, each read
+        ("drop tag beta, add stable", {"gate": "listing"}, "edit_listing",
+         {"remove_tags": ["beta"], "add_tags": ["stable"]}),
+        ("rm tag old and add vision", {"gate": "listing"}, "edit_listing",
+         {"remove_tags": ["old"], "add_tags": ["vision"]}),
+        # when, not what: the last word of a title said in lower case
+        ("ok but rename it to Crop Doctor first", {"gate": "listing"}, "edit_listing",
+         {"title": "Crop Doctor"}),
+        ("call it Ladies First", {"gate": "listing"}, "edit_listing", {"title": "Ladies First"}),
+        # "longer" is about waiting here, not about longer answers
+        ("ok just let it go a bit longer I suppose", {}, "wait", {}),
+        # a greeting, then a request in other words and languages
+        ("Salut ! je cherche un modèle pour la traduction", {}, "browse", {}),
+        ("hey, I'm from Manila and I want to sell my model", {}, "upload", {}),
+        ("hey there, new to sui, show me around", {}, "greet", {}),
+    ],
+)  # fmt: skip
+def test_shares_tag_pairs_titles_waiting_and_greetings_before_requests(
+    understanding: Understanding,
+    models: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, models, text, dialogue, kind, slots)
