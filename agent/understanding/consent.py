@@ -1116,7 +1116,15 @@ _NO_PHRASES = (
 _NOT_PLAIN = re.compile(
     r"\?|\b(if|unless|but|wait|hold on|hmm+|um+|uh+|maybe|perhaps|probably|not sure|unsure|"
     r"no|not|don'?t|never|nope|nah|cancel|stop|how|what|why|when|which|who|where|"
-    r"actually|instead|first|later|after|before|cheaper|price|title|tag|tags|sui|mist|wal)\b",
+    r"actually|instead|first|later|after|before|cheaper|price|title|tag|tags|sui|mist|wal|"
+    r"pending|provided|providing|assuming|depending|subject to|as long as|so long as)\b",
+    re.I,
+)
+# said mockingly: "yeah right lol", "ja hoor, alsof ik zoveel geld heb" (as if I had the money)
+_SARCASM = re.compile(
+    r"\by(?:eah?|ea|a|ep|up)\s+right\b(?!\s+(?:away|now|then|there|here|on)\b)|"
+    r"\b(?:as if|alsof|als ob|comme si|como si|come se|in your dreams|dream on|nice try|"
+    r"when pigs fly|not in a million years|sure,? jan)\b",
     re.I,
 )
 # (no whitespace around the separator: "\s*" there was tried again at every space of a run)
@@ -1274,7 +1282,9 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     norm = _NO_BUT_YES.sub(_no_but_yes, norm)
     norm = _NO_CHANGE.sub("no_changes", norm)
     norm = re.sub(r"\bcan'?t wait\b", "cant_wait", norm)  # "can't wait to try it": eager
-    if not norm:
+    if not norm or _SARCASM.search(norm):
+        return None
+    if _thanks_and_a_bare_yes(norm):  # "yes thank you for the info": the info acknowledged
         return None
     if settled := _settled(norm, gate):  # "hmm... ok yes, do it", "um no wait hold on"
         return settled
@@ -1314,6 +1324,8 @@ _NOT_SMALL_TALK = re.compile(
     r"\d|^(?:is|are|am|was|were|do|does|did|can|could|will|would|should|shall|may|might|how|"
     r"what|whats|when|where|which|who|why|hows)\b|"  # a question, with or without its mark
     r"\b(?:jk|j/k|kidding|joking|jokes|sike|psych|not really|nvm|never ?mind|retract\w*|"
+    r"pending|subject|provided|assuming|depending|review\w*|sign[- ]?off|boss|manager|lead|"
+    r"legal|committee|"
     r"scratch that|disregard|ignore|undo|wait\w*|keep\w*|hold\w*|paus\w*|"
     r"stop\w*|cancel\w*|continu\w*|resum\w*|carry|one|ones|other|another|"
     r"different|only|instead|also|too|again|more|less|else|"
@@ -1338,7 +1350,7 @@ _NOT_SMALL_TALK_ELSEWHERE = re.compile(
     r"après|apres|später|spater|dopo|depois|nanti|baad|sonra|primero|d'abord|zuerst|erst|primeiro|"
     r"prima|dulu|pehle|önce|once|patto|purché|purche|siempre que|con tal|condition|pourvu|"
     r"vorausgesetzt|sofern|desde que|contanto|voorwaarde|warunkiem|şartıyla|sartiyla|asalkan|"
-    r"asal|bashart|sharte)\b"
+    r"asal|bashart|sharte|lakini|ila|ale|nhung|nhưng|demo|kedo|hajiman|tetapi|namun|но|однако)\b"
 )
 # yeses that say only "yes": with small talk around them, a yes to the small talk may be
 # meant ("yes, I'd love a coffee"), so small talk needs a yes that says more ("go ahead")
@@ -1472,6 +1484,16 @@ _HESITATION = re.compile(
     r"i was (?:unsure|hesitant|not sure|on the fence)(?: at first)?,? but|"
     r"after (?:thinking|sleeping on) (?:it|about it)(?: over)?)\s*(?:\.{2,}|…|[,:;.!-])?\s*)+"
 )
+
+
+def _thanks_and_a_bare_yes(norm: str) -> bool:
+    """Thanks for what was said and a yes that says only "yes": the yes may answer the
+    telling, not the gate ("yes thank you for the info"); "thanks for the details, go ahead"
+    says more."""
+    if not re.search(_THANKED, norm):
+        return False
+    rest = _words(re.sub(r"[,;:.!…—–]", " ", re.sub(_THANKED, " ", norm)))
+    return bool(rest) and _phrases_in(rest, _BARE_YES) is not None
 
 
 def _settled(norm: str, gate: str | None) -> Consent | None:
