@@ -355,11 +355,9 @@ class Assistant(Reading, VerificationTurns):
         values: dict[str, Any] = dict(snap.values or {})
         debug = values.get("mode") == "debug"
         word = text.strip().lower().strip(".!")
-        if debug and word in _CONTINUE_WORDS:
-            async for event in self._run(None, cfg, values, steps=steps):
-                yield event
-            return
-        kind = "retry" if word in _RESUME_WORDS else None
+        # in debug mode 'step' runs the next step (the run stops before each one)
+        go_on = word in _RESUME_WORDS or (debug and word in _CONTINUE_WORDS)
+        kind = "retry" if go_on else None
         if kind is None:
             dialogue = await self._dialogue(thread_id, snap, user, text, {})
             kind = (await self._interpret(text, dialogue))["kind"]
@@ -394,18 +392,24 @@ class Assistant(Reading, VerificationTurns):
         """Finish a step that was interrupted (Ctrl-C, a crash), up to the next question;
         in debug mode run one step. Runs nothing for anyone but the thread's owner."""
         async with self._lock_for(thread_id):
-            if await self._speaker(thread_id, user_id) is None:
+            user = await self._speaker(thread_id, user_id)
+            if user is None:
                 yield _NOT_YOURS
                 return
-            async for event in self._resume_pending(thread_id):
+            async for event in self._resume_pending(thread_id, user):
                 yield event
 
-    async def _resume_pending(self, thread_id: str) -> AsyncIterator[Event]:
+    async def _resume_pending(self, thread_id: str, user: str) -> AsyncIterator[Event]:
         cfg = self._config(thread_id)
         snap = await self.graph.aget_state(cfg)
         if stopped_at(snap):
-            async for event in self._run(None, cfg, dict(snap.values or {})):
+            outcome = TurnOutcome()
+            async for event in self._run(None, cfg, dict(snap.values or {}), outcome=outcome):
                 yield event
+            # a job the resumed step left running goes to the monitor, as after any turn:
+            # else no one follows it and its completion turn never runs
+            if outcome.verifying:
+                await self._follow_verification(thread_id, user)
 
     async def pending(self, user_id: str | None = None) -> list[PendingOperation]:
         """Every unfinished operation of the user, in all their conversations, with how

@@ -217,3 +217,70 @@ async def test_status_errors_back_off_and_the_lease_is_renewed_while_waiting(hom
     times = [t for t, owner in lease.taken if owner == monitor.owner and t >= began]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps and max(gaps) < monitor.lease_ttl_s, f"the lease lapsed for {max(gaps):.2f}s"
+
+
+async def _stopped_mid_upload(assistant: Assistant) -> str:
+    """A thread whose upload was stopped half way, as Ctrl-C stops it."""
+    from agent.journeys import say_and_stop
+
+    thread = await assistant.new_thread()
+    [e async for e in assistant.send(thread, "upload ./big.safetensors")]
+    await say_and_stop(assistant, thread, "yes", "vera", 0.5)
+    view = await assistant.state(thread)
+    assert view.next_nodes == ("upload",) and view.status == "paused"
+    return thread
+
+
+@pytest.mark.parametrize("how", ["enter", "resume"])
+async def test_a_resumed_step_hands_its_running_job_to_the_monitor(home: Path, how: str) -> None:
+    """A stopped upload continued (Enter in the chat: ``resume_pending``; or 'resume') goes
+    on to a verification that outlives the turn: the monitor follows that job, and its
+    completion turn brings the thread to the listing question."""
+    from agent.journey_files import make_model_file
+
+    make_model_file(home.parent / "big.safetensors", "safetensors", size_mb=4)
+    settings = _settings(home).model_copy(update={"chunk_size_mib": 0.25, "upload_concurrency": 1})
+    async with _open(settings, slow_s=1.0) as assistant:
+        notes = assistant.notifications()
+        thread = await _stopped_mid_upload(assistant)
+        if how == "enter":
+            events = [e async for e in assistant.resume_pending(thread, user_id="vera")]
+        else:
+            events = [e async for e in assistant.send(thread, "resume", user_id="vera")]
+        kinds = [e.kind for e in events if isinstance(e, TextEvent)]
+        assert "verification_background" in kinds
+        assert (await assistant.state(thread)).status == "verifying"
+        assert await assistant.store.aget(VERIFYING_NAMESPACE, thread) is not None
+        assert await assistant.wait_idle(thread, 30)
+        got = [n.event for n in notes.drain(thread)]
+        assert "verification_passed" in [e.kind for e in got if isinstance(e, TextEvent)]
+        view = await assistant.state(thread)
+        assert view.status == "active" and view.gate and view.gate["gate"] == "listing"
+
+
+@pytest.mark.parametrize("by", ["step", "/step"])
+async def test_a_debug_step_that_leaves_a_job_running_hands_it_to_the_monitor(
+    home: Path, by: str
+) -> None:
+    """Debug mode: the step that hands the verification to the background, run by the
+    message 'step' or by /step in the chat (``resume_pending``), leaves the job followed."""
+    settings = _settings(home).model_copy(update={"mode": "debug"})
+    async with _open(settings, slow_s=1.0) as assistant:
+        thread = await assistant.new_thread()
+        [e async for e in assistant.send(thread, "upload ./m.safetensors")]
+        for _ in range(40):
+            view = await assistant.state(thread)
+            if view.status == "verifying":
+                break
+            if view.gate:
+                [e async for e in assistant.send(thread, "yes")]
+            elif view.next_nodes == ("verify_monitor",) and by == "step":
+                [e async for e in assistant.send(thread, "step")]
+            else:
+                [e async for e in assistant.resume_pending(thread, user_id="vera")]
+        assert (await assistant.state(thread)).status == "verifying"
+        assert await assistant.store.aget(VERIFYING_NAMESPACE, thread) is not None
+        assert await assistant.wait_idle(thread, 30)
+        view = await assistant.state(thread)
+        assert view.gate and view.gate["gate"] == "listing"
+        assert view.context.get("verification_id")
