@@ -208,6 +208,12 @@ class Understanding:
             ):
                 reading.intent = cast(Intent, {**reading.intent, "text": text})
                 return reading
+        elif d.gate is None and _introduces(head(text)):
+            # "hi! I'm Ana and I build speech models for fun": who they are, nothing asked
+            reading = self._read(text, d, at_gate=at_gate)
+            if reading.intent["kind"] in ("browse", "upload", "market_analysis", "list"):
+                reading.intent = intent("greet", text, topic="onboarding")
+            return reading
         if (parts := self_correction(head(text))) is not None:  # read within the bound
             corrected = self._read_corrected(*parts, d, at_gate=at_gate)
             if corrected is not None:
@@ -363,6 +369,8 @@ class Understanding:
         ):
             # "what sells best right now, quick": hurried, about something else
             top, score = ruled["kind"], max(score, CONFIDENT)
+        if top in _UPLOADS and _HOW_ELSEWHERE.search(text) and not extract_paths(text):
+            top, score = "help", max(score, CONFIDENT)  # "mujhe model bechna hai, kaise karun?"
         settled = False  # a reading the words settle: no "did you mean…?"
         if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
             if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"
@@ -467,6 +475,9 @@ class Understanding:
                 )
                 # "put the bert one up": words of publishing and files of the user's they name
                 or (_UPLOAD_VERB.search(text) and find_files(text, d.base_dir))
+                # "the milk one too, milk_yeild_forecast": the likeliest is an upload and
+                # the words name a file that exists, even misspelt
+                or (top in _UPLOADS and _existing(find_files(text, d.base_dir), d.base_dir))
                 # "do the face one and the speech one in one go": several files at once
                 or (_TOGETHER.search(text) and len(find_files(text, d.base_dir)) > 1)
                 # "bulk: exports/a.pkl forecast/b.joblib": files named by path, in bulk
@@ -502,7 +513,7 @@ class Understanding:
         if (
             gate is None
             and top in ("set_price", "list")
-            and (ruled["kind"] == "list" or _ON_MARKET.search(text))
+            and (ruled["kind"] == "list" or _ON_MARKET.search(text) or ranked[0][0] == "list")
             and not _IS_QUESTION.search(text)
             and (price := price_in_words(text)) is not None
         ):
@@ -704,6 +715,11 @@ class Understanding:
                 out.pop("model_ref", None)  # "the model I bought": no name, the one in talk
                 if d.listing_id:
                     out["model_ref"] = d.listing_id  # "can I get the files for it now?"
+            if kind == "purchase" and _A_NEED.match(str(out.get("model_ref") or "")):
+                # "I want buy model for detect arabic text": a model for a need, to be found
+                filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
+                found = {s: v for s, v in filters.items() if v is not None}
+                return cast(Intent, {"kind": "browse", "text": text, **found})
         elif kind == "browse" and _ONE_LISTING.search(text) and (ref := _model_ref(text)):
             out["model_ref"] = _listing_name(ref)  # "tell me more about the X listing"
         elif kind == "browse" and kind != ruled["kind"]:
@@ -758,6 +774,23 @@ def _after_greeting(text: str) -> str | None:
 
 
 # a question or a request (not an introduction: "I'm Tom and I build speech models")
+_INTRODUCING = re.compile(
+    r"^\W*(?:i'?m|i am|my name|me llamo|je m'appelle|ich bin|this is)\b", re.I
+)
+
+
+def _introduces(text: str) -> bool:
+    """A greeting, then who the user is and nothing asked ("hi! I'm Ana, I train speech
+    models"): no file, no question, no request."""
+    m = _GREETING.match(text)
+    return (
+        m is not None
+        and bool(_INTRODUCING.match(m.group("rest")))
+        and not _ASKS.search(m.group("rest"))
+        and not extract_paths(m.group("rest"))
+    )
+
+
 # (at the start, or after a comma or "and": "I'm from Hanoi, I want to sell my model")
 _ASKS = re.compile(
     r"\?\s*$|(?:^|[,;.!]|\band\b)\W*(?:can|could|would|will|please|pls|how|what|where|when|why|"
@@ -857,6 +890,12 @@ _ABOUT_A_STEP = re.compile(
 )
 _INFO_QUESTION = re.compile(
     r"^\s*(?:what|how|why|which|who|where|when|is|does|do)\b|\bdifference\b", re.I
+)
+# "how do I …?" in the other languages people write in: a question about doing it
+_HOW_ELSEWHERE = re.compile(
+    r"\b(?:kaise|kaisey|kese|c[óo]mo|comment|wie|bagaimana|gimana|nas[ıi]l|jak|hoe|jinsi|"
+    r"paano|ikaw)\b[^?]*\?\s*$",
+    re.I,
 )
 # a hedge after a title said: not a word of it
 _TITLE_HEDGE = re.compile(
@@ -980,6 +1019,12 @@ _A_YES = re.compile(
 _BOUGHT = re.compile(
     r"\b(?:what|which (?:models?|ones?)) (?:did|have|had) (?:i|we) (?:just )?"
     r"(?:buy|bought|purchase|purchased)\b",
+    re.I,
+)
+# what a model bought should do, not its name: "buy a model for detecting arabic text"
+_A_NEED = re.compile(
+    r"(?:(?:for|to|able to|capable of|good at)\s+(?!\d|(?:it|that|this|me|us|them)\b)|"
+    r"(?:that|which)\s+(?:can|could|will|would|does|do|is|are|works|handles|\w+(?:s|es))\b)",
     re.I,
 )
 # "no longer sell the segformer": a listing taken down, not a file to upload

@@ -1428,3 +1428,26 @@ def test_shares_tag_pairs_titles_waiting_and_greetings_before_requests(
     slots: dict[str, object],
 ) -> None:
     _assert_read(understanding, models, text, dialogue, kind, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        # a model for a need is to be found, not a listing called "for …"
+        ("I want buy model for detect spam mails, there is?", "browse", {}),
+        ("could I purchase something that recognises birdsong", "browse", {}),
+        ("buy that cat detector", "purchase", {"model_ref": "that cat detector"}),
+        # listing a model at a price, said politely, with no gate waiting
+        ("Kindly list the translation model at 4 SUI.", "list", {"price_mist": 4 * SUI}),
+        # "how do I …?" in other languages: a question, not the doing
+        ("model upload kaise karte hain?", "help", {}),
+        ("comment publier mon modèle ?", "help", {}),
+        # a file named with a slip, where an upload is likeliest
+        ("and the tiny one as well, sentimnet-tiny", "upload",
+         {"paths": ["sentiment-tiny.safetensors"]}),
+    ],
+)  # fmt: skip
+def test_needs_polite_listings_questions_elsewhere_and_misspelt_files(
+    understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
+) -> None:
+    _assert_read(understanding, models, text, {}, kind, slots)
