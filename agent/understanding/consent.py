@@ -551,6 +551,9 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "upload saja",
         "tu peux l'uploader",
         "télécharge-le",
+        "téléverse-le",
+        "téléverse",
+        "téléversez-le",
         "wrzucaj",
         "wrzuć",
         "올려주세요",
@@ -635,6 +638,8 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "ne deungnokhae juseyo",
         "deungnokhae juseyo",
         "publie-la",
+        "terbitkan",
+        "terbitkan saja",
         "mettez-le en vente",
         "mets-le en vente",
         "mettez-la en vente",
@@ -793,12 +798,15 @@ _DOING = {
     "purchase": ("buying", "purchasing"),
 }
 _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models",
+            "the model file", "my model file", "the weights", "my weights",
             "that one", "this one", "that model", "this model", "my file", "that bad boy",
             "this bad boy", "the same", "am")  # fmt: skip
 _HOW = ("", "now", "as is", "for me", "right away", "right now", "at the listed price",
         "at the price shown", "at the shown price", "as drafted", "as proposed", "as shown",
         "as it stands", "at that", "for that", "with those tags", "with these tags",
-        "with the tags shown")  # fmt: skip
+        "with the tags shown", "exactly like that", "just like that", "like that", "exactly as is",
+        "exactly as shown", "with that title", "with the title shown", "with that title and those tags",
+        "with that title and these tags", "with the title and tags shown")  # fmt: skip
 _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed with", "consent to",
               "agree to", "go ahead with", "allow", "do")  # fmt: skip
 _WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
@@ -1281,6 +1289,9 @@ def read_consent(text: str, gate: str | None) -> Consent | None:
     norm = _WHY_NOT.sub("why_not", _normal(text))  # agreement, unless asked: "why not?"
     norm = _NO_BUT_YES.sub(_no_but_yes, norm)
     norm = _NO_CHANGE.sub("no_changes", norm)
+    norm = _WITH_SHOWN.sub("as shown", norm)  # "publish it with that title and those tags"
+    if gate in _NOUNS:  # "I approve the storage payment and the upload": one approval
+        norm = _both_terms(gate).sub(r"\1", norm)
     norm = re.sub(r"\bcan'?t wait\b", "cant_wait", norm)  # "can't wait to try it": eager
     if not norm or _SARCASM.search(norm):
         return None
@@ -1486,6 +1497,15 @@ _HESITATION = re.compile(
 )
 
 
+@cache
+def _both_terms(gate: str) -> re.Pattern[str]:
+    """The gate's own things approved together: "approve the storage fee and the upload"."""
+    own = "|".join(sorted((re.escape(n) for n in _NOUNS[gate]), key=len, reverse=True))
+    term = rf"(?:the|this|that) (?:{own})(?: shown| as shown| quoted| stated)?"
+    verb = r"(?:approve|accept|confirm|consent to|agree to|authori[sz]e)"
+    return re.compile(rf"\b({verb} {term})(?: and (?:to )?{term})+\b")
+
+
 def _thanks_and_a_bare_yes(norm: str) -> bool:
     """Thanks for what was said and a yes that says only "yes": the yes may answer the
     telling, not the gate ("yes thank you for the info"); "thanks for the details, go ahead"
@@ -1516,7 +1536,8 @@ _TERM = (
     r"\s+you\s+(?:suggested|proposed|showed|gave))?"
 )
 _AFFIRMED = re.compile(
-    rf"(?:and\s+)?(?:{_TERM}(?:\s*(?:,|and|&)\s*{_TERM})*|everything|it all|all of it|all of that|"
+    rf"(?:and\s+)?(?:{_TERM}(?:\s*(?:,|and|&)\s*{_TERM}|\s+{_TERM})*|everything|it all|all of it|"
+    r"all of that|"
     r"all that|that all|all|both|that|it|thats|that's|this|everything you showed|"
     r"(?:all|the) (?:two|three|four|five) of them|all (?:two|three|four|five)|both of them|"
     r"they all|they|them all)"
@@ -1669,6 +1690,14 @@ def _no_but_yes(m: re.Match[str]) -> str:
 _NO_CHANGE = re.compile(
     r"\b(?:no (?:more )?(?:changes?|edits?)(?: (?:needed|required|from me))?|"
     r"nothing (?:else )?to (?:change|edit|add))\b"
+)
+# the title and tags shown, named as they are (no change): "with that title and those tags"
+_SHOWN_TITLE = r"(?:that|this|the|its) (?:title|name)(?: shown)?"
+_SHOWN_TAGS = r"(?:those|these|the|its) tags(?: shown)?"
+_WITH_SHOWN = re.compile(
+    rf"\bwith (?:{_SHOWN_TITLE}(?: and (?:{_SHOWN_TAGS}|tags(?: shown)?))?|"
+    rf"{_SHOWN_TAGS}(?: and (?:{_SHOWN_TITLE}|(?:title|name)(?: shown)?))?)"
+    r"(?! (?:instead|changed|removed|added|but|except)\b)(?=\s*[.!,]*\s*$)"
 )
 _WHY_NOT = re.compile(r"\bwhy not\b(?!\s*\?)")
 _LEADING_NO = re.compile(

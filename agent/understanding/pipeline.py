@@ -1012,7 +1012,7 @@ _MAY_I = re.compile(
 _A_YES = re.compile(
     r"\b(?:yes|yeah|yea|yep|yup|ok|okay|sure|fine|alright|go ahead|go for it|proceed|"
     r"confirm(?:ed)?|approved?|absolutely|definitely|of course|please do|perfect|great|"
-    r"sounds good|lgtm)\b",
+    r"sounds good|lgtm)\b|[👍✅👌]",
     re.I,
 )
 # what the user bought, asked after: the dashboard lists purchases, not the step history

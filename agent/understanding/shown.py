@@ -24,7 +24,7 @@ from pathlib import PurePath
 Amount = tuple[float, str]  # (value, unit): (1.5, "sui"), (0.03, "wal"), (420.0, "mb")
 
 _UNITS = {"sui": "sui", "wal": "wal", "mb": "mb", "gb": "gb", "epoch": "epochs", "epochs": "epochs"}
-_FIGURE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(sui|wal|mb|gb|epochs?)\b", re.I)
+_FIGURE = re.compile(r"(?:\bthe\s+)?(?<![\w.])(\d+(?:[.,]\d+)?)\s*(sui|wal|mb|gb|epochs?)\b", re.I)
 _TOKEN = re.compile(r"[^\W_]+")
 _ONE = r"(?:one|model|file|listing)"
 

@@ -839,3 +839,37 @@ def test_a_refusal_after_a_hesitation_or_before_a_look_declines(text: str, gate:
 def test_a_refusal_that_changes_a_term_is_no_refusal() -> None:
     assert read_consent("not yet, make it 3 sui first", "listing") is None
     assert read_consent("not yet, change the title first", "listing") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("Confirmed. Upload my model file.", "upload"),
+        ("we're good, upload the weights", "upload"),
+        ("price, title and tags all fine, list it", "listing"),  # a list said without commas
+        ("ok, list it just like that", "listing"),
+        ("yes, list it with the title and tags shown", "listing"),  # no change: as shown
+        ("sure, publish it with those tags", "listing"),
+        ("ya, terbitkan saja", "listing"),
+        ("oui, téléverse-le", "upload"),
+        ("I accept the storage fee and the upload", "upload"),  # the gate's own two things
+    ],
+)
+def test_yeses_that_name_what_was_shown_as_it_is(text: str, gate: str) -> None:
+    assert read_consent(text, gate) == "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("sure, publish it with those tags removed", "listing"),
+        ("publish it with that title but cheaper", "listing"),
+        ("list it with the tags shown, at 3 sui", "listing"),
+        ("I accept the storage fee and the listing", "upload"),  # another gate's action
+        ("ok, list it just like that tomorrow", "listing"),
+    ],
+)
+def test_what_was_shown_with_a_change_a_time_or_another_gate_is_no_yes(
+    text: str, gate: str
+) -> None:
+    assert read_consent(text, gate) != "approve"

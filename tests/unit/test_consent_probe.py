@@ -50,4 +50,4 @@ def test_no_tricky_message_approves_a_gate(understanding: Understanding) -> None
 def test_plain_yeses_in_many_ways_approve(understanding: Understanding) -> None:
     approved, total = _approved(understanding, "approvals.yaml")
     assert total >= 140
-    assert len(approved) / total >= 0.9, f"{len(approved)}/{total}"
+    assert len(approved) / total >= 0.95, f"{len(approved)}/{total}"
