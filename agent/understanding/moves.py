@@ -55,6 +55,42 @@ def tour_move(text: str) -> Literal["next", "back", "skip"] | None:
     return None
 
 
+# the same moves said in more words, looked for in a short reply to a tour step
+_SAID_AGAIN = re.compile(r"\b(?:again|repeat|say that|one more time|once more)\b")
+_SAID_BACK = re.compile(
+    r"\b(?:back|previous|prev|before that|one before|zur[üu]ck|atr[áa]s|retour|peeche|"
+    r"indietro|anterior|sebelumnya|geri|terug|wstecz)\b"
+)
+_SAID_SKIP = re.compile(
+    r"\b(?:skip|pass|enough|stop|done|end|quit|exit|already know|know (?:this|that)|salta|"
+    r"saltar|überspring\w*|passer|lewati|chhodo|geç|pomiń|overslaan)\b"
+)
+_SAID_NEXT = re.compile(
+    r"\b(?:next|continue|go on|keep going|carry on|proceed|onwards?|after (?:this|that)|"
+    r"got it|understood|makes sense|weiter|siguiente|suivant|aage|continua|continuar|lanjut|"
+    r"avanti|pr[óo]ximo|seguinte|sonraki|devam|dalej|volgende|verder|tiep|tiếp)\b"
+)
+_SAID_WORDS = 8  # longer replies to a tour step are read as anything else is
+
+
+def tour_move_said(text: str) -> Literal["next", "back", "skip", "resume"] | None:
+    """A move of the tour in a short reply that says more than the move: "got it, what's
+    after this" (next), "huh? say that part again" (resume: the step again), "I know this
+    bit already, skip" (skip), "avanti"; None: no move said, or too long to tell."""
+    said = _plain(text)
+    if not said or len(said.split()) > _SAID_WORDS:
+        return None
+    if _SAID_BACK.search(said):
+        return "back"
+    if _SAID_AGAIN.search(said):
+        return "resume"
+    if _SAID_NEXT.search(said):
+        return "next"  # "skip to the next part": on to the next step, not out of the tour
+    if _SAID_SKIP.search(said):
+        return "skip"
+    return None
+
+
 def tour_move_in(text: str) -> Literal["next", "back", "skip", "resume"]:
     """The move a message about the tour asks for ('resume': come back to it)."""
     said = _plain(text)
@@ -109,7 +145,10 @@ _SKIP_ALL = re.compile(
     r"skip (?:all )?(?:of )?(?:the )?(?:remaining|rest)(?: ones| questions| of them| of the questions)?|"
     r"skip the (?:rest|questions)|no more questions|stop asking|just draft it|"
     r"skip all of this|i'?ll edit (?:it|them) (?:later|myself)|"
-    r"skip (?:all )?(?:of )?(?:these|those|your|the) questions|skip (?:all these|everything))$"
+    r"skip (?:all )?(?:of )?(?:these|those|your|the) questions|skip (?:all these|everything)|"
+    r"skip (?:all )?(?:of )?(?:the )?(?:rest|remaining)(?: ones)? of (?:them|these|those|it|the questions)|"
+    r"(?:don'?t|do not) ask (?:me )?(?:any ?more|more)(?: (?:of these|of them|questions))?|"
+    r"no more (?:of these|of them|questions(?: please)?)|enough (?:questions|of these))$"
 )
 _SKIP_WORDS = (
     r"(?:skip|pass|next|no idea|i don'?t know|don'?t know|dunno|(?:i'?m |im |i am )?not sure|none|"

@@ -60,7 +60,13 @@ from agent.understanding.listing_text import (
     tags_in,
     title_in,
 )
-from agent.understanding.moves import answer_to_question, detail_direction, tour_move, tour_move_in
+from agent.understanding.moves import (
+    answer_to_question,
+    detail_direction,
+    tour_move,
+    tour_move_in,
+    tour_move_said,
+)
 from agent.understanding.places import ONLY_POSITION, picked_listing, position_ref
 from agent.understanding.rules import (
     _BULK,
@@ -301,6 +307,14 @@ class Understanding:
             return Reading(self._answer(text, ruled), 1.0, "context")
         if d.expecting == "tour" and (move := tour_move(text)) is not None:
             return Reading(intent("tour", text, move=move), 1.0, "context")
+        if (
+            d.expecting == "tour"
+            and ruled["kind"] in _TOUR_REPLIES
+            and not extract_paths(text)
+            and (said_move := tour_move_said(text)) is not None
+        ):
+            # "got it, what's after this", "I know this bit already, skip", "avanti"
+            return Reading(intent("tour", text, move=said_move), 1.0, "context")
         if (
             d.expecting == "tour"
             and ruled["kind"] in ("undo", "unknown", "help", "wait")
@@ -715,7 +729,9 @@ class Understanding:
                 out.pop("model_ref", None)  # "the model I bought": no name, the one in talk
                 if d.listing_id:
                     out["model_ref"] = d.listing_id  # "can I get the files for it now?"
-            if kind == "purchase" and _A_NEED.match(str(out.get("model_ref") or "")):
+            if kind == "purchase" and (
+                _A_NEED.match(str(out.get("model_ref") or "")) or _A_MODEL_ELSEWHERE.search(text)
+            ):
                 # "I want buy model for detect arabic text": a model for a need, to be found
                 filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
                 found = {s: v for s, v in filters.items() if v is not None}
@@ -1021,10 +1037,20 @@ _BOUGHT = re.compile(
     r"(?:buy|bought|purchase|purchased)\b",
     re.I,
 )
+# what the rules may read in a reply to a tour step that a move said in it overrides
+_TOUR_REPLIES = frozenset(
+    {"unknown", "help", "approve", "decline", "retry", "history", "wait", "undo", "greet", "tour"}
+)
 # what a model bought should do, not its name: "buy a model for detecting arabic text"
 _A_NEED = re.compile(
     r"(?:(?:for|to|able to|capable of|good at)\s+(?!\d|(?:it|that|this|me|us|them)\b)|"
     r"(?:that|which)\s+(?:can|could|will|would|does|do|is|are|works|handles|\w+(?:s|es))\b)",
+    re.I,
+)
+# "a model" in the other languages people buy in: "quero comprar um modelo de tradução"
+_A_MODEL_ELSEWHERE = re.compile(
+    r"\b(?:un|una|um|uma|une|ein|eine|einen|bir|een)\s+(?:\w+\s+)?"
+    r"(?:modelo|mod[eè]le|modell|modello|modeli|model)\b",
     re.I,
 )
 # "no longer sell the segformer": a listing taken down, not a file to upload

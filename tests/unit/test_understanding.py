@@ -1451,3 +1451,33 @@ def test_needs_polite_listings_questions_elsewhere_and_misspelt_files(
     understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
 ) -> None:
     _assert_read(understanding, models, text, {}, kind, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        # a reply to a tour step that says its move in more words, or in another language
+        ("right, what comes after this", {"expecting": "tour"}, "tour", {"move": "next"}),
+        ("understood, proceed", {"expecting": "tour"}, "tour", {"move": "next"}),
+        ("hmm ok continue", {"expecting": "tour"}, "tour", {"move": "next"}),
+        ("volgende", {"expecting": "tour"}, "tour", {"move": "next"}),
+        ("sorry, can you show the previous one", {"expecting": "tour"}, "tour", {"move": "back"}),
+        ("what? say it again", {"expecting": "tour"}, "tour", {"move": "resume"}),
+        ("I know all this already, skip", {"expecting": "tour"}, "tour", {"move": "skip"}),
+        ("skip to the next part", {"expecting": "tour"}, "tour", {"move": "next"}),
+        ("upload ./resnet50_v2.pt", {"expecting": "tour"}, "upload", {}),  # no tour word
+        # the questions left skipped, in more words
+        ("skip the remaining ones of these", {"question": "task"}, "answer", {"skip": "all"}),
+        ("please don't ask me any more questions", {"question": "model_type"}, "answer",
+         {"skip": "all"}),
+    ],
+)  # fmt: skip
+def test_tour_moves_and_skipped_questions_in_more_words(
+    understanding: Understanding,
+    models: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, models, text, dialogue, kind, slots)
