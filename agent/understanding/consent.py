@@ -1121,6 +1121,8 @@ _NO_PHRASES = (
     "iie kekkou desu",
 )
 # Any of these makes a message something other than a plain yes.
+# the words of a yes that every search for one looks for; each adds its own
+YES_WORDS = r"yes|yeah|yep|yup|ok|okay|sure|fine|proceed|go ahead|go for it"
 _NOT_PLAIN = re.compile(
     r"\?|\b(if|unless|but|wait|hold on|hmm+|um+|uh+|maybe|perhaps|probably|not sure|unsure|"
     r"no|not|don'?t|never|nope|nah|cancel|stop|how|what|why|when|which|who|where|"
@@ -1137,10 +1139,13 @@ _SARCASM = re.compile(
 )
 # (no whitespace around the separator: "\s*" there was tried again at every space of a run)
 _CLAUSE = re.compile(r"[,;:]|\.{2,}|(?<=[.!])\s|…|—|–|-{1,2}(?=\s)|\b(?:wait|actually|but)\b", re.I)
-_EMOJI = {"👍": " yes ", "✅": " yes ", "👌": " ok ", "🙆": " yes ", "👎": " no ", "❌": " no "}
-# faces and signs of doubt or waiting: a hedge beside any yes ("🤷 sure", "⏳👍")
-_EMOJI.update({e: " hmm " for e in "🤔🤷😬🙃😕🫠🤞😐😑🥴😟🫤"})
-_EMOJI.update({e: " wait " for e in "⏳⏸⌛"})
+# signs said in words; faces and signs of doubt or waiting are a hedge beside any yes
+# ("🤷 sure", "⏳👍")
+_EMOJI = {
+    **{"👍": " yes ", "✅": " yes ", "👌": " ok ", "🙆": " yes ", "👎": " no ", "❌": " no "},
+    **dict.fromkeys("🤔🤷😬🙃😕🫠🤞😐😑🥴😟🫤", " hmm "),
+    **dict.fromkeys("⏳⏸⌛", " wait "),
+}
 
 
 # yes as a command line says it: "yes --confirm", "y -f", "+1"
@@ -1438,10 +1443,7 @@ _NO_REASON = re.compile(
     r"usi\w+ bado|ألغ|لا أريد|не надо|не публикуй|не покупай|pas maintenant|nicht jetzt|"
     r"più tardi|plus tard|später|más tarde|mais tarde|nanti saja|baad mein)"
 )
-_SAYS_YES = re.compile(
-    r"\b(?:yes|yeah|yep|yup|ok|okay|sure|go ahead|go for it|proceed|do it|fine|approve|confirm|"
-    r"why_not|no_\w+)\b"
-)
+_SAYS_YES = re.compile(rf"\b(?:{YES_WORDS}|do it|approve|confirm|why_not|no_\w+)\b")
 
 
 def _declines(norm: str, gate: str) -> bool:
@@ -1653,9 +1655,7 @@ _REFUSED_ACTION = {
 }
 
 
-_ANY_YES = re.compile(
-    r"\b(yes|yeah|yep|yup|ok|okay|sure|fine|go|do it|approve|confirm|proceed|list|buy|upload)\b"
-)
+_ANY_YES = re.compile(rf"\b(?:{YES_WORDS}|go|do it|approve|confirm|list|buy|upload)\b")
 _A_CHANGE = re.compile(
     r"\d|\b(call|name|title|tags?|price|cheaper|dearer|make it|change|set|rename|description|"
     r"instead|sui|mist)\b"

@@ -274,7 +274,7 @@ def expertise_in(text: str) -> Expertise | None:
 
 _AUTO = re.compile(
     r"\b(auto(?:matic(?:ally)?)?|autopilot|without (?:asking|questions)|automatique|automático|"
-    r"automatico|automatisch|automatique|otomatis|otomatik|automatyczny|automatisch|"
+    r"automatico|automatisch|otomatis|otomatik|automatyczny|"
     r"(?:stop|don'?t|no need to|quit) (?:asking|checking with) me|no (?:more )?confirmations?)\b",
     re.I,
 )

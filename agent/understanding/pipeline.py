@@ -31,6 +31,7 @@ from typing import cast
 from agent.understanding.bounds import READ_CHARS, head
 from agent.understanding.classifier import BackgroundClassifier, IntentClassifier
 from agent.understanding.consent import (
+    YES_WORDS,
     accepts_price,
     keeps_going,
     read_consent,
@@ -1026,9 +1027,8 @@ _MAY_I = re.compile(
 )
 # a yes said in so many words, besides the gate's own action
 _A_YES = re.compile(
-    r"\b(?:yes|yeah|yea|yep|yup|ok|okay|sure|fine|alright|go ahead|go for it|proceed|"
-    r"confirm(?:ed)?|approved?|absolutely|definitely|of course|please do|perfect|great|"
-    r"sounds good|lgtm)\b|[👍✅👌]",
+    rf"\b(?:{YES_WORDS}|yea|alright|confirm(?:ed)?|approved?|absolutely|definitely|of course|"
+    r"please do|perfect|great|sounds good|lgtm)\b|[👍✅👌]",
     re.I,
 )
 # what the user bought, asked after: the dashboard lists purchases, not the step history
