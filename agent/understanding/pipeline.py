@@ -455,11 +455,16 @@ class Understanding:
             ruled, top, score, settled = intent("list", text), "list", max(score, OVERRULE), True
         elif (
             gate in (None, "purchase")
-            and _LOOKING.search(text)
+            and (_LOOKING.search(text) or _SHOPPING.search(text))
             and not _COMMIT.search(text)
             and not d.shown
             and (
                 "purchase" in (top, ruled["kind"])
+                or (
+                    _SHOPPING.search(text)
+                    and ("browse" in (k for k, _ in ranked) or top in ("unknown", "help"))
+                    and not _UPLOAD_VERB.search(text)
+                )
                 or (
                     "browse" in (k for k, _ in ranked[:2])
                     and not certain(ruled)
@@ -849,7 +854,19 @@ _LOOKING = re.compile(
     r"\b(looking for|searching for|search for|tell me (?:more )?about|see the listing|"
     r"show me|details (?:of|on|about)|what'?s available|alternatives|i might buy|"
     r"thinking (?:of|about) buying|before i buy|"
-    r"(?:buy|purchase|get|find)\s+(?:me\s+)?(?:a|an|some|any)\s+(?:\w+\s+){0,3}?(?:model|one)s?)\b",
+    r"(?:buy|purchase|get|find)\s+(?:me\s+)?(?:a|an|some|any)\s+(?:\w+\s+){0,3}?"
+    r"(?:model|one|detector|classifier|recogni[sz]er|transcriber|translator|tagger|generator|"
+    r"segmenter|llm)s?)\b",
+    re.I,
+)
+# a model wanted for what it does, or asked to be chosen: shopping, not one listing
+_A_MODEL_NOUN = r"(?:model|detector|classifier|recogni[sz]er|transcriber|translator|llm)s?"
+_SHOPPING = re.compile(
+    rf"\b(?:(?:i\s+)?(?:need|want|require)\s+(?:a|an|some)\s+(?:\w+\s+){{0,3}}?{_A_MODEL_NOUN}\s+"
+    r"(?:that|which|to|for)\b|(?:which|what)\s+(?:\w+\s+){0,3}?(?:can|could|should)\s+i\s+"
+    r"(?:buy|purchase|get)\b|"
+    r"what (?:would|do) you recommend for\b(?!\s+(?:the |a |my )?(?:price|title|tags?|name)\b)|"
+    rf"recommend (?:me )?(?:a|an|some)\s+(?:\w+\s+){{0,3}}?{_A_MODEL_NOUN})",
     re.I,
 )
 # a purchase asked for in so many words

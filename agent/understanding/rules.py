@@ -200,7 +200,8 @@ _REQUEST_WORDS = re.compile(
     r"on the market(?:place)?|out there|around|available|good|cheap|please|for|a|an|the|"
     r"that (?:does|can do|can)|stuff|type|i could buy|i can buy|show me|show|find me|find|me|"
     r"i'?d like|i would like|to buy|buy|get me|get|what'?s hot|what'?s new|hot|trending|"
-    r"popular|in)\b",
+    r"popular|in|which|what|can|could|should|would|you|recommend|here|i|purchase|"
+    r"looking to|that|this)\b",
     re.I,
 )
 

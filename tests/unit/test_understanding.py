@@ -1481,3 +1481,25 @@ def test_tour_moves_and_skipped_questions_in_more_words(
     slots: dict[str, object],
 ) -> None:
     _assert_read(understanding, models, text, dialogue, kind, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        # shopping in words: a model wanted for what it does, or asked to be chosen
+        ("which llms could I buy", "browse", {"category": "llm"}),
+        ("what can I purchase here", "browse", {}),
+        ("I need a model that spots litter in photos", "browse", {"query": "spots litter photos"}),
+        ("looking to purchase a decent sentiment classifier", "browse", {}),
+        ("could you recommend an OCR model", "browse", {"query": "OCR"}),
+        ("what do you recommend for tagging photos?", "browse", {}),
+        # not shopping: advice about something else, or a model of the user's own
+        ("recommend a good film for tonight", "unknown", {}),
+        ("I need a model for my course, how do I upload it?", "help", {}),
+        ("what would you recommend for the price?", "market_analysis", {}),
+    ],
+)
+def test_shopping_in_words_is_browsing(
+    understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
+) -> None:
+    _assert_read(understanding, models, text, {}, kind, slots)
