@@ -5,9 +5,9 @@ then the fresh set and the two blind sets (their figures only), through the rule
 interpreter (the baseline) and the embedded interpreter (the default: dialogue
 context, consent, entities and the example-trained classifier); with ``--llm URL``
 also through a live OpenAI-compatible server. Prints accuracy per intent, the
-commonest confusions (not for the second blind set), p50/p95 latency per message
-and the consent figure (approvals of anything but a plain yes), and ends with one
-JSON line.
+commonest confusions (not for the second blind set), p50/p95 latency per message,
+the consent figure (approvals of anything but a plain yes) and the answers at a gate
+read from the probe sets (``tests/consent_probe``), and ends with one JSON line.
 
     python bench/nlu.py [--llm http://127.0.0.1:8080/v1 [--deadline 8]] [--misses]
 
@@ -28,13 +28,31 @@ from pathlib import Path
 
 from agent.understanding.classifier import corpus, normalise
 from agent.understanding.dialogue import Dialogue
-from agent.understanding.evaluate import Interpret, Score, load_cases, make_files, score
+from agent.understanding.evaluate import (
+    Interpret,
+    Score,
+    load_cases,
+    load_gate_answers,
+    make_files,
+    score,
+    score_gate_answers,
+)
 from agent.understanding.pipeline import load_understanding
 from agent.wiring import AsyncRules
 from flows.intents import Intent
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "nlu" / "labelled.yaml"
+# Answers at a gate, written from the gates' descriptions alone: tricky messages that are
+# no yes, plain yeses, yeses and refusals in many more words (developed against), and a
+# held-out set of all three (totals only, never its messages).
+PROBE = ROOT / "tests" / "consent_probe"
+_PROBES = (
+    ("not_approvals.yaml", "tricky", "messages that look like a yes and are none"),
+    ("approvals.yaml", "plain", "plain yeses"),
+    ("dev_answers.yaml", "dev", "yeses and refusals in many more words (developed against)"),
+    ("heldout_answers.yaml", "heldout", "yeses, refusals and others, held out (totals only)"),
+)
 # Written after the interpreter was built and never looked at to improve it: the honest figure.
 FRESH = ROOT / "tests" / "nlu_fresh" / "fresh.yaml"
 BLIND = ROOT / "tests" / "nlu_blind" / "blind.yaml"
@@ -271,6 +289,14 @@ async def main() -> dict[str, object]:
         figures[f"{later.key}_accuracy"] = round(by_set[1].accuracy, 3)
         figures[f"{later.key}_rules_accuracy"] = round(by_set[0].accuracy, 3)
         scored += by_set
+    probe_errors = 0
+    for name, key, heading in _PROBES:
+        answers = await score_gate_answers(by_embedded, load_gate_answers(PROBE / name))
+        print(f"\n== gate answers, {heading}: {answers.summary()}")
+        for want in sorted(answers.total):
+            figures[f"gate_{key}_{want}_read"] = round(answers.share(want), 3)
+        probe_errors += answers.approved_without_consent
+    figures["gate_probe_consent_errors"] = probe_errors
     figures |= {
         "consent_errors": sum(s.consent_errors for s in scored),
         "p50_ms": round(default.percentile_ms(0.5), 2),

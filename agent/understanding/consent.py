@@ -33,6 +33,39 @@ Consent = Literal["approve", "decline"]
 
 # Whole approvals, any gate ("go ahead", "yes please"); as word sequences.
 _YES_PHRASES = (
+    "on you go",
+    "on ye go",
+    "too right",
+    "too easy",
+    "good as gold",
+    "beauty",
+    "no shaking",
+    "say less",
+    "fire away",
+    "steady",
+    "ok steady",
+    "na so",
+    "can one",
+    "ok can",
+    "passt",
+    "prima",
+    "perfetto",
+    "parfait",
+    "beleza",
+    "fechou",
+    "sige",
+    "ndiyo",
+    "evet",
+    "jasne",
+    "aywa",
+    "haan ji",
+    "ji haan",
+    "oke",
+    "dong y",
+    "duoc",
+    "da",
+    "lesgo",
+    "let's gooo",
     "y",
     "ye",
     "yes",
@@ -465,6 +498,42 @@ _YES_PHRASES = (
 _GATE_PHRASES: dict[str, tuple[str, ...]] = {
     "upload": (
         "upload",
+        "push it",
+        "push it up",
+        "send it up",
+        "send it through",
+        "commence upload",
+        "commence the upload",
+        "kick off the upload",
+        "kick it off",
+        "fire it off",
+        "begin the upload",
+        "beam it up",
+        "chuck it up",
+        "get it stored",
+        "get it uploaded",
+        "je valide",
+        "je valide le téléversement",
+        "upload genehmigt",
+        "genehmigt",
+        "zatwierdzam",
+        "zatwierdzam upload",
+        "yükle",
+        "yükle gitsin",
+        "tai len",
+        "tai len di",
+        "pakia",
+        "pakia tu",
+        "upload kar dijiye",
+        "kar dijiye",
+        "file upload kar dijiye",
+        "appurodo shite",
+        "appurodo shite kudasai",
+        "eollyeo juseyo",
+        "ga je gang",
+        "ga je gang met uploaden",
+        "lade die datei hoch",
+        "lade die datei ruhig hoch",
         "upload it",
         "upload that",
         "upload the file",
@@ -503,7 +572,6 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "carica",
         "téléverse",
         "envoie",
-        "yükle",
         "yükle onu",
         "upload et",
         "tải lên",
@@ -511,7 +579,6 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "upload aja",
         "uploaden",
         "upload maar",
-        "caricalo",
         "pay for storage",
         "wgraj",
         "wgraj go",
@@ -527,7 +594,6 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "shangchuan ba",
         "irfa'hu",
         "irfaahu",
-        "pakia",
         "i-upload mo na",
         "i-upload mo",
         "appuroodo shite",
@@ -552,7 +618,6 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "tu peux l'uploader",
         "télécharge-le",
         "téléverse-le",
-        "téléverse",
         "téléversez-le",
         "wrzucaj",
         "wrzuć",
@@ -570,6 +635,33 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
     "listing": (
         "list",
         "list it",
+        "go live with it",
+        "take it live",
+        "push it live",
+        "roll it out",
+        "flip the switch",
+        "get it listed",
+        "open it up for sale",
+        "drop it on the market",
+        "post it",
+        "publica el anuncio",
+        "publie l'annonce",
+        "veröffentliche das angebot",
+        "pubblica l'annuncio",
+        "pode anunciar",
+        "coloca à venda",
+        "zet hem online",
+        "zet hem maar online",
+        "plaats de advertentie",
+        "pasang",
+        "pasang aja",
+        "dang ban",
+        "dang ban di",
+        "iweke sokoni",
+        "marketplace pe daal do",
+        "deungnok hae juseyo",
+        "vystavlyay",
+        "post am for market",
         "list that",
         "list the model",
         "publish",
@@ -671,6 +763,35 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "게시해",
     ),
     "purchase": (
+        "snap it up",
+        "lock it in",
+        "seal the deal",
+        "send the payment",
+        "make the payment",
+        "make it mine",
+        "hit buy",
+        "pull the trigger",
+        "cop it",
+        "chope it",
+        "pay up",
+        "get it bought",
+        "buy the thing",
+        "tu peux l'acheter",
+        "kauf das modell",
+        "kauf es",
+        "kauf bestätigt",
+        "compralo",
+        "compralo subito",
+        "procedi con l'acquisto",
+        "compra aí",
+        "rond de aankoop af",
+        "satın al",
+        "hemen satın al",
+        "mua",
+        "mua di",
+        "inunue",
+        "pay for am",
+        "gie them the money",
         "buy",
         "buy it",
         "buy that",
@@ -683,11 +804,9 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "je la prends",
         "lo compro",
         "cómpralo",
-        "compralo",
         "pode comprar",
         "compra",
         "ich kaufe es",
-        "kauf es",
         "kaufen",
         "compralo pure",
         "beli",
@@ -697,7 +816,6 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "complete the purchase",
         "pay",
         "pay for it",
-        "satın al",
         "satin al",
         "kaitai",
         "katte",
@@ -747,7 +865,6 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "구매할게요",
         "اشتره",
         "اشترِه",
-        "mua",
         "mua đi",
         "buy kar lo",
         "kar lo",
@@ -778,7 +895,8 @@ _NOUNS = {
 }  # fmt: skip
 # where the gate's action puts the model ("ship it to walrus", "get it on the market")
 _WHERE = {
-    "upload": ("on walrus", "to walrus", "onto walrus", "up", "up to walrus", "up on walrus"),
+    "upload": ("on walrus", "to walrus", "onto walrus", "up", "up to walrus", "up on walrus",
+               "through to walrus", "through", "up there", "to walrus storage"),
     "listing": ("on the marketplace", "on the market", "to the marketplace", "to the market",
                 "on marketplace", "on market", "to marketplace", "to market",
                 "on sale", "up for sale", "for sale", "live", "go live", "public", "online",
@@ -787,8 +905,36 @@ _WHERE = {
 }  # fmt: skip
 # verbs that are the gate's action only with a place: "put it on walrus", "let it go live"
 _PLACING = {
-    "upload": ("put", "send", "ship", "push", "get", "pop", "stick", "save"),
-    "listing": ("put", "get", "pop", "stick", "post", "make", "let", "send", "ship"),
+    "upload": (
+        "put",
+        "send",
+        "ship",
+        "push",
+        "get",
+        "pop",
+        "stick",
+        "save",
+        "beam",
+        "chuck",
+        "fire",
+        "throw",
+    ),
+    "listing": (
+        "put",
+        "get",
+        "pop",
+        "stick",
+        "post",
+        "make",
+        "let",
+        "send",
+        "ship",
+        "chuck",
+        "throw",
+        "push",
+        "take",
+        "drop",
+    ),
     "purchase": (),
 }
 # the gate's action as a noun of doing: "proceed with buying this model"
@@ -798,7 +944,8 @@ _DOING = {
     "purchase": ("buying", "purchasing"),
 }
 _OBJECTS = ("", "it", "this", "that", "them", "the model", "the file", "my model", "the models",
-            "the model file", "my model file", "the weights", "my weights",
+            "the model file", "my model file", "the weights", "my weights", "that thing",
+            "the thing", "this thing", "her",
             "that one", "this one", "that model", "this model", "my file", "that bad boy",
             "this bad boy", "the same", "am")  # fmt: skip
 _HOW = ("", "now", "as is", "for me", "right away", "right now", "at the listed price",
@@ -811,7 +958,8 @@ _APPROVING = ("approve", "confirm", "accept", "authorise", "authorize", "proceed
               "agree to", "go ahead with", "allow", "do")  # fmt: skip
 _WANT = ("i want to", "i'd like to", "i would like to", "happy to", "i'm happy to", "i am happy to",
          "you can", "you may", "i agree to", "you have my approval to", "you have my permission to",
-         "feel free to", "go ahead and", "i want", "i consent to", "proceed to", "make we",
+         "feel free to", "go ahead and", "go on and", "i want", "i consent to", "proceed to",
+         "make we",
          *(f"{who} {how} for you to" for who in ("i'm", "im", "i am", "we're", "we are")
            for how in ("happy", "content", "fine", "ok", "okay", "comfortable", "glad")))  # fmt: skip
 _APPROVED = ("approved", "confirmed", "accepted", "is approved", "is confirmed", "is fine",
@@ -906,6 +1054,24 @@ _FILLERS = frozenset(
         "pal",
         "dude",
         "friend",
+        "abeg",
+        "o",
+        "jare",
+        "jor",
+        "lah",
+        "lor",
+        "leh",
+        "fr",
+        "frfr",
+        "y'all",
+        "yall",
+        "sharp",
+        "only",
+        "aja",
+        "saja",
+        "ji",
+        "di",
+        "wi",
         "understood",
         "onegaishimasu",
         "kudasai",
@@ -915,11 +1081,9 @@ _FILLERS = frozenset(
         "very",
         "much",
         "pure",
-        "saja",
         "juseyo",
         "no_cap",
         "no_changes",
-        "fr",
         "omg",
         "yay",
         "dope",
@@ -930,13 +1094,8 @@ _FILLERS = frozenset(
         "wonderful",
         "fantastic",
         "amazing",
-        "lah",
-        "aja",
-        "lor",
         "oya",
         "abeg",
-        "y'all",
-        "yall",
         "gg",
         "u",
         "yaar",
@@ -1417,12 +1576,14 @@ def _with_small_talk(clauses: list[str], gate: str | None) -> bool:
 _NO_FIRST = re.compile(
     r"^(?:no|nah|nope|naw|nay|negative|never|hard pass|pass|nix it|park it|lmao no|lol no|"
     r"nee|nein|non|não|nao|nie|нет|net|hayır|hayir|không|khong|thôi|tidak|gak|nggak|enggak|nahi|"
-    r"nahin|hapana|huwag|wag|ayoko|いいえ|아니요|아니|不用了|不用|不|لا|lieber nicht|"
+    r"nahin|hapana|huwag|wag|ayoko|いいえ|아니요|아니|不用了|不用|不|لا|lieber nicht|iie|aniyo|"
+    r"la(?=,)|"
     r"pas aujourd'hui|ahora no|agora não|adesso no|jetzt nicht|nog niet)\b"
 )
 _NOT_DOING = {
     gate: re.compile(
         r"\b(?:don'?t|dont|do not|not|never|won'?t|will not|shan'?t|shall not|can'?t|cannot|"
+        r"dinnae|didnae|cannae|no|"
         r"rather not|prefer not to|'ll not|ain'?t)\s+(?:(?:be|going|gonna|to|want|wanna|really|"
         r"just|yet|please|go|through|with|make|complete|be|the|it|this|that)\s+){0,3}"
         rf"(?:{verbs}|proceed\w*|approv\w*|go ahead|go through|complete)\b"
@@ -1438,6 +1599,8 @@ _NO_REASON = re.compile(
     r"can'?t afford|rip-?off|not worth it|(?:another|some other|a later) (?:time|day)|maybe later|"
     r"not (?:now|today|yet|for now|interested)|next (?:week|month|time)|i'?d rather wait|"
     r"keep it (?:private|off)|changed my mind|change of heart|say no|says no|hold off|"
+    r"let'?s (?:wait|hold off|leave it|skip (?:it|this|that|the \w+|listing|uploading|buying))|"
+    r"\w+naide\b|haji maseyo|"
     r"zu teuer|te duur|za drogie|слишком дорого|trop cher|muy caro|caro demais|troppo caro|"
     r"mehenga|ghali|mahal|高すぎ|太贵|買いません|안 살래|不买|不上传|先别|đừng|mat karo|"
     r"usi\w+ bado|ألغ|لا أريد|не надо|не публикуй|не покупай|pas maintenant|nicht jetzt|"
@@ -1464,7 +1627,9 @@ def _declines(norm: str, gate: str) -> bool:
 
 
 _NEGATOR = re.compile(
-    r"\b(?:no|not|never|don'?t|dont|skip|cancel|stop|abort|drop|forget|without)\b"
+    r"\b(?:no|not|never|don'?t|dont|skip|cancel|stop|abort|drop|forget|without|dinnae|didnae|"
+    r"cannae|niet|nicht|kein|pas|non|nie|не|jangan|mat|nahi|nahin|não|nao|tidak|gak|không|"
+    r"khong)\b"
 )
 
 
@@ -1671,7 +1836,8 @@ _HOLD_REASON = re.compile(
 )
 # a "no" that agrees: "no problem", "no objections" (asked, they are questions: "?" stays)
 _NO_BUT_YES = re.compile(
-    r"\bno (problem|objection|worry|worries|cap|wahala|complaint|question|need)s?\b"
+    r"\bno (problem|objection|worry|worries|cap|wahala|complaint|question|need|shaking|issue|"
+    r"stress|drama|biggie|sweat)s?\b"
     r"(?: (?:to \w+(?: \w+)?|from me))?|\b(?:tidak masalah|no hay problema|pas de problème|"
     r"kein problem|sem problema|nessun problema)\b"
 )

@@ -141,3 +141,69 @@ async def score(interpret: Interpret, cases: list[dict[str, Any]], base: Path) -
             slots = {k: got.get(k) for k in _SLOTS if got.get(k) is not None}
             out.misses.append(f"{case['text']!r} [{want}] -> {kind} {slots}")
     return out
+
+
+# -- answers at a gate (tests/consent_probe) -------------------------------------------
+
+
+@dataclass(slots=True)
+class GateAnswers:
+    """How the answers of a probe set were read at their gates: per wanted reading
+    ('approve', 'decline', or 'other': anything but an approval), and how many approved
+    what was not a yes."""
+
+    total: Counter[str] = field(default_factory=Counter)
+    right: Counter[str] = field(default_factory=Counter)
+    approved_without_consent: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def share(self, want: str) -> float:
+        return self.right[want] / self.total[want] if self.total[want] else 0.0
+
+    def summary(self) -> str:
+        read = ", ".join(f"{w} {self.right[w]}/{self.total[w]}" for w in sorted(self.total))
+        return f"{read}; approved without consent {self.approved_without_consent}"
+
+
+def load_gate_answers(path: Path) -> list[dict[str, Any]]:
+    """The cases of a probe set, each with its gate's ``Dialogue`` as the gate showed it
+    (the set's ``shown``: per gate a name, a price in SUI, other amounts) and its ``want``
+    (the case's, else the set's)."""
+    data = yaml.safe_load(path.read_text())
+    shown, want = data.get("shown") or {}, data.get("want")
+    out = []
+    for case in data["cases"]:
+        gate = str(case["gate"])
+        scene = shown.get(gate) or {}
+        price = case.get("price_sui", scene.get("price_sui"))
+        amounts = [(float(a), str(u)) for a, u in scene.get("amounts") or ()]
+        if price is not None:
+            amounts.append((float(price), "sui"))
+        name = case.get("name") or scene.get("name")
+        d = Dialogue(
+            gate=gate,  # type: ignore[arg-type]  # checked by the sets' own test
+            price_mist=round(float(price) * 10**9)
+            if price is not None and gate == "listing"
+            else None,
+            gate_names=(str(name),) if name else (),
+            gate_amounts=tuple(amounts),
+        )
+        out.append({"text": str(case["text"]), "want": str(case.get("want", want)), "dialogue": d})
+    return out
+
+
+async def score_gate_answers(interpret: Interpret, cases: list[dict[str, Any]]) -> GateAnswers:
+    """Read every answer at its gate: an approval is right only where a yes was wanted."""
+    out = GateAnswers()
+    for case in cases:
+        d: Dialogue = case["dialogue"]
+        kind = (await interpret(case["text"], d))["kind"]
+        want = case["want"]
+        out.total[want] += 1
+        ok = kind == want if want != "other" else kind != "approve"
+        out.right[want] += ok
+        if kind == "approve" and want != "approve":
+            out.approved_without_consent += 1
+        if not ok:
+            out.misses.append(f"[{d.gate}] {case['text']!r} [{want}] -> {kind}")
+    return out
