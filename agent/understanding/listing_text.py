@@ -71,6 +71,12 @@ _ADD_TAG = re.compile(
     r"(?P<tags>[\w\s,#'\"-]+?)\s*(?:[.!?]|\s+(?:to|on|for)\s+(?:my|the|it|this|that)\b.*|$)",
     re.I,
 )
+# "put 'fast' in the tags", "stick edge into the tags too"
+_INTO_TAGS = re.compile(
+    r"\b(?:put|stick|throw|pop|include)\s+[\"']?(?P<tags>[\w\s,#'\"-]+?)[\"']?\s+"
+    r"(?:in|into|among|to)\s+(?:the\s+)?tags\b",
+    re.I,
+)
 _TAG_IT = re.compile(
     r"\b(?:tag|label)\s+it\s+(?:with\s+|as\s+)?(?P<tags>[\w\s,#'\"-]+?)\s*(?:[.!?]|$)", re.I
 )
@@ -121,7 +127,7 @@ def title_in(text: str) -> str | None:
     )
     if not m:
         return None
-    title = m.group("title").strip(" .!\"'")
+    title = m.group("title").strip(" .!:\"'")
     title = _THEN_WORD.sub("", title)  # "change the title to Weed Spotter Pro first"
     if not title or re.fullmatch(r"[\d.,\s]*(sui|mist)?", title, re.I) or _A_PRICE.search(title):
         return None  # "ponle un precio de 2.5 SUI" sets a price, not a title
@@ -137,7 +143,9 @@ _A_PRICE = re.compile(r"^\W*(?:(?:un|el|le|a|o|the)\s+)?(?:precio|prix|preis|pre
 
 
 _ADD_AS_TAG = re.compile(
-    r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+(?:as\s+)?tags?\b", re.I
+    r"\badd\s+(?:a\s+|an\s+|the\s+)?[\"']?(?P<tags>[\w\s,'\"-]+?)[\"']?\s+"
+    r"(?:as\s+)?(?:a\s+|an\s+|the\s+)?(?:new\s+)?tags?\b",
+    re.I,
 )
 _REMOVE_TAG = re.compile(
     r"\b(?:remove|rm|drop|delete|take\s+off|get\s+rid\s+of|take)\s+(?:the\s+)?(?:tag\s+)?"
@@ -185,6 +193,7 @@ def tags_in(text: str) -> list[str] | None:
         _ADD_TAG.search(text)
         or _TAG_IT.search(text)
         or _ADD_AS_TAG.search(text)
+        or _INTO_TAGS.search(text)
         or _TAG_ELSEWHERE.search(text)
     )
     if m is None and re.search(r"\btags?\b", text, re.I):

@@ -1166,6 +1166,7 @@ def _models_named(text: str, said: Intent, d: Dialogue) -> list[str]:
         f
         for f in find_files(rest, d.base_dir)
         if re.search(rf"(?<![\w-]){re.escape(Path(f).stem.lower())}(?![\w-])", said_words)
+        and _existing([f], d.base_dir)  # "put 'fast' in the tags": a tag, not a file
     ]
 
 

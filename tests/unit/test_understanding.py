@@ -1503,3 +1503,20 @@ def test_shopping_in_words_is_browsing(
     understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
 ) -> None:
     _assert_read(understanding, models, text, {}, kind, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("rename to: Leaf Scan v2", {"title": "Leaf Scan v2"}),  # the colon is no word of it
+        ("add 'plants' as a tag", {"add_tags": ["plants"]}),  # before: ['plants', 'a']
+        ("put 'fast' in the tags", {"add_tags": ["fast"]}),  # before: a file called 'fast'
+        ("stick edge into the tags as well", {"add_tags": ["edge"]}),
+    ],
+)
+def test_titles_and_tags_in_more_words_name_no_file(
+    understanding: Understanding, models: Path, text: str, slots: dict[str, object]
+) -> None:
+    _assert_read(understanding, models, text, {"gate": "listing"}, "edit_listing", slots)
+    d = Dialogue(base_dir=models, gate="listing", price_mist=SUI)
+    assert "paths" not in understanding.read(text, d).intent
