@@ -95,6 +95,10 @@ DEV6 = ROOT / "tests" / "nlu_dev6" / "dev6.yaml"
 # security researcher probing the gates, a dyslexic writer, a price-sensitive buyer, replies
 # that lean on context, a platform team scripting journeys): figures only, never its messages.
 BLIND7 = ROOT / "tests" / "nlu_blind7" / "blind7.yaml"
+# A seventh set, written blind later (Portuguese, German, Japanese and Korean, Spanish, French,
+# Indonesian and Malay, Turkish and Arabic writers, a gamer, short replies in many languages,
+# a cautious first-time seller), then developed against.
+DEV7 = ROOT / "tests" / "nlu_dev7" / "dev7.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,13 @@ _LATER_SETS = (
         "dev6",
         "messages of a sixth set, written blind by someone else again, then developed against",
         "the sixth set",
+        True,
+    ),
+    _Set(
+        DEV7,
+        "dev7",
+        "messages of a seventh set, written blind by someone else again, then developed against",
+        "the seventh set",
         True,
     ),
     _Set(

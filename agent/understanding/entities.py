@@ -283,7 +283,12 @@ _SUPERVISED = re.compile(
     r"approve (?:things|it all|everything|each thing) myself|"
     r"check with me|confirm (?:everything|each step) (?:with me|myself)?|"
     r"confirm (?:every|each) (?:single )?(?:step|thing|action)|(?:every|each) (?:single )?step with me|"
-    r"(?:ask|check with) me (?:before|at) (?:every|each) (?:single )?(?:step|action))\b",
+    r"(?:ask|check with) me (?:before|at) (?:every|each) (?:single )?(?:step|action)|"
+    # the same in the other languages modes are set in
+    r"supervisad[oa]|supervis[ée]e?|überwacht|supervisionat[oa]|supervisionad[oa]|terawasi|"
+    r"denetimli|nadzorowany|pregúntame antes|pregúntame primero|demande-moi avant|"
+    r"frag mich (?:vorher|vor jedem|zuerst|erst)|chiedimi prima|pergunte-me antes|me pergunte antes|"
+    r"tanya saya dulu|pehle mujhse pucho)\b",
     re.I,
 )
 _DEBUG = re.compile(r"\b(debug|step through|node by node|under the hood|breakpoints?)\b", re.I)

@@ -330,7 +330,7 @@ _PLURAL = re.compile(
 )
 _ALL = re.compile(
     rf"\b({_ALL_WORD}|every|everything|each|whole|entire|todos|todo|tous|toutes|tout|alle|alles|"
-    r"sab)\b",
+    r"sab|saare|semua|seluruh|tutti|tutte|wszystkie|hepsi|todas)\b",
     re.I,
 )
 # what "all" is about: the user's model files, not "all good" or "all set"
@@ -351,7 +351,8 @@ _FOLDER = re.compile(
     r"(?:(?<![^\s,;:(\"'])(?P<slashed>[\w~.-][\w~./-]*)/(?![\w*?\[])|"
     r"\b(?:the|my|our)\s+(?P<named>[\w.-]+)\s+(?:folder|directory|dir)\b|"
     # "the folder checkpoints", "aus dem Ordner checkpoints", "le dossier models"
-    r"\b(?:folder|directory|ordner|verzeichnis|dossier|r[ée]pertoire|carpeta|pasta|cartella|map|klas[öo]r)"
+    r"\b(?:folder|directory|ordner|verzeichnis|dossier|r[ée]pertoire|carpeta|pasta|cartella|map|klas[öo]r|"
+    r"folderze|katalogu|direktori)"
     r"\s+(?P<after>[\w.-]+)|"
     r"\b(?:in|inside|from|under|within|and)\s+(?:the\s+|my\s+)?(?P<bare>[\w.-]+)\b)",
     re.I,

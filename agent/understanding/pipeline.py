@@ -386,6 +386,12 @@ class Understanding:
             top, score = ruled["kind"], max(score, CONFIDENT)
         if top in _UPLOADS and _HOW_ELSEWHERE.search(text) and not extract_paths(text):
             top, score = "help", max(score, CONFIDENT)  # "mujhe model bechna hai, kaise karun?"
+        if (
+            gate is None
+            and top not in ("help", "market_analysis", "set_price", "browse")
+            and _COSTS_ELSEWHERE.search(text)
+        ):
+            top, score = "help", max(score, CONFIDENT)  # "combien coûte le stockage ?"
         settled = False  # a reading the words settle: no "did you mean…?"
         if ruled["kind"] in _UPLOADS and _PROGRESS.search(text):
             if "status" in (k for k, _ in ranked[:2]):  # "my churn upload: what stage is it at?"
@@ -543,15 +549,19 @@ class Understanding:
             named = _bare_title(text)
             if named:  # "Keras Image Classifier v1" at the listing question: its new title
                 return Reading(intent("edit_listing", text, title=named), 0.7, "context", ranked)
+        said = QUOTED.sub(" ", text)  # not a word of a title: "the listing 'OCR Pro'"
         if (
-            top in ("help", "unknown", "set_mode", "set_expertise", "history")
+            (
+                top in ("help", "unknown", "set_mode", "set_expertise", "history")
+                or (top in ("insights", "optimise", "tour") and mode_in(said) == "supervised")
+            )
             and (not certain(ruled) or ruled["kind"] in ("set_mode", "set_expertise"))
             and not _INFO_QUESTION.search(text)
         ):
-            # a described level or mode settles it: "put yourself on autopilot"
-            said = QUOTED.sub(" ", text)  # not a word of a title: "the listing 'OCR Pro'"
+            # a described level or mode settles it: "put yourself on autopilot",
+            # "pregúntame primero antes de pagar nada"
             if mode_in(said) and not expertise_in(said):
-                top, score = "set_mode", max(score, CONFIDENT)
+                top, score, settled = "set_mode", max(score, CONFIDENT), True
             elif expertise_in(said) and not mode_in(said) and gate is None:
                 top, score = "set_expertise", max(score, CONFIDENT)
         if top == "set_expertise" and ruled["kind"] == "greet" and ruled.get("self_description"):
@@ -931,6 +941,12 @@ _HOW_ELSEWHERE = re.compile(
     r"paano|ikaw)\b[^?]*\?\s*$",
     re.I,
 )
+# "what does it cost?" in the other languages people ask in: a question about prices
+_COSTS_ELSEWHERE = re.compile(
+    r"\b(?:combien|cu[áa]nto|wie ?viel|quanto|berapa|kitna|ne kadar|ile)\b.*"
+    r"\b(?:co[uû]te?n?t?|cuesta|kostet|costa|custa|biaya|harga|lagega|lagta|tutar|kosztuje)\b",
+    re.I,
+)
 # a hedge after a title said: not a word of it
 _TITLE_HEDGE = re.compile(
     r"(?:[,\s]+(?:i guess|i think|i suppose|maybe|probably|perhaps|or something|for now))+\s*$",
@@ -1092,7 +1108,11 @@ _ANAPHOR = re.compile(
     r"(?:it|that|this|that one|this one|(?:the )?one i (?:just )?(?:bought|purchased|got|paid for)|"
     r"what i (?:just )?(?:bought|purchased)|(?:that |which )?i (?:just |already |have )?"
     r"(?:bought|purchased|paid for)|my purchase|the model|the files?|it now|"
-    r"it for me|that model|this model)"
+    r"it for me|that model|this model|"
+    # "the model I bought" in the other languages people download in
+    r"(?:el |o |le |il |das )?(?:modelo|mod[eè]le|modello|modell)\s+(?:que\s+(?:compré|comprei)|"
+    r"(?:que j'ai\s+)?achet[ée]|comprato)|(?:das\s+)?gekaufte\s+modell|mon achat|mi compra|"
+    r"la mia compra|meu modelo comprado|modell|modelo|mod[eè]le|modello)"
     r"(?:\s+(?:now|please|for me|again))*",
     re.I,
 )

@@ -1520,3 +1520,37 @@ def test_titles_and_tags_in_more_words_name_no_file(
     _assert_read(understanding, models, text, {"gate": "listing"}, "edit_listing", slots)
     d = Dialogue(base_dir=models, gate="listing", price_mist=SUI)
     assert "paths" not in understanding.read(text, d).intent
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        # modes described in other languages
+        ("quiero el modo supervisado", "set_mode", {"mode": "supervised"}),
+        ("pregúntame primero antes de pagar nada", "set_mode", {"mode": "supervised"}),
+        ("frag mich vorher bei jedem Schritt", "set_mode", {"mode": "supervised"}),
+        # the model bought, in other words: no listing called "el modelo que compré"
+        ("descarga el modelo que compré", "download", {"model_ref": None}),
+        ("das gekaufte Modell herunterladen bitte", "download", {"model_ref": None}),
+        # what it costs, asked in other languages: a question, not the dashboard
+        ("combien coûte la publication ?", "help", {}),
+        ("wie viel habe ich bisher verdient?", "dashboard", {}),
+    ],
+)
+def test_modes_purchases_and_costs_in_other_languages(
+    understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
+) -> None:
+    _assert_read(understanding, models, text, {}, kind, slots)
+
+
+def test_every_file_in_a_folder_said_in_other_languages(
+    understanding: Understanding, models: Path
+) -> None:
+    for text in (
+        "upload semua model di folder exports",
+        "sube todos los modelos de la carpeta exports",
+    ):
+        got = understanding.read(text, Dialogue(base_dir=models)).intent
+        assert got["kind"] in ("upload", "bulk_upload") and got.get("paths") == [
+            "exports/classifier.h5"
+        ], got
