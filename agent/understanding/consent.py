@@ -29,6 +29,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Literal
 
+from prompts import load_yaml
+
 Consent = Literal["approve", "decline"]
 
 # Whole approvals, any gate ("go ahead", "yes please"); as word sequences.
@@ -154,7 +156,6 @@ _YES_PHRASES = (
     "good to go",
     "kar do",
     "haan kar do",
-    "publícalo",
     "hazlo",
     "send it",
     "si",
@@ -698,6 +699,7 @@ _GATE_PHRASES: dict[str, tuple[str, ...]] = {
         "publie",
         "publica",
         "publícalo ya",
+        "publícalo",
         "pubblica",
         "publicar",
         "publiceer",
@@ -1428,11 +1430,26 @@ def _neutral(gate: str | None) -> re.Pattern[str]:
 def _phrases(gate: str | None) -> _Index:
     """The approvals at ``gate`` (None: at whichever gate waits, so any gate's)."""
     gates = [gate] if gate in _GATE_PHRASES else list(_GATE_PHRASES) if gate is None else []
-    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_composed(g))]
-    return _index({*_YES_PHRASES, *extra})
+    extra = [p for g in gates for p in (*_GATE_PHRASES[g], *_ELSEWHERE[g], *_composed(g))]
+    return _index({*_YES_PHRASES, *_ELSEWHERE["yes"], *extra})
 
 
-_NO = _index(_NO_PHRASES)
+def _phrases_elsewhere() -> dict[str, tuple[str, ...]]:
+    """The yeses, gate actions and refusals of ``prompts/nlu/consent_words.yaml``, in the
+    other languages people answer in ("sí súbelo", "kauf es", "nein danke")."""
+    data = load_yaml(CONSENT_WORDS)
+    out: dict[str, tuple[str, ...]] = {}
+    for key in ("yes", "no", *_GATE_PHRASES):
+        said = data.get(key) or []
+        if not isinstance(said, list):
+            raise ValueError(f"{CONSENT_WORDS}: '{key}' must be a list of phrases")
+        out[key] = tuple(" ".join(str(p).lower().split()) for p in said)
+    return out
+
+
+CONSENT_WORDS = "nlu/consent_words.yaml"
+_ELSEWHERE = _phrases_elsewhere()
+_NO = _index((*_NO_PHRASES, *_ELSEWHERE["no"]))
 
 
 _STRETCHED = re.compile(r"(\w)\1{2,}")

@@ -873,3 +873,23 @@ def test_what_was_shown_with_a_change_a_time_or_another_gate_is_no_yes(
     text: str, gate: str
 ) -> None:
     assert read_consent(text, gate) != "approve"
+
+
+@pytest.mark.parametrize(
+    ("text", "gate", "want"),
+    [
+        # yeses, gate actions and refusals of prompts/nlu/consent_words.yaml
+        ("sim, sobe o modelo", "upload", "approve"),
+        ("oui, tu peux le publier", "listing", "approve"),
+        ("ok beli sekarang", "purchase", "approve"),
+        ("glem det", "listing", "decline"),
+        ("nechci", "upload", "decline"),
+        # another gate's action in another language is no yes to this one
+        ("sí publícalo", "upload", None),
+        ("ja kauf es", "listing", None),
+    ],
+)
+def test_yeses_and_refusals_in_the_other_languages_word_list(
+    text: str, gate: str, want: str | None
+) -> None:
+    assert read_consent(text, gate) == want

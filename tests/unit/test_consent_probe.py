@@ -65,4 +65,4 @@ async def test_the_held_out_answers_approve_nothing_that_is_no_yes(
     """Kept held out: only its totals are read (a failure says the counts, not the words)."""
     got = await _read(understanding, "heldout_answers.yaml")
     assert got.approved_without_consent == 0, got.summary()
-    assert got.share("approve") >= 0.55 and got.share("decline") >= 0.8, got.summary()
+    assert got.share("approve") >= 0.65 and got.share("decline") >= 0.85, got.summary()
