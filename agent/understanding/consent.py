@@ -1056,7 +1056,6 @@ _FILLERS = frozenset(
         "pal",
         "dude",
         "friend",
-        "abeg",
         "o",
         "jare",
         "jor",
@@ -1594,7 +1593,7 @@ _NO_FIRST = re.compile(
     r"^(?:no|nah|nope|naw|nay|negative|never|hard pass|pass|nix it|park it|lmao no|lol no|"
     r"nee|nein|non|não|nao|nie|нет|net|hayır|hayir|không|khong|thôi|tidak|gak|nggak|enggak|nahi|"
     r"nahin|hapana|huwag|wag|ayoko|いいえ|아니요|아니|不用了|不用|不|لا|lieber nicht|iie|aniyo|"
-    r"la(?=,)|"
+    r"la(?=,)|yok|ga jadi|gak jadi|nggak jadi|batal|"
     r"pas aujourd'hui|ahora no|agora não|adesso no|jetzt nicht|nog niet)\b"
 )
 _NOT_DOING = {
@@ -1617,7 +1616,7 @@ _NO_REASON = re.compile(
     r"not (?:now|today|yet|for now|interested)|next (?:week|month|time)|i'?d rather wait|"
     r"keep it (?:private|off)|changed my mind|change of heart|say no|says no|hold off|"
     r"let'?s (?:wait|hold off|leave it|skip (?:it|this|that|the \w+|listing|uploading|buying))|"
-    r"\w+naide\b|haji maseyo|"
+    r"\w+naide\b|haji maseyo|pahal[ıi]|terlalu mahal|"
     r"zu teuer|te duur|za drogie|слишком дорого|trop cher|muy caro|caro demais|troppo caro|"
     r"mehenga|ghali|mahal|高すぎ|太贵|買いません|안 살래|不买|不上传|先别|đừng|mat karo|"
     r"usi\w+ bado|ألغ|لا أريد|не надо|не публикуй|не покупай|pas maintenant|nicht jetzt|"
@@ -1840,7 +1839,7 @@ _REFUSED_ACTION = {
 _ANY_YES = re.compile(rf"\b(?:{YES_WORDS}|go|do it|approve|confirm|list|buy|upload)\b")
 _A_CHANGE = re.compile(
     r"\d|\b(call|name|title|tags?|price|cheaper|dearer|make it|change|set|rename|description|"
-    r"instead|sui|mist)\b"
+    r"instead|sui|mist|double|twice|triple|half|halve)\b"
 )
 # a term named as what is to be looked at again, not changed: "check the description first"
 _LOOKED_OVER = re.compile(

@@ -73,6 +73,7 @@ _BY_AMOUNT = re.compile(
     re.I,
 )
 _DOUBLE = re.compile(r"\b(double|twice)\b", re.I)
+_TRIPLE = re.compile(r"\b(triple|three times)\b", re.I)
 _HALVE = re.compile(
     r"\b(halve|half the price|half price|half (?:that|it|of (?:that|it|the price)|as much)|"
     r"in half|(?:make|cut|set|drop|bring)\s+(?:it|that|the price)\s+(?:to\s+|by\s+)?half|"
@@ -205,6 +206,8 @@ def relative_price(text: str, current_mist: int | None) -> int | None:
             return _mist(value, "mist") if value > 0 else None
     if _DOUBLE.search(text):
         return _mist(current * 2, "mist")
+    if _TRIPLE.search(text):
+        return _mist(current * 3, "mist")
     if _HALVE.search(text):
         return _mist(current / 2, "mist")
     pct = _PERCENT.search(text)

@@ -104,13 +104,17 @@ _TITLE_TO = re.compile(
 # "call it" and "add the tag" in the other languages people write in
 _TITLE_ELSEWHERE = re.compile(
     r"\b(?:ll[áa]malo|ll[áa]mala|n[óo]mbralo|ponle(?:\s+(?:de|como|el)\s+(?:nombre|t[íi]tulo))?|appelle[- ]l[ea]|nomme[- ]l[ea]|"
-    r"nenn(?:e)? (?:es|ihn|sie)|chame(?:-o)?(?: de)?|chama(?:-o)? de|iska naam|naam rakho)\s+"
+    r"nenn(?:e)? (?:es|ihn|sie)|chame(?:-o)?(?: de)?|chama(?:-o)? de|iska naam|naam rakho|"
+    r"muda o t[íi]tulo (?:pra|para)|mude o t[íi]tulo (?:pra|para)|que se llame|que se chame|"
+    r"cambia el t[íi]tulo a|change le titre (?:en|pour)|[äa]ndere den titel (?:zu|in)|"
+    r"cambia il titolo in|ganti judul(?:nya)? (?:jadi|menjadi)|judulnya)\s+"
     r"[\"']?(?P<title>[^\"'\n]+?)[\"']?\s*[.!]?$",
     re.I,
 )
 _TAG_ELSEWHERE = re.compile(
-    r"\b(?:ajoute|rajoute|añade|agrega|füg(?:e)?|adiciona|jodo)\s+(?:le |la |les |l'|el |la |"
-    r"das |die |den |o |a )?(?:tags?|étiquettes?|etiquetas?|hashtags?)\s+(?P<tags>[\w\s,#-]+?)"
+    r"\b(?:ajoute[rz]?|rajoute[rz]?|añade|agrega|füg(?:e)?|adiciona|jodo|tambah(?:kan|in)?|"
+    r"aggiungi)\s+(?:le |la |les |l'|el |la |"
+    r"das |die |den |o |a |il |i |gli )?(?:tags?|étiquettes?|etiquetas?|hashtags?|etichett[ae])\s+(?P<tags>[\w\s,#-]+?)"
     r"(?:\s+hinzu)?\s*(?:[.!]|$)",
     re.I,
 )

@@ -59,7 +59,7 @@ def tour_move(text: str) -> Literal["next", "back", "skip"] | None:
 _SAID_AGAIN = re.compile(r"\b(?:again|repeat|say that|one more time|once more)\b")
 _SAID_BACK = re.compile(
     r"\b(?:back|previous|prev|before that|one before|zur[üu]ck|atr[áa]s|retour|peeche|"
-    r"indietro|anterior|sebelumnya|geri|terug|wstecz)\b"
+    r"indietro|anterior|sebelumnya|geri|terug|wstecz|modotte|modoru)\b"
 )
 _SAID_SKIP = re.compile(
     r"\b(?:skip|pass|enough|stop|done|end|quit|exit|already know|know (?:this|that)|salta|"
@@ -68,9 +68,11 @@ _SAID_SKIP = re.compile(
 _SAID_NEXT = re.compile(
     r"\b(?:next|continue|go on|keep going|carry on|proceed|onwards?|after (?:this|that)|"
     r"got it|understood|makes sense|weiter|siguiente|suivant|aage|continua|continuar|lanjut|"
-    r"avanti|pr[óo]ximo|seguinte|sonraki|devam|dalej|volgende|verder|tiep|tiếp)\b"
+    r"avanti|pr[óo]ximo|seguinte|sonraki|devam|dalej|volgende|verder|tiep|tiếp|tsugi|"
+    r"continua de onde|weitermachen)\b"
 )
 _SAID_WORDS = 8  # longer replies to a tour step are read as anything else is
+_SAID_NOT = re.compile(r"\b(?:don'?t|do not|not|no|never|nah|nope|forget|drop|cancel)\b")
 
 
 def tour_move_said(text: str) -> Literal["next", "back", "skip", "resume"] | None:
@@ -80,6 +82,8 @@ def tour_move_said(text: str) -> Literal["next", "back", "skip", "resume"] | Non
     said = _plain(text)
     if not said or len(said.split()) > _SAID_WORDS:
         return None
+    if _SAID_NOT.search(said):  # "I don't want to continue": no move on, at most out
+        return "skip" if _SAID_SKIP.search(said) else None
     if _SAID_BACK.search(said):
         return "back"
     if _SAID_AGAIN.search(said):
@@ -114,7 +118,11 @@ _LESS = re.compile(
     r"\b(short(?:er)?|less (?:detail|text|words|chatter|explanation|waffle|fluff|talk(?:ing)?|rambling)|brief(?:er)?|concise|"
     r"terse|tl;?dr|too (?:long|much text|wordy|verbose)|just the (?:facts|essentials)|"
     r"keep it short|fewer words|to the point|(?:so|less|very) (?:verbose|wordy|long-winded)|"
-    r"stop rambling|less rambling|no longer than)\b"
+    r"stop rambling|less rambling|no longer than|"
+    # shorter, and too much text, in the other languages people ask in
+    r"m[áa]s cort[oa]s?|mais curt[oa]s?|plus courte?s?|k[üu]rzer|pi[uù] breve|daha k[ıi]sa|k[ıi]sa yaz|"
+    r"lebih pendek|chhota|kr[óo]cej|korter|muito texto|demasiado texto|trop de texte|"
+    r"zu viel text|troppo testo|terlalu panjang)\b"
 )
 
 

@@ -362,7 +362,8 @@ class Understanding:
             picked = picked_listing(text, d.shown)  # "the second", "number 2" after a list
             if picked is not None:
                 return Reading(intent("purchase", text, model_ref=picked), 1.0, "context")
-        if d.paused and tour_move(text) == "next":  # "ok keep going" to a stopped step
+        if d.paused and "next" in (tour_move(text), tour_move_said(text)):
+            # "ok keep going", "continua de onde parou" to a stopped step
             return Reading(intent("retry", text), 1.0, "context")
         if d.expecting == "path":
             files = find_files(text, d.base_dir)
@@ -828,7 +829,7 @@ _ASKS = re.compile(
     r"\?\s*$|(?:^|[,;.!]|\band\b)\W*(?:can|could|would|will|please|pls|how|what|where|when|why|"
     r"which|is|are|do|does|i want|i wanna|i'?d like|i would like|i need|need|i'?m looking for|"
     r"looking for|let'?s|show|upload|list|sell|buy|download|help|"
-    r"quiero|quisiera|necesito|busco|je (?:voudrais|veux|cherche)|j'aimerais|"
+    r"quiero|quisiera|necesito|busco|je (?:voudrais|veux|cherche|souhaite|souhaiterais)|j'aimerais|"
     r"ich (?:möchte|will|suche|brauche)|voglio|vorrei|cerco|quero|gostaria|preciso|"
     r"saya (?:mau|ingin|perlu)|chc[eę]|potrzebuj[eę]|naomba|nataka|mujhe|ik (?:wil|zoek)|"
     r"istiyorum)\b",

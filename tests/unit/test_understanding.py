@@ -1554,3 +1554,33 @@ def test_every_file_in_a_folder_said_in_other_languages(
         assert got["kind"] in ("upload", "bulk_upload") and got.get("paths") == [
             "exports/classifier.h5"
         ], got
+
+
+@pytest.mark.parametrize(
+    ("text", "dialogue", "kind", "slots"),
+    [
+        ("dame respuestas más cortas", {}, "verbosity", {"direction": "less"}),
+        ("trop de texte, plus court svp", {}, "verbosity", {"direction": "less"}),
+        ("nah, triple it", {"gate": "listing"}, "set_price", {"price_mist": 3 * SUI}),
+        ("yok, çok pahalı", {"gate": "listing"}, "decline", {}),
+        ("gak jadi deh", {"gate": "purchase"}, "decline", {}),
+        ("mude o título para Leaf Scan", {"gate": "listing"}, "edit_listing",
+         {"title": "Leaf Scan"}),
+        ("aggiungi il tag vision", {"gate": "listing"}, "edit_listing", {"add_tags": ["vision"]}),
+        ("tambahkan tag pertanian", {"gate": "listing"}, "edit_listing",
+         {"add_tags": ["pertanian"]}),
+        # a stopped step: going on in other words, and a "continue" refused
+        ("continua de onde parou", {"paused": True}, "retry", {}),
+        ("no, I don't want it to continue", {"paused": True}, "decline", {}),
+        ("tsugi", {"expecting": "tour"}, "tour", {"move": "next"}),
+    ],
+)  # fmt: skip
+def test_more_languages_relative_refusals_and_a_continue_refused(
+    understanding: Understanding,
+    models: Path,
+    text: str,
+    dialogue: dict[str, object],
+    kind: str,
+    slots: dict[str, object],
+) -> None:
+    _assert_read(understanding, models, text, dialogue, kind, slots)
