@@ -1417,45 +1417,18 @@ def test_how_my_models_sell_is_the_dashboard_and_what_is_hot_a_search(
         ("Salut ! je cherche un modèle pour la traduction", {}, "browse", {}),
         ("hey, I'm from Manila and I want to sell my model", {}, "upload", {}),
         ("hey there, new to sui, show me around", {}, "greet", {}),
-    ],
-)  # fmt: skip
-def test_shares_tag_pairs_titles_waiting_and_greetings_before_requests(
-    understanding: Understanding,
-    models: Path,
-    text: str,
-    dialogue: dict[str, object],
-    kind: str,
-    slots: dict[str, object],
-) -> None:
-    _assert_read(understanding, models, text, dialogue, kind, slots)
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "slots"),
-    [
         # a model for a need is to be found, not a listing called "for …"
-        ("I want buy model for detect spam mails, there is?", "browse", {}),
-        ("could I purchase something that recognises birdsong", "browse", {}),
-        ("buy that cat detector", "purchase", {"model_ref": "that cat detector"}),
+        ("I want buy model for detect spam mails, there is?", {}, "browse", {}),
+        ("could I purchase something that recognises birdsong", {}, "browse", {}),
+        ("buy that cat detector", {}, "purchase", {"model_ref": "that cat detector"}),
         # listing a model at a price, said politely, with no gate waiting
-        ("Kindly list the translation model at 4 SUI.", "list", {"price_mist": 4 * SUI}),
+        ("Kindly list the translation model at 4 SUI.", {}, "list", {"price_mist": 4 * SUI}),
         # "how do I …?" in other languages: a question, not the doing
-        ("model upload kaise karte hain?", "help", {}),
-        ("comment publier mon modèle ?", "help", {}),
+        ("model upload kaise karte hain?", {}, "help", {}),
+        ("comment publier mon modèle ?", {}, "help", {}),
         # a file named with a slip, where an upload is likeliest
-        ("and the tiny one as well, sentimnet-tiny", "upload",
+        ("and the tiny one as well, sentimnet-tiny", {}, "upload",
          {"paths": ["sentiment-tiny.safetensors"]}),
-    ],
-)  # fmt: skip
-def test_needs_polite_listings_questions_elsewhere_and_misspelt_files(
-    understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
-) -> None:
-    _assert_read(understanding, models, text, {}, kind, slots)
-
-
-@pytest.mark.parametrize(
-    ("text", "dialogue", "kind", "slots"),
-    [
         # a reply to a tour step that says its move in more words, or in another language
         ("right, what comes after this", {"expecting": "tour"}, "tour", {"move": "next"}),
         ("understood, proceed", {"expecting": "tour"}, "tour", {"move": "next"}),
@@ -1470,9 +1443,44 @@ def test_needs_polite_listings_questions_elsewhere_and_misspelt_files(
         ("skip the remaining ones of these", {"question": "task"}, "answer", {"skip": "all"}),
         ("please don't ask me any more questions", {"question": "model_type"}, "answer",
          {"skip": "all"}),
+        # shopping in words: a model wanted for what it does, or asked to be chosen
+        ("which llms could I buy", {}, "browse", {"category": "llm"}),
+        ("what can I purchase here", {}, "browse", {}),
+        ("I need a model that spots litter in photos", {}, "browse", {"query": "spots litter photos"}),
+        ("looking to purchase a decent sentiment classifier", {}, "browse", {}),
+        ("could you recommend an OCR model", {}, "browse", {"query": "OCR"}),
+        ("what do you recommend for tagging photos?", {}, "browse", {}),
+        # not shopping: advice about something else, or a model of the user's own
+        ("recommend a good film for tonight", {}, "unknown", {}),
+        ("I need a model for my course, how do I upload it?", {}, "help", {}),
+        ("what would you recommend for the price?", {}, "market_analysis", {}),
+        # modes described in other languages
+        ("quiero el modo supervisado", {}, "set_mode", {"mode": "supervised"}),
+        ("pregúntame primero antes de pagar nada", {}, "set_mode", {"mode": "supervised"}),
+        ("frag mich vorher bei jedem Schritt", {}, "set_mode", {"mode": "supervised"}),
+        # the model bought, in other words: no listing called "el modelo que compré"
+        ("descarga el modelo que compré", {}, "download", {"model_ref": None}),
+        ("das gekaufte Modell herunterladen bitte", {}, "download", {"model_ref": None}),
+        # what it costs, asked in other languages: a question, not the dashboard
+        ("combien coûte la publication ?", {}, "help", {}),
+        ("wie viel habe ich bisher verdient?", {}, "dashboard", {}),
+        ("dame respuestas más cortas", {}, "verbosity", {"direction": "less"}),
+        ("trop de texte, plus court svp", {}, "verbosity", {"direction": "less"}),
+        ("nah, triple it", {"gate": "listing"}, "set_price", {"price_mist": 3 * SUI}),
+        ("yok, çok pahalı", {"gate": "listing"}, "decline", {}),
+        ("gak jadi deh", {"gate": "purchase"}, "decline", {}),
+        ("mude o título para Leaf Scan", {"gate": "listing"}, "edit_listing",
+         {"title": "Leaf Scan"}),
+        ("aggiungi il tag vision", {"gate": "listing"}, "edit_listing", {"add_tags": ["vision"]}),
+        ("tambahkan tag pertanian", {"gate": "listing"}, "edit_listing",
+         {"add_tags": ["pertanian"]}),
+        # a stopped step: going on in other words, and a "continue" refused
+        ("continua de onde parou", {"paused": True}, "retry", {}),
+        ("no, I don't want it to continue", {"paused": True}, "decline", {}),
+        ("tsugi", {"expecting": "tour"}, "tour", {"move": "next"}),
     ],
 )  # fmt: skip
-def test_tour_moves_and_skipped_questions_in_more_words(
+def test_readings_in_more_words_languages_and_context(
     understanding: Understanding,
     models: Path,
     text: str,
@@ -1481,28 +1489,6 @@ def test_tour_moves_and_skipped_questions_in_more_words(
     slots: dict[str, object],
 ) -> None:
     _assert_read(understanding, models, text, dialogue, kind, slots)
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "slots"),
-    [
-        # shopping in words: a model wanted for what it does, or asked to be chosen
-        ("which llms could I buy", "browse", {"category": "llm"}),
-        ("what can I purchase here", "browse", {}),
-        ("I need a model that spots litter in photos", "browse", {"query": "spots litter photos"}),
-        ("looking to purchase a decent sentiment classifier", "browse", {}),
-        ("could you recommend an OCR model", "browse", {"query": "OCR"}),
-        ("what do you recommend for tagging photos?", "browse", {}),
-        # not shopping: advice about something else, or a model of the user's own
-        ("recommend a good film for tonight", "unknown", {}),
-        ("I need a model for my course, how do I upload it?", "help", {}),
-        ("what would you recommend for the price?", "market_analysis", {}),
-    ],
-)
-def test_shopping_in_words_is_browsing(
-    understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
-) -> None:
-    _assert_read(understanding, models, text, {}, kind, slots)
 
 
 @pytest.mark.parametrize(
@@ -1522,27 +1508,6 @@ def test_titles_and_tags_in_more_words_name_no_file(
     assert "paths" not in understanding.read(text, d).intent
 
 
-@pytest.mark.parametrize(
-    ("text", "kind", "slots"),
-    [
-        # modes described in other languages
-        ("quiero el modo supervisado", "set_mode", {"mode": "supervised"}),
-        ("pregúntame primero antes de pagar nada", "set_mode", {"mode": "supervised"}),
-        ("frag mich vorher bei jedem Schritt", "set_mode", {"mode": "supervised"}),
-        # the model bought, in other words: no listing called "el modelo que compré"
-        ("descarga el modelo que compré", "download", {"model_ref": None}),
-        ("das gekaufte Modell herunterladen bitte", "download", {"model_ref": None}),
-        # what it costs, asked in other languages: a question, not the dashboard
-        ("combien coûte la publication ?", "help", {}),
-        ("wie viel habe ich bisher verdient?", "dashboard", {}),
-    ],
-)
-def test_modes_purchases_and_costs_in_other_languages(
-    understanding: Understanding, models: Path, text: str, kind: str, slots: dict[str, object]
-) -> None:
-    _assert_read(understanding, models, text, {}, kind, slots)
-
-
 def test_every_file_in_a_folder_said_in_other_languages(
     understanding: Understanding, models: Path
 ) -> None:
@@ -1554,33 +1519,3 @@ def test_every_file_in_a_folder_said_in_other_languages(
         assert got["kind"] in ("upload", "bulk_upload") and got.get("paths") == [
             "exports/classifier.h5"
         ], got
-
-
-@pytest.mark.parametrize(
-    ("text", "dialogue", "kind", "slots"),
-    [
-        ("dame respuestas más cortas", {}, "verbosity", {"direction": "less"}),
-        ("trop de texte, plus court svp", {}, "verbosity", {"direction": "less"}),
-        ("nah, triple it", {"gate": "listing"}, "set_price", {"price_mist": 3 * SUI}),
-        ("yok, çok pahalı", {"gate": "listing"}, "decline", {}),
-        ("gak jadi deh", {"gate": "purchase"}, "decline", {}),
-        ("mude o título para Leaf Scan", {"gate": "listing"}, "edit_listing",
-         {"title": "Leaf Scan"}),
-        ("aggiungi il tag vision", {"gate": "listing"}, "edit_listing", {"add_tags": ["vision"]}),
-        ("tambahkan tag pertanian", {"gate": "listing"}, "edit_listing",
-         {"add_tags": ["pertanian"]}),
-        # a stopped step: going on in other words, and a "continue" refused
-        ("continua de onde parou", {"paused": True}, "retry", {}),
-        ("no, I don't want it to continue", {"paused": True}, "decline", {}),
-        ("tsugi", {"expecting": "tour"}, "tour", {"move": "next"}),
-    ],
-)  # fmt: skip
-def test_more_languages_relative_refusals_and_a_continue_refused(
-    understanding: Understanding,
-    models: Path,
-    text: str,
-    dialogue: dict[str, object],
-    kind: str,
-    slots: dict[str, object],
-) -> None:
-    _assert_read(understanding, models, text, dialogue, kind, slots)
