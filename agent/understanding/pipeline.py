@@ -1061,7 +1061,8 @@ _MAY_I = re.compile(
 )
 # a yes said in so many words, besides the gate's own action
 _A_YES = re.compile(
-    rf"\b(?:{YES_WORDS}|yea|alright|confirm(?:ed)?|approved?|absolutely|definitely|of course|"
+    rf"\b(?:{YES_WORDS}|yea|alright|confirm(?:ed)?|approved?|authori[sz]ed?|go|absolutely|"
+    r"definitely|of course|"
     r"please do|perfect|great|sounds good|lgtm)\b|[👍✅👌]",
     re.I,
 )

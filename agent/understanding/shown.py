@@ -81,6 +81,7 @@ def said_back(text: str, names: Iterable[str], amounts: Iterable[Amount]) -> str
         return "that" if hit else m.group(0)
 
     out = _FIGURE.sub(figure, text) if amounts else text
+    out = re.sub(r"\(\s*that\s*\)", " ", out)  # "upload m.onnx (420 MB)": the size said back
     for name in names:
         tokens = {t.lower() for t in _TOKEN.findall(PurePath(name).stem) if len(t) >= 2}
         if tokens:  # "the sentiment bert file": first, before its words are replaced
@@ -91,4 +92,4 @@ def said_back(text: str, names: Iterable[str], amounts: Iterable[Amount]) -> str
             out = re.sub(rf"(?<![\w.-]){re.escape(variant)}(?![\w-])", "it", out, flags=re.I)
         if tokens:
             out = re.sub(rf"\b{word}(?:[\s_-]+{word})+\b", "it", out, flags=re.I)
-    return out
+    return re.sub(r"[\"'“”‘’]it[\"'“”‘’]", "it", out)  # "list 'Sentiment BERT' at 2 SUI"

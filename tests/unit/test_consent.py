@@ -893,3 +893,24 @@ def test_yeses_and_refusals_in_the_other_languages_word_list(
     text: str, gate: str, want: str | None
 ) -> None:
     assert read_consent(text, gate) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes, upload crop-doctor.onnx (85 MB).",  # the size said back in brackets
+        "List 'Crop Doctor' at 3 SUI, approved.",  # the title said back in quotes
+        "Yes ma'am, go on and list it.",
+    ],
+)
+def test_what_the_gate_shows_said_back_in_brackets_or_quotes(
+    understanding: Understanding, text: str
+) -> None:
+    gate: GateName = "upload" if "upload" in text else "listing"
+    d = Dialogue(
+        gate=gate,
+        price_mist=3 * 10**9 if gate == "listing" else None,
+        gate_names=("crop-doctor.onnx",) if gate == "upload" else ("Crop Doctor",),
+        gate_amounts=((85.0, "mb"),) if gate == "upload" else ((3.0, "sui"),),
+    )
+    assert understanding.read(text, d).intent["kind"] == "approve"
