@@ -7,8 +7,9 @@ mind or a request for something else is never an approval, whatever word it star
 with. A message whose last clause refuses ("sure… wait, no, don't") is a refusal, and
 so is the gate's action refused plainly ("nah, don't list it yet").
 
-Over 500 lines (about 1,700): most of it is the phrase lists (yeses, each gate's own action words,
-refusals, in the languages people write in), kept beside the rules that read them.
+Over 500 lines (about 1,950): most of it is the phrase lists (yeses, each gate's own action words,
+refusals, in the languages people write in), kept beside the rules that read them; the same
+words in 27 more languages are data, in ``prompts/nlu/consent_words.yaml``.
 
 Example::
 
