@@ -750,14 +750,11 @@ class Understanding:
                 _A_NEED.match(str(out.get("model_ref") or "")) or _A_MODEL_ELSEWHERE.search(text)
             ):
                 # "I want buy model for detect arabic text": a model for a need, to be found
-                filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
-                found = {s: v for s, v in filters.items() if v is not None}
-                return cast(Intent, {"kind": "browse", "text": text, **found})
+                return cast(Intent, {"kind": "browse", "text": text, **_browse_filters(text)})
         elif kind == "browse" and _ONE_LISTING.search(text) and (ref := _model_ref(text)):
             out["model_ref"] = _listing_name(ref)  # "tell me more about the X listing"
         elif kind == "browse" and kind != ruled["kind"]:
-            filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
-            out.update({s: v for s, v in filters.items() if v is not None})  # type: ignore[typeddict-item]
+            out.update(_browse_filters(text))  # type: ignore[typeddict-item]
         elif kind == "tour":
             out["move"] = tour_move_in(text)
         elif kind == "verbosity":
@@ -1164,6 +1161,13 @@ def _switched_to(said: str, named: str, d: Dialogue) -> list[str]:
     if d.gate != "upload" or not _SWITCH_FILE.search(said):
         return []
     return find_files(named, d.base_dir)
+
+
+def _browse_filters(text: str) -> dict[str, object]:
+    """The browse filters the words give (category, quality, search words), the words of
+    asking to browse left out: "any vision models under 2 SUI?"."""
+    filters = parse_browse_filters(_BROWSE_VERBS.sub(" ", text))
+    return {s: v for s, v in filters.items() if v is not None}
 
 
 def _for_model(said: Intent, text: str, d: Dialogue) -> Intent:
