@@ -343,7 +343,12 @@ class Understanding:
             return Reading(intent("approve", text), 1.0, "consent")  # "fine, 1 SUI, list it"
         if (
             gate is not None
-            and _A_YES.search(stripped)  # "upload ./m.safetensors" again is the request again
+            # "buy Face Finder Pro" again is the request again; "pay the 1.5 SUI", "get it for
+            # 1.5 SUI" say back the terms only the gate showed: its action, asked for
+            and (
+                _A_YES.search(stripped)
+                or (gate != "upload" and said_back(stripped, (), d.gate_amounts) != stripped)
+            )
             and (said := said_back(stripped, d.gate_names, d.gate_amounts)) != stripped
             and read_consent(said, gate) == "approve"
         ):

@@ -715,6 +715,15 @@ async def test_a_yes_that_names_the_file_the_gate_shows_approves_that_gate(
             False,
         ),
         ("buy Face Finder Pro", "purchase", ("Face Finder Pro",), (), False),
+        # the terms only the gate showed, said back with its action: asked for, no yes needed
+        ("Pay the 1.5 SUI.", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), True),
+        ("Get it for 1.5 SUI.", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), True),
+        ("list Sentiment BERT at 2 SUI", "listing", ("Sentiment BERT",), ((2.0, "sui"),), True),
+        ("pay the 2 SUI", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), False),
+        ("pay the 1.5 SUI?", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), False),
+        ("pay the 1.5 SUI tomorrow", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), False),
+        ("don't pay the 1.5 SUI", "purchase", ("Face Finder Pro",), ((1.5, "sui"),), False),
+        ("list it at 3 SUI", "listing", ("Sentiment BERT",), ((2.0, "sui"),), False),
     ],
 )
 def test_what_the_gate_shows_said_back_is_the_plain_yes(
